@@ -1,0 +1,45 @@
+# The README's two commands are `make demo` and `make test`; both set up a fresh machine first.
+.PHONY: all setup build image demo test hosts-up hosts-down clean
+
+IMAGE      := localhost/akka-migration-worker:latest
+IMAGE_TAR  := build/worker-image.tar
+WORKER_SRC := $(wildcard container/*.cs container/*.csproj container/Containerfile)
+HOSTS      ?= 2
+
+all: image
+
+setup:
+	@scripts/setup.sh
+
+build:
+	dotnet build AkkaMigration.sln -c Release -nologo -clp:ErrorsOnly -v:q
+
+# `make` builds the workload image; hosts load it from $(IMAGE_TAR) with initializeDemo.sh.
+image: $(IMAGE_TAR)
+
+$(IMAGE_TAR): $(WORKER_SRC)
+	dotnet publish container/Worker.csproj -c Release -r linux-x64 -o build/worker -nologo -v:q
+	rm -rf build/image && mkdir -p build/image/rootfs
+	cp build/worker/worker build/image/rootfs/worker
+	# Copy exactly the shared libraries the binary links, at the paths its loader expects.
+	ldd build/worker/worker | grep -oE '/[^ ]+' | while read -r lib; do \
+	  mkdir -p build/image/rootfs$$(dirname $$lib) && cp -L $$lib build/image/rootfs$$lib; done
+	cp container/Containerfile build/image/Containerfile
+	podman build --runtime runc -q -t $(IMAGE) build/image
+	rm -f $@.tmp && podman save -q -o $@.tmp $(IMAGE) && mv $@.tmp $@
+
+demo: setup
+	@scripts/demo.sh $(HOSTS)
+
+test: setup
+	@scripts/test.sh
+
+hosts-up:
+	@scripts/hosts.sh up $(HOSTS)
+
+hosts-down:
+	@scripts/hosts.sh down
+
+clean:
+	rm -rf build
+	dotnet clean AkkaMigration.sln -nologo -v:q

@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Configuration;
+
+namespace AkkaMigration.Shared.Config;
+
+/// <summary>Reads and checks config.ini; every mistake is reported with the key that holds it.</summary>
+public static class ConfigLoader
+{
+    public const string DefaultFileName = "config.ini";
+
+    public static MigrationConfig Load(string path)
+    {
+        var fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new ConfigException($"config file not found: {fullPath}");
+        }
+
+        IConfiguration ini;
+        try
+        {
+            ini = new ConfigurationBuilder().AddIniFile(fullPath, optional: false, reloadOnChange: false).Build();
+        }
+        catch (FormatException e)
+        {
+            throw new ConfigException($"{fullPath}: {e.Message}");
+        }
+
+        var hosts = ini.GetSection("hosts").GetChildren().Select(ReadHost).ToList();
+        if (hosts.Count == 0)
+        {
+            throw new ConfigException($"{fullPath}: no [hosts:NAME] sections");
+        }
+        var executors = hosts.Count(h => h.Executor);
+        if (executors != 1)
+        {
+            throw new ConfigException($"{fullPath}: exactly one host must have executor = true (found {executors})");
+        }
+        var duplicate = hosts.GroupBy(h => $"{h.Address}:{h.Port}").FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new ConfigException($"{fullPath}: hosts {string.Join(" and ", duplicate.Select(h => h.Name))} share {duplicate.Key}");
+        }
+
+        var container = ini.GetSection("container");
+        var transfer = ini.GetSection("transfer");
+        var client = ini.GetSection("client");
+        return new MigrationConfig(
+            SystemName: Text(ini, "cluster:system", "akka-migration"),
+            Hosts: hosts,
+            Client: new ClientEntry(Text(client, "address", "127.0.0.1"), Number(client, "port", 0, 0, 65535)),
+            Container: new ContainerSettings(
+                Image: Text(container, "image"),
+                ImageArchive: Text(container, "image_archive", ""),
+                Runtime: Text(container, "runtime", "runc"),
+                Ulimits: List(container, "ulimits"),
+                Compression: OneOf(container, "compression", "none", "none", "gzip", "zstd"),
+                WorkMillis: Number(container, "work_ms", 3000, 0, 3_600_000),
+                StateMb: Number(container, "state_mb", 0, 0, 4096)),
+            Transfer: new TransferSettings(
+                ChunkBytes: Number(transfer, "chunk_kb", 256, 4, 1024) * 1024,
+                Window: Number(transfer, "window", 8, 1, 64),
+                AckTimeout: TimeSpan.FromSeconds(Number(transfer, "ack_timeout_s", 10, 1, 600)),
+                RestoreTimeout: TimeSpan.FromSeconds(Number(transfer, "restore_timeout_s", 120, 1, 3600)),
+                MaxArchiveBytes: Number(transfer, "max_archive_mb", 8192, 1, 1 << 20) * 1024L * 1024L),
+            BaseDirectory: Path.GetDirectoryName(fullPath)!);
+    }
+
+    private static HostEntry ReadHost(IConfigurationSection section)
+    {
+        var name = section.Key;
+        if (!Names.IsValidHostName(name))
+        {
+            throw new ConfigException($"[hosts:{name}]: a host name is letters, digits and dashes, starting with a letter");
+        }
+        return new HostEntry(
+            Name: name,
+            Address: Text(section, "address"),
+            Port: Number(section, "port", 4053, 1, 65535),
+            Executor: Flag(section, "executor"),
+            PodmanRoot: Text(section, "podman_root", ""),
+            PodmanRunRoot: Text(section, "podman_runroot", ""),
+            StateDirectory: Text(section, "state_dir", $"/var/lib/akka-migration/{name}"));
+    }
+
+    private static string Text(IConfiguration section, string key, string? fallback = null)
+    {
+        var value = section[key]?.Trim();
+        if (!string.IsNullOrEmpty(value))
+        {
+            return value;
+        }
+        return fallback ?? throw new ConfigException($"{Where(section, key)} is required");
+    }
+
+    private static int Number(IConfiguration section, string key, int fallback, int min, int max)
+    {
+        var text = section[key]?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return fallback;
+        }
+        if (!int.TryParse(text, out var value) || value < min || value > max)
+        {
+            throw new ConfigException($"{Where(section, key)} = '{text}': expected a whole number from {min} to {max}");
+        }
+        return value;
+    }
+
+    private static bool Flag(IConfiguration section, string key)
+    {
+        var text = section[key]?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+        return bool.TryParse(text, out var value)
+            ? value
+            : throw new ConfigException($"{Where(section, key)} = '{text}': expected true or false");
+    }
+
+    private static string OneOf(IConfiguration section, string key, string fallback, params string[] allowed)
+    {
+        var value = Text(section, key, fallback);
+        return allowed.Contains(value)
+            ? value
+            : throw new ConfigException($"{Where(section, key)} = '{value}': expected one of {string.Join(", ", allowed)}");
+    }
+
+    private static IReadOnlyList<string> List(IConfiguration section, string key) =>
+        Text(section, key, "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static string Where(IConfiguration section, string key) =>
+        section is IConfigurationSection s ? $"[{s.Path}] {key}" : key;
+}

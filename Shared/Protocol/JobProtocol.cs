@@ -1,0 +1,65 @@
+using Akka.Actor;
+
+namespace AkkaMigration.Shared.Protocol;
+
+/// <summary>A request about one job; a node routes it to the actor that owns the job.</summary>
+public interface IJobCommand
+{
+    string JobId { get; }
+}
+
+/// <summary>Start the demo computation: add one to <paramref name="Number"/> in a container.</summary>
+/// <param name="WorkMillis">How long the work takes; null for the node's configured default.</param>
+/// <param name="StateMb">Pseudo-random memory the worker holds and checksums; null for the default.</param>
+public sealed record SubmitJob(string JobId, long Number, int? WorkMillis = null, int? StateMb = null) : IJobCommand;
+
+public sealed record JobAccepted(string JobId, string Node);
+
+/// <summary>Move a running job's container to <paramref name="TargetNode"/>.</summary>
+public sealed record MigrateJob(string JobId, string TargetNode) : IJobCommand;
+
+public sealed record MigrationSucceeded(string JobId, string From, string To, MigrationTimings Timings);
+
+/// <summary>Where the time of one migration went, in milliseconds.</summary>
+public sealed record MigrationTimings(long CheckpointMs, long TransferMs, long RestoreMs, long ArchiveBytes, long TotalMs);
+
+/// <summary>Ask for a job's state; with <paramref name="WaitForResult"/> the answer comes once it has finished.</summary>
+public sealed record QueryJob(string JobId, bool WaitForResult = false) : IJobCommand;
+
+public enum JobPhase
+{
+    Starting,
+    Running,
+    Migrating,
+    Completed,
+    Failed,
+}
+
+/// <param name="Progress">Work ticks done and in all, as the worker last reported them.</param>
+public sealed record JobStatus(
+    string JobId,
+    string Owner,
+    JobPhase Phase,
+    long Number,
+    JobResult? Result,
+    string? Error,
+    int Migrations,
+    DateTimeOffset SubmittedAt);
+
+/// <summary>The worker's answer and the checksum of the memory it held, with the node that produced it.</summary>
+public sealed record JobResult(long Value, string Checksum, bool MemoryIntact, string ProducedBy);
+
+/// <summary>This node handed the job to <paramref name="Owner"/>: ask there.</summary>
+public sealed record JobMoved(string JobId, string Owner);
+
+public sealed record UnknownJob(string JobId, string Node);
+
+/// <summary>The request was refused; nothing changed.</summary>
+public sealed record CommandRejected(string JobId, string Reason);
+
+/// <summary>A migration was tried and failed; the job went on where it was.</summary>
+public sealed record MigrationFailed(string JobId, string Reason, string StillOn);
+
+public sealed record GetNodeStatus;
+
+public sealed record NodeStatus(string Node, IReadOnlyList<JobStatus> Jobs);

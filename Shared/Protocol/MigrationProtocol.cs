@@ -1,0 +1,46 @@
+using Akka.Actor;
+
+namespace AkkaMigration.Shared.Protocol;
+
+/// <summary>Node-to-node messages that move one checkpoint archive; all carry the transfer they belong to.</summary>
+public interface ITransferMessage
+{
+    string TransferId { get; }
+}
+
+/// <summary>Sent by the source to the target's supervisor; answered by the receiver that will take the chunks.</summary>
+public sealed record BeginTransfer(string TransferId, string JobId, string SourceNode, int ChunkBytes) : ITransferMessage;
+
+public sealed record TransferAccepted(string TransferId) : ITransferMessage;
+
+public sealed record TransferRefused(string TransferId, string Reason) : ITransferMessage;
+
+/// <summary>Bytes <paramref name="Offset"/> onwards of the archive; chunks may arrive out of order or twice.</summary>
+public sealed record ArchiveChunk(string TransferId, long Sequence, long Offset, byte[] Data) : ITransferMessage;
+
+public sealed record ChunkAck(string TransferId, long Sequence) : ITransferMessage;
+
+/// <summary>All chunks are sent: verify, restore and take the job over.</summary>
+public sealed record EndOfArchive(string TransferId, long ChunkCount, long TotalBytes, string Sha256, JobHandoff Handoff) : ITransferMessage;
+
+/// <summary>The container runs on <paramref name="Node"/> now and its job actor owns it.</summary>
+public sealed record RestoreConfirmed(string TransferId, string JobId, string Node, long RestoreMs) : ITransferMessage;
+
+/// <summary>The target gave up; it has deleted what it received and runs nothing of the job.</summary>
+public sealed record TransferFailed(string TransferId, string Reason) : ITransferMessage;
+
+/// <summary>The source gave up; the target drops what it received.</summary>
+public sealed record AbortTransfer(string TransferId, string Reason) : ITransferMessage;
+
+/// <summary>The pending-result state of a job, handed to its new owner with the archive.</summary>
+/// <param name="Waiting">Who asked for the result and is still waiting for it.</param>
+public sealed record JobHandoff(
+    string JobId,
+    long Number,
+    int WorkMillis,
+    int StateMb,
+    IReadOnlyList<IActorRef> Waiting,
+    int TicksDone,
+    int TicksTotal,
+    int Migrations,
+    DateTimeOffset SubmittedAt);

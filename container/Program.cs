@@ -1,0 +1,54 @@
+using AkkaMigration.Worker;
+
+// Output is line based and read by the node: STARTED, PROGRESS and, last, RESULT.
+if (!TryParse(args, out var number, out var workMillis, out var stateMb, out var error))
+{
+    Console.Error.WriteLine(error);
+    Console.Error.WriteLine("usage: worker --number N [--work-ms 3000] [--state-mb 0]");
+    return 2;
+}
+
+var workload = new Workload(number, workMillis, stateMb);
+Console.WriteLine($"STARTED number={number} ticks={workload.TotalTicks} state_mb={stateMb} checksum={workload.InitialChecksum:x16}");
+while (!workload.Finished)
+{
+    workload.Tick();
+    Console.WriteLine($"PROGRESS {workload.TicksDone}/{workload.TotalTicks}");
+}
+
+var checksum = workload.CurrentChecksum();
+var intact = checksum == workload.InitialChecksum ? "true" : "false";
+Console.WriteLine($"RESULT value={workload.Result} checksum={checksum:x16} intact={intact}");
+return 0;
+
+static bool TryParse(string[] args, out long number, out int workMillis, out int stateMb, out string error)
+{
+    number = 0;
+    workMillis = 3000;
+    stateMb = 0;
+    error = "";
+    var haveNumber = false;
+    for (var i = 0; i < args.Length; i++)
+    {
+        var value = i + 1 < args.Length ? args[i + 1] : null;
+        var ok = args[i] switch
+        {
+            "--number" => haveNumber = long.TryParse(value, out number) && number < long.MaxValue,
+            "--work-ms" => int.TryParse(value, out workMillis) && workMillis >= 0,
+            "--state-mb" => int.TryParse(value, out stateMb) && stateMb is >= 0 and <= 4096,
+            _ => false,
+        };
+        if (!ok)
+        {
+            error = $"bad argument: {args[i]} {value}";
+            return false;
+        }
+        i++;
+    }
+    if (!haveNumber)
+    {
+        error = "--number is required";
+        return false;
+    }
+    return true;
+}
