@@ -62,6 +62,7 @@ public static class ConfigLoader
                 AckTimeout: TimeSpan.FromSeconds(Number(transfer, "ack_timeout_s", 10, 1, 600)),
                 RestoreTimeout: TimeSpan.FromSeconds(Number(transfer, "restore_timeout_s", 120, 1, 3600)),
                 MaxArchiveBytes: Number(transfer, "max_archive_mb", 8192, 1, 1 << 20) * 1024L * 1024L),
+            HoconDirectory: Path.GetFullPath(Text(ini, "cluster:hocon_dir", "hocon"), Path.GetDirectoryName(fullPath)!),
             BaseDirectory: Path.GetDirectoryName(fullPath)!);
     }
 

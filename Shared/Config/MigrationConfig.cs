@@ -9,6 +9,7 @@ public sealed record MigrationConfig(
     ClientEntry Client,
     ContainerSettings Container,
     TransferSettings Transfer,
+    string HoconDirectory,
     string BaseDirectory)
 {
     public HostEntry Executor => Hosts.Single(h => h.Executor);

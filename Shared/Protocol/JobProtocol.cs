@@ -1,6 +1,7 @@
-using Akka.Actor;
-
 namespace AkkaMigration.Shared.Protocol;
+
+// Collections in these records are arrays: the JSON serializer names a value's concrete type,
+// and a collection expression typed as an interface would name a compiler-made type.
 
 /// <summary>A request about one job; a node routes it to the actor that owns the job.</summary>
 public interface IJobCommand
@@ -62,4 +63,5 @@ public sealed record MigrationFailed(string JobId, string Reason, string StillOn
 
 public sealed record GetNodeStatus;
 
-public sealed record NodeStatus(string Node, IReadOnlyList<JobStatus> Jobs);
+/// <param name="UpMembers">The hosts this node sees as up members of the cluster.</param>
+public sealed record NodeStatus(string Node, JobStatus[] Jobs, string[] UpMembers);

@@ -39,7 +39,7 @@ public sealed record JobHandoff(
     long Number,
     int WorkMillis,
     int StateMb,
-    IReadOnlyList<IActorRef> Waiting,
+    IActorRef[] Waiting,
     int TicksDone,
     int TicksTotal,
     int Migrations,

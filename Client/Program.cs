@@ -1,0 +1,3 @@
+using AkkaMigration.Client.Commands;
+
+return await ClientCommandLine.Build().Parse(args).InvokeAsync();

@@ -1,0 +1,42 @@
+using Akka.Cluster.Hosting;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using AkkaMigration.Node.Migration;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Node.Supervision;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AkkaMigration.Node.Hosting;
+
+/// <summary>Wires one cluster node: the HOCON from hocon/, address and seed from config.ini, the supervisor.</summary>
+public static class NodeHost
+{
+    public static IHost Build(MigrationConfig config, HostEntry self, IContainerRuntime runtime, LogLevel logLevel = LogLevel.Information)
+    {
+        var node = new NodeContext(self, config, runtime, new ArchiveStore(self.StateDirectory));
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders().AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        }).SetMinimumLevel(logLevel);
+        builder.Services.AddAkka(config.SystemName, akka =>
+        {
+            foreach (var hocon in HoconFiles.For(config, HoconFiles.Node))
+            {
+                akka.AddHocon(hocon, HoconAddMode.Prepend);
+            }
+            akka.ConfigureLoggers(l => l.AddLoggerFactory())
+                .WithRemoting(new RemoteOptions { HostName = self.Address, Port = self.Port })
+                .WithClustering(new ClusterOptions { SeedNodes = [config.SeedNode], Roles = [self.Executor ? "executor" : "node"] })
+                .WithActors((system, registry) =>
+                    registry.Register<ContainerSupervisor>(system.ActorOf(ContainerSupervisor.Props(node), ActorNames.ContainerSupervisor)));
+        });
+        return builder.Build();
+    }
+}

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Akka.Actor;
+using Akka.Event;
+using AkkaMigration.Node.Jobs;
+using AkkaMigration.Node.Supervision;
+using AkkaMigration.Shared.Protocol;
+using Microsoft.Win32.SafeHandles;
+
+namespace AkkaMigration.Node.Migration;
+
+/// <summary>
+/// Takes one incoming archive: writes chunks where they belong (in any order, duplicates
+/// acknowledged again), checks the SHA-256, restores the container, hands the job to the
+/// supervisor and confirms to the source. On any failure it deletes what it received.
+/// </summary>
+public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
+{
+    private readonly BeginTransfer _begin;
+    private readonly IActorRef _source;
+    private readonly NodeContext _node;
+    private readonly string _path;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly HashSet<long> _written = [];
+    private readonly HashSet<long> _writing = [];
+    private FileStream? _file;
+    private long _bytes;
+
+    public ArchiveReceiver(BeginTransfer begin, IActorRef source, NodeContext node)
+    {
+        _begin = begin;
+        _source = source;
+        _node = node;
+        _path = node.Archives.PathFor(begin.JobId, begin.TransferId);
+        Receiving();
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(BeginTransfer begin, IActorRef source, NodeContext node) =>
+        Akka.Actor.Props.Create(() => new ArchiveReceiver(begin, source, node));
+
+    private SafeFileHandle Handle => _file!.SafeFileHandle;
+
+    private string Container => WorkerOutput.ContainerName(_begin.JobId);
+
+    protected override void PreStart()
+    {
+        try
+        {
+            _file = _node.Archives.Create(_path);
+        }
+        catch (IOException e)
+        {
+            _source.Tell(new TransferRefused(_begin.TransferId, $"cannot store the archive: {e.Message}"), Self);
+            Context.Stop(Self);
+            return;
+        }
+        _source.Tell(new TransferAccepted(_begin.TransferId), Self);
+        ArmIdleTimeout();
+    }
+
+    protected override void PostStop()
+    {
+        _file?.Dispose();
+        ArchiveStore.Delete(_path);
+    }
+
+    private void Receiving()
+    {
+        Receive<ArchiveChunk>(OnChunk);
+        Receive<ChunkWritten>(w =>
+        {
+            _writing.Remove(w.Sequence);
+            _written.Add(w.Sequence);
+            _bytes += w.Length;
+            w.ReplyTo.Tell(new ChunkAck(_begin.TransferId, w.Sequence), Self);
+            ArmIdleTimeout();
+        });
+        Receive<WriteFailed>(f => Fail($"writing the archive failed: {f.Reason}"));
+        Receive<EndOfArchive>(OnEnd);
+        Receive<AbortTransfer>(a => Abandon($"the source aborted: {a.Reason}"));
+        Receive<IdleTimeout>(_ => Fail("no chunk arrived in time"));
+    }
+
+    private void OnChunk(ArchiveChunk chunk)
+    {
+        if (_written.Contains(chunk.Sequence))
+        {
+            // A duplicate: its first copy is on disk; acknowledge again in case the first ack was lost.
+            Sender.Tell(new ChunkAck(_begin.TransferId, chunk.Sequence), Self);
+            return;
+        }
+        if (_writing.Contains(chunk.Sequence))
+        {
+            return;
+        }
+        if (chunk.Sequence < 0 || chunk.Offset < 0 || chunk.Data.Length == 0 || chunk.Data.Length > _begin.ChunkBytes
+            || chunk.Offset + chunk.Data.Length > _node.Config.Transfer.MaxArchiveBytes)
+        {
+            Fail($"chunk {chunk.Sequence} is malformed or beyond the archive size limit");
+            return;
+        }
+        _writing.Add(chunk.Sequence);
+        var replyTo = Sender;
+        RandomAccess.WriteAsync(Handle, chunk.Data, chunk.Offset).AsTask()
+            .PipeTo(Self, success: () => new ChunkWritten(chunk.Sequence, chunk.Data.Length, replyTo), failure: e => new WriteFailed(e.Message));
+    }
+
+    private void OnEnd(EndOfArchive end)
+    {
+        if (end.Handoff.JobId != _begin.JobId)
+        {
+            Fail($"the handoff names job {end.Handoff.JobId}, the transfer job {_begin.JobId}");
+            return;
+        }
+        var missing = end.ChunkCount - _written.Count;
+        if (_writing.Count > 0 || missing != 0 || _bytes != end.TotalBytes
+            || Enumerable.Range(0, (int)end.ChunkCount).Any(i => !_written.Contains(i)))
+        {
+            Fail($"the archive is incomplete: {_written.Count} of {end.ChunkCount} chunks, {_bytes} of {end.TotalBytes} bytes");
+            return;
+        }
+        Timers.Cancel(nameof(IdleTimeout));
+        _file!.Dispose();
+        var clock = Stopwatch.StartNew();
+        Become(() => Restoring(end, clock));
+        VerifyAndRestoreAsync(end.Sha256)
+            .PipeTo(Self, success: () => new Restored(), failure: e => new RestoreFailed(e.Message));
+    }
+
+    private async Task VerifyAndRestoreAsync(string expectedSha256)
+    {
+        await using (var archive = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
+        {
+            var actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(archive));
+            if (actual != expectedSha256)
+            {
+                throw new InvalidDataException($"checksum mismatch: received {actual}, sent {expectedSha256}");
+            }
+        }
+        try
+        {
+            await _node.Runtime.RestoreAsync(Container, _path, CancellationToken.None);
+        }
+        catch
+        {
+            // Leave nothing half-restored: the source resumes the job, so it must not run here too.
+            await _node.Runtime.RemoveAsync(Container, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private void Restoring(EndOfArchive end, Stopwatch clock)
+    {
+        var aborted = false;
+        Receive<Restored>(_ =>
+        {
+            if (aborted)
+            {
+                // The source gave up waiting and resumes its own copy; this one must go.
+                _node.Runtime.RemoveAsync(Container, CancellationToken.None).PipeTo(ActorRefs.Nobody);
+                Fail("the source aborted while the container was being restored");
+                return;
+            }
+            _log.Info("restored job {0} from {1} in {2} ms", _begin.JobId, _begin.SourceNode, clock.ElapsedMilliseconds);
+            // The supervisor adopts the job before the source hears of it, so the client's next query finds it here.
+            Context.Parent.Tell(new ContainerSupervisor.AdoptJob(end.Handoff with { Migrations = end.Handoff.Migrations + 1 }));
+            _source.Tell(new RestoreConfirmed(_begin.TransferId, _begin.JobId, _node.Name, clock.ElapsedMilliseconds), Self);
+            Context.Stop(Self);
+        });
+        Receive<RestoreFailed>(f => Fail($"restore failed: {f.Reason}"));
+        Receive<AbortTransfer>(_ => aborted = true);
+        Receive<ArchiveChunk>(c => Sender.Tell(new ChunkAck(_begin.TransferId, c.Sequence), Self));
+    }
+
+    private void Fail(string reason)
+    {
+        _log.Warning("transfer {0} of job {1} failed: {2}", _begin.TransferId, _begin.JobId, reason);
+        _source.Tell(new TransferFailed(_begin.TransferId, reason), Self);
+        Context.Stop(Self);
+    }
+
+    private void Abandon(string reason)
+    {
+        _log.Warning("transfer {0} of job {1} abandoned: {2}", _begin.TransferId, _begin.JobId, reason);
+        Context.Stop(Self);
+    }
+
+    private void ArmIdleTimeout() =>
+        Timers.StartSingleTimer(nameof(IdleTimeout), new IdleTimeout(), _node.Config.Transfer.AckTimeout * 2);
+
+    private sealed record ChunkWritten(long Sequence, int Length, IActorRef ReplyTo);
+    private sealed record WriteFailed(string Reason);
+    private sealed record IdleTimeout;
+    private sealed record Restored;
+    private sealed record RestoreFailed(string Reason);
+}

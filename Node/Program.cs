@@ -1,0 +1,88 @@
+using System.CommandLine;
+using AkkaMigration.Node.Hosting;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Config;
+using Microsoft.Extensions.Hosting;
+
+var configOption = new Option<FileInfo>("--config")
+{
+    Description = "The cluster's config.ini",
+    DefaultValueFactory = _ => new FileInfo(ConfigLoader.DefaultFileName),
+};
+var hostOption = new Option<string>("--host")
+{
+    Description = "This node's entry in config.ini, e.g. nodeB",
+    Required = true,
+};
+var executorOption = new Option<bool>("--executor")
+{
+    Description = "Launch the seed node, the one config.ini marks executor = true; without it the node joins the seed",
+};
+
+var root = new RootCommand("An AkkaMigration cluster node: runs containers and live-migrates them to peers.")
+{
+    configOption,
+    hostOption,
+    executorOption,
+};
+root.SetAction(async (parse, cancellationToken) =>
+{
+    MigrationConfig config;
+    HostEntry self;
+    try
+    {
+        config = ConfigLoader.Load(parse.GetValue(configOption)!.FullName);
+        self = config.GetHost(parse.GetValue(hostOption)!);
+    }
+    catch (ConfigException e)
+    {
+        await Console.Error.WriteLineAsync($"error: {e.Message}");
+        return 2;
+    }
+    var executor = parse.GetValue(executorOption);
+    if (executor != self.Executor)
+    {
+        await Console.Error.WriteLineAsync(executor
+            ? $"error: --executor given, but config.ini makes {config.Executor.Name} the executor, not {self.Name}"
+            : $"error: {self.Name} is the executor in config.ini; start it with --executor");
+        return 2;
+    }
+
+    using var host = NodeHost.Build(config, self, new PodmanRuntime(self, config.Container));
+    await host.RunAsync(cancellationToken);
+    return 0;
+});
+// For the shell scripts: config.ini's hosts through the same reader the node uses, one line each.
+var clientAddressOption = new Option<bool>("--client-address") { Description = "Print only the client's address" };
+var hosts = new Command("hosts", "Print config.ini's hosts: name address port executor podman_root podman_runroot state_dir image_archive image")
+{
+    clientAddressOption,
+};
+hosts.SetAction(parse =>
+{
+    try
+    {
+        var config = ConfigLoader.Load(parse.GetValue(configOption)!.FullName);
+        if (parse.GetValue(clientAddressOption))
+        {
+            Console.WriteLine(config.Client.Address);
+            return 0;
+        }
+        foreach (var h in config.Hosts)
+        {
+            Console.WriteLine(string.Join('\t', h.Name, h.Address, h.Port, h.Executor ? "executor" : "-",
+                Dash(h.PodmanRoot), Dash(h.PodmanRunRoot), h.StateDirectory, config.Resolve(config.Container.ImageArchive), config.Container.Image));
+        }
+        return 0;
+    }
+    catch (ConfigException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 2;
+    }
+
+    static string Dash(string value) => value.Length == 0 ? "-" : value;
+});
+root.Add(hosts);
+configOption.Recursive = true;
+return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,2 @@
+// Podman, runc and CRIU exist only on Linux; so does this node.
+[assembly: System.Runtime.Versioning.SupportedOSPlatform("linux")]

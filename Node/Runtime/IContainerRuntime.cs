@@ -1,0 +1,48 @@
+namespace AkkaMigration.Node.Runtime;
+
+/// <summary>The few container operations a node needs; podman in production, a fake in actor specs.</summary>
+public interface IContainerRuntime
+{
+    /// <summary>Starts a detached container.</summary>
+    Task RunAsync(ContainerSpec spec, CancellationToken cancellationToken);
+
+    /// <summary>Checkpoints a running container into an archive; the container stops and keeps its checkpoint.</summary>
+    Task<CheckpointStats> CheckpointAsync(string container, string archivePath, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Restores a container under its original name: from <paramref name="archivePath"/> when given
+    /// (another host's checkpoint), else from the checkpoint it keeps locally.
+    /// </summary>
+    Task<RestoreStats> RestoreAsync(string container, string? archivePath, CancellationToken cancellationToken);
+
+    /// <summary>The container's state, or null when there is no such container.</summary>
+    Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken);
+
+    /// <summary>Removes the container, running or not; no error when it is already gone.</summary>
+    Task RemoveAsync(string container, CancellationToken cancellationToken);
+
+    /// <summary>The last <paramref name="tail"/> lines the container printed.</summary>
+    Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken);
+}
+
+public sealed record ContainerSpec(string Name, string Image, IReadOnlyList<string> Arguments);
+
+public enum ContainerState
+{
+    Created,
+    Running,
+    Paused,
+    Exited,
+    Other,
+}
+
+/// <param name="Checkpointed">Stopped by a checkpoint rather than by its own exit.</param>
+public sealed record ContainerInfo(string Name, ContainerState State, int ExitCode, int Pid, bool Checkpointed);
+
+/// <param name="FrozenMs">How long the process was frozen, from CRIU's statistics; 0 where unknown.</param>
+public sealed record CheckpointStats(long DurationMs, long FrozenMs, long ArchiveBytes);
+
+public sealed record RestoreStats(long DurationMs);
+
+/// <summary>The runtime refused or failed an operation; the message says what it printed.</summary>
+public sealed class ContainerRuntimeException(string message) : Exception(message);

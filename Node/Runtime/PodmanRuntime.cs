@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AkkaMigration.Shared.Config;
+using CliWrap;
+using CliWrap.Buffered;
+using CliWrap.Builders;
+
+namespace AkkaMigration.Node.Runtime;
+
+/// <summary>Podman (with runc and CRIU underneath) driven through CliWrap, against one host's store.</summary>
+public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings) : IContainerRuntime
+{
+    public Task RunAsync(ContainerSpec spec, CancellationToken cancellationToken) =>
+        Podman(a =>
+        {
+            a.Add("run").Add("--detach").Add("--name").Add(spec.Name)
+                // No network: the workload needs none, and CRIU then has no sockets to carry.
+                .Add("--network").Add("none");
+            foreach (var ulimit in settings.Ulimits)
+            {
+                a.Add("--ulimit").Add(ulimit);
+            }
+            a.Add(spec.Image).Add(spec.Arguments);
+        }, cancellationToken);
+
+    public async Task<CheckpointStats> CheckpointAsync(string container, string archivePath, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var output = await Podman(a => a
+            .Add("container").Add("checkpoint").Add(container)
+            .Add("--export").Add(archivePath)
+            .Add("--compress").Add(settings.Compression)
+            .Add("--print-stats"), cancellationToken);
+        return new CheckpointStats(clock.ElapsedMilliseconds, FrozenMillis(output), new FileInfo(archivePath).Length);
+    }
+
+    public async Task<RestoreStats> RestoreAsync(string container, string? archivePath, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        await Podman(a =>
+        {
+            a.Add("container").Add("restore");
+            // Without --name an import keeps the original name and ID, so the container can move again.
+            a.Add(archivePath is null ? [container] : ["--import", archivePath]);
+        }, cancellationToken);
+        await BringLoopbackUpAsync(container, cancellationToken);
+        return new RestoreStats(clock.ElapsedMilliseconds);
+    }
+
+    public async Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken)
+    {
+        var result = await Execute(a => a.Add("container").Add("inspect").Add(container), cancellationToken);
+        if (result.ExitCode != 0)
+        {
+            return result.StandardError.Contains("no such container", StringComparison.OrdinalIgnoreCase)
+                ? null
+                : throw Failure("inspect", result);
+        }
+        using var json = JsonDocument.Parse(result.StandardOutput);
+        var state = json.RootElement[0].GetProperty("State");
+        return new ContainerInfo(
+            container,
+            state.GetProperty("Status").GetString() switch
+            {
+                "created" or "configured" => ContainerState.Created,
+                "running" => ContainerState.Running,
+                "paused" => ContainerState.Paused,
+                "exited" or "stopped" => ContainerState.Exited,
+                _ => ContainerState.Other,
+            },
+            state.GetProperty("ExitCode").GetInt32(),
+            state.GetProperty("Pid").GetInt32(),
+            state.TryGetProperty("Checkpointed", out var checkpointed) && checkpointed.GetBoolean());
+    }
+
+    public Task RemoveAsync(string container, CancellationToken cancellationToken) =>
+        Podman(a => a.Add("rm").Add("--force").Add("--ignore").Add("--time").Add("0").Add(container), cancellationToken);
+
+    public async Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken)
+    {
+        var output = await Podman(a => a.Add("logs").Add("--tail").Add(tail).Add(container), cancellationToken);
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    // A container restored with --network none comes back with its loopback down; a workload
+    // that talks to itself over 127.0.0.1 would then stall.
+    private async Task BringLoopbackUpAsync(string container, CancellationToken cancellationToken)
+    {
+        var info = await InspectAsync(container, cancellationToken);
+        if (info is not { State: ContainerState.Running, Pid: > 0 })
+        {
+            return;
+        }
+        var result = await Cli.Wrap("nsenter")
+            .WithArguments(a => a.Add("--target").Add(info.Pid).Add("--net").Add("ip").Add("link").Add("set").Add("lo").Add("up"))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(cancellationToken);
+        // The container may have finished in the meantime; only a live one needs its loopback.
+        if (result.ExitCode != 0 && await InspectAsync(container, cancellationToken) is { State: ContainerState.Running })
+        {
+            throw new ContainerRuntimeException($"could not bring up loopback in {container}: {result.StandardError.Trim()}");
+        }
+    }
+
+    private async Task<string> Podman(Action<ArgumentsBuilder> arguments, CancellationToken cancellationToken)
+    {
+        var result = await Execute(arguments, cancellationToken);
+        return result.ExitCode == 0 ? result.StandardOutput : throw Failure("podman", result);
+    }
+
+    private Task<BufferedCommandResult> Execute(Action<ArgumentsBuilder> arguments, CancellationToken cancellationToken) =>
+        Cli.Wrap("podman")
+            .WithArguments(a =>
+            {
+                // Each host has a store of its own; on a real machine both are empty and podman uses its default.
+                if (host.PodmanRoot.Length > 0)
+                {
+                    a.Add("--root").Add(host.PodmanRoot);
+                }
+                if (host.PodmanRunRoot.Length > 0)
+                {
+                    a.Add("--runroot").Add(host.PodmanRunRoot);
+                }
+                a.Add("--runtime").Add(settings.Runtime);
+                arguments(a);
+            })
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(cancellationToken);
+
+    private static ContainerRuntimeException Failure(string what, BufferedCommandResult result)
+    {
+        var error = result.StandardError.Trim();
+        return new ContainerRuntimeException($"{what} failed (exit {result.ExitCode}): {(error.Length > 0 ? error : result.StandardOutput.Trim())}");
+    }
+
+    private static long FrozenMillis(string statsJson)
+    {
+        try
+        {
+            using var json = JsonDocument.Parse(statsJson);
+            return json.RootElement.GetProperty("container_statistics")[0]
+                .GetProperty("criu_statistics").GetProperty("frozen_time").GetInt64() / 1000;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or IndexOutOfRangeException or InvalidOperationException)
+        {
+            return 0;
+        }
+    }
+}

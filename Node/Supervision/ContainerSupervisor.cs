@@ -1,0 +1,135 @@
+using System.Text.RegularExpressions;
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Event;
+using AkkaMigration.Node.Jobs;
+using AkkaMigration.Node.Migration;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Supervision;
+
+/// <summary>
+/// One per node, at /user/container-supervisor: owns the host's jobs (a child actor each), routes
+/// requests to them, and admits incoming transfers. Everything from a message is checked here
+/// before it can reach podman's arguments or a file path.
+/// </summary>
+public sealed partial class ContainerSupervisor : ReceiveActor
+{
+    private const int MaxIncomingTransfers = 16;
+
+    private readonly NodeContext _node;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<string, IActorRef> _jobs = [];
+    private readonly Dictionary<string, JobStatus> _owned = [];
+    private readonly Dictionary<string, string> _incomingJobs = [];
+    private int _generation;
+
+    public ContainerSupervisor(NodeContext node)
+    {
+        _node = node;
+        Receive<SubmitJob>(Submit);
+        Receive<IJobCommand>(RouteToJob);
+        Receive<BeginTransfer>(Admit);
+        Receive<AbortTransfer>(a => Context.Child($"incoming-{a.TransferId}").Forward(a));
+        Receive<AdoptJob>(a => StartJobActor(a.Handoff, adopted: true));
+        Receive<JobStatus>(s => _owned[s.JobId] = s);
+        Receive<JobLeft>(l => _owned.Remove(l.JobId));
+        Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_node.Name, [.. _owned.Values.OrderBy(s => s.SubmittedAt)], UpMembers())));
+        Receive<Terminated>(t => _incomingJobs.Remove(t.ActorRef.Path.Name));
+    }
+
+    /// <summary>
+    /// A restarted job actor would forget its phase and who waits for it, and start the container
+    /// again: a job actor that throws is resumed instead. One that cannot even start is stopped.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(e => e is ActorInitializationException ? Directive.Stop : Directive.Resume);
+
+    public static Props Props(NodeContext node) => Akka.Actor.Props.Create(() => new ContainerSupervisor(node));
+
+    /// <summary>From an archive receiver: the container runs here now, take the job over.</summary>
+    public sealed record AdoptJob(JobHandoff Handoff);
+
+    /// <summary>From a job actor: the job runs elsewhere now; its actor stays as a redirect.</summary>
+    public sealed record JobLeft(string JobId, string NewOwner);
+
+    private void Submit(SubmitJob submit)
+    {
+        var limits = _node.Config.Container;
+        var problem = submit switch
+        {
+            _ when !Names.IsValidJobId(submit.JobId) => $"invalid job id '{submit.JobId}': {Names.JobIdRule}",
+            _ when _owned.ContainsKey(submit.JobId) || _incomingJobs.ContainsValue(submit.JobId) => $"job {submit.JobId} already exists on {_node.Name}",
+            _ when _jobs.ContainsKey(submit.JobId) => $"job {submit.JobId} ran here before and moved away; pick a new id",
+            { Number: long.MaxValue } => $"{submit.Number} + 1 overflows a 64-bit number",
+            { WorkMillis: < 0 or > 3_600_000 } => "the work time must be from 0 to 3600000 ms",
+            { StateMb: < 0 or > 4096 } => "the state size must be from 0 to 4096 MB",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            Sender.Tell(new CommandRejected(submit.JobId, problem));
+            return;
+        }
+        var work = submit.WorkMillis ?? limits.WorkMillis;
+        var ticks = Math.Max(1, work / 100);
+        var job = new JobHandoff(submit.JobId, submit.Number, work, submit.StateMb ?? limits.StateMb, [], 0, ticks, 0, DateTimeOffset.UtcNow);
+        StartJobActor(job, adopted: false);
+        Sender.Tell(new JobAccepted(submit.JobId, _node.Name));
+    }
+
+    private void RouteToJob(IJobCommand command)
+    {
+        if (_jobs.TryGetValue(command.JobId, out var job))
+        {
+            job.Forward(command);
+        }
+        else
+        {
+            Sender.Tell(new UnknownJob(command.JobId, _node.Name));
+        }
+    }
+
+    private void Admit(BeginTransfer begin)
+    {
+        var problem = begin switch
+        {
+            _ when !Names.IsValidJobId(begin.JobId) => $"invalid job id '{begin.JobId}'",
+            _ when !TransferId().IsMatch(begin.TransferId) => "invalid transfer id",
+            _ when begin.ChunkBytes is <= 0 or > 4 * 1024 * 1024 => $"chunk size {begin.ChunkBytes} is out of range",
+            _ when _owned.ContainsKey(begin.JobId) => $"job {begin.JobId} already runs on {_node.Name}",
+            _ when _incomingJobs.ContainsValue(begin.JobId) => $"job {begin.JobId} is already being received",
+            _ when _incomingJobs.Count >= MaxIncomingTransfers => $"{_node.Name} already receives {MaxIncomingTransfers} transfers",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            _log.Warning("refused transfer {0} from {1}: {2}", begin.TransferId, Sender.Path.Address, problem);
+            Sender.Tell(new TransferRefused(begin.TransferId, problem));
+            return;
+        }
+        var name = $"incoming-{begin.TransferId}";
+        Context.Watch(Context.ActorOf(ArchiveReceiver.Props(begin, Sender, _node), name));
+        _incomingJobs[name] = begin.JobId;
+    }
+
+    private void StartJobActor(JobHandoff job, bool adopted)
+    {
+        // A job coming back (A→B→A) replaces the redirect this node kept for it.
+        if (_jobs.Remove(job.JobId, out var previous))
+        {
+            Context.Stop(previous);
+        }
+        _jobs[job.JobId] = Context.ActorOf(JobActor.Props(job, adopted, _node), $"job-{job.JobId}-{++_generation}");
+    }
+
+    private string[] UpMembers()
+    {
+        var up = Cluster.Get(Context.System).State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToList();
+        return [.. _node.Config.Hosts.Where(h => up.Any(a => a.Host == h.Address && a.Port == h.Port)).Select(h => h.Name)];
+    }
+
+    [GeneratedRegex("^[a-f0-9]{32}$")]
+    private static partial Regex TransferId();
+}
