@@ -4,7 +4,6 @@
 IMAGE      := localhost/akka-migration-worker:latest
 IMAGE_TAR  := build/worker-image.tar
 WORKER_SRC := $(wildcard container/*.cs container/*.csproj container/Containerfile)
-HOSTS      ?= 2
 
 all: image
 
@@ -29,13 +28,13 @@ $(IMAGE_TAR): $(WORKER_SRC)
 	rm -f $@.tmp && podman save -q -o $@.tmp $(IMAGE) && mv $@.tmp $@
 
 demo: setup
-	@scripts/demo.sh $(HOSTS)
+	@scripts/demo.sh
 
 test: setup
 	@scripts/test.sh
 
 hosts-up:
-	@scripts/hosts.sh up $(HOSTS)
+	@scripts/hosts.sh up
 
 hosts-down:
 	@scripts/hosts.sh down

@@ -16,12 +16,13 @@ attach() { # namespace address index
   local ns=$1 address=$2 index=$3
   ns_exists "$ns" || ip netns add "$ns"
   if ! ip -n "$ns" link show eth0 >/dev/null 2>&1; then
-    ip link del "am$index" 2>/dev/null || true
-    ip link add "am$index" type veth peer name "am${index}s"
-    ip link set "am$index" netns "$ns"
-    ip -n "$ns" link set "am$index" name eth0
-    ip link set "am${index}s" netns "$switch"
-    ip -n "$switch" link set "am${index}s" master br0 up
+    local veth=$netns_prefix$index
+    ip link del "$veth" 2>/dev/null || true
+    ip link add "$veth" type veth peer name "${veth}s"
+    ip link set "$veth" netns "$ns"
+    ip -n "$ns" link set "$veth" name eth0
+    ip link set "${veth}s" netns "$switch"
+    ip -n "$switch" link set "${veth}s" master br0 up
     ip -n "$ns" addr add "$address/$prefix_len" dev eth0
   fi
   ip -n "$ns" link set lo up

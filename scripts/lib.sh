@@ -3,7 +3,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 config=${AKKA_MIGRATION_CONFIG:-$repo/config.ini}
 node_dll=$repo/Node/bin/Release/net10.0/AkkaMigration.Node.dll
 client_dll=$repo/Client/bin/Release/net10.0/AkkaMigration.Client.dll
-netns_prefix=amig
+# Tests run a second set of simulated hosts beside the demo's under another prefix and config.
+netns_prefix=${AKKA_MIGRATION_NETNS_PREFIX:-amig}
 
 log() { printf '\033[1;34m[%s]\033[0m %s\n' "$(basename "$0" .sh)" "$*" >&2; }
 die() { printf '\033[1;31m[%s] %s\033[0m\n' "$(basename "$0" .sh)" "$*" >&2; exit 1; }
@@ -28,4 +29,37 @@ podman_for() { # podman_root podman_runroot
   [ "$1" != "-" ] && args+=(--root "$1")
   [ "$2" != "-" ] && args+=(--runroot "$2")
   echo "${args[@]}"
+}
+
+# Start a node inside its host's namespace; its output goes to LOG. Prints the node's PID.
+start_node() { # host log
+  local flags=()
+  [ "$(hosts_table | awk -F'\t' -v h="$1" '$1 == h {print $4}')" = executor ] && flags+=(--executor)
+  in_host "$1" dotnet "$node_dll" --config "$config" --host "$1" "${flags[@]}" >"$2" 2>&1 &
+  echo $!
+}
+
+# The client, run from the client's namespace.
+client() { in_host client dotnet "$client_dll" --config "$config" "$@"; }
+
+# Wait until every node sees every host as an up member of the cluster.
+wait_for_cluster() { # seconds
+  local names count want
+  names=$(hosts_table | cut -f1 | tr '\n' ' ' | sed 's/ $//')
+  want=$(hosts_table | wc -l)
+  for _ in $(seq "$1"); do
+    count=$(client status 2>/dev/null | grep -c "sees up: $names\$" || true)
+    [ "$count" = "$want" ] && return 0
+    sleep 1
+  done
+  return 1
+}
+
+# Remove this project's containers from a host's store (simulated hosts only).
+remove_containers() { # host
+  local entry podman
+  entry=$(hosts_table | awk -F'\t' -v h="$1" '$1 == h')
+  IFS=$'\t' read -r _ _ _ _ root runroot _ <<<"$entry"
+  podman=$(podman_for "$root" "$runroot")
+  $podman ps -aq --filter name='^amig-' | xargs -r $podman rm -f -t 0 >/dev/null 2>&1 || true
 }

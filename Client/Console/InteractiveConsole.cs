@@ -13,6 +13,11 @@ public sealed class InteractiveConsole(ClientOperations operations, MigrationCon
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        if (System.Console.IsOutputRedirected)
+        {
+            // Piped into a log or a script: one answer per line, never wrapped at 80 columns.
+            console.Profile.Width = 240;
+        }
         console.Write(new Rule($"[bold]AkkaMigration[/] · cluster [blue]{config.SystemName}[/] · executor [blue]{config.Executor.Name}[/]").LeftJustified());
         var others = config.Hosts.Where(h => !h.Executor).Select(h => h.Name).ToList();
         var lastExit = ExitCodes.Ok;

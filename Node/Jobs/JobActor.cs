@@ -76,7 +76,8 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         Receive<ContainerStarted>(_ => BecomeRunning());
         Receive<ContainerFailed>(f => Fail($"container did not start: {f.Reason}"));
         Receive<QueryJob>(Answer);
-        Receive<MigrateJob>(m => Reject(m.JobId, "the job is still starting; try again in a moment"));
+        // A migration asked for right after the submit waits for the container to run.
+        Receive<MigrateJob>(_ => Stash.Stash());
     }
 
     private void BecomeRunning()
