@@ -1,0 +1,158 @@
+using Akka.Actor;
+using AkkaMigration.Node.Jobs;
+using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Tests.Support;
+
+namespace AkkaMigration.Tests.MultiNode;
+
+/// <summary>
+/// Two ActorSystems forming a real Akka cluster over loopback, each node with its own fake
+/// container runtime; the specs talk to the nodes' supervisors over remoting like the client.
+/// </summary>
+public sealed class MigrationSpecs(TwoNodeCluster nodes)
+    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.ClientConfig(), "spec-client"), IClassFixture<TwoNodeCluster>
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
+
+    private ActorSelection NodeA => Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeA"));
+    private ActorSelection NodeB => Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeB"));
+
+    [Fact]
+    public void Migration_hands_the_pending_result_to_the_new_owner()
+    {
+        var waiter = CreateTestProbe();
+        Submit("handoff", 41, workMillis: 2000);
+        NodeA.Tell(new QueryJob("handoff", WaitForResult: true), waiter.Ref);
+        Thread.Sleep(500);
+
+        NodeA.Tell(new MigrateJob("handoff", "nodeB"), TestActor);
+
+        var moved = ExpectMsg<MigrationSucceeded>(Long);
+        Assert.Equal(("nodeA", "nodeB"), (moved.From, moved.To));
+        // The waiter asked node A before the move; the answer comes from B, where the job finished.
+        var done = waiter.ExpectMsg<JobStatus>(Long);
+        Assert.Equal(JobPhase.Completed, done.Phase);
+        Assert.Equal(42, done.Result!.Value);
+        Assert.Equal("nodeB", done.Result.ProducedBy);
+        Assert.Equal(1, done.Migrations);
+        // B resumed the work where A froze it instead of starting over.
+        Assert.True(nodes.B.TicksDoneAtRestore(WorkerOutput.ContainerName("handoff")) > 0);
+    }
+
+    [Fact]
+    public void A_query_to_the_old_owner_is_redirected_to_the_new_one()
+    {
+        Submit("redirect", 1, workMillis: 3000);
+        NodeA.Tell(new MigrateJob("redirect", "nodeB"), TestActor);
+        ExpectMsg<MigrationSucceeded>(Long);
+
+        NodeA.Tell(new QueryJob("redirect"), TestActor);
+
+        Assert.Equal(new JobMoved("redirect", "nodeB"), ExpectMsg<JobMoved>());
+    }
+
+    [Fact]
+    public void The_source_keeps_no_copy_once_the_target_confirmed()
+    {
+        Submit("single-copy", 5, workMillis: 3000);
+
+        NodeA.Tell(new MigrateJob("single-copy", "nodeB"), TestActor);
+
+        ExpectMsg<MigrationSucceeded>(Long);
+        var container = WorkerOutput.ContainerName("single-copy");
+        AwaitAssert(() => Assert.Null(nodes.A.Inspect(container)), Long);
+        Assert.Equal(Node.Runtime.ContainerState.Running, nodes.B.Inspect(container)?.State);
+    }
+
+    [Fact]
+    public void A_failed_restore_rolls_the_job_back_to_the_source()
+    {
+        Submit("rollback", 10, workMillis: 2000);
+        nodes.B.FailRestoresWith = "image not known here";
+        try
+        {
+            NodeA.Tell(new MigrateJob("rollback", "nodeB"), TestActor);
+
+            var failed = ExpectMsg<MigrationFailed>(Long);
+            Assert.Contains("image not known here", failed.Reason);
+            Assert.Equal("nodeA", failed.StillOn);
+        }
+        finally
+        {
+            nodes.B.FailRestoresWith = null;
+        }
+        NodeA.Tell(new QueryJob("rollback", WaitForResult: true), TestActor);
+        var done = ExpectMsg<JobStatus>(Long);
+        Assert.Equal((11L, "nodeA"), (done.Result!.Value, done.Result.ProducedBy));
+        Assert.Null(nodes.B.Inspect(WorkerOutput.ContainerName("rollback")));
+        Assert.Contains($"restore {WorkerOutput.ContainerName("rollback")} in place", nodes.A.Calls);
+    }
+
+    [Fact]
+    public void A_job_can_go_there_and_back()
+    {
+        Submit("round-trip", 99, workMillis: 3000);
+
+        NodeA.Tell(new MigrateJob("round-trip", "nodeB"), TestActor);
+        ExpectMsg<MigrationSucceeded>(Long);
+        NodeB.Tell(new MigrateJob("round-trip", "nodeA"), TestActor);
+        ExpectMsg<MigrationSucceeded>(Long);
+
+        NodeA.Tell(new QueryJob("round-trip", WaitForResult: true), TestActor);
+        var done = ExpectMsg<JobStatus>(Long);
+        Assert.Equal((100L, "nodeA", 2), (done.Result!.Value, done.Result.ProducedBy, done.Migrations));
+    }
+
+    [Theory]
+    [InlineData("nodeA", "already runs on nodeA")]
+    [InlineData("nodeZ", "unknown host 'nodeZ'")]
+    public void Migrating_to_the_same_or_an_unknown_host_is_refused(string target, string reason)
+    {
+        var id = $"refuse-{target.ToLowerInvariant()}";
+        Submit(id, 3, workMillis: 2000);
+
+        NodeA.Tell(new MigrateJob(id, target), TestActor);
+
+        Assert.Contains(reason, ExpectMsg<CommandRejected>(Long).Reason);
+        NodeA.Tell(new QueryJob(id, WaitForResult: true), TestActor);
+        Assert.Equal(4, ExpectMsg<JobStatus>(Long).Result!.Value);
+    }
+
+    [Fact]
+    public void Migrating_a_finished_job_is_refused()
+    {
+        Submit("finished", 7, workMillis: 200);
+        NodeA.Tell(new QueryJob("finished", WaitForResult: true), TestActor);
+        ExpectMsg<JobStatus>(Long);
+
+        NodeA.Tell(new MigrateJob("finished", "nodeB"), TestActor);
+
+        Assert.Contains("already finished with result 8", ExpectMsg<CommandRejected>().Reason);
+    }
+
+    [Theory]
+    [InlineData("../../etc/passwd")]
+    [InlineData("Job With Spaces")]
+    [InlineData("")]
+    public void A_job_id_that_could_reach_a_path_or_podman_argument_is_refused(string id)
+    {
+        NodeA.Tell(new SubmitJob(id, 1), TestActor);
+
+        Assert.Contains("invalid job id", ExpectMsg<CommandRejected>().Reason);
+        Assert.DoesNotContain(nodes.A.Calls, c => c.StartsWith("run") && c.Contains(id.Length > 0 ? id : "amig- "));
+    }
+
+    [Fact]
+    public void A_question_about_an_unknown_job_says_so()
+    {
+        NodeB.Tell(new QueryJob("never-submitted"), TestActor);
+
+        Assert.Equal(new UnknownJob("never-submitted", "nodeB"), ExpectMsg<UnknownJob>());
+    }
+
+    private void Submit(string id, long number, int workMillis)
+    {
+        NodeA.Tell(new SubmitJob(id, number, workMillis, 0), TestActor);
+        ExpectMsg<JobAccepted>(Long);
+    }
+}

@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Worker;
+
+namespace AkkaMigration.Tests.Support;
+
+/// <summary>
+/// An in-memory stand-in for podman that behaves like the demo worker: it adds one to its number
+/// after its ticks of work, stops at a checkpoint, writes an archive holding its progress and
+/// resumes from one. Each node of a spec gets its own instance, like a podman store.
+/// </summary>
+public sealed class FakeContainerRuntime : IContainerRuntime
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Container> _containers = [];
+    private readonly List<string> _calls = [];
+    private readonly Dictionary<string, int> _ticksAtRestore = [];
+
+    /// <summary>Bytes added to each archive so that it spans several chunks.</summary>
+    public int ArchivePaddingBytes { get; init; } = 600_000;
+
+    /// <summary>When set, every restore from an archive fails with this message.</summary>
+    public string? FailRestoresWith { get; set; }
+
+    public IReadOnlyList<string> Calls
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _calls];
+            }
+        }
+    }
+
+    public int RunningCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _containers.Values.Count(c => c.State == ContainerState.Running);
+            }
+        }
+    }
+
+    /// <summary>The ticks of work a container had done when it was last restored here from an archive.</summary>
+    public int? TicksDoneAtRestore(string name)
+    {
+        lock (_gate)
+        {
+            return _ticksAtRestore.TryGetValue(name, out var ticks) ? ticks : null;
+        }
+    }
+
+    /// <summary>An archive as this runtime writes it, for specs that feed a receiver by hand.</summary>
+    public byte[] ArchiveFor(string name, long number, int ticksDone, int ticksTotal)
+    {
+        var header = JsonSerializer.Serialize(new ArchiveHeader(name, number, ticksDone, ticksTotal));
+        var padding = new byte[ArchivePaddingBytes];
+        new Random(ticksDone).NextBytes(padding);
+        return [.. Encoding.UTF8.GetBytes(header + "\n"), .. padding];
+    }
+
+    public Task RunAsync(ContainerSpec spec, CancellationToken cancellationToken)
+    {
+        var number = long.Parse(Argument(spec, "--number"));
+        var ticks = Math.Max(1, int.Parse(Argument(spec, "--work-ms")) / Workload.TickMillis);
+        lock (_gate)
+        {
+            Record($"run {spec.Name}");
+            if (_containers.ContainsKey(spec.Name))
+            {
+                throw new ContainerRuntimeException($"the container name {spec.Name} is already in use");
+            }
+            _containers[spec.Name] = new Container(number, ticks, 0);
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task<CheckpointStats> CheckpointAsync(string container, string archivePath, CancellationToken cancellationToken)
+    {
+        byte[] archive;
+        lock (_gate)
+        {
+            Record($"checkpoint {container}");
+            var c = Get(container);
+            if (c.State != ContainerState.Running)
+            {
+                throw new ContainerRuntimeException($"container {container} is not running");
+            }
+            c.Freeze();
+            archive = ArchiveFor(container, c.Number, c.TicksDone, c.TicksTotal);
+        }
+        await File.WriteAllBytesAsync(archivePath, archive, cancellationToken);
+        return new CheckpointStats(1, 1, archive.Length);
+    }
+
+    public async Task<RestoreStats> RestoreAsync(string container, string? archivePath, CancellationToken cancellationToken)
+    {
+        ArchiveHeader? header = null;
+        if (archivePath is not null)
+        {
+            using var reader = new StreamReader(archivePath);
+            header = JsonSerializer.Deserialize<ArchiveHeader>(await reader.ReadLineAsync(cancellationToken) ?? "");
+        }
+        lock (_gate)
+        {
+            Record($"restore {container}{(archivePath is null ? " in place" : " from archive")}");
+            if (header is null)
+            {
+                var c = Get(container);
+                if (!c.Checkpointed)
+                {
+                    throw new ContainerRuntimeException($"container {container} has no checkpoint");
+                }
+                c.Resume();
+            }
+            else
+            {
+                if (FailRestoresWith is { } failure)
+                {
+                    throw new ContainerRuntimeException(failure);
+                }
+                if (_containers.ContainsKey(container))
+                {
+                    throw new ContainerRuntimeException($"the container name {container} is already in use");
+                }
+                _containers[container] = new Container(header.Number, header.TicksTotal, header.TicksDone);
+                _ticksAtRestore[container] = header.TicksDone;
+            }
+        }
+        return new RestoreStats(1);
+    }
+
+    public Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken) =>
+        Task.FromResult(Inspect(container));
+
+    public ContainerInfo? Inspect(string container)
+    {
+        lock (_gate)
+        {
+            return _containers.TryGetValue(container, out var c)
+                ? new ContainerInfo(container, c.State, 0, c.State == ContainerState.Running ? 4242 : 0, c.Checkpointed)
+                : null;
+        }
+    }
+
+    public Task RemoveAsync(string container, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Record($"remove {container}");
+            _containers.Remove(container);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var c = Get(container);
+            List<string> lines = [$"PROGRESS {c.TicksDone}/{c.TicksTotal}"];
+            if (c.TicksDone >= c.TicksTotal)
+            {
+                lines.Add($"RESULT value={c.Number + 1} checksum={Workload.ExpectedChecksum(c.Number, 0):x16} intact=true");
+            }
+            return Task.FromResult<IReadOnlyList<string>>(lines);
+        }
+    }
+
+    private Container Get(string name) =>
+        _containers.TryGetValue(name, out var c) ? c : throw new ContainerRuntimeException($"no such container {name}");
+
+    private void Record(string call) => _calls.Add(call);
+
+    private static string Argument(ContainerSpec spec, string name) =>
+        spec.Arguments[spec.Arguments.ToList().IndexOf(name) + 1];
+
+    private sealed record ArchiveHeader(string Name, long Number, int TicksDone, int TicksTotal);
+
+    /// <summary>Work progresses with real time while running, a tick per <see cref="Workload.TickMillis"/>.</summary>
+    private sealed class Container(long number, int ticksTotal, int ticksDone)
+    {
+        private readonly Stopwatch _running = Stopwatch.StartNew();
+
+        public long Number { get; } = number;
+        public int TicksTotal { get; } = ticksTotal;
+        public int TicksAtResume { get; private set; } = ticksDone;
+        public bool Checkpointed { get; private set; }
+
+        public int TicksDone => Math.Min(TicksTotal,
+            TicksAtResume + (Checkpointed ? 0 : (int)(_running.ElapsedMilliseconds / Workload.TickMillis)));
+
+        public ContainerState State => Checkpointed || TicksDone >= TicksTotal ? ContainerState.Exited : ContainerState.Running;
+
+        public void Freeze()
+        {
+            TicksAtResume = TicksDone;
+            Checkpointed = true;
+        }
+
+        public void Resume()
+        {
+            Checkpointed = false;
+            _running.Restart();
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.Configuration;
+using AkkaMigration.Node.Hosting;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Config;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AkkaMigration.Tests.Support;
+
+/// <summary>
+/// Several real node hosts, each its own ActorSystem on a loopback port, formed into one Akka
+/// cluster in this test process. Node A is the executor (seed).
+/// </summary>
+public sealed class LoopbackCluster : IAsyncDisposable
+{
+    private readonly List<IHost> _hosts;
+    private readonly string _stateRoot;
+
+    private LoopbackCluster(MigrationConfig config, List<IHost> hosts, string stateRoot)
+    {
+        Config = config;
+        _hosts = hosts;
+        _stateRoot = stateRoot;
+    }
+
+    public MigrationConfig Config { get; }
+
+    public string SupervisorPath(string host) => Config.SupervisorPath(Config.GetHost(host));
+
+    public static async Task<LoopbackCluster> StartAsync(
+        IReadOnlyList<string> names,
+        Func<HostEntry, MigrationConfig, IContainerRuntime> runtimeFor,
+        Func<TransferSettings, TransferSettings>? transfer = null,
+        Func<HostEntry, HostEntry>? host = null)
+    {
+        var stateRoot = Directory.CreateTempSubdirectory("akka-migration-spec-").FullName;
+        var hosts = names.Select((name, i) => (host ?? (h => h))(new HostEntry(name, "127.0.0.1", Ports.Free(), i == 0, "", "",
+            System.IO.Path.Combine(stateRoot, name)))).ToList();
+        var config = ForHosts(hosts, transfer);
+
+        var started = new List<IHost>();
+        foreach (var entry in hosts)
+        {
+            var node = NodeHost.Build(config, entry, runtimeFor(entry, config), LogLevel.Warning);
+            await node.StartAsync();
+            started.Add(node);
+        }
+        var cluster = new LoopbackCluster(config, started, stateRoot);
+        await cluster.WaitUntilAllUpAsync(TimeSpan.FromSeconds(30));
+        return cluster;
+    }
+
+    public static MigrationConfig ForHosts(IReadOnlyList<HostEntry> hosts, Func<TransferSettings, TransferSettings>? transfer = null) =>
+        new("akka-migration-spec", hosts, new ClientEntry("127.0.0.1", 0),
+            new ContainerSettings("localhost/akka-migration-worker:latest", Repo.ImageArchive, "runc",
+                ["nofile=1024:1024", "nproc=1024:1024"], "none", 3000, 0),
+            (transfer ?? (t => t))(new TransferSettings(64 * 1024, 4, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60), 1L << 30)),
+            Repo.Path("hocon"), Repo.Root);
+
+    /// <summary>Settings for a test's own ActorSystem that talks to the nodes like the client does.</summary>
+    public static Config ClientConfig() =>
+        HoconFiles.For(ForHosts([]), HoconFiles.Client)
+            .Aggregate(ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }"),
+                (merged, next) => next.WithFallback(merged));
+
+    private async Task WaitUntilAllUpAsync(TimeSpan limit)
+    {
+        var systems = _hosts.Select(h => h.Services.GetRequiredService<ActorSystem>()).ToList();
+        var deadline = DateTime.UtcNow + limit;
+        while (!systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == systems.Count))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the {systems.Count} nodes did not form a cluster within {limit}");
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var host in Enumerable.Reverse(_hosts))
+        {
+            await host.StopAsync();
+            host.Dispose();
+        }
+        Directory.Delete(_stateRoot, recursive: true);
+    }
+}

@@ -1,0 +1,30 @@
+namespace AkkaMigration.Tests.Support;
+
+/// <summary>Paths in the repository the tests run from.</summary>
+public static class Repo
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    public static string NodeDll => Path("Node", "bin", BuildConfiguration, "net10.0", "AkkaMigration.Node.dll");
+
+    public static string ClientDll => Path("Client", "bin", BuildConfiguration, "net10.0", "AkkaMigration.Client.dll");
+
+    public static string ImageArchive => Path("build", "worker-image.tar");
+
+    private static string BuildConfiguration =>
+        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "AkkaMigration.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException($"AkkaMigration.sln not found above {AppContext.BaseDirectory}");
+    }
+}
