@@ -85,6 +85,11 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
 
     private void OnChunk(ArchiveChunk chunk)
     {
+        if (chunk.TransferId != _begin.TransferId)
+        {
+            Fail($"a chunk of transfer {chunk.TransferId} arrived at transfer {_begin.TransferId}");
+            return;
+        }
         if (_written.Contains(chunk.Sequence))
         {
             // A duplicate: its first copy is on disk; acknowledge again in case the first ack was lost.

@@ -1,0 +1,207 @@
+using System.Security.Cryptography;
+using Akka.Actor;
+using AkkaMigration.Node.Jobs;
+using AkkaMigration.Node.Migration;
+using AkkaMigration.Node.Supervision;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Tests.Support;
+
+namespace AkkaMigration.Tests.Specs;
+
+/// <summary>The two ends of an archive transfer, each driven by hand with a fake runtime.</summary>
+public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
+{
+    private const int ChunkBytes = 1000;
+    // A header of about 80 bytes plus this padding: six chunks of 1000 bytes.
+    private readonly FakeContainerRuntime _runtime = new() { ArchivePaddingBytes = 5200 };
+    private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-transfer-").FullName;
+    private readonly NodeContext _node;
+
+    public TransferSpecs()
+    {
+        var self = new HostEntry("nodeB", "127.0.0.1", 1, false, "", "", _state);
+        var config = LoopbackCluster.ForHosts([self], t => t with { ChunkBytes = ChunkBytes, Window = 2, AckTimeout = TimeSpan.FromSeconds(1) });
+        _node = new NodeContext(self, config, _runtime, new ArchiveStore(_state));
+    }
+
+    [Fact]
+    public void Chunks_arriving_out_of_order_and_twice_reassemble_the_exact_archive()
+    {
+        var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("ooo"), 41, 12, 30);
+        var chunks = Chunk(archive, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        var receiver = StartReceiver("ooo", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        Assert.Equal(6, chunks.Count);
+
+        foreach (var i in new[] { 3, 0, 5, 1, 4, 2 })
+        {
+            receiver.Tell(chunks[i], TestActor);
+            Assert.Equal(i, ExpectMsg<ChunkAck>().Sequence);
+        }
+        receiver.Tell(chunks[1], TestActor);
+        Assert.Equal(1, ExpectMsg<ChunkAck>().Sequence);
+        receiver.Tell(End("ooo", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", chunks, archive), TestActor);
+
+        var adopted = ExpectMsg<ContainerSupervisor.AdoptJob>();
+        Assert.Equal(("ooo", 1), (adopted.Handoff.JobId, adopted.Handoff.Migrations));
+        Assert.Equal("nodeB", ExpectMsg<RestoreConfirmed>().Node);
+        Assert.Equal(12, _runtime.TicksDoneAtRestore(WorkerOutput.ContainerName("ooo")));
+        AwaitAssert(() => Assert.Empty(Directory.GetFiles(_node.Archives.Folder)));
+    }
+
+    [Fact]
+    public void A_corrupted_chunk_fails_the_checksum_and_nothing_is_restored()
+    {
+        var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("corrupt"), 1, 3, 30);
+        var chunks = Chunk(archive, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+        var tampered = chunks[2].Data.ToArray();
+        tampered[17] ^= 0xFF;
+        chunks[2] = chunks[2] with { Data = tampered };
+        var receiver = StartReceiver("corrupt", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+
+        SendAll(receiver, chunks);
+        receiver.Tell(End("corrupt", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", chunks, archive), TestActor);
+
+        Assert.Contains("checksum mismatch", ExpectMsg<TransferFailed>().Reason);
+        Assert.DoesNotContain(_runtime.Calls, c => c.StartsWith("restore"));
+        AwaitAssert(() => Assert.Empty(Directory.GetFiles(_node.Archives.Folder)));
+    }
+
+    [Fact]
+    public void A_missing_chunk_is_reported_as_an_incomplete_archive()
+    {
+        var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("gap"), 1, 3, 30);
+        var chunks = Chunk(archive, "cccccccccccccccccccccccccccccccc");
+        var receiver = StartReceiver("gap", "cccccccccccccccccccccccccccccccc");
+
+        SendAll(receiver, chunks.Where(c => c.Sequence != 3));
+        receiver.Tell(End("gap", "cccccccccccccccccccccccccccccccc", chunks, archive), TestActor);
+
+        Assert.Contains("incomplete", ExpectMsg<TransferFailed>().Reason);
+        Assert.DoesNotContain(_runtime.Calls, c => c.StartsWith("restore"));
+    }
+
+    [Fact]
+    public void An_oversized_chunk_is_refused()
+    {
+        var receiver = StartReceiver("big", "dddddddddddddddddddddddddddddddd");
+
+        receiver.Tell(new ArchiveChunk("dddddddddddddddddddddddddddddddd", 0, 0, new byte[ChunkBytes + 1]), TestActor);
+
+        Assert.Contains("malformed", ExpectMsg<TransferFailed>().Reason);
+    }
+
+    [Fact]
+    public void A_chunk_of_another_transfer_is_refused()
+    {
+        var receiver = StartReceiver("bogus", "abababababababababababababababab");
+
+        receiver.Tell(new ArchiveChunk("cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", 0, 0, new byte[10]), TestActor);
+
+        Assert.Contains("arrived at transfer", ExpectMsg<TransferFailed>().Reason);
+    }
+
+    [Fact]
+    public void A_failed_restore_is_reported_and_leaves_no_container()
+    {
+        var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("norestore"), 1, 3, 30);
+        var chunks = Chunk(archive, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+        _runtime.FailRestoresWith = "no such image";
+        var receiver = StartReceiver("norestore", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+
+        SendAll(receiver, chunks);
+        receiver.Tell(End("norestore", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", chunks, archive), TestActor);
+
+        Assert.Contains("no such image", ExpectMsg<TransferFailed>().Reason);
+        Assert.Null(_runtime.Inspect(WorkerOutput.ContainerName("norestore")));
+        Assert.Contains($"remove {WorkerOutput.ContainerName("norestore")}", _runtime.Calls);
+    }
+
+    [Fact]
+    public void An_aborted_transfer_deletes_what_was_received()
+    {
+        var chunks = Chunk(_runtime.ArchiveFor(WorkerOutput.ContainerName("abort"), 1, 3, 30), "ffffffffffffffffffffffffffffffff");
+        var receiver = StartReceiver("abort", "ffffffffffffffffffffffffffffffff");
+        SendAll(receiver, chunks.Take(2));
+        Watch(receiver);
+
+        receiver.Tell(new AbortTransfer("ffffffffffffffffffffffffffffffff", "source gave up"), TestActor);
+
+        ExpectTerminated(receiver);
+        Assert.Empty(Directory.GetFiles(_node.Archives.Folder));
+    }
+
+    [Fact]
+    public void The_sender_keeps_at_most_a_window_of_chunks_unacknowledged_and_signs_the_archive()
+    {
+        var archive = RandomNumberGenerator.GetBytes(5 * ChunkBytes + 123);
+        var path = _node.Archives.PathFor("window", "11111111111111111111111111111111");
+        File.WriteAllBytes(path, archive);
+        var handoff = Handoff("window");
+        var sender = ChildActorOf(ArchiveSender.Props("11111111111111111111111111111111", path, handoff, Sys.ActorSelection(TestActor.Path), _node));
+
+        ExpectMsg<BeginTransfer>();
+        sender.Tell(new TransferAccepted("11111111111111111111111111111111"), TestActor);
+        var received = new List<ArchiveChunk> { ExpectMsg<ArchiveChunk>(), ExpectMsg<ArchiveChunk>() };
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        while (received.Count < 6)
+        {
+            sender.Tell(new ChunkAck("11111111111111111111111111111111", received[^2].Sequence), TestActor);
+            received.Add(ExpectMsg<ArchiveChunk>());
+        }
+        sender.Tell(new ChunkAck("11111111111111111111111111111111", received[^2].Sequence), TestActor);
+        sender.Tell(new ChunkAck("11111111111111111111111111111111", received[^1].Sequence), TestActor);
+
+        var end = ExpectMsg<EndOfArchive>();
+        Assert.Equal(archive, received.OrderBy(c => c.Sequence).SelectMany(c => c.Data).ToArray());
+        Assert.Equal((6L, (long)archive.Length), (end.ChunkCount, end.TotalBytes));
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(archive)), end.Sha256);
+        Assert.Same(handoff, end.Handoff);
+        sender.Tell(new RestoreConfirmed("11111111111111111111111111111111", "window", "nodeB", 5), TestActor);
+        Assert.Equal("nodeB", ExpectMsg<ArchiveSender.Delivered>().NewOwner);
+    }
+
+    [Fact]
+    public void A_silent_target_makes_the_sender_give_up_in_time()
+    {
+        var path = _node.Archives.PathFor("silent", "22222222222222222222222222222222");
+        File.WriteAllBytes(path, new byte[10]);
+        ChildActorOf(ArchiveSender.Props("22222222222222222222222222222222", path, Handoff("silent"), Sys.ActorSelection(TestActor.Path), _node));
+
+        ExpectMsg<BeginTransfer>();
+
+        // The target's supervisor is told to drop anything it may have started, then the job actor hears of it.
+        Assert.Contains("did not answer", ExpectMsg<AbortTransfer>(TimeSpan.FromSeconds(5)).Reason);
+        Assert.Contains("did not answer", ExpectMsg<ArchiveSender.GaveUp>().Reason);
+    }
+
+    private IActorRef StartReceiver(string jobId, string transferId)
+    {
+        var receiver = ChildActorOf(ArchiveReceiver.Props(new BeginTransfer(transferId, jobId, "nodeA", ChunkBytes), TestActor, _node));
+        ExpectMsg<TransferAccepted>();
+        return receiver;
+    }
+
+    private void SendAll(IActorRef receiver, IEnumerable<ArchiveChunk> chunks)
+    {
+        foreach (var chunk in chunks)
+        {
+            receiver.Tell(chunk, TestActor);
+            ExpectMsg<ChunkAck>();
+        }
+    }
+
+    private static List<ArchiveChunk> Chunk(byte[] archive, string transferId) =>
+        archive.Chunk(ChunkBytes).Select((data, i) => new ArchiveChunk(transferId, i, (long)i * ChunkBytes, data)).ToList();
+
+    private static EndOfArchive End(string jobId, string transferId, List<ArchiveChunk> chunks, byte[] original) =>
+        new(transferId, chunks.Count, original.Length, Convert.ToHexStringLower(SHA256.HashData(original)), Handoff(jobId));
+
+    private static JobHandoff Handoff(string jobId) => new(jobId, 41, 3000, 0, [], 12, 30, 0, DateTimeOffset.UtcNow);
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        Directory.Delete(_state, recursive: true);
+    }
+}
