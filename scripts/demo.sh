@@ -24,7 +24,7 @@ trap 'exit 130' INT TERM
 
 "$repo/scripts/hosts.sh" up
 while IFS=$'\t' read -r name _; do
-  "$repo/initializeDemo.sh" "$name"
+  in_host "$name" "$repo/initializeDemo.sh" "$name"
   remove_containers "$name"
 done < <(hosts_table)
 

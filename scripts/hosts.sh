@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# Simulated hosts on this machine: a network namespace per config.ini host and one for the
-# client, all wired to a bridge in a "switch" namespace. Nothing is routed outside them.
+# Simulated hosts on this machine. Each config.ini host gets what a real host has of its own:
+#   - a network namespace with its address, wired to a bridge in a "switch" namespace (the
+#     client gets one too); nothing is routed outside them;
+#   - a mount namespace in which its own folders sit at podman's default paths, so two hosts
+#     see the same paths for different stores, exactly like two machines. A checkpoint archive
+#     records such paths, so this is what lets an archive from A restore on B.
 #   scripts/hosts.sh up      create what is missing (idempotent)
-#   scripts/hosts.sh down    remove them all
+#   scripts/hosts.sh down    remove them all, as if the hosts were switched off
 #   scripts/hosts.sh cut|mend HOST   take a host's link down or up
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 switch=$netns_prefix-switch
 prefix_len=24
+# The paths a host's podman and node use, each given a per-host folder inside the host.
+private_paths=(/var/lib/containers /run/containers /run/libpod /run/runc /var/lib/akka-migration/node)
 
 ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 
-attach() { # namespace address index
-  local ns=$1 address=$2 index=$3
+network() { # namespace address index
+  local ns=$1 address=$2 index=$3 veth=$netns_prefix$3
   ns_exists "$ns" || ip netns add "$ns"
   if ! ip -n "$ns" link show eth0 >/dev/null 2>&1; then
-    local veth=$netns_prefix$index
     ip link del "$veth" 2>/dev/null || true
     ip link add "$veth" type veth peer name "${veth}s"
     ip link set "$veth" netns "$ns"
@@ -29,38 +34,64 @@ attach() { # namespace address index
   ip -n "$ns" link set eth0 up
 }
 
+filesystem() { # namespace
+  local ns=$1 file=$mount_ns_dir/$1 binds="" path
+  [ -e "$file" ] && mountpoint -q "$file" && return 0
+  # A persistent mount namespace is kept as a bind mount of its nsfs file, on a private mount.
+  mkdir -p "$mount_ns_dir"
+  mountpoint -q "$mount_ns_dir" || mount --bind "$mount_ns_dir" "$mount_ns_dir"
+  mount --make-private "$mount_ns_dir"
+  touch "$file"
+  for path in "${private_paths[@]}"; do
+    mkdir -p "$path" "$(host_dir "$ns" "$path")"
+    binds+="mount --bind '$(host_dir "$ns" "$path")' '$path' && "
+  done
+  # Its own /dev/shm too: podman keeps its container locks there.
+  unshare --mount="$file" --propagation private sh -c "${binds}mount -t tmpfs -o mode=1777 tmpfs /dev/shm"
+}
+
+# Where a host keeps PATH: under /run for what a reboot clears, under /var/lib for the rest.
+host_dir() { # namespace path
+  case "$2" in
+    /run/*) echo "/run/akka-migration/hosts/$1$2" ;;
+    *) echo "/var/lib/akka-migration/hosts/$1$2" ;;
+  esac
+}
+
 up() {
   command -v nsenter >/dev/null || die "nsenter is missing (util-linux)"
   ns_exists "$switch" || ip netns add "$switch"
   ip -n "$switch" link show br0 >/dev/null 2>&1 || ip -n "$switch" link add br0 type bridge
   ip -n "$switch" link set br0 up
   local index=0
-  while IFS=$'\t' read -r name address _ _ root runroot state _; do
-    attach "$(netns_of "$name")" "$address" "$index"
-    mkdir -p "$state"
-    [ "$root" != "-" ] && mkdir -p "$root"
-    [ "$runroot" != "-" ] && mkdir -p "$runroot"
+  while IFS=$'\t' read -r name address _; do
+    network "$(netns_of "$name")" "$address" "$index"
+    filesystem "$(netns_of "$name")"
     index=$((index + 1))
   done < <(hosts_table)
-  attach "$(netns_of client)" "$(client_address)" 99
+  network "$(netns_of client)" "$(client_address)" 99
   log "hosts up: $(ip netns list | awk '{print $1}' | grep "^$netns_prefix-" | grep -v "$switch" | sort | tr '\n' ' ')"
 }
 
 down() {
+  local ns file
   for ns in $(ip netns list | awk '{print $1}' | grep "^$netns_prefix-" || true); do
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns del "$ns"
   done
-}
-
-link() { # host up|down
-  ip -n "$(netns_of "$1")" link set eth0 "$2"
+  for file in "$mount_ns_dir/$netns_prefix"-*; do
+    [ -e "$file" ] || continue
+    umount "$file" 2>/dev/null || true
+    rm -f "$file"
+    # What lived under /run is gone, as after a reboot; the stores under /var/lib stay.
+    rm -rf "/run/akka-migration/hosts/$(basename "$file")"
+  done
 }
 
 case "${1:-}" in
   up) up ;;
   down) down ;;
-  cut) link "${2:?host}" down ;;
-  mend) link "${2:?host}" up ;;
+  cut) ip -n "$(netns_of "${2:?host}")" link set eth0 down ;;
+  mend) ip -n "$(netns_of "${2:?host}")" link set eth0 up ;;
   *) echo "usage: $0 up|down|cut HOST|mend HOST" >&2; exit 2 ;;
 esac

@@ -18,11 +18,18 @@ hosts_table() {
 # The client's address in config.ini's [client] section.
 client_address() { dotnet "$node_dll" hosts --client-address --config "$config"; }
 
+mount_ns_dir=/run/akka-migration/ns
+
 netns_of() { echo "$netns_prefix-$1"; }
 
-# Run a command inside a simulated host's network namespace. nsenter, not `ip netns exec`:
-# the latter remounts /sys and podman then finds no cgroups.
-in_host() { local ns; ns=$(netns_of "$1"); shift; nsenter --net="/var/run/netns/$ns" "$@"; }
+# Run a command inside a simulated host: its network namespace and, for hosts, its mount
+# namespace. nsenter, not `ip netns exec`: the latter remounts /sys and podman then finds no cgroups.
+in_host() {
+  local ns args=()
+  ns=$(netns_of "$1"); shift
+  [ -e "$mount_ns_dir/$ns" ] && args+=(--mount="$mount_ns_dir/$ns")
+  nsenter "${args[@]}" --net="/var/run/netns/$ns" "$@"
+}
 
 podman_for() { # podman_root podman_runroot
   local args=(podman --runtime runc)
@@ -55,11 +62,11 @@ wait_for_cluster() { # seconds
   return 1
 }
 
-# Remove this project's containers from a host's store (simulated hosts only).
+# Remove this project's containers from a simulated host's store.
 remove_containers() { # host
   local entry podman
   entry=$(hosts_table | awk -F'\t' -v h="$1" '$1 == h')
   IFS=$'\t' read -r _ _ _ _ root runroot _ <<<"$entry"
   podman=$(podman_for "$root" "$runroot")
-  $podman ps -aq --filter name='^amig-' | xargs -r $podman rm -f -t 0 >/dev/null 2>&1 || true
+  in_host "$1" sh -c "$podman ps -aq --filter name='^amig-' | xargs -r $podman rm -f -t 0" >/dev/null 2>&1 || true
 }

@@ -80,7 +80,7 @@ public static class ConfigLoader
             Executor: Flag(section, "executor"),
             PodmanRoot: Text(section, "podman_root", ""),
             PodmanRunRoot: Text(section, "podman_runroot", ""),
-            StateDirectory: Text(section, "state_dir", $"/var/lib/akka-migration/{name}"));
+            StateDirectory: Text(section, "state_dir", "/var/lib/akka-migration/node"));
     }
 
     private static string Text(IConfiguration section, string key, string? fallback = null)

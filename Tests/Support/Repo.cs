@@ -14,7 +14,8 @@ public static class Repo
     public static string ImageArchive => Path("build", "worker-image.tar");
 
     private static string BuildConfiguration =>
-        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Parent!.Name;
+        // Tests run from Tests/bin/CONFIGURATION/net10.0/; the node and client were built alongside.
+        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
 
     private static string FindRoot()
     {

@@ -1,0 +1,103 @@
+using AkkaMigration.Client.Console;
+using AkkaMigration.Tests.Integration;
+using AkkaMigration.Tests.Support;
+using AkkaMigration.Worker;
+
+namespace AkkaMigration.Tests.EndToEnd;
+
+/// <summary>The client against node processes on two simulated hosts, with real podman and CRIU.</summary>
+[Collection(RealHostsCollection.Name)]
+public sealed class DemoFlowTests(SimulatedHosts hosts)
+{
+    [Fact]
+    public async Task The_interactive_seed_flow_reads_the_result_from_the_new_owner()
+    {
+        var run = await hosts.ClientAsync([], input: "41\nnodeB\nnodeB\n\n");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("moved nodeA → nodeB", run.StandardOutput);
+        Assert.Equal("result 42 from nodeB", LastResultLine(run.StandardOutput));
+    }
+
+    [Fact]
+    public async Task Subcommands_move_a_job_with_state_and_follow_the_redirect_to_its_result()
+    {
+        var submit = await hosts.ClientAsync(["submit", "41", "--id", "e2e-state", "--state-mb", "32", "--work-ms", "4000"]);
+        var migrate = await hosts.ClientAsync(["migrate", "e2e-state", "nodeB"]);
+        var query = await hosts.ClientAsync(["query", "e2e-state", "--on", "nodeA", "--wait"]);
+
+        Assert.Equal((0, 0, 0), (submit.ExitCode, migrate.ExitCode, query.ExitCode));
+        Assert.Contains("job e2e-state accepted by nodeA", submit.StandardOutput);
+        Assert.Contains("job e2e-state moved nodeA → nodeB", migrate.StandardOutput);
+        Assert.Contains($"memory checksum {Workload.ExpectedChecksum(41, 32):x16} intact", query.StandardOutput);
+        Assert.Equal("result 42 from nodeB", LastResultLine(query.StandardOutput));
+    }
+
+    [Fact]
+    public async Task A_job_migrated_A_to_B_and_back_completes_with_its_memory_intact()
+    {
+        await hosts.ClientAsync(["submit", "41", "--id", "e2e-round-trip", "--state-mb", "16", "--work-ms", "8000"]);
+
+        var there = await hosts.ClientAsync(["migrate", "e2e-round-trip", "nodeB"]);
+        // Asked of the executor, which redirects to B, where the job now runs.
+        var back = await hosts.ClientAsync(["migrate", "e2e-round-trip", "nodeA"]);
+        var query = await hosts.ClientAsync(["query", "e2e-round-trip", "--on", "nodeB", "--wait"]);
+
+        Assert.Contains("moved nodeA → nodeB", there.StandardOutput);
+        Assert.Contains("moved nodeB → nodeA", back.StandardOutput);
+        Assert.Contains($"completed on nodeA after 2 migration(s); memory checksum {Workload.ExpectedChecksum(41, 16):x16} intact", query.StandardOutput);
+        Assert.Equal("result 42 from nodeA", LastResultLine(query.StandardOutput));
+    }
+
+    [Theory]
+    [InlineData(new[] { "submit", "forty-one" }, ExitCodes.BadInput, "'forty-one' is not a whole number")]
+    [InlineData(new[] { "submit", "9223372036854775807" }, ExitCodes.BadInput, "too large")]
+    [InlineData(new[] { "submit", "1", "--id", "../x" }, ExitCodes.BadInput, "invalid job id")]
+    [InlineData(new[] { "query", "no-such-job" }, ExitCodes.Refused, "no job no-such-job on nodeA")]
+    [InlineData(new[] { "migrate", "no-such-job", "nodeZ" }, ExitCodes.BadInput, "unknown host 'nodeZ'; known hosts: nodeA, nodeB")]
+    [InlineData(new[] { "migrate", "no-such-job", "nodeB" }, ExitCodes.Refused, "no job no-such-job on nodeA")]
+    public async Task Bad_requests_get_a_clear_message_and_a_non_zero_exit(string[] arguments, int exitCode, string message)
+    {
+        var run = await hosts.ClientAsync(arguments);
+
+        Assert.Equal(exitCode, run.ExitCode);
+        Assert.Contains(message, run.StandardError);
+    }
+
+    [Fact]
+    public async Task Migrating_to_the_host_the_job_runs_on_is_refused_and_the_job_goes_on()
+    {
+        await hosts.ClientAsync(["submit", "5", "--id", "e2e-same", "--work-ms", "2000"]);
+
+        var migrate = await hosts.ClientAsync(["migrate", "e2e-same", "nodeA"]);
+        var query = await hosts.ClientAsync(["query", "e2e-same", "--wait"]);
+
+        Assert.Equal(ExitCodes.Refused, migrate.ExitCode);
+        Assert.Contains("already runs on nodeA", migrate.StandardError);
+        Assert.Equal("result 6 from nodeA", LastResultLine(query.StandardOutput));
+    }
+
+    [Fact]
+    public async Task Migrating_a_finished_job_is_refused_with_its_result()
+    {
+        await hosts.ClientAsync(["submit", "8", "--id", "e2e-finished", "--work-ms", "300"]);
+        await hosts.ClientAsync(["query", "e2e-finished", "--wait"]);
+
+        var migrate = await hosts.ClientAsync(["migrate", "e2e-finished", "nodeB"]);
+
+        Assert.Equal(ExitCodes.Refused, migrate.ExitCode);
+        Assert.Contains("already finished with result 9", migrate.StandardError);
+    }
+
+    [Fact]
+    public async Task A_node_that_cannot_be_reached_is_named_and_exits_3()
+    {
+        var run = await hosts.ClientAsync(["query", "anything", "--on", "nodeC"], config: hosts.ConfigWithDeadHostPath);
+
+        Assert.Equal(ExitCodes.Unreachable, run.ExitCode);
+        Assert.Contains("node nodeC at 10.77.0.3:4053 can't be reached", run.StandardError);
+    }
+
+    private static string? LastResultLine(string output) =>
+        output.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith("result "));
+}

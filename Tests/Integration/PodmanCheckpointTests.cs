@@ -1,0 +1,85 @@
+using System.Globalization;
+using AkkaMigration.Node.Jobs;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Tests.EndToEnd;
+using AkkaMigration.Tests.Support;
+using AkkaMigration.Worker;
+
+namespace AkkaMigration.Tests.Integration;
+
+/// <summary>Real podman, runc and CRIU: a checkpoint taken on one simulated host, restored on the other.</summary>
+[Collection(RealHostsCollection.Name)]
+public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
+{
+    private const string Image = "localhost/akka-migration-worker:latest";
+
+    [Fact]
+    public async Task A_checkpoint_from_one_store_restores_into_another_and_the_worker_continues()
+    {
+        var name = WorkerOutput.ContainerName("it-continue");
+        // /tmp is not private to a host: it stands for the copy from A to B.
+        var archive = $"/tmp/it-continue-{Guid.NewGuid():N}.tar";
+        await hosts.PodmanAsync("nodeA", ["run", "--detach", "--name", name, "--network", "none",
+            "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", Image, .. WorkerOutput.Arguments(41, 3000, 8)]);
+        await Task.Delay(1200);
+
+        await hosts.PodmanAsync("nodeA", "container", "checkpoint", name, "--export", archive);
+        var progressAtCheckpoint = WorkerOutput.LastProgress((await hosts.PodmanAsync("nodeA", "logs", name)).Split('\n'))!.Value.Done;
+        await hosts.PodmanAsync("nodeA", "rm", "-f", name);
+        await hosts.PodmanAsync("nodeB", "container", "restore", "--import", archive);
+        var lines = await WaitForExitAsync("nodeB", name);
+        File.Delete(archive);
+
+        // The whole log (A's lines travel in the archive) counts up once, without starting over.
+        Assert.Single(lines, l => l.StartsWith("STARTED"));
+        var progress = lines.Where(l => l.StartsWith("PROGRESS")).Select(l => int.Parse(l.Split(' ', '/')[1], CultureInfo.InvariantCulture));
+        Assert.Equal(Enumerable.Range(1, 30), progress);
+        Assert.InRange(progressAtCheckpoint, 1, 29);
+        Assert.Equal((42L, $"{Workload.ExpectedChecksum(41, 8):x16}", true), WorkerOutput.Result(lines));
+    }
+
+    [Fact]
+    public async Task A_migrated_container_comes_back_with_its_loopback_up()
+    {
+        await hosts.ClientAsync(["submit", "1", "--id", "it-loopback", "--work-ms", "20000"]);
+        var migrate = await hosts.ClientAsync(["migrate", "it-loopback", "nodeB"]);
+
+        var pid = await hosts.PodmanAsync("nodeB", "inspect", "--format", "{{.State.Pid}}", WorkerOutput.ContainerName("it-loopback"));
+        var link = await hosts.InHostAsync("nodeB", ["nsenter", "--target", pid, "--net", "ip", "-o", "link", "show", "lo"]);
+
+        Assert.Equal(0, migrate.ExitCode);
+        Assert.Contains("LOOPBACK,UP", link.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Inspecting_a_container_that_does_not_exist_says_so()
+    {
+        Assert.Null(await MachineDefaultStore().InspectAsync("amig-never-created", default));
+    }
+
+    [Fact]
+    public async Task A_failing_podman_command_reports_what_podman_said()
+    {
+        var error = await Assert.ThrowsAsync<ContainerRuntimeException>(() =>
+            MachineDefaultStore().CheckpointAsync("amig-never-created", "/tmp/never.tar", default));
+
+        Assert.Contains("no such container", error.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static PodmanRuntime MachineDefaultStore() =>
+        new(new HostEntry("local", "127.0.0.1", 0, true, "", "", "/tmp"), LoopbackCluster.ForHosts([]).Container);
+
+    private async Task<string[]> WaitForExitAsync(string host, string name)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (await hosts.PodmanAsync(host, "inspect", "--format", "{{.State.Status}}", name) == "running")
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{name} still runs after 30 s");
+            await Task.Delay(200);
+        }
+        var lines = (await hosts.PodmanAsync(host, "logs", name)).Split('\n');
+        await hosts.PodmanAsync(host, "rm", "-f", name);
+        return lines;
+    }
+}

@@ -1,0 +1,87 @@
+using System.Runtime.Serialization;
+using Akka.Actor;
+using AkkaMigration.Client.Console;
+using AkkaMigration.Node.Jobs;
+using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Worker;
+
+namespace AkkaMigration.Tests.Specs;
+
+public sealed class WireAndInputSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    [Fact]
+    public void An_archive_chunk_survives_the_binary_wire_format()
+    {
+        var serializer = new ArchiveChunkSerializer((ExtendedActorSystem)Sys);
+        var chunk = new ArchiveChunk("0123456789abcdef0123456789abcdef", 7, 7 * 4096, [1, 2, 3, 255]);
+
+        var back = (ArchiveChunk)serializer.FromBinary(serializer.ToBinary(chunk), serializer.Manifest(chunk));
+
+        Assert.Equal((chunk.TransferId, chunk.Sequence, chunk.Offset), (back.TransferId, back.Sequence, back.Offset));
+        Assert.Equal(chunk.Data, back.Data);
+    }
+
+    [Fact]
+    public void A_truncated_chunk_is_refused_by_the_wire_format()
+    {
+        var serializer = new ArchiveChunkSerializer((ExtendedActorSystem)Sys);
+
+        Assert.Throws<SerializationException>(() => serializer.FromBinary(new byte[5], "C"));
+    }
+
+    [Fact]
+    public void Archive_chunks_are_bound_to_the_binary_serializer_by_the_hocon_files()
+    {
+        using var system = ActorSystem.Create("wire", Support.LoopbackCluster.ClientConfig());
+
+        var serializer = system.Serialization.FindSerializerFor(new ArchiveChunk("t", 0, 0, []));
+
+        Assert.IsType<ArchiveChunkSerializer>(serializer);
+    }
+
+    [Theory]
+    [InlineData("41", true, 41L)]
+    [InlineData(" -7 ", true, -7L)]
+    [InlineData("9223372036854775806", true, 9223372036854775806L)]
+    [InlineData("9223372036854775807", false, 0L)]
+    [InlineData("99999999999999999999999", false, 0L)]
+    [InlineData("forty-one", false, 0L)]
+    [InlineData("4.5", false, 0L)]
+    [InlineData("", false, 0L)]
+    public void A_number_is_accepted_only_if_it_and_its_successor_fit_in_64_bits(string text, bool valid, long expected)
+    {
+        var ok = Input.TryParseNumber(text, out var number, out var error);
+
+        Assert.Equal(valid, ok);
+        Assert.Equal(expected, number);
+        Assert.Equal(valid, error.Length == 0);
+    }
+
+    [Fact]
+    public void The_worker_result_line_is_read_with_its_checksum()
+    {
+        string[] lines = ["STARTED number=41 ticks=30 state_mb=1 checksum=00ff", "PROGRESS 29/30", "PROGRESS 30/30", "RESULT value=42 checksum=00ff intact=true"];
+
+        Assert.Equal((42L, "00ff", true), WorkerOutput.Result(lines));
+        Assert.Equal((30, 30), WorkerOutput.LastProgress(lines));
+    }
+
+    [Fact]
+    public void A_worker_that_stopped_early_has_no_result()
+    {
+        string[] lines = ["STARTED number=41 ticks=30 state_mb=1 checksum=00ff", "PROGRESS 3/30"];
+
+        Assert.Null(WorkerOutput.Result(lines));
+        Assert.Equal((3, 30), WorkerOutput.LastProgress(lines));
+    }
+
+    [Fact]
+    public void The_workload_state_is_deterministic_and_depends_on_the_number()
+    {
+        var workload = new Workload(41, 0, 2);
+
+        Assert.Equal(Workload.ExpectedChecksum(41, 2), workload.CurrentChecksum());
+        Assert.NotEqual(Workload.ExpectedChecksum(42, 2), workload.CurrentChecksum());
+        Assert.Equal(42, workload.Result);
+    }
+}
