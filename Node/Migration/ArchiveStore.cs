@@ -13,6 +13,11 @@ public sealed class ArchiveStore
         Folder = Path.Combine(stateDirectory, "archives");
         Directory.CreateDirectory(Folder, OwnerOnly);
         File.SetUnixFileMode(Folder, OwnerOnly);
+        // A transfer does not outlive its node process: what an earlier run left is garbage.
+        foreach (var leftover in Directory.EnumerateFiles(Folder, "*.tar"))
+        {
+            Delete(leftover);
+        }
     }
 
     public string Folder { get; }
@@ -38,7 +43,7 @@ public sealed class ArchiveStore
         }
         catch (IOException)
         {
-            // Best effort: a leftover is removed with the folder's next clean-up, never reused.
+            // Best effort: a leftover is removed when the node next starts, and never reused.
         }
     }
 }

@@ -175,6 +175,18 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         Assert.Contains("did not answer", ExpectMsg<ArchiveSender.GaveUp>().Reason);
     }
 
+    [Fact]
+    public void A_starting_node_drops_archives_an_earlier_run_left_in_its_private_folder()
+    {
+        var leftover = _node.Archives.PathFor("old", "33333333333333333333333333333333");
+        File.WriteAllBytes(leftover, [1, 2, 3]);
+
+        var store = new ArchiveStore(_state);
+
+        Assert.False(File.Exists(leftover));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(store.Folder));
+    }
+
     private IActorRef StartReceiver(string jobId, string transferId)
     {
         var receiver = ChildActorOf(ArchiveReceiver.Props(new BeginTransfer(transferId, jobId, "nodeA", ChunkBytes), TestActor, _node));
