@@ -45,13 +45,16 @@ public sealed class InteractiveConsole(ClientOperations operations, MigrationCon
 
             var target = Ask($"Migrate {jobId} to which host, before its {config.Container.WorkMillis / 1000.0:0.#} s are up? ({string.Join(", ", config.Hosts.Select(h => h.Name))}; 'no' to skip)",
                 others.FirstOrDefault() ?? "no");
+            // Where the job should be now: the target if it moved, else where it started.
+            var owner = config.Executor.Name;
             if (!target.Equals("no", StringComparison.OrdinalIgnoreCase))
             {
                 var migrated = await Progress($"migrating {jobId} to {target}", () => operations.MigrateAsync(jobId, target, null));
                 Show(migrated);
+                owner = migrated.Succeeded ? target : owner;
             }
 
-            var on = Ask("Query the result on which host?", target.Equals("no", StringComparison.OrdinalIgnoreCase) ? config.Executor.Name : target);
+            var on = Ask("Query the result on which host?", owner);
             var result = await Progress($"waiting for {jobId}", () => operations.QueryAsync(jobId, on, wait: true, TimeSpan.FromMinutes(10)));
             Show(result);
             lastExit = result.ExitCode;
