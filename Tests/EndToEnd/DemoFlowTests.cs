@@ -20,6 +20,15 @@ public sealed class DemoFlowTests(SimulatedHosts hosts)
     }
 
     [Fact]
+    public async Task A_mistyped_host_in_the_interactive_flow_is_named_and_the_job_finishes_where_it_was()
+    {
+        var run = await hosts.ClientAsync([], input: "41\nnodeZ\n\n\n");
+
+        Assert.Contains("error: unknown host 'nodeZ'; known hosts: nodeA, nodeB", run.StandardOutput);
+        Assert.Equal("result 42 from nodeA", LastResultLine(run.StandardOutput));
+    }
+
+    [Fact]
     public async Task Subcommands_move_a_job_with_state_and_follow_the_redirect_to_its_result()
     {
         var submit = await hosts.ClientAsync(["submit", "41", "--id", "e2e-state", "--state-mb", "32", "--work-ms", "4000"]);
