@@ -3,7 +3,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 config=${AKKA_MIGRATION_CONFIG:-$repo/config.ini}
 node_dll=$repo/Node/bin/Release/net10.0/AkkaMigration.Node.dll
 client_dll=$repo/Client/bin/Release/net10.0/AkkaMigration.Client.dll
-# Tests run a second set of simulated hosts beside the demo's under another prefix and config.
+# The tests run a second set of simulated hosts beside the demo's, under another prefix.
 netns_prefix=${AKKA_MIGRATION_NETNS_PREFIX:-amig}
 
 log() { printf '\033[1;34m[%s]\033[0m %s\n' "$(basename "$0" .sh)" "$*" >&2; }
