@@ -39,8 +39,7 @@ public enum ContainerState
 /// <param name="Checkpointed">Stopped by a checkpoint rather than by its own exit.</param>
 public sealed record ContainerInfo(string Name, ContainerState State, int ExitCode, int Pid, bool Checkpointed);
 
-/// <param name="FrozenMs">How long the process was frozen, from CRIU's statistics; 0 where unknown.</param>
-public sealed record CheckpointStats(long DurationMs, long FrozenMs, long ArchiveBytes);
+public sealed record CheckpointStats(long DurationMs, long ArchiveBytes);
 
 public sealed record RestoreStats(long DurationMs);
 

@@ -26,12 +26,11 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings) : 
     public async Task<CheckpointStats> CheckpointAsync(string container, string archivePath, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var output = await Podman(a => a
+        await Podman(a => a
             .Add("container").Add("checkpoint").Add(container)
             .Add("--export").Add(archivePath)
-            .Add("--compress").Add(settings.Compression)
-            .Add("--print-stats"), cancellationToken);
-        return new CheckpointStats(clock.ElapsedMilliseconds, FrozenMillis(output), new FileInfo(archivePath).Length);
+            .Add("--compress").Add(settings.Compression), cancellationToken);
+        return new CheckpointStats(clock.ElapsedMilliseconds, new FileInfo(archivePath).Length);
     }
 
     public async Task<RestoreStats> RestoreAsync(string container, string? archivePath, CancellationToken cancellationToken)
@@ -112,7 +111,8 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings) : 
         Cli.Wrap("podman")
             .WithArguments(a =>
             {
-                // Each host has a store of its own; on a real machine both are empty and podman uses its default.
+                // Empty means podman's defaults; whatever they are, every host must share them,
+                // since a checkpoint records these paths and the restore uses them.
                 if (host.PodmanRoot.Length > 0)
                 {
                     a.Add("--root").Add(host.PodmanRoot);
@@ -131,19 +131,5 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings) : 
     {
         var error = result.StandardError.Trim();
         return new ContainerRuntimeException($"{what} failed (exit {result.ExitCode}): {(error.Length > 0 ? error : result.StandardOutput.Trim())}");
-    }
-
-    private static long FrozenMillis(string statsJson)
-    {
-        try
-        {
-            using var json = JsonDocument.Parse(statsJson);
-            return json.RootElement.GetProperty("container_statistics")[0]
-                .GetProperty("criu_statistics").GetProperty("frozen_time").GetInt64() / 1000;
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or IndexOutOfRangeException or InvalidOperationException)
-        {
-            return 0;
-        }
     }
 }

@@ -35,17 +35,6 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         }
     }
 
-    public int RunningCount
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _containers.Values.Count(c => c.State == ContainerState.Running);
-            }
-        }
-    }
-
     /// <summary>The ticks of work a container had done when it was last restored here from an archive.</summary>
     public int? TicksDoneAtRestore(string name)
     {
@@ -95,7 +84,7 @@ public sealed class FakeContainerRuntime : IContainerRuntime
             archive = ArchiveFor(container, c.Number, c.TicksDone, c.TicksTotal);
         }
         await File.WriteAllBytesAsync(archivePath, archive, cancellationToken);
-        return new CheckpointStats(1, 1, archive.Length);
+        return new CheckpointStats(1, archive.Length);
     }
 
     public async Task<RestoreStats> RestoreAsync(string container, string? archivePath, CancellationToken cancellationToken)
