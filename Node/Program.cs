@@ -2,6 +2,7 @@ using System.CommandLine;
 using AkkaMigration.Node.Hosting;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Security;
 using Microsoft.Extensions.Hosting;
 
 var configOption = new Option<FileInfo>("--config")
@@ -29,10 +30,13 @@ root.SetAction(async (parse, cancellationToken) =>
 {
     MigrationConfig config;
     HostEntry self;
+    ClusterTls tls;
     try
     {
         config = ConfigLoader.Load(parse.GetValue(configOption)!.FullName);
         self = config.GetHost(parse.GetValue(hostOption)!);
+        // Without its certificate a node does not start: it never runs unencrypted.
+        tls = ClusterTls.ForNode(config, self);
     }
     catch (ConfigException e)
     {
@@ -48,7 +52,7 @@ root.SetAction(async (parse, cancellationToken) =>
         return 2;
     }
 
-    using var host = NodeHost.Build(config, self, new PodmanRuntime(self, config.Container));
+    using var host = NodeHost.Build(config, self, tls, new PodmanRuntime(self, config.Container));
     await host.RunAsync(cancellationToken);
     return 0;
 });

@@ -44,6 +44,14 @@ fi
 log "building the solution"
 dotnet build AkkaMigration.sln -c Release -nologo -clp:ErrorsOnly -v:q
 
+# The cluster CA and a certificate for every host of config.ini and for the client: Akka.Remote
+# runs mutual TLS only. Needs the built node, which reads config.ini's hosts.
+source scripts/lib.sh
+log "certificates in build/pki"
+names=$(hosts_table | cut -f1)
+# shellcheck disable=SC2086 # host names are letters, digits and dashes (config.ini is checked)
+scripts/certs.sh build/pki $names client
+
 log "building the workload image"
 make -s image
 log "done"

@@ -3,6 +3,7 @@ using AkkaMigration.Client.Console;
 using AkkaMigration.Client.Session;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Shared.Security;
 using Spectre.Console;
 
 namespace AkkaMigration.Client.Commands;
@@ -118,15 +119,17 @@ public static class ClientCommandLine
     private static async Task<int> WithSession(ParseResult parse, Func<ClientOperations, MigrationConfig, Task<int>> body)
     {
         MigrationConfig config;
+        ClusterTls tls;
         try
         {
             config = ConfigLoader.Load(parse.GetValue(ConfigOption)!.FullName);
+            tls = ClusterTls.ForClient(config);
         }
         catch (ConfigException e)
         {
             return Print(Outcome.BadInput(e.Message));
         }
-        await using var session = await ClientSession.StartAsync(config, parse.GetValue(BindOption));
+        await using var session = await ClientSession.StartAsync(config, tls, parse.GetValue(BindOption));
         return await body(new ClientOperations(session), config);
     }
 

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -23,7 +24,7 @@ public sealed class ClientSession : IAsyncDisposable
 
     public MigrationConfig Config { get; }
 
-    public static async Task<ClientSession> StartAsync(MigrationConfig config, string? bindAddress)
+    public static async Task<ClientSession> StartAsync(MigrationConfig config, ClusterTls tls, string? bindAddress)
     {
         var builder = Host.CreateApplicationBuilder();
         // A console tool: Akka's connection chatter would bury the answer; errors still show.
@@ -39,7 +40,7 @@ public sealed class ClientSession : IAsyncDisposable
                     l.LogLevel = Akka.Event.LogLevel.ErrorLevel;
                     l.AddLoggerFactory();
                 })
-                .WithRemoting(new RemoteOptions { HostName = bindAddress ?? config.Client.Address, Port = config.Client.Port })
+                .WithRemoting(new RemoteOptions { HostName = bindAddress ?? config.Client.Address, Port = config.Client.Port, Ssl = tls.RemoteSsl() })
                 .WithActors((system, registry) =>
                     registry.Register<ClientActor>(system.ActorOf(ClientActor.Props(config), "console")));
         });

@@ -7,16 +7,17 @@ using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Shared.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaMigration.Node.Hosting;
 
-/// <summary>Wires one cluster node: the HOCON from hocon/, address and seed from config.ini, the supervisor.</summary>
+/// <summary>Wires one cluster node: the HOCON from hocon/, address, seed and TLS from config.ini, the supervisor.</summary>
 public static class NodeHost
 {
-    public static IHost Build(MigrationConfig config, HostEntry self, IContainerRuntime runtime, LogLevel logLevel = LogLevel.Information)
+    public static IHost Build(MigrationConfig config, HostEntry self, ClusterTls tls, IContainerRuntime runtime, LogLevel logLevel = LogLevel.Information)
     {
         var node = new NodeContext(self, config, runtime, new ArchiveStore(self.StateDirectory));
         var builder = Host.CreateApplicationBuilder();
@@ -32,7 +33,7 @@ public static class NodeHost
                 akka.AddHocon(hocon, HoconAddMode.Prepend);
             }
             akka.ConfigureLoggers(l => l.AddLoggerFactory())
-                .WithRemoting(new RemoteOptions { HostName = self.Address, Port = self.Port })
+                .WithRemoting(new RemoteOptions { HostName = self.Address, Port = self.Port, Ssl = tls.RemoteSsl() })
                 .WithClustering(new ClusterOptions { SeedNodes = [config.SeedNode], Roles = [self.Executor ? "executor" : "node"] })
                 .WithActors((system, registry) =>
                     registry.Register<ContainerSupervisor>(system.ActorOf(ContainerSupervisor.Props(node), ActorNames.ContainerSupervisor)));

@@ -44,6 +44,7 @@ public static class ConfigLoader
         var container = ini.GetSection("container");
         var transfer = ini.GetSection("transfer");
         var client = ini.GetSection("client");
+        var baseDirectory = Path.GetDirectoryName(fullPath)!;
         return new MigrationConfig(
             SystemName: Text(ini, "cluster:system", "akka-migration"),
             Hosts: hosts,
@@ -62,8 +63,30 @@ public static class ConfigLoader
                 AckTimeout: TimeSpan.FromSeconds(Number(transfer, "ack_timeout_s", 10, 1, 600)),
                 RestoreTimeout: TimeSpan.FromSeconds(Number(transfer, "restore_timeout_s", 120, 1, 3600)),
                 MaxArchiveBytes: Number(transfer, "max_archive_mb", 8192, 1, 1 << 20) * 1024L * 1024L),
-            HoconDirectory: Path.GetFullPath(Text(ini, "cluster:hocon_dir", "hocon"), Path.GetDirectoryName(fullPath)!),
-            BaseDirectory: Path.GetDirectoryName(fullPath)!);
+            Tls: ReadTls(ini.GetSection("tls"), baseDirectory),
+            HoconDirectory: Path.GetFullPath(Text(ini, "cluster:hocon_dir", "hocon"), baseDirectory),
+            BaseDirectory: baseDirectory);
+    }
+
+    /// <summary>
+    /// Only the keys: the files are read when a node or the client starts (Shared/Security), so that
+    /// scripts/certs.sh can ask for the host list before any certificate exists.
+    /// </summary>
+    private static TlsSettings ReadTls(IConfigurationSection section, string baseDirectory)
+    {
+        string FilePath(string key) => Path.GetFullPath(Text(section, key), baseDirectory);
+
+        var pattern = FilePath("node_certificate");
+        if (!pattern.Contains(TlsSettings.HostPlaceholder, StringComparison.Ordinal))
+        {
+            throw new ConfigException(
+                $"{Where(section, "node_certificate")} = '{section["node_certificate"]}': must contain {TlsSettings.HostPlaceholder}, each node has its own certificate");
+        }
+        return new TlsSettings(
+            Authority: FilePath("ca"),
+            NodeCertificatePattern: pattern,
+            ClientCertificate: FilePath("client_certificate"),
+            PasswordFile: FilePath("password_file"));
     }
 
     private static HostEntry ReadHost(IConfigurationSection section)

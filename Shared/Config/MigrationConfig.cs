@@ -9,6 +9,7 @@ public sealed record MigrationConfig(
     ClientEntry Client,
     ContainerSettings Container,
     TransferSettings Transfer,
+    TlsSettings Tls,
     string HoconDirectory,
     string BaseDirectory)
 {
@@ -23,9 +24,12 @@ public sealed record MigrationConfig(
 
     /// <summary>The supervisor's remote path on a host; the same on every node.</summary>
     public string SupervisorPath(HostEntry host) =>
-        $"akka.tcp://{SystemName}@{host.Address}:{host.Port}/user/{ActorNames.ContainerSupervisor}";
+        $"{Protocol}://{SystemName}@{host.Address}:{host.Port}/user/{ActorNames.ContainerSupervisor}";
 
-    public string SeedNode => $"akka.tcp://{SystemName}@{Executor.Address}:{Executor.Port}";
+    public string SeedNode => $"{Protocol}://{SystemName}@{Executor.Address}:{Executor.Port}";
+
+    /// <summary>Akka's scheme for TLS over TCP: every process speaks only TLS (hocon/common.hocon).</summary>
+    private const string Protocol = "akka.ssl.tcp";
 
     /// <summary>A path in config.ini relative to the file's own folder.</summary>
     public string Resolve(string path) => Path.GetFullPath(path, BaseDirectory);
@@ -59,5 +63,17 @@ public sealed record ContainerSettings(
 /// <param name="ChunkBytes">Kept well under the remoting frame size.</param>
 /// <param name="Window">Chunks sent and not yet acknowledged, at most.</param>
 public sealed record TransferSettings(int ChunkBytes, int Window, TimeSpan AckTimeout, TimeSpan RestoreTimeout, long MaxArchiveBytes);
+
+/// <summary>config.ini's [tls]: the files of Akka.Remote's mutual TLS, as full paths (scripts/certs.sh makes them).</summary>
+/// <param name="Authority">The cluster CA's certificate (PEM): a peer is admitted only if its certificate chains to it.</param>
+/// <param name="NodeCertificatePattern">A node's PKCS#12 file (certificate and key); {host} stands for its name.</param>
+/// <param name="ClientCertificate">The client's PKCS#12 file.</param>
+/// <param name="PasswordFile">Holds the password of the PKCS#12 files, kept out of config.ini.</param>
+public sealed record TlsSettings(string Authority, string NodeCertificatePattern, string ClientCertificate, string PasswordFile)
+{
+    public const string HostPlaceholder = "{host}";
+
+    public string NodeCertificate(HostEntry host) => NodeCertificatePattern.Replace(HostPlaceholder, host.Name, StringComparison.Ordinal);
+}
 
 public sealed class ConfigException(string message) : Exception(message);

@@ -34,6 +34,8 @@ public sealed class SimulatedHosts : IAsyncLifetime
         var config = (await File.ReadAllTextAsync(ConfigPath))
             .Replace("hocon_dir = hocon", $"hocon_dir = {Repo.Path("hocon")}")
             .Replace("image_archive = build/worker-image.tar", $"image_archive = {Repo.ImageArchive}")
+            // The [tls] files that scripts/setup.sh made: relative paths would not resolve from this folder.
+            .Replace(" = build/pki/", $" = {Repo.Path("build", "pki")}/")
             .Replace("[client]", "[hosts:nodeC]\naddress = 10.77.0.3\nport = 4053\n\n[client]");
         await File.WriteAllTextAsync(ConfigWithDeadHostPath, config);
 

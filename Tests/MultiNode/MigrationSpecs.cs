@@ -10,7 +10,7 @@ namespace AkkaMigration.Tests.MultiNode;
 /// container runtime; the specs talk to the nodes' supervisors over remoting like the client.
 /// </summary>
 public sealed class MigrationSpecs(TwoNodeCluster nodes)
-    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.ClientConfig(), "spec-client"), IClassFixture<TwoNodeCluster>
+    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.ClientSetup(), "spec-client"), IClassFixture<TwoNodeCluster>
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
 

@@ -32,7 +32,7 @@ public sealed class WireAndInputSpecs : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Archive_chunks_are_bound_to_the_binary_serializer_by_the_hocon_files()
     {
-        using var system = ActorSystem.Create("wire", Support.LoopbackCluster.ClientConfig());
+        using var system = ActorSystem.Create("wire", Support.LoopbackCluster.ClientSetup());
 
         var serializer = system.Serialization.FindSerializerFor(new ArchiveChunk("t", 0, 0, []));
 

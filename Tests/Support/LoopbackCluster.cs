@@ -1,9 +1,11 @@
 using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Configuration;
 using AkkaMigration.Node.Hosting;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -12,7 +14,8 @@ namespace AkkaMigration.Tests.Support;
 
 /// <summary>
 /// Several real node hosts, each its own ActorSystem on a loopback port, formed into one Akka
-/// cluster in this test process. Node A is the executor (seed).
+/// cluster in this test process over mutual TLS, with certificates from <see cref="TestPki"/>.
+/// Node A is the executor (seed).
 /// </summary>
 public sealed class LoopbackCluster : IAsyncDisposable
 {
@@ -40,11 +43,12 @@ public sealed class LoopbackCluster : IAsyncDisposable
         var hosts = names.Select((name, i) => (host ?? (h => h))(new HostEntry(name, "127.0.0.1", Ports.Free(), i == 0, "", "",
             System.IO.Path.Combine(stateRoot, name)))).ToList();
         var config = ForHosts(hosts, transfer);
+        TestPki.Ensure(names);
 
         var started = new List<IHost>();
         foreach (var entry in hosts)
         {
-            var node = NodeHost.Build(config, entry, runtimeFor(entry, config), LogLevel.Warning);
+            var node = NodeHost.Build(config, entry, ClusterTls.ForNode(config, entry), runtimeFor(entry, config), LogLevel.Warning);
             await node.StartAsync();
             started.Add(node);
         }
@@ -58,9 +62,16 @@ public sealed class LoopbackCluster : IAsyncDisposable
             new ContainerSettings("localhost/akka-migration-worker:latest", Repo.ImageArchive, "runc",
                 ["nofile=1024:1024", "nproc=1024:1024"], "none", 3000, 0),
             (transfer ?? (t => t))(new TransferSettings(64 * 1024, 4, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60), 1L << 30)),
-            Repo.Path("hocon"), Repo.Root);
+            TestPki.Settings, Repo.Path("hocon"), Repo.Root);
 
-    /// <summary>Settings for a test's own ActorSystem that talks to the nodes like the client does.</summary>
+    /// <summary>For a test's own ActorSystem that talks to the nodes like the client does, with the client's certificate.</summary>
+    public static ActorSystemSetup ClientSetup()
+    {
+        TestPki.Ensure([]);
+        return BootstrapSetup.Create().WithConfig(ClientConfig()).And(TestPki.SetupFor(ClusterTls.ForClient(ForHosts([]))));
+    }
+
+    /// <summary>The client's HOCON (TLS on, no certificate yet), on a free loopback port.</summary>
     public static Config ClientConfig() =>
         HoconFiles.For(ForHosts([]), HoconFiles.Client)
             .Aggregate(ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }"),

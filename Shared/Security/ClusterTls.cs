@@ -1,0 +1,114 @@
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Akka.Event;
+using Akka.Remote.Hosting;
+using AkkaMigration.Shared.Config;
+
+namespace AkkaMigration.Shared.Security;
+
+/// <summary>
+/// One process's part in the cluster's mutual TLS: the certificate it shows, and the one rule for
+/// every peer, inbound or outbound: its certificate chains to the cluster CA of config.ini [tls].
+/// </summary>
+/// <remarks>
+/// Akka's own check (ssl.suppress-validation = off) trusts the machine's store: every public CA,
+/// and not ours unless installed there. The validator given to Akka instead builds the chain with
+/// the cluster CA as its only root, so a certificate from any other CA is refused, and nothing
+/// outside this process (no system store) decides who joins.
+/// </remarks>
+public sealed class ClusterTls
+{
+    private readonly X509Certificate2 _authority;
+
+    private ClusterTls(X509Certificate2 certificate, X509Certificate2 authority)
+    {
+        Certificate = certificate;
+        _authority = authority;
+    }
+
+    /// <summary>This process's certificate, with its private key.</summary>
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>Throws a <see cref="ConfigException"/> naming the [tls] key and the file that is missing or wrong.</summary>
+    public static ClusterTls ForNode(MigrationConfig config, HostEntry host) =>
+        Load(config.Tls, "node_certificate", config.Tls.NodeCertificate(host));
+
+    /// <inheritdoc cref="ForNode"/>
+    public static ClusterTls ForClient(MigrationConfig config) =>
+        Load(config.Tls, "client_certificate", config.Tls.ClientCertificate);
+
+    /// <summary>For Akka.Hosting's RemoteOptions: mutual authentication, peers checked by <see cref="Validate"/>.</summary>
+    public SslOptions RemoteSsl() => new()
+    {
+        X509Certificate = Certificate,
+        RequireMutualAuthentication = true,
+        SuppressValidation = false,
+        // Names are not what admits a peer, the chain is: see scripts/certs.sh.
+        ValidateCertificateHostname = false,
+        CustomValidator = Validate,
+    };
+
+    /// <summary>Akka's CertificateValidationCallback, called for every TLS handshake in both directions.</summary>
+    public bool Validate(X509Certificate2? certificate, X509Chain? chain, string peer, SslPolicyErrors errors, ILoggingAdapter log)
+    {
+        if (certificate is null)
+        {
+            log.Warning("TLS: refused {0}: it showed no certificate", peer);
+            return false;
+        }
+        var problem = ChainProblem(certificate);
+        if (problem is null)
+        {
+            return true;
+        }
+        log.Warning("TLS: refused {0}: certificate '{1}' (issuer '{2}') {3}", peer, certificate.Subject, certificate.Issuer, problem);
+        return false;
+    }
+
+    /// <summary>Null if the certificate chains to the cluster CA and is in its validity period.</summary>
+    private string? ChainProblem(X509Certificate2 certificate)
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(_authority);
+        // The CA publishes no revocation list; leaving the cluster means a new CA (README, Security).
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(certificate)
+            ? null
+            : "does not chain to the cluster CA: " + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()));
+    }
+
+    private static ClusterTls Load(TlsSettings tls, string key, string path)
+    {
+        var authority = Read("ca", tls.Authority, () => X509CertificateLoader.LoadCertificateFromFile(tls.Authority));
+        var password = Read("password_file", tls.PasswordFile, () => File.ReadAllText(tls.PasswordFile).Trim());
+        var certificate = Read(key, path, () => X509CertificateLoader.LoadPkcs12FromFile(path, password));
+        if (!certificate.HasPrivateKey)
+        {
+            throw new ConfigException($"[tls] {key}: {path} holds no private key");
+        }
+        var tlsOf = new ClusterTls(certificate, authority);
+        // Fail at startup, not at the first handshake, when the files of two CAs are mixed up.
+        var problem = tlsOf.ChainProblem(certificate);
+        return problem is null
+            ? tlsOf
+            : throw new ConfigException($"[tls] {key}: {path} {problem} ({tls.Authority})");
+    }
+
+    private static T Read<T>(string key, string path, Func<T> read)
+    {
+        if (!File.Exists(path))
+        {
+            throw new ConfigException($"[tls] {key}: {path} not found (scripts/certs.sh makes it; scripts/setup.sh runs it)");
+        }
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"[tls] {key}: cannot read {path}: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Security.Cryptography.X509Certificates;
+using Akka.Remote.Transport.DotNetty;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Security;
+
+namespace AkkaMigration.Tests.Support;
+
+/// <summary>
+/// Certificates for the in-process specs, made by scripts/certs.sh like the real ones: the
+/// specs' cluster CA in build/test-pki, and a foreign CA in build/test-pki-foreign that nothing
+/// trusts. Both outlive the run; the script only adds what is missing, so reruns are fast.
+/// </summary>
+public static class TestPki
+{
+    private static readonly Lock Gate = new();
+
+    public static string Folder { get; } = Repo.Path("build", "test-pki");
+
+    public static string ForeignFolder { get; } = Repo.Path("build", "test-pki-foreign");
+
+    public static TlsSettings Settings { get; } = new(
+        Path.Combine(Folder, "ca.crt"),
+        Path.Combine(Folder, TlsSettings.HostPlaceholder + ".pfx"),
+        Path.Combine(Folder, "client.pfx"),
+        Path.Combine(Folder, "password"));
+
+    /// <summary>Makes sure the specs' CA has a certificate for each name (and the client).</summary>
+    public static void Ensure(IEnumerable<string> names) => Make(Folder, [.. names, "client"]);
+
+    /// <summary>A certificate for <paramref name="name"/> with its key, signed by the foreign CA.</summary>
+    public static X509Certificate2 Foreign(string name)
+    {
+        Make(ForeignFolder, [name]);
+        var password = File.ReadAllText(Path.Combine(ForeignFolder, "password")).Trim();
+        return X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(ForeignFolder, $"{name}.pfx"), password);
+    }
+
+    /// <summary>What Akka.Hosting sets up from <see cref="ClusterTls.RemoteSsl"/>, for a plain ActorSystem.</summary>
+    public static DotNettySslSetup SetupFor(ClusterTls tls) =>
+        new(tls.Certificate, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false, tls.Validate);
+
+    private static void Make(string folder, string[] names)
+    {
+        lock (Gate)
+        {
+            // Task.Run: some callers are constructors, and blocking there must not wait on xunit's context.
+            var result = Task.Run(() => Shell.RunAsync(Repo.Path("scripts", "certs.sh"), [folder, .. names], TimeSpan.FromMinutes(1)))
+                .GetAwaiter().GetResult();
+            if (result.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"scripts/certs.sh {folder} failed ({result.ExitCode}): {result.StandardError}");
+            }
+        }
+    }
+}
