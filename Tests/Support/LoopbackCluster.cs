@@ -33,6 +33,9 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
     public string SupervisorPath(string host) => Config.SupervisorPath(Config.GetHost(host));
 
+    /// <summary>The nodes' ActorSystems, in the order of <see cref="MigrationConfig.Hosts"/>.</summary>
+    public IReadOnlyList<ActorSystem> Systems => [.. _hosts.Select(h => h.Services.GetRequiredService<ActorSystem>())];
+
     public static async Task<LoopbackCluster> StartAsync(
         IReadOnlyList<string> names,
         Func<HostEntry, MigrationConfig, IContainerRuntime> runtimeFor,
@@ -79,7 +82,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
     private async Task WaitUntilAllUpAsync(TimeSpan limit)
     {
-        var systems = _hosts.Select(h => h.Services.GetRequiredService<ActorSystem>()).ToList();
+        var systems = Systems;
         var deadline = DateTime.UtcNow + limit;
         while (!systems.All(s => Cluster.Get(s).State.Members.Count(m => m.Status == MemberStatus.Up) == systems.Count))
         {

@@ -1,0 +1,175 @@
+using Akka.Actor;
+using Akka.Actor.Setup;
+using Akka.Cluster;
+using Akka.Configuration;
+using Akka.Remote.Transport.DotNetty;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Shared.Security;
+using AkkaMigration.Tests.MultiNode;
+using AkkaMigration.Tests.Support;
+
+namespace AkkaMigration.Tests.Security;
+
+/// <summary>
+/// A two-node cluster over mutual TLS, and processes that try to use it without a certificate
+/// from its CA. Each refusal is measured against a control that does the same with the
+/// cluster's own certificates and gets through.
+/// </summary>
+public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
+    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.ClientSetup(), "spec-client"), IClassFixture<TwoNodeCluster>
+{
+    /// <summary>How long a rogue waits for an answer; a legitimate one comes within a second.</summary>
+    private static readonly TimeSpan Silence = TimeSpan.FromSeconds(3);
+
+    /// <summary>A legitimate node joins within a few seconds (the control below).</summary>
+    private static readonly TimeSpan JoinWindow = TimeSpan.FromSeconds(6);
+
+    public enum Rogue
+    {
+        /// <summary>Plain TCP: it can only address the node's port as akka.tcp.</summary>
+        WithoutTls,
+
+        /// <summary>TLS with a certificate from a CA it made itself, named like a cluster host; it accepts any server.</summary>
+        WithForeignCaCertificate,
+
+        /// <summary>TLS that shows no certificate at all.</summary>
+        WithTlsButNoCertificate,
+    }
+
+    public static TheoryData<Rogue> Rogues => [Rogue.WithoutTls, Rogue.WithForeignCaCertificate, Rogue.WithTlsButNoCertificate];
+
+    [Fact]
+    public async Task The_client_certificate_gets_answers_and_may_begin_a_transfer()
+    {
+        var supervisor = Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeB"));
+        var transferId = Guid.NewGuid().ToString("N");
+
+        var status = await supervisor.Ask<NodeStatus>(new GetNodeStatus(), Silence);
+        supervisor.Tell(new BeginTransfer(transferId, "control-push", "nodeA", 64 * 1024), TestActor);
+
+        Assert.Equal("nodeB", status.Node);
+        Assert.Equal(new TransferAccepted(transferId), ExpectMsg<TransferAccepted>(Silence));
+        Assert.Contains(ArchiveFiles("nodeB"), f => f.Contains(transferId));
+        LastSender.Tell(new AbortTransfer(transferId, "the control is over"));
+        AwaitAssert(() => Assert.Empty(ArchiveFiles("nodeB")), Silence);
+    }
+
+    [Theory]
+    [MemberData(nameof(Rogues))]
+    public async Task A_rogue_gets_no_answer_from_a_supervisor(Rogue rogue)
+    {
+        var jobId = $"rogue-{rogue}".ToLowerInvariant();
+        var system = StartRogue(rogue, "rogue-client", ConfigurationFactory.Empty);
+        try
+        {
+            var supervisor = system.ActorSelection(PathAsSeenBy(rogue, nodes.Cluster.SupervisorPath("nodeA")));
+
+            var status = supervisor.Ask<NodeStatus>(new GetNodeStatus(), Silence);
+            var submit = supervisor.Ask<object>(new SubmitJob(jobId, 41), Silence);
+
+            await Assert.ThrowsAsync<AskTimeoutException>(() => status);
+            await Assert.ThrowsAsync<AskTimeoutException>(() => submit);
+            Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeA")).Tell(new QueryJob(jobId), TestActor);
+            // Generous: a rogue's refused handshakes can hold up a legitimate connection for seconds (README, Security).
+            Assert.Equal(new UnknownJob(jobId, "nodeA"), ExpectMsg<UnknownJob>(Silence * 3));
+            Assert.DoesNotContain(nodes.A.Calls, call => call.Contains(jobId));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Rogues))]
+    public async Task A_rogue_cannot_push_an_archive(Rogue rogue)
+    {
+        var transferId = Guid.NewGuid().ToString("N");
+        var system = StartRogue(rogue, "rogue-source", ConfigurationFactory.Empty);
+        try
+        {
+            var supervisor = system.ActorSelection(PathAsSeenBy(rogue, nodes.Cluster.SupervisorPath("nodeB")));
+
+            var answer = supervisor.Ask<object>(new BeginTransfer(transferId, "rogue-push", "nodeA", 64 * 1024), Silence);
+
+            await Assert.ThrowsAsync<AskTimeoutException>(() => answer);
+            Assert.Empty(ArchiveFiles("nodeB"));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Rogues))]
+    public async Task A_rogue_cannot_join_the_cluster(Rogue rogue)
+    {
+        var system = StartRogue(rogue, nodes.Cluster.Config.SystemName, AsClusterNode(PathAsSeenBy(rogue, nodes.Cluster.Config.SeedNode)));
+        try
+        {
+            await Task.Delay(JoinWindow);
+
+            Assert.NotEqual(MemberStatus.Up, Cluster.Get(system).SelfMember.Status);
+            foreach (var node in nodes.Cluster.Systems)
+            {
+                Assert.Equal(ClusterPorts, UpPorts(node));
+            }
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task A_process_with_a_certificate_from_the_cluster_ca_joins()
+    {
+        var config = nodes.Cluster.Config;
+        TestPki.Ensure(["nodeC"]);
+        var tls = ClusterTls.ForNode(config, new HostEntry("nodeC", "127.0.0.1", 0, false, "", "", ""));
+        var system = ActorSystem.Create(config.SystemName, BootstrapSetup.Create()
+            .WithConfig(AsClusterNode(config.SeedNode).WithFallback(LoopbackCluster.ClientConfig()))
+            .And(TestPki.SetupFor(tls)));
+        try
+        {
+            await AwaitAssertAsync(() => Assert.Equal(MemberStatus.Up, Cluster.Get(system).SelfMember.Status), JoinWindow);
+            await AwaitAssertAsync(() => Assert.All(nodes.Cluster.Systems, node => Assert.Equal(3, UpPorts(node).Count)), JoinWindow);
+        }
+        finally
+        {
+            // Leave, so that the other specs see the two nodes again.
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+            await AwaitAssertAsync(() => Assert.All(nodes.Cluster.Systems, node => Assert.Equal(2, Cluster.Get(node).State.Members.Count)), JoinWindow * 2);
+        }
+    }
+
+    private static ActorSystem StartRogue(Rogue rogue, string name, Config config)
+    {
+        var settings = config.WithFallback(LoopbackCluster.ClientConfig());
+        if (rogue == Rogue.WithoutTls)
+        {
+            return ActorSystem.Create(name, ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = off").WithFallback(settings));
+        }
+        // suppressValidation: the rogue trusts any node, so only the node's own check stands in its way.
+        var ssl = new DotNettySslSetup(TestPki.Foreign("nodeA"), suppressValidation: true,
+            requireMutualAuthentication: rogue == Rogue.WithForeignCaCertificate);
+        return ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(settings).And(ssl));
+    }
+
+    private static string PathAsSeenBy(Rogue rogue, string path) =>
+        rogue == Rogue.WithoutTls ? path.Replace("akka.ssl.tcp://", "akka.tcp://", StringComparison.Ordinal) : path;
+
+    private static Config AsClusterNode(string seed) =>
+        ConfigurationFactory.ParseString($"akka.actor.provider = cluster\nakka.cluster.seed-nodes = [\"{seed}\"]");
+
+    /// <summary>The hosts run on one address: a member is told by its port.</summary>
+    private List<int> ClusterPorts => [.. nodes.Cluster.Config.Hosts.Select(h => h.Port).Order()];
+
+    private static List<int> UpPorts(ActorSystem node) =>
+        [.. Cluster.Get(node).State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address.Port ?? 0).Order()];
+
+    private string[] ArchiveFiles(string host) =>
+        Directory.GetFiles(Path.Combine(nodes.Cluster.Config.GetHost(host).StateDirectory, "archives"));
+}
