@@ -76,6 +76,7 @@ public static class ConfigLoader
     {
         string FilePath(string key) => Path.GetFullPath(Text(section, key), baseDirectory);
 
+        var authority = FilePath("ca");
         var pattern = FilePath("node_certificate");
         if (!pattern.Contains(TlsSettings.HostPlaceholder, StringComparison.Ordinal))
         {
@@ -83,7 +84,7 @@ public static class ConfigLoader
                 $"{Where(section, "node_certificate")} = '{section["node_certificate"]}': must contain {TlsSettings.HostPlaceholder}, each node has its own certificate");
         }
         return new TlsSettings(
-            Authority: FilePath("ca"),
+            Authority: authority,
             NodeCertificatePattern: pattern,
             ClientCertificate: FilePath("client_certificate"),
             PasswordFile: FilePath("password_file"));

@@ -1,4 +1,5 @@
 using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Security;
 using AkkaMigration.Tests.Support;
 
 namespace AkkaMigration.Tests.Specs;
@@ -18,7 +19,11 @@ public sealed class ConfigSpecs : IDisposable
         Assert.Equal(["nofile=1024:1024", "nproc=1024:1024"], config.Container.Ulimits);
         Assert.Equal(Repo.Path("hocon"), config.HoconDirectory);
         Assert.Equal(2, HoconFiles.For(config, HoconFiles.Node).Count);
+        Assert.Equal(Repo.Path("build", "pki", "nodeB.pfx"), config.Tls.NodeCertificate(config.GetHost("nodeB")));
+        Assert.Equal(Repo.Path("build", "pki", "ca.crt"), config.Tls.Authority);
     }
+
+    private const string Tls = "\n[tls]\nca=ca.crt\nnode_certificate={host}.pfx\nclient_certificate=client.pfx\npassword_file=password";
 
     [Theory]
     [InlineData("[hosts:a]\naddress=1.1.1.1\n[hosts:b]\naddress=1.1.1.2\n[container]\nimage=x", "exactly one host must have executor = true (found 0)")]
@@ -27,6 +32,9 @@ public sealed class ConfigSpecs : IDisposable
     [InlineData("[hosts:a]\nexecutor=true\n[container]\nimage=x", "[hosts:a] address is required")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\ncompression=lz4", "[container] compression = 'lz4': expected one of none, gzip, zstd")]
     [InlineData("[cluster]\nsystem=x", "no [hosts:NAME] sections")]
+    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x", "[tls] ca is required")]
+    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[tls]\nca=ca.crt\nnode_certificate=node.pfx", "[tls] node_certificate = 'node.pfx': must contain {host}")]
+    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[tls]\nca=ca.crt\nnode_certificate={host}.pfx\nclient_certificate=client.pfx", "[tls] password_file is required")]
     public void A_mistake_in_config_ini_is_reported_with_the_key_that_holds_it(string ini, string message)
     {
         var path = Path.Combine(_dir, "config.ini");
@@ -43,6 +51,60 @@ public sealed class ConfigSpecs : IDisposable
         var error = Assert.Throws<ConfigException>(() => ConfigLoader.Load(Path.Combine(_dir, "nope.ini")));
 
         Assert.Contains("nope.ini", error.Message);
+    }
+
+    [Fact]
+    public void The_tls_paths_are_relative_to_the_config_file()
+    {
+        var path = Path.Combine(_dir, "config.ini");
+        File.WriteAllText(path, "[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x" + Tls);
+
+        var config = ConfigLoader.Load(path);
+
+        Assert.Equal(Path.Combine(_dir, "a.pfx"), config.Tls.NodeCertificate(config.GetHost("a")));
+        Assert.Equal(Path.Combine(_dir, "password"), config.Tls.PasswordFile);
+    }
+
+    [Fact]
+    public void A_missing_certificate_is_named_with_its_key()
+    {
+        var config = LoopbackCluster.ForHosts([]) with { Tls = TestPki.Settings with { ClientCertificate = Path.Combine(_dir, "gone.pfx") } };
+        TestPki.Ensure([]);
+
+        var error = Assert.Throws<ConfigException>(() => ClusterTls.ForClient(config));
+
+        Assert.Contains($"[tls] client_certificate: {Path.Combine(_dir, "gone.pfx")} not found", error.Message);
+    }
+
+    [Fact]
+    public void A_certificate_from_another_ca_is_refused_at_startup()
+    {
+        var foreign = Path.Combine(TestPki.ForeignFolder, "nodeA.pfx");
+        TestPki.Foreign("nodeA");
+        var config = LoopbackCluster.ForHosts([]) with
+        {
+            Tls = TestPki.Settings with { ClientCertificate = foreign, PasswordFile = Path.Combine(TestPki.ForeignFolder, "password") },
+        };
+
+        var error = Assert.Throws<ConfigException>(() => ClusterTls.ForClient(config));
+
+        Assert.Contains("[tls] client_certificate", error.Message);
+        Assert.Contains("does not chain to the cluster CA", error.Message);
+    }
+
+    [Fact]
+    public async Task A_node_without_its_certificate_says_which_file_and_does_not_start()
+    {
+        var path = Path.Combine(_dir, "config.ini");
+        File.WriteAllText(path, $"[hosts:a]\naddress=127.0.0.1\nport={Ports.Free()}\nexecutor=true\n[container]\nimage=x" + Tls);
+        TestPki.Ensure([]);
+        File.Copy(TestPki.Settings.Authority, Path.Combine(_dir, "ca.crt"));
+        File.Copy(TestPki.Settings.PasswordFile, Path.Combine(_dir, "password"));
+
+        var run = await Shell.RunAsync("dotnet", [Repo.NodeDll, "--config", path, "--host", "a", "--executor"], TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains($"[tls] node_certificate: {Path.Combine(_dir, "a.pfx")} not found", run.StandardError);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
