@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both set up a fresh machine first.
-.PHONY: all setup build image demo test hosts-up hosts-down clean
+.PHONY: all setup build image certs demo test hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
 IMAGE_TAR  := build/worker-image.tar
@@ -26,6 +26,11 @@ $(IMAGE_TAR): $(WORKER_SRC)
 	cp container/Containerfile build/image/Containerfile
 	podman build --runtime runc -q -t $(IMAGE) build/image
 	rm -f $@.tmp && podman save -q -o $@.tmp $(IMAGE) && mv $@.tmp $@
+
+# The cluster CA and certificates for config.ini's hosts and the client, in build/pki (setup runs
+# it after the build: the node reads config.ini's hosts).
+certs:
+	@bash -c 'source scripts/lib.sh && scripts/certs.sh build/pki $$(hosts_table | cut -f1) client'
 
 demo: setup
 	@scripts/demo.sh

@@ -44,13 +44,10 @@ fi
 log "building the solution"
 dotnet build AkkaMigration.sln -c Release -nologo -clp:ErrorsOnly -v:q
 
-# The cluster CA and a certificate for every host of config.ini and for the client: Akka.Remote
-# runs mutual TLS only. Needs the built node, which reads config.ini's hosts.
-source scripts/lib.sh
+# Akka.Remote runs mutual TLS only: the cluster CA and a certificate for every host of config.ini
+# and for the client, made after the build because the node reads config.ini's hosts.
 log "certificates in build/pki"
-names=$(hosts_table | cut -f1)
-# shellcheck disable=SC2086 # host names are letters, digits and dashes (config.ini is checked)
-scripts/certs.sh build/pki $names client
+make -s certs
 
 log "building the workload image"
 make -s image
