@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Hosting;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
@@ -29,10 +30,12 @@ root.SetAction(async (parse, cancellationToken) =>
 {
     MigrationConfig config;
     HostEntry self;
+    FaultInjection faults;
     try
     {
         config = ConfigLoader.Load(parse.GetValue(configOption)!.FullName);
         self = config.GetHost(parse.GetValue(hostOption)!);
+        faults = FaultInjection.FromEnvironment();
     }
     catch (ConfigException e)
     {
@@ -48,7 +51,11 @@ root.SetAction(async (parse, cancellationToken) =>
         return 2;
     }
 
-    using var host = NodeHost.Build(config, self, new PodmanRuntime(self, config.Container));
+    if (faults.Any)
+    {
+        await Console.Error.WriteLineAsync($"warning: {FaultInjection.Variable} injects faults into this node: {faults}");
+    }
+    using var host = NodeHost.Build(config, self, new PodmanRuntime(self, config.Container), faults: faults);
     await host.RunAsync(cancellationToken);
     return 0;
 });

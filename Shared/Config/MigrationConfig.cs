@@ -25,7 +25,12 @@ public sealed record MigrationConfig(
     public string SupervisorPath(HostEntry host) =>
         $"akka.tcp://{SystemName}@{host.Address}:{host.Port}/user/{ActorNames.ContainerSupervisor}";
 
-    public string SeedNode => $"akka.tcp://{SystemName}@{Executor.Address}:{Executor.Port}";
+    /// <summary>
+    /// Every host, the executor first: the first seed is the only one that may start a new cluster,
+    /// and with the others listed a restarted executor rejoins the running cluster instead.
+    /// </summary>
+    public IReadOnlyList<string> SeedNodes =>
+        [.. Hosts.OrderByDescending(h => h.Executor).Select(h => $"akka.tcp://{SystemName}@{h.Address}:{h.Port}")];
 
     /// <summary>A path in config.ini relative to the file's own folder.</summary>
     public string Resolve(string path) => Path.GetFullPath(path, BaseDirectory);

@@ -22,7 +22,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         var self = new HostEntry("nodeB", "127.0.0.1", 1, false, "", "", _state);
         var config = LoopbackCluster.ForHosts([self], t => t with { ChunkBytes = ChunkBytes, Window = 2, AckTimeout = TimeSpan.FromSeconds(1) });
-        _node = new NodeContext(self, config, _runtime, new ArchiveStore(_state));
+        _node = NodeContext.Create(self, config, _runtime);
     }
 
     [Fact]
@@ -42,10 +42,13 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         Assert.Equal(1, ExpectMsg<ChunkAck>().Sequence);
         receiver.Tell(End("ooo", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", chunks, archive), TestActor);
 
+        ExpectMsg<RestoreStarted>();
         var adopted = ExpectMsg<ContainerSupervisor.AdoptJob>();
-        Assert.Equal(("ooo", 1), (adopted.Handoff.JobId, adopted.Handoff.Migrations));
-        Assert.Equal("nodeB", ExpectMsg<RestoreConfirmed>().Node);
+        Assert.Equal(("ooo", 1), (adopted.Record.JobId, adopted.Record.Migrations));
+        // The record is on disk before the supervisor hears of the job.
+        Assert.Equal((JobPhase.Running, 1), (_node.Journal.Find("ooo")!.Phase, _node.Journal.Find("ooo")!.Migrations));
         Assert.Equal(12, _runtime.TicksDoneAtRestore(WorkerOutput.ContainerName("ooo")));
+        Sys.Stop(receiver);
         AwaitAssert(() => Assert.Empty(Directory.GetFiles(_node.Archives.Folder)));
     }
 
@@ -62,6 +65,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         SendAll(receiver, chunks);
         receiver.Tell(End("corrupt", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", chunks, archive), TestActor);
 
+        ExpectMsg<RestoreStarted>();
         Assert.Contains("checksum mismatch", ExpectMsg<TransferFailed>().Reason);
         Assert.DoesNotContain(_runtime.Calls, c => c.StartsWith("restore"));
         AwaitAssert(() => Assert.Empty(Directory.GetFiles(_node.Archives.Folder)));
@@ -112,9 +116,13 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         SendAll(receiver, chunks);
         receiver.Tell(End("norestore", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", chunks, archive), TestActor);
 
+        ExpectMsg<RestoreStarted>();
         Assert.Contains("no such image", ExpectMsg<TransferFailed>().Reason);
         Assert.Null(_runtime.Inspect(WorkerOutput.ContainerName("norestore")));
         Assert.Contains($"remove {WorkerOutput.ContainerName("norestore")}", _runtime.Calls);
+        // Nothing left for a restarted node to clean up, and no record claims the job.
+        Assert.Empty(_node.Journal.Restoring());
+        Assert.Null(_node.Journal.Find("norestore"));
     }
 
     [Fact]
@@ -176,15 +184,18 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     [Fact]
-    public void A_starting_node_drops_archives_an_earlier_run_left_in_its_private_folder()
+    public void A_starting_node_drops_archives_an_earlier_run_left_except_those_of_unsettled_migrations()
     {
         var leftover = _node.Archives.PathFor("old", "33333333333333333333333333333333");
+        var unsettled = _node.Archives.PathFor("pending", "44444444444444444444444444444444");
         File.WriteAllBytes(leftover, [1, 2, 3]);
+        File.WriteAllBytes(unsettled, [4, 5, 6]);
 
-        var store = new ArchiveStore(_state);
+        _node.Archives.DeleteLeftoversExcept(new HashSet<string> { unsettled });
 
         Assert.False(File.Exists(leftover));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(store.Folder));
+        Assert.True(File.Exists(unsettled));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_node.Archives.Folder));
     }
 
     private IActorRef StartReceiver(string jobId, string transferId)
