@@ -59,6 +59,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
             Context.Stop(Self);
             return;
         }
+        _log.Info("receiving job {0} from {1} (transfer {2})", _begin.JobId, _begin.SourceNode, _begin.TransferId);
         _source.Tell(new TransferAccepted(_begin.TransferId), Self);
         ArmIdleTimeout();
     }
