@@ -1,8 +1,10 @@
 using System.CommandLine;
+using Akka.Actor;
 using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Hosting;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 var configOption = new Option<FileInfo>("--config")
@@ -57,6 +59,13 @@ root.SetAction(async (parse, cancellationToken) =>
     }
     using var host = NodeHost.Build(config, self, new PodmanRuntime(self, config.Container), faults: faults);
     await host.RunAsync(cancellationToken);
+    // Exit non-zero when the cluster downed this node, so that a service manager restarts it.
+    if (CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>()).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+    {
+        await Console.Error.WriteLineAsync($"error: the cluster downed {self.Name} (it was unreachable too long); " +
+            "its containers run on and it carries on with them when started again");
+        return 3;
+    }
     return 0;
 });
 // For the shell scripts: config.ini's hosts through the same reader the node uses, one line each.

@@ -108,8 +108,9 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         {
             return;
         }
+        // Offset + length could overflow past long.MaxValue and wrap round under the limit: compare without adding.
         if (chunk.Sequence < 0 || chunk.Offset < 0 || chunk.Data.Length == 0 || chunk.Data.Length > _begin.ChunkBytes
-            || chunk.Offset + chunk.Data.Length > _node.Config.Transfer.MaxArchiveBytes)
+            || chunk.Offset > _node.Config.Transfer.MaxArchiveBytes - chunk.Data.Length)
         {
             Fail($"chunk {chunk.Sequence} is malformed or beyond the archive size limit");
             return;

@@ -168,8 +168,10 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
         var problem = begin switch
         {
             _ when !Names.IsValidJobId(begin.JobId) => $"invalid job id '{begin.JobId}'",
-            _ when !TransferId().IsMatch(begin.TransferId) => "invalid transfer id",
+            _ when !IsTransferId(begin.TransferId) => "invalid transfer id",
             _ when begin.ChunkBytes is <= 0 or > 4 * 1024 * 1024 => $"chunk size {begin.ChunkBytes} is out of range",
+            // Its receiver's name is taken: ActorOf would throw and restart this supervisor, dropping every job.
+            _ when _incomingJobs.ContainsKey($"incoming-{begin.TransferId}") => $"transfer {begin.TransferId} is already under way",
             _ when _owned.ContainsKey(begin.JobId) => $"job {begin.JobId} already runs on {_node.Name}",
             _ when _incomingJobs.ContainsValue(begin.JobId) => $"job {begin.JobId} is already being received",
             _ when _incomingJobs.Count >= MaxIncomingTransfers => $"{_node.Name} already receives {MaxIncomingTransfers} transfers",
@@ -237,6 +239,10 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
 
     private sealed record Recovered(string? Error);
 
-    [GeneratedRegex("^[a-f0-9]{32}$")]
+    /// <summary>A peer's JSON may carry a null id: IsMatch(null) would throw and restart this supervisor.</summary>
+    private static bool IsTransferId(string? id) => id is not null && TransferId().IsMatch(id);
+
+    // \z, not $: $ also matches before a final newline, which no actor name or file name should carry.
+    [GeneratedRegex(@"^[a-f0-9]{32}\z")]
     private static partial Regex TransferId();
 }

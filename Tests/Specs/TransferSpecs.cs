@@ -6,6 +6,7 @@ using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Tests.Support;
+using static AkkaMigration.Tests.Support.TransferMessages;
 
 namespace AkkaMigration.Tests.Specs;
 
@@ -29,7 +30,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public void Chunks_arriving_out_of_order_and_twice_reassemble_the_exact_archive()
     {
         var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("ooo"), 41, 12, 30);
-        var chunks = Chunk(archive, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        var chunks = Chunk(archive, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ChunkBytes);
         var receiver = StartReceiver("ooo", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
         Assert.Equal(6, chunks.Count);
 
@@ -56,7 +57,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public void A_corrupted_chunk_fails_the_checksum_and_nothing_is_restored()
     {
         var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("corrupt"), 1, 3, 30);
-        var chunks = Chunk(archive, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+        var chunks = Chunk(archive, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", ChunkBytes);
         var tampered = chunks[2].Data.ToArray();
         tampered[17] ^= 0xFF;
         chunks[2] = chunks[2] with { Data = tampered };
@@ -75,7 +76,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public void A_missing_chunk_is_reported_as_an_incomplete_archive()
     {
         var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("gap"), 1, 3, 30);
-        var chunks = Chunk(archive, "cccccccccccccccccccccccccccccccc");
+        var chunks = Chunk(archive, "cccccccccccccccccccccccccccccccc", ChunkBytes);
         var receiver = StartReceiver("gap", "cccccccccccccccccccccccccccccccc");
 
         SendAll(receiver, chunks.Where(c => c.Sequence != 3));
@@ -109,7 +110,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public void A_failed_restore_is_reported_and_leaves_no_container()
     {
         var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("norestore"), 1, 3, 30);
-        var chunks = Chunk(archive, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+        var chunks = Chunk(archive, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", ChunkBytes);
         _runtime.FailRestoresWith = "no such image";
         var receiver = StartReceiver("norestore", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
 
@@ -128,7 +129,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public void An_aborted_transfer_deletes_what_was_received()
     {
-        var chunks = Chunk(_runtime.ArchiveFor(WorkerOutput.ContainerName("abort"), 1, 3, 30), "ffffffffffffffffffffffffffffffff");
+        var chunks = Chunk(_runtime.ArchiveFor(WorkerOutput.ContainerName("abort"), 1, 3, 30), "ffffffffffffffffffffffffffffffff", ChunkBytes);
         var receiver = StartReceiver("abort", "ffffffffffffffffffffffffffffffff");
         SendAll(receiver, chunks.Take(2));
         Watch(receiver);
@@ -213,14 +214,6 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
             ExpectMsg<ChunkAck>();
         }
     }
-
-    private static List<ArchiveChunk> Chunk(byte[] archive, string transferId) =>
-        archive.Chunk(ChunkBytes).Select((data, i) => new ArchiveChunk(transferId, i, (long)i * ChunkBytes, data)).ToList();
-
-    private static EndOfArchive End(string jobId, string transferId, List<ArchiveChunk> chunks, byte[] original) =>
-        new(transferId, chunks.Count, original.Length, Convert.ToHexStringLower(SHA256.HashData(original)), Handoff(jobId));
-
-    private static JobHandoff Handoff(string jobId) => new(jobId, 41, 3000, 0, [], 12, 30, 0, DateTimeOffset.UtcNow);
 
     public new void Dispose()
     {
