@@ -1,8 +1,11 @@
 using System.CommandLine;
+using Akka.Actor;
+using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Hosting;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Security;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 var configOption = new Option<FileInfo>("--config")
@@ -31,12 +34,14 @@ root.SetAction(async (parse, cancellationToken) =>
     MigrationConfig config;
     HostEntry self;
     ClusterTls tls;
+    FaultInjection faults;
     try
     {
         config = ConfigLoader.Load(parse.GetValue(configOption)!.FullName);
         self = config.GetHost(parse.GetValue(hostOption)!);
         // Without its certificate a node does not start: it never runs unencrypted.
         tls = ClusterTls.ForNode(config, self);
+        faults = FaultInjection.FromEnvironment();
     }
     catch (ConfigException e)
     {
@@ -52,8 +57,19 @@ root.SetAction(async (parse, cancellationToken) =>
         return 2;
     }
 
-    using var host = NodeHost.Build(config, self, tls, new PodmanRuntime(self, config.Container));
+    if (faults.Any)
+    {
+        await Console.Error.WriteLineAsync($"warning: {FaultInjection.Variable} injects faults into this node: {faults}");
+    }
+    using var host = NodeHost.Build(config, self, tls, new PodmanRuntime(self, config.Container), faults: faults);
     await host.RunAsync(cancellationToken);
+    // Exit non-zero when the cluster downed this node, so that a service manager restarts it.
+    if (CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>()).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+    {
+        await Console.Error.WriteLineAsync($"error: the cluster downed {self.Name} (it was unreachable too long); " +
+            "its containers run on and it carries on with them when started again");
+        return 3;
+    }
     return 0;
 });
 // For the shell scripts: config.ini's hosts through the same reader the node uses, one line each.

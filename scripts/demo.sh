@@ -16,7 +16,7 @@ cleanup() {
     kill -9 "$pid" 2>/dev/null || true
   done
   node_pids=()
-  while IFS=$'\t' read -r name _; do remove_containers "$name"; done < <(hosts_table)
+  while IFS=$'\t' read -r name _; do reset_host "$name"; done < <(hosts_table)
   "$repo/scripts/hosts.sh" down
 }
 trap cleanup EXIT
@@ -25,7 +25,7 @@ trap 'exit 130' INT TERM
 "$repo/scripts/hosts.sh" up
 while IFS=$'\t' read -r name _; do
   in_host "$name" "$repo/initializeDemo.sh" "$name"
-  remove_containers "$name"
+  reset_host "$name"
 done < <(hosts_table)
 
 # The executor (seed) first, then the nodes that join it.

@@ -62,11 +62,13 @@ wait_for_cluster() { # seconds
   return 1
 }
 
-# Remove this project's containers from a simulated host's store.
-remove_containers() { # host
+# A fresh start for a simulated host: none of this project's containers, and no job records
+# (a node carries on with the jobs its records name).
+reset_host() { # host
   local entry podman
   entry=$(hosts_table | awk -F'\t' -v h="$1" '$1 == h')
-  IFS=$'\t' read -r _ _ _ _ root runroot _ <<<"$entry"
+  IFS=$'\t' read -r _ _ _ _ root runroot state _ <<<"$entry"
   podman=$(podman_for "$root" "$runroot")
   in_host "$1" sh -c "$podman ps -aq --filter name='^amig-' | xargs -r $podman rm -f -t 0" >/dev/null 2>&1 || true
+  in_host "$1" rm -rf "$state/jobs"
 }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using AkkaMigration.Client.Console;
 using AkkaMigration.Client.Session;
 using AkkaMigration.Shared.Config;
@@ -83,12 +85,23 @@ public static class ClientCommandLine
         return command;
     }
 
+    private static readonly JsonSerializerOptions JsonOutput = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.KebabCaseLower) },
+    };
+
     private static Command Status()
     {
-        var command = new Command("status", "Show every host and the jobs it owns");
+        var json = new Option<bool>("--json") { Description = "Print the hosts' answers as JSON, for scripts" };
+        var command = new Command("status", "Show every host and the jobs it owns") { json };
         command.SetAction((parse, _) => WithSession(parse, async (operations, _) =>
         {
             var (nodes, unreachable) = await operations.StatusAsync();
+            if (parse.GetValue(json))
+            {
+                System.Console.WriteLine(JsonSerializer.Serialize(new { nodes, unreachable }, JsonOutput));
+                return unreachable.Count == 0 ? ExitCodes.Ok : ExitCodes.Unreachable;
+            }
             var table = new Table().AddColumns("host", "job", "phase", "number", "result", "migrations", "submitted");
             foreach (var node in nodes)
             {

@@ -2,7 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
-using AkkaMigration.Node.Migration;
+using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
@@ -17,9 +17,10 @@ namespace AkkaMigration.Node.Hosting;
 /// <summary>Wires one cluster node: the HOCON from hocon/, address, seed and TLS from config.ini, the supervisor.</summary>
 public static class NodeHost
 {
-    public static IHost Build(MigrationConfig config, HostEntry self, ClusterTls tls, IContainerRuntime runtime, LogLevel logLevel = LogLevel.Information)
+    public static IHost Build(MigrationConfig config, HostEntry self, ClusterTls tls, IContainerRuntime runtime,
+        LogLevel logLevel = LogLevel.Information, FaultInjection? faults = null)
     {
-        var node = new NodeContext(self, config, runtime, new ArchiveStore(self.StateDirectory));
+        var node = NodeContext.Create(self, config, runtime, faults);
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders().AddSimpleConsole(o =>
         {
@@ -34,7 +35,7 @@ public static class NodeHost
             }
             akka.ConfigureLoggers(l => l.AddLoggerFactory())
                 .WithRemoting(new RemoteOptions { HostName = self.Address, Port = self.Port, Ssl = tls.RemoteSsl() })
-                .WithClustering(new ClusterOptions { SeedNodes = [config.SeedNode], Roles = [self.Executor ? "executor" : "node"] })
+                .WithClustering(new ClusterOptions { SeedNodes = [.. config.SeedNodes], Roles = [self.Executor ? "executor" : "node"] })
                 .WithActors((system, registry) =>
                     registry.Register<ContainerSupervisor>(system.ActorOf(ContainerSupervisor.Props(node), ActorNames.ContainerSupervisor)));
         });

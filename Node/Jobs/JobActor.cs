@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Supervision;
@@ -9,66 +10,97 @@ using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Jobs;
 
+/// <summary>How a job actor comes to be.</summary>
+public enum JobStart
+{
+    /// <summary>A new job: start its container.</summary>
+    Run,
+
+    /// <summary>Its container was just restored here from a migration.</summary>
+    Adopt,
+
+    /// <summary>The node restarted: carry on from the job's record.</summary>
+    Recover,
+}
+
 /// <summary>
 /// Owns one job and its container on this node. Phases: starting → running → (checkpointing →
-/// transferring → moved | rolling back → running) → completed. A job that moved away stays as a
-/// redirect to its new owner, so a late query never hears "unknown job".
+/// transferring → moved | rolling back → running | resolving) → completed. Every change of phase is
+/// written to the job's record first, so a restarted node carries on from it. A job that moved away
+/// stays as a redirect to its new owner, so a late query never hears "unknown job".
 /// </summary>
 public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan FirstResolveRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LastResolveRetry = TimeSpan.FromSeconds(10);
     private const int LogTail = 5;
+    private const int RecoverAttempts = 5;
 
     private readonly NodeContext _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly string _container;
     private readonly List<IActorRef> _waiting;
-    private readonly bool _adopted;
-    private JobHandoff _job;
-    private JobPhase _phase = JobPhase.Starting;
-    private JobResult? _result;
-    private string? _error;
+    private readonly JobStart _start;
+    private JobRecord _record;
     private bool _inspecting;
     private Migration? _migration;
 
-    public JobActor(JobHandoff job, bool adopted, NodeContext node)
+    public JobActor(JobRecord record, IActorRef[] waiting, JobStart start, NodeContext node)
     {
-        _job = job;
+        _record = record;
         _node = node;
-        _container = WorkerOutput.ContainerName(job.JobId);
-        _waiting = [.. job.Waiting];
-        _adopted = adopted;
-        if (adopted)
+        _container = WorkerOutput.ContainerName(record.JobId);
+        _waiting = [.. waiting];
+        _start = start;
+        switch (start)
         {
-            Running();
-        }
-        else
-        {
-            Starting();
+            case JobStart.Run:
+                Starting();
+                break;
+            case JobStart.Adopt:
+                Running();
+                break;
+            case JobStart.Recover:
+                Recovering();
+                break;
         }
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
     public IStash Stash { get; set; } = null!;
 
-    public static Props Props(JobHandoff job, bool adopted, NodeContext node) =>
-        Akka.Actor.Props.Create(() => new JobActor(job, adopted, node));
+    public static Props Props(JobRecord record, IActorRef[] waiting, JobStart start, NodeContext node) =>
+        Akka.Actor.Props.Create(() => new JobActor(record, waiting, start, node));
 
     private IContainerRuntime Runtime => _node.Runtime;
 
+    private string JobId => _record.JobId;
+
     protected override void PreStart()
     {
-        if (_adopted)
+        switch (_start)
         {
-            // The container was restored here before this actor was made: it is already running.
-            EnterRunning();
-            return;
+            case JobStart.Run:
+                Record(_record with { Phase = JobPhase.Starting });
+                RunContainer();
+                break;
+            case JobStart.Adopt:
+                // The container was restored here before this actor was made: it is already running.
+                EnterRunning();
+                break;
+            case JobStart.Recover:
+                Recover();
+                break;
         }
+    }
+
+    private void RunContainer()
+    {
         var spec = new ContainerSpec(_container, _node.Config.Container.Image,
-            WorkerOutput.Arguments(_job.Number, _job.WorkMillis, _job.StateMb));
+            WorkerOutput.Arguments(_record.Number, _record.WorkMillis, _record.StateMb));
         Runtime.RunAsync(spec, CancellationToken.None)
             .PipeTo(Self, success: () => new ContainerStarted(), failure: e => new ContainerFailed(e.Message));
-        ReportPhase(JobPhase.Starting);
     }
 
     private void Starting()
@@ -80,6 +112,63 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         Receive<MigrateJob>(_ => Stash.Stash());
     }
 
+    /// <summary>After a restart: the record says where the job was; the container says whether it still is.</summary>
+    private void Recover()
+    {
+        switch (_record)
+        {
+            case { Settled: true }:
+                Become(Settled);
+                ReportPhase();
+                break;
+            case { MovedTo: { } owner }:
+                Become(() => Moved(owner));
+                break;
+            case { Pending: { } pending }:
+                BeginResolving(pending, "the node restarted during the migration");
+                break;
+            default:
+                Runtime.InspectAsync(_container, CancellationToken.None)
+                    .PipeTo(Self, success: info => new Inspected(info), failure: e => new InspectFailed(e.Message));
+                break;
+        }
+    }
+
+    private void Recovering()
+    {
+        Receive<Inspected>(i =>
+        {
+            if (i.Info is not null)
+            {
+                _log.Info("job {0}: re-adopted its container after a restart", JobId);
+                BecomeRunning();
+            }
+            else if (_record.Phase == JobPhase.Starting)
+            {
+                // The node stopped before podman created the container: start it now.
+                Become(Starting);
+                RunContainer();
+            }
+            else
+            {
+                Fail("the container disappeared while the node was down");
+            }
+        });
+        var attempts = 0;
+        Receive<InspectFailed>(f =>
+        {
+            if (++attempts >= RecoverAttempts)
+            {
+                Fail($"could not find the container after a restart: {f.Reason}");
+                return;
+            }
+            Timers.StartSingleTimer(nameof(Recover), new RetryRecover(), TimeSpan.FromSeconds(1));
+        });
+        Receive<RetryRecover>(_ => Recover());
+        Receive<QueryJob>(Answer);
+        Receive<MigrateJob>(_ => Stash.Stash());
+    }
+
     private void BecomeRunning()
     {
         Become(Running);
@@ -88,7 +177,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
 
     private void EnterRunning()
     {
-        ReportPhase(JobPhase.Running);
+        Record(_record with { Phase = JobPhase.Running, Pending = null });
         Timers.StartPeriodicTimer(nameof(Poll), Poll.Instance, PollInterval);
         Stash.UnstashAll();
     }
@@ -124,7 +213,11 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
             case null:
                 Fail("the container disappeared");
                 break;
-            case { State: ContainerState.Exited, Checkpointed: false }:
+            case { State: ContainerState.Exited, Checkpointed: true }:
+                // A checkpoint that outlived the node process which asked for it (killed meanwhile).
+                RollBack("a checkpoint finished after the node that asked for it had stopped");
+                break;
+            case { State: ContainerState.Exited }:
                 Timers.Cancel(nameof(Poll));
                 Runtime.LogsAsync(_container, LogTail, CancellationToken.None)
                     .PipeTo(Self, success: lines => new LogsRead(lines, inspected.Info.ExitCode),
@@ -140,11 +233,10 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
             Fail($"the worker exited with code {logs.ExitCode}: {logs.Lines.LastOrDefault() ?? "no output"}");
             return;
         }
-        _result = new JobResult(result.Value, result.Checksum, result.Intact, _node.Name);
-        _log.Info("job {0} finished on {1} with {2}", _job.JobId, _node.Name, result.Value);
-        Settle(JobPhase.Completed);
-        // The result is kept here; the stopped container is no longer needed.
-        Runtime.RemoveAsync(_container, CancellationToken.None).PipeTo(Self, success: () => Cleaned.Instance, failure: _ => Cleaned.Instance);
+        _log.Info("job {0} finished on {1} with {2}", JobId, _node.Name, result.Value);
+        Settle(JobPhase.Completed, new JobResult(result.Value, result.Checksum, result.Intact, _node.Name), null);
+        // The result is kept in the record; the stopped container is no longer needed.
+        RemoveContainer();
     }
 
     private void StartMigration(MigrateJob request)
@@ -166,14 +258,15 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
             return;
         }
 
-        var transferId = Guid.NewGuid().ToString("N");
-        _migration = new Migration(Sender, target.Name, transferId, _node.Archives.PathFor(_job.JobId, transferId), Stopwatch.StartNew());
-        _log.Info("migrating job {0} to {1} (transfer {2})", _job.JobId, target.Name, transferId);
+        var pending = new PendingMigration(Guid.NewGuid().ToString("N"), target.Name);
+        _migration = new Migration(Sender, Stopwatch.StartNew());
+        _log.Info("migrating job {0} to {1} (transfer {2})", JobId, target.Name, pending.TransferId);
         Timers.Cancel(nameof(Poll));
         _inspecting = false;
         Become(Checkpointing);
-        ReportPhase(JobPhase.Migrating);
-        Runtime.CheckpointAsync(_container, _migration.ArchivePath, CancellationToken.None)
+        // Written before the checkpoint: a node restarted from here on must first learn the target's answer.
+        Record(_record with { Phase = JobPhase.Migrating, Pending = pending });
+        Runtime.CheckpointAsync(_container, ArchivePath(pending), CancellationToken.None)
             .PipeTo(Self, success: stats => new Checkpointed(stats), failure: e => new MigrationStepFailed($"checkpoint failed: {e.Message}"));
     }
 
@@ -189,11 +282,11 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<ProgressRead>(p =>
         {
-            var (done, total) = p.Progress ?? (_job.TicksDone, _job.TicksTotal);
-            _job = _job with { TicksDone = done, TicksTotal = total };
-            var handoff = _job with { Waiting = [.. _waiting] };
-            var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(_migration!.Target)));
-            Context.ActorOf(ArchiveSender.Props(_migration.TransferId, _migration.ArchivePath, handoff, target, _node), "archive-sender");
+            var (done, total) = p.Progress ?? (_record.TicksDone, _record.TicksTotal);
+            Record(_record with { TicksDone = done, TicksTotal = total });
+            var pending = _record.Pending!;
+            var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(pending.Target)));
+            Context.ActorOf(ArchiveSender.Props(pending.TransferId, ArchivePath(pending), _record.ToHandoff([.. _waiting]), target, _node), "archive-sender");
             Become(Transferring);
         });
     }
@@ -201,46 +294,107 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     private void Transferring()
     {
         MigratingCommon();
-        Receive<ArchiveSender.Delivered>(d =>
+        Receive<ArchiveSender.Delivered>(d => FinishMove(d.NewOwner, d.RestoreMs));
+        Receive<ArchiveSender.GaveUp>(g =>
         {
-            var m = _migration!;
-            var timings = new MigrationTimings(m.Checkpoint!.DurationMs, m.TransferClock!.ElapsedMilliseconds - d.RestoreMs,
-                d.RestoreMs, m.Checkpoint.ArchiveBytes, m.Clock.ElapsedMilliseconds);
-            _log.Info("job {0} now runs on {1} ({2} bytes, {3} ms)", _job.JobId, d.NewOwner, timings.ArchiveBytes, timings.TotalMs);
-            // Only now that the target confirmed the restore may the source let go of its copy.
-            Runtime.RemoveAsync(_container, CancellationToken.None).PipeTo(Self, success: () => Cleaned.Instance, failure: _ => Cleaned.Instance);
-            ArchiveStore.Delete(m.ArchivePath);
-            m.Requester.Tell(new MigrationSucceeded(_job.JobId, _node.Name, d.NewOwner, timings));
-            _migration = null;
-            _waiting.Clear();
-            Context.Parent.Tell(new ContainerSupervisor.JobLeft(_job.JobId, d.NewOwner));
-            Become(() => Moved(d.NewOwner));
-            Stash.UnstashAll();
+            if (g.InDoubt)
+            {
+                BeginResolving(_record.Pending!, g.Reason);
+            }
+            else
+            {
+                RollBack(g.Reason);
+            }
         });
     }
 
-    /// <summary>What every migration phase answers the same way, and how it fails back.</summary>
+    /// <summary>What every migration phase answers the same way.</summary>
     private void MigratingCommon()
     {
         Receive<QueryJob>(q => q.WaitForResult, _ => Stash.Stash());
         Receive<QueryJob>(Answer);
-        Receive<MigrateJob>(m => Reject(m.JobId, $"the job is already migrating to {_migration!.Target}"));
+        Receive<MigrateJob>(m => Reject(m.JobId, $"the job is already migrating to {_record.Pending!.Target}"));
         Receive<MigrationStepFailed>(f => RollBack(f.Reason));
-        Receive<ArchiveSender.GaveUp>(g => RollBack(g.Reason));
+        IgnoreStaleReplies();
+    }
+
+    /// <summary>The target owns the job now: only now may this node let go of its copy.</summary>
+    private void FinishMove(string owner, long restoreMs)
+    {
+        _log.Info("job {0} now runs on {1}", JobId, owner);
+        RemoveContainer();
+        ArchiveStore.Delete(ArchivePath(_record.Pending!));
+        Record(_record with { MovedTo = owner, Pending = null });
+        if (_migration is { Checkpoint: { } checkpoint, TransferClock: { } transferClock } m)
+        {
+            var timings = new MigrationTimings(checkpoint.DurationMs, transferClock.ElapsedMilliseconds - restoreMs, restoreMs,
+                checkpoint.ArchiveBytes, m.Clock.ElapsedMilliseconds);
+            m.Requester.Tell(new MigrationSucceeded(JobId, _node.Name, owner, timings));
+        }
+        _migration = null;
+        // Whoever waited for the result was handed to the new owner with the job.
+        _waiting.Clear();
+        Context.Parent.Tell(new ContainerSupervisor.JobLeft(JobId, owner));
+        Become(() => Moved(owner));
+        Stash.UnstashAll();
+    }
+
+    /// <summary>
+    /// The whole archive went out but the target's answer did not come back (or this node restarted).
+    /// The job may be running there, so it must not resume here until the target says it is not.
+    /// </summary>
+    private void BeginResolving(PendingMigration pending, string reason)
+    {
+        _log.Warning("job {0}: {1}; asking {2} whether it restored the job before going on", JobId, reason, pending.Target);
+        Become(() => Resolving(pending, reason));
+        Self.Tell(new ResolveTick(1));
+        ReportPhase();
+    }
+
+    private void Resolving(PendingMigration pending, string reason)
+    {
+        Receive<ResolveTick>(tick =>
+        {
+            var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(pending.Target)));
+            target.Tell(new TransferOutcomeQuery(pending.TransferId, JobId), Self);
+            // Asked until it answers: giving up would mean losing the job or risking two copies.
+            var delay = TimeSpan.FromTicks(Math.Min(LastResolveRetry.Ticks, FirstResolveRetry.Ticks << Math.Min(tick.Attempt - 1, 8)));
+            Timers.StartSingleTimer(nameof(ResolveTick), new ResolveTick(tick.Attempt + 1), delay);
+        });
+        Receive<TransferOutcome>(o => o.TransferId == pending.TransferId && o.JobId == JobId, o =>
+        {
+            switch (o.State)
+            {
+                case TransferState.Restored:
+                    Timers.Cancel(nameof(ResolveTick));
+                    FinishMove(pending.Target, 0);
+                    break;
+                case TransferState.Absent:
+                    Timers.Cancel(nameof(ResolveTick));
+                    RollBack($"{reason}; {pending.Target} holds nothing of it");
+                    break;
+            }
+        });
+        Receive<QueryJob>(q => q.WaitForResult, _ => Stash.Stash());
+        Receive<QueryJob>(Answer);
+        Receive<MigrateJob>(m => Reject(m.JobId,
+            $"the job's move to {pending.Target} is not settled: waiting for {pending.Target} to say whether it restored it"));
+        Receive<ArchiveSender.GaveUp>(_ => { });
         IgnoreStaleReplies();
     }
 
     private void RollBack(string reason)
     {
-        _log.Warning("migration of job {0} failed, resuming it here: {1}", _job.JobId, reason);
-        var archive = _migration!.ArchivePath;
+        _log.Warning("migration of job {0} failed, resuming it here: {1}", JobId, reason);
+        var archive = _record.Pending is { } pending ? ArchivePath(pending) : null;
+        Timers.Cancel(nameof(Poll));
         Become(RollingBack);
         ResumeLocallyAsync(archive)
             .PipeTo(Self, success: () => new Resumed(reason), failure: e => new ResumeFailed(reason, e.Message));
     }
 
     /// <summary>Back to running here: from the local checkpoint, else from the archive; untouched if never frozen.</summary>
-    private async Task ResumeLocallyAsync(string archive)
+    private async Task ResumeLocallyAsync(string? archive)
     {
         var info = await Runtime.InspectAsync(_container, CancellationToken.None);
         if (info is { Checkpointed: true })
@@ -268,16 +422,19 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         Receive<MigrateJob>(m => Reject(m.JobId, "the job is resuming after a failed migration; try again in a moment"));
         Receive<Resumed>(r =>
         {
-            var m = _migration!;
-            ArchiveStore.Delete(m.ArchivePath);
-            m.Requester.Tell(new MigrationFailed(_job.JobId, r.Reason, _node.Name));
+            if (_record.Pending is { } pending)
+            {
+                ArchiveStore.Delete(ArchivePath(pending));
+            }
+            _migration?.Requester.Tell(new MigrationFailed(JobId, r.Reason, _node.Name));
             _migration = null;
             BecomeRunning();
         });
         Receive<ResumeFailed>(r =>
         {
-            _migration!.Requester.Tell(new MigrationFailed(_job.JobId, r.Reason, _node.Name));
-            Fail($"migration failed ({r.Reason}) and resuming here failed too: {r.Error}; the archive is kept at {_migration.ArchivePath}");
+            _migration?.Requester.Tell(new MigrationFailed(JobId, r.Reason, _node.Name));
+            _migration = null;
+            Fail($"migration failed ({r.Reason}) and resuming here failed too: {r.Error}");
         });
         IgnoreStaleReplies();
     }
@@ -292,24 +449,23 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     private void Settled()
     {
         Receive<QueryJob>(Answer);
-        Receive<MigrateJob>(m => Reject(m.JobId, _phase == JobPhase.Completed
-            ? $"the job already finished with result {_result!.Value}; there is nothing left to migrate"
-            : $"the job failed ({_error}); there is nothing to migrate"));
+        Receive<MigrateJob>(m => Reject(m.JobId, _record.Result is { } result
+            ? $"the job already finished with result {result.Value}; there is nothing left to migrate"
+            : $"the job failed ({_record.Error}); there is nothing to migrate"));
         IgnoreStaleReplies();
     }
 
     private void Fail(string reason)
     {
-        _error = reason;
-        _log.Error("job {0} failed: {1}", _job.JobId, reason);
-        Settle(JobPhase.Failed);
+        _log.Error("job {0} failed: {1}", JobId, reason);
+        Settle(JobPhase.Failed, null, reason);
     }
 
-    private void Settle(JobPhase phase)
+    private void Settle(JobPhase phase, JobResult? result, string? error)
     {
         Timers.Cancel(nameof(Poll));
         Become(Settled);
-        ReportPhase(phase);
+        Record(_record with { Phase = phase, Result = result, Error = error, Pending = null });
         var status = Status();
         foreach (var waiter in _waiting)
         {
@@ -325,11 +481,12 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         Receive<Inspected>(_ => _inspecting = false);
         Receive<InspectFailed>(_ => _inspecting = false);
         Receive<Cleaned>(_ => { });
+        Receive<TransferOutcome>(_ => { });
     }
 
     private void Answer(QueryJob query)
     {
-        if (query.WaitForResult && _phase is not (JobPhase.Completed or JobPhase.Failed))
+        if (query.WaitForResult && !_record.Settled)
         {
             _waiting.Add(Sender);
             return;
@@ -339,14 +496,23 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
 
     private void Reject(string jobId, string reason) => Sender.Tell(new CommandRejected(jobId, reason));
 
-    private void ReportPhase(JobPhase phase)
+    private void RemoveContainer() =>
+        Runtime.RemoveAsync(_container, CancellationToken.None).PipeTo(Self, success: () => Cleaned.Instance, failure: _ => Cleaned.Instance);
+
+    /// <summary>The record goes to disk before anyone hears of the change.</summary>
+    private void Record(JobRecord record)
     {
-        _phase = phase;
-        Context.Parent.Tell(Status());
+        _record = record;
+        _node.Journal.Save(record);
+        ReportPhase();
     }
 
+    private void ReportPhase() => Context.Parent.Tell(Status());
+
+    private string ArchivePath(PendingMigration pending) => _node.Archives.PathFor(JobId, pending.TransferId);
+
     private JobStatus Status() =>
-        new(_job.JobId, _node.Name, _phase, _job.Number, _result, _error, _job.Migrations, _job.SubmittedAt);
+        new(JobId, _node.Name, _record.Phase, _record.Number, _record.Result, _record.Error, _record.Migrations, _record.SubmittedAt);
 
     private sealed record ContainerStarted;
     private sealed record ContainerFailed(string Reason);
@@ -360,6 +526,8 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     private sealed record Checkpointed(CheckpointStats Stats);
     private sealed record ProgressRead((int Done, int Total)? Progress);
     private sealed record MigrationStepFailed(string Reason);
+    private sealed record RetryRecover;
+    private sealed record ResolveTick(int Attempt);
     private sealed record Resumed(string Reason);
     private sealed record ResumeFailed(string Reason, string Error);
     private sealed record Cleaned
@@ -367,8 +535,8 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         public static readonly Cleaned Instance = new();
     }
 
-    /// <summary>One migration under way: who asked, where to, and its archive.</summary>
-    private sealed record Migration(IActorRef Requester, string Target, string TransferId, string ArchivePath, Stopwatch Clock)
+    /// <summary>A migration this node process started: who asked, and its clocks.</summary>
+    private sealed record Migration(IActorRef Requester, Stopwatch Clock)
     {
         public CheckpointStats? Checkpoint { get; init; }
         public Stopwatch? TransferClock { get; init; }

@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
+using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Jobs;
+using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Protocol;
 using Microsoft.Win32.SafeHandles;
@@ -11,8 +13,9 @@ namespace AkkaMigration.Node.Migration;
 
 /// <summary>
 /// Takes one incoming archive: writes chunks where they belong (in any order, duplicates
-/// acknowledged again), checks the SHA-256, restores the container, hands the job to the
-/// supervisor and confirms to the source. On any failure it deletes what it received.
+/// acknowledged again), checks the SHA-256, restores the container, records the job as this
+/// node's and hands it to the supervisor, which confirms to the source. On any failure it deletes
+/// what it received and leaves no container behind.
 /// </summary>
 public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
 {
@@ -56,6 +59,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
             Context.Stop(Self);
             return;
         }
+        _log.Info("receiving job {0} from {1} (transfer {2})", _begin.JobId, _begin.SourceNode, _begin.TransferId);
         _source.Tell(new TransferAccepted(_begin.TransferId), Self);
         ArmIdleTimeout();
     }
@@ -85,6 +89,10 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
 
     private void OnChunk(ArchiveChunk chunk)
     {
+        if (_node.Faults.DieOnChunk == chunk.Sequence)
+        {
+            FaultInjection.Die();
+        }
         if (chunk.TransferId != _begin.TransferId)
         {
             Fail($"a chunk of transfer {chunk.TransferId} arrived at transfer {_begin.TransferId}");
@@ -100,8 +108,9 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         {
             return;
         }
+        // Offset + length could overflow past long.MaxValue and wrap round under the limit: compare without adding.
         if (chunk.Sequence < 0 || chunk.Offset < 0 || chunk.Data.Length == 0 || chunk.Data.Length > _begin.ChunkBytes
-            || chunk.Offset + chunk.Data.Length > _node.Config.Transfer.MaxArchiveBytes)
+            || chunk.Offset > _node.Config.Transfer.MaxArchiveBytes - chunk.Data.Length)
         {
             Fail($"chunk {chunk.Sequence} is malformed or beyond the archive size limit");
             return;
@@ -129,6 +138,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         Timers.Cancel(nameof(IdleTimeout));
         _file!.Dispose();
         var clock = Stopwatch.StartNew();
+        _source.Tell(new RestoreStarted(_begin.TransferId), Self);
         Become(() => Restoring(end, clock));
         VerifyAndRestoreAsync(end.Sha256)
             .PipeTo(Self, success: () => new Restored(), failure: e => new RestoreFailed(e.Message));
@@ -144,6 +154,8 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
                 throw new InvalidDataException($"checksum mismatch: received {actual}, sent {expectedSha256}");
             }
         }
+        // Until the job's record says it runs here, a restarted node removes what this restore left.
+        _node.Journal.MarkRestoring(_begin.JobId, _begin.TransferId);
         try
         {
             await _node.Runtime.RestoreAsync(Container, _path, CancellationToken.None);
@@ -151,9 +163,15 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         catch
         {
             // Leave nothing half-restored: the source resumes the job, so it must not run here too.
-            await _node.Runtime.RemoveAsync(Container, CancellationToken.None);
+            await RemoveContainerAsync();
             throw;
         }
+    }
+
+    private async Task RemoveContainerAsync()
+    {
+        await _node.Runtime.RemoveAsync(Container, CancellationToken.None);
+        _node.Journal.ClearRestoring(_begin.JobId);
     }
 
     private void Restoring(EndOfArchive end, Stopwatch clock)
@@ -163,20 +181,31 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         {
             if (aborted)
             {
-                // The source gave up waiting and resumes its own copy; this one must go.
-                _node.Runtime.RemoveAsync(Container, CancellationToken.None).PipeTo(ActorRefs.Nobody);
-                Fail("the source aborted while the container was being restored");
+                // The source stopped waiting and will ask what became of the job: it must not run here.
+                RemoveContainerAsync().PipeTo(Self,
+                    success: () => new RestoreFailed("the source aborted while the container was being restored"),
+                    failure: e => new RestoreFailed($"the source aborted during the restore, and removing the container failed: {e.Message}"));
                 return;
             }
             _log.Info("restored job {0} from {1} in {2} ms", _begin.JobId, _begin.SourceNode, clock.ElapsedMilliseconds);
-            // The supervisor adopts the job before the source hears of it, so the client's next query finds it here.
-            Context.Parent.Tell(new ContainerSupervisor.AdoptJob(end.Handoff with { Migrations = end.Handoff.Migrations + 1 }));
-            _source.Tell(new RestoreConfirmed(_begin.TransferId, _begin.JobId, _node.Name, clock.ElapsedMilliseconds), Self);
-            Context.Stop(Self);
+            // On disk before anyone hears of it: a node restarted from here on still owns the job.
+            var record = JobRecord.From(end.Handoff with { Migrations = end.Handoff.Migrations + 1 }, JobPhase.Running);
+            _node.Journal.Save(record);
+            Context.Parent.Tell(new ContainerSupervisor.AdoptJob(record, end.Handoff.Waiting, _source, _begin.TransferId, clock.ElapsedMilliseconds));
+            Become(Adopted);
         });
         Receive<RestoreFailed>(f => Fail($"restore failed: {f.Reason}"));
         Receive<AbortTransfer>(_ => aborted = true);
+        Receive<EndOfArchive>(_ => Sender.Tell(new RestoreStarted(_begin.TransferId), Self));
         Receive<ArchiveChunk>(c => Sender.Tell(new ChunkAck(_begin.TransferId, c.Sequence), Self));
+    }
+
+    /// <summary>The supervisor took the job over and confirms to the source; it stops this actor.</summary>
+    private void Adopted()
+    {
+        Receive<EndOfArchive>(_ => { });
+        Receive<ArchiveChunk>(_ => { });
+        Receive<AbortTransfer>(_ => { });
     }
 
     private void Fail(string reason)
@@ -192,8 +221,9 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         Context.Stop(Self);
     }
 
+    /// <summary>Longer than the sender's resends take, so a sender that is still trying is never cut off.</summary>
     private void ArmIdleTimeout() =>
-        Timers.StartSingleTimer(nameof(IdleTimeout), new IdleTimeout(), _node.Config.Transfer.AckTimeout * 2);
+        Timers.StartSingleTimer(nameof(IdleTimeout), new IdleTimeout(), _node.Config.Transfer.AckTimeout * (ArchiveSender.MaxResends + 2));
 
     private sealed record ChunkWritten(long Sequence, int Length, IActorRef ReplyTo);
     private sealed record WriteFailed(string Reason);

@@ -13,8 +13,15 @@ public sealed class ArchiveStore
         Folder = Path.Combine(stateDirectory, "archives");
         Directory.CreateDirectory(Folder, OwnerOnly);
         File.SetUnixFileMode(Folder, OwnerOnly);
-        // A transfer does not outlive its node process: what an earlier run left is garbage.
-        foreach (var leftover in Directory.EnumerateFiles(Folder, "*.tar"))
+    }
+
+    /// <summary>
+    /// A transfer does not outlive its node process: what an earlier run left is garbage, except
+    /// the archives of migrations whose outcome a restarted node still has to learn.
+    /// </summary>
+    public void DeleteLeftoversExcept(IReadOnlySet<string> keep)
+    {
+        foreach (var leftover in Directory.EnumerateFiles(Folder, "*.tar").Where(p => !keep.Contains(p)))
         {
             Delete(leftover);
         }

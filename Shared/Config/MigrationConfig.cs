@@ -26,7 +26,12 @@ public sealed record MigrationConfig(
     public string SupervisorPath(HostEntry host) =>
         $"{Protocol}://{SystemName}@{host.Address}:{host.Port}/user/{ActorNames.ContainerSupervisor}";
 
-    public string SeedNode => $"{Protocol}://{SystemName}@{Executor.Address}:{Executor.Port}";
+    /// <summary>
+    /// Every host, the executor first: the first seed is the only one that may start a new cluster,
+    /// and with the others listed a restarted executor rejoins the running cluster instead.
+    /// </summary>
+    public IReadOnlyList<string> SeedNodes =>
+        [.. Hosts.OrderByDescending(h => h.Executor).Select(h => $"{Protocol}://{SystemName}@{h.Address}:{h.Port}")];
 
     /// <summary>Akka's scheme for TLS over TCP: every process speaks only TLS (hocon/common.hocon).</summary>
     private const string Protocol = "akka.ssl.tcp";

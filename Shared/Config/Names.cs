@@ -18,9 +18,10 @@ public static partial class Names
 
     public static string NewJobId() => $"job-{Guid.NewGuid():N}"[..12];
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,47}$")]
+    // \z, not $: $ also matches before a final newline, and "job\n" must not reach podman or a path.
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9-]{0,47}\z")]
     private static partial Regex JobId();
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9-]{0,62}$")]
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9-]{0,62}\z")]
     private static partial Regex HostName();
 }

@@ -23,6 +23,9 @@ public sealed record ChunkAck(string TransferId, long Sequence) : ITransferMessa
 /// <summary>All chunks are sent: verify, restore and take the job over.</summary>
 public sealed record EndOfArchive(string TransferId, long ChunkCount, long TotalBytes, string Sha256, JobHandoff Handoff) : ITransferMessage;
 
+/// <summary>The target has the whole archive and is verifying and restoring it; the restore timeout runs from here.</summary>
+public sealed record RestoreStarted(string TransferId) : ITransferMessage;
+
 /// <summary>The container runs on <paramref name="Node"/> now and its job actor owns it.</summary>
 public sealed record RestoreConfirmed(string TransferId, string JobId, string Node, long RestoreMs) : ITransferMessage;
 
@@ -31,6 +34,27 @@ public sealed record TransferFailed(string TransferId, string Reason) : ITransfe
 
 /// <summary>The source gave up; the target drops what it received.</summary>
 public sealed record AbortTransfer(string TransferId, string Reason) : ITransferMessage;
+
+/// <summary>
+/// From a source that does not know whether the target restored the job (it stopped hearing from
+/// it after the whole archive was sent, or the source itself restarted): the job may run nowhere
+/// else until the target answers.
+/// </summary>
+public sealed record TransferOutcomeQuery(string TransferId, string JobId) : ITransferMessage;
+
+public sealed record TransferOutcome(string TransferId, string JobId, TransferState State) : ITransferMessage;
+
+public enum TransferState
+{
+    /// <summary>The job runs on (or finished on) the target, which owns it now.</summary>
+    Restored,
+
+    /// <summary>The target is still receiving or restoring it: ask again.</summary>
+    InProgress,
+
+    /// <summary>The target holds nothing of the job: the source resumes it.</summary>
+    Absent,
+}
 
 /// <summary>The pending-result state of a job, handed to its new owner with the archive.</summary>
 /// <param name="Waiting">Who asked for the result and is still waiting for it.</param>

@@ -14,7 +14,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 public sealed class SimulatedHosts : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("akka-migration-e2e-").FullName;
-    private readonly List<Process> _nodes = [];
+    private readonly Dictionary<string, Process> _nodes = [];
 
     public static IReadOnlyList<string> Hosts { get; } = ["nodeA", "nodeB"];
 
@@ -42,8 +42,10 @@ public sealed class SimulatedHosts : IAsyncLifetime
         await CheckedAsync(Repo.Path("scripts", "hosts.sh"), "up");
         foreach (var host in Hosts)
         {
-            await CheckedAsync(Repo.Path("scripts", "in-host.sh"), host, Repo.Path("initializeDemo.sh"), host);
+            await LoadImageAsync(host);
             await RemoveContainersAsync(host);
+            // Nodes carry on with the jobs their records name: start from none.
+            await InHostAsync(host, ["rm", "-rf", "/var/lib/akka-migration/node/jobs"]);
             StartNode(host);
         }
         await WaitForClusterAsync(TimeSpan.FromSeconds(60));
@@ -52,6 +54,26 @@ public sealed class SimulatedHosts : IAsyncLifetime
     /// <summary>Runs the client from the client's namespace.</summary>
     public Task<BufferedCommandResult> ClientAsync(string[] arguments, string? input = null, string? config = null) =>
         InHostAsync("client", ["dotnet", Repo.ClientDll, "--config", config ?? ConfigPath, .. arguments], input);
+
+    /// <summary>Starts the client without waiting for it, e.g. to kill it halfway.</summary>
+    public Process StartClient(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("bash",
+            ["-c", "exec \"$0\" client dotnet \"$1\" --config \"$2\" \"${@:3}\" >/dev/null 2>&1",
+             Repo.Path("scripts", "in-host.sh"), Repo.ClientDll, ConfigPath, .. arguments])
+        {
+            WorkingDirectory = Repo.Root,
+        };
+        start.Environment["AKKA_MIGRATION_NETNS_PREFIX"] = Environment["AKKA_MIGRATION_NETNS_PREFIX"];
+        return Process.Start(start)!;
+    }
+
+    /// <summary>scripts/hosts.sh on these hosts, e.g. <c>cut nodeB</c>.</summary>
+    public Task HostsScriptAsync(params string[] arguments) => CheckedAsync(Repo.Path("scripts", "hosts.sh"), arguments);
+
+    /// <summary>Loads the worker image into a host's store if it is missing there.</summary>
+    public Task LoadImageAsync(string host) =>
+        CheckedAsync(Repo.Path("scripts", "in-host.sh"), host, Repo.Path("initializeDemo.sh"), host);
 
     /// <summary>Runs a command inside a simulated host, as its processes see the world.</summary>
     public Task<BufferedCommandResult> InHostAsync(string host, string[] command, string? input = null) =>
@@ -67,10 +89,9 @@ public sealed class SimulatedHosts : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var node in _nodes)
+        foreach (var host in _nodes.Keys.ToList())
         {
-            node.Kill(entireProcessTree: true);
-            await node.WaitForExitAsync();
+            await KillNodeAsync(host);
         }
         foreach (var host in Hosts)
         {
@@ -88,20 +109,62 @@ public sealed class SimulatedHosts : IAsyncLifetime
         }
     }
 
-    private void StartNode(string host)
+    /// <summary>Starts a host's node process; <paramref name="faults"/> goes to AKKA_MIGRATION_FAULT.</summary>
+    public void StartNode(string host, string? faults = null)
     {
-        var log = Path.Combine(_dir, $"{host}.log");
+        if (_nodes.ContainsKey(host))
+        {
+            throw new InvalidOperationException($"{host}'s node is already running");
+        }
         var start = new ProcessStartInfo("bash",
-            ["-c", "exec \"$0\" \"$1\" dotnet \"$2\" --config \"$3\" --host \"$1\" $4 >\"$5\" 2>&1",
-             Repo.Path("scripts", "in-host.sh"), host, Repo.NodeDll, ConfigPath, host == "nodeA" ? "--executor" : "", log])
+            ["-c", "exec \"$0\" \"$1\" dotnet \"$2\" --config \"$3\" --host \"$1\" $4 >>\"$5\" 2>&1",
+             Repo.Path("scripts", "in-host.sh"), host, Repo.NodeDll, ConfigPath, host == "nodeA" ? "--executor" : "", NodeLogPath(host)])
         {
             WorkingDirectory = Repo.Root,
         };
         start.Environment["AKKA_MIGRATION_NETNS_PREFIX"] = Environment["AKKA_MIGRATION_NETNS_PREFIX"];
-        _nodes.Add(Process.Start(start)!);
+        start.Environment["AKKA_MIGRATION_FAULT"] = faults;
+        _nodes[host] = Process.Start(start)!;
     }
 
-    private async Task WaitForClusterAsync(TimeSpan limit)
+    /// <summary>SIGKILL to the node process (its containers run on under conmon, as on a real host).</summary>
+    public async Task KillNodeAsync(string host)
+    {
+        if (_nodes.Remove(host, out var node))
+        {
+            node.Kill(entireProcessTree: true);
+            await node.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Waits until a node process has ended on its own, e.g. killed by an injected fault.</summary>
+    public async Task WaitForNodeExitAsync(string host, TimeSpan limit)
+    {
+        using var timeout = new CancellationTokenSource(limit);
+        await _nodes[host].WaitForExitAsync(timeout.Token);
+        _nodes.Remove(host);
+    }
+
+    public bool NodeRunning(string host) => _nodes.TryGetValue(host, out var node) && !node.HasExited;
+
+    /// <summary>Stops a node however it is, starts it again (with <paramref name="faults"/>) and waits until it is back in the cluster.</summary>
+    public async Task RestartNodeAsync(string host, string? faults = null)
+    {
+        await KillNodeAsync(host);
+        StartNode(host, faults);
+        await WaitForClusterAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>Everything the host's node processes wrote, across restarts.</summary>
+    public string NodeLog(string host)
+    {
+        using var reader = new StreamReader(new FileStream(NodeLogPath(host), FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        return reader.ReadToEnd();
+    }
+
+    private string NodeLogPath(string host) => Path.Combine(_dir, $"{host}.log");
+
+    public async Task WaitForClusterAsync(TimeSpan limit)
     {
         var deadline = DateTime.UtcNow + limit;
         while (true)
@@ -113,7 +176,9 @@ public sealed class SimulatedHosts : IAsyncLifetime
             }
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"the simulated hosts' cluster did not form within {limit}; node logs in {_dir}; last status: {status.StandardOutput}{status.StandardError}");
+                var logs = Hosts.Select(h => $"--- {h}'s log ends:\n{string.Join('\n', NodeLog(h).Split('\n').TakeLast(15))}");
+                throw new TimeoutException($"the simulated hosts' cluster did not form within {limit}; last status: " +
+                    $"{status.StandardOutput}{status.StandardError}\n{string.Join('\n', logs)}");
             }
             await Task.Delay(1000);
         }

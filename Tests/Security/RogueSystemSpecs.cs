@@ -105,7 +105,7 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
     [MemberData(nameof(Rogues))]
     public async Task A_rogue_cannot_join_the_cluster(Rogue rogue)
     {
-        var system = StartRogue(rogue, nodes.Cluster.Config.SystemName, AsClusterNode(PathAsSeenBy(rogue, nodes.Cluster.Config.SeedNode)));
+        var system = StartRogue(rogue, nodes.Cluster.Config.SystemName, AsClusterNode(PathAsSeenBy(rogue, nodes.Cluster.Config.SeedNodes[0])));
         try
         {
             await Task.Delay(JoinWindow);
@@ -129,7 +129,7 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
         TestPki.Ensure(["nodeC"]);
         var tls = ClusterTls.ForNode(config, new HostEntry("nodeC", "127.0.0.1", 0, false, "", "", ""));
         var system = ActorSystem.Create(config.SystemName, BootstrapSetup.Create()
-            .WithConfig(AsClusterNode(config.SeedNode).WithFallback(LoopbackCluster.ClientConfig()))
+            .WithConfig(AsClusterNode(config.SeedNodes[0]).WithFallback(LoopbackCluster.ClientConfig()))
             .And(TestPki.SetupFor(tls)));
         try
         {

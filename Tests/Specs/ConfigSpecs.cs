@@ -15,7 +15,7 @@ public sealed class ConfigSpecs : IDisposable
 
         Assert.Equal(["nodeA", "nodeB"], config.Hosts.Select(h => h.Name));
         Assert.Equal("nodeA", config.Executor.Name);
-        Assert.Equal("akka.ssl.tcp://akka-migration@10.77.0.1:4053", config.SeedNode);
+        Assert.Equal(["akka.ssl.tcp://akka-migration@10.77.0.1:4053", "akka.ssl.tcp://akka-migration@10.77.0.2:4053"], config.SeedNodes);
         Assert.Equal(["nofile=1024:1024", "nproc=1024:1024"], config.Container.Ulimits);
         Assert.Equal(Repo.Path("hocon"), config.HoconDirectory);
         Assert.Equal(2, HoconFiles.For(config, HoconFiles.Node).Count);

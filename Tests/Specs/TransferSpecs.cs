@@ -6,6 +6,7 @@ using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Tests.Support;
+using static AkkaMigration.Tests.Support.TransferMessages;
 
 namespace AkkaMigration.Tests.Specs;
 
@@ -22,14 +23,14 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         var self = new HostEntry("nodeB", "127.0.0.1", 1, false, "", "", _state);
         var config = LoopbackCluster.ForHosts([self], t => t with { ChunkBytes = ChunkBytes, Window = 2, AckTimeout = TimeSpan.FromSeconds(1) });
-        _node = new NodeContext(self, config, _runtime, new ArchiveStore(_state));
+        _node = NodeContext.Create(self, config, _runtime);
     }
 
     [Fact]
     public void Chunks_arriving_out_of_order_and_twice_reassemble_the_exact_archive()
     {
         var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("ooo"), 41, 12, 30);
-        var chunks = Chunk(archive, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+        var chunks = Chunk(archive, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ChunkBytes);
         var receiver = StartReceiver("ooo", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
         Assert.Equal(6, chunks.Count);
 
@@ -42,10 +43,13 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         Assert.Equal(1, ExpectMsg<ChunkAck>().Sequence);
         receiver.Tell(End("ooo", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", chunks, archive), TestActor);
 
+        ExpectMsg<RestoreStarted>();
         var adopted = ExpectMsg<ContainerSupervisor.AdoptJob>();
-        Assert.Equal(("ooo", 1), (adopted.Handoff.JobId, adopted.Handoff.Migrations));
-        Assert.Equal("nodeB", ExpectMsg<RestoreConfirmed>().Node);
+        Assert.Equal(("ooo", 1), (adopted.Record.JobId, adopted.Record.Migrations));
+        // The record is on disk before the supervisor hears of the job.
+        Assert.Equal((JobPhase.Running, 1), (_node.Journal.Find("ooo")!.Phase, _node.Journal.Find("ooo")!.Migrations));
         Assert.Equal(12, _runtime.TicksDoneAtRestore(WorkerOutput.ContainerName("ooo")));
+        Sys.Stop(receiver);
         AwaitAssert(() => Assert.Empty(Directory.GetFiles(_node.Archives.Folder)));
     }
 
@@ -53,7 +57,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public void A_corrupted_chunk_fails_the_checksum_and_nothing_is_restored()
     {
         var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("corrupt"), 1, 3, 30);
-        var chunks = Chunk(archive, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+        var chunks = Chunk(archive, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", ChunkBytes);
         var tampered = chunks[2].Data.ToArray();
         tampered[17] ^= 0xFF;
         chunks[2] = chunks[2] with { Data = tampered };
@@ -62,6 +66,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         SendAll(receiver, chunks);
         receiver.Tell(End("corrupt", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", chunks, archive), TestActor);
 
+        ExpectMsg<RestoreStarted>();
         Assert.Contains("checksum mismatch", ExpectMsg<TransferFailed>().Reason);
         Assert.DoesNotContain(_runtime.Calls, c => c.StartsWith("restore"));
         AwaitAssert(() => Assert.Empty(Directory.GetFiles(_node.Archives.Folder)));
@@ -71,7 +76,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public void A_missing_chunk_is_reported_as_an_incomplete_archive()
     {
         var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("gap"), 1, 3, 30);
-        var chunks = Chunk(archive, "cccccccccccccccccccccccccccccccc");
+        var chunks = Chunk(archive, "cccccccccccccccccccccccccccccccc", ChunkBytes);
         var receiver = StartReceiver("gap", "cccccccccccccccccccccccccccccccc");
 
         SendAll(receiver, chunks.Where(c => c.Sequence != 3));
@@ -105,22 +110,26 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public void A_failed_restore_is_reported_and_leaves_no_container()
     {
         var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("norestore"), 1, 3, 30);
-        var chunks = Chunk(archive, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+        var chunks = Chunk(archive, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", ChunkBytes);
         _runtime.FailRestoresWith = "no such image";
         var receiver = StartReceiver("norestore", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
 
         SendAll(receiver, chunks);
         receiver.Tell(End("norestore", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", chunks, archive), TestActor);
 
+        ExpectMsg<RestoreStarted>();
         Assert.Contains("no such image", ExpectMsg<TransferFailed>().Reason);
         Assert.Null(_runtime.Inspect(WorkerOutput.ContainerName("norestore")));
         Assert.Contains($"remove {WorkerOutput.ContainerName("norestore")}", _runtime.Calls);
+        // Nothing left for a restarted node to clean up, and no record claims the job.
+        Assert.Empty(_node.Journal.Restoring());
+        Assert.Null(_node.Journal.Find("norestore"));
     }
 
     [Fact]
     public void An_aborted_transfer_deletes_what_was_received()
     {
-        var chunks = Chunk(_runtime.ArchiveFor(WorkerOutput.ContainerName("abort"), 1, 3, 30), "ffffffffffffffffffffffffffffffff");
+        var chunks = Chunk(_runtime.ArchiveFor(WorkerOutput.ContainerName("abort"), 1, 3, 30), "ffffffffffffffffffffffffffffffff", ChunkBytes);
         var receiver = StartReceiver("abort", "ffffffffffffffffffffffffffffffff");
         SendAll(receiver, chunks.Take(2));
         Watch(receiver);
@@ -176,15 +185,18 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     [Fact]
-    public void A_starting_node_drops_archives_an_earlier_run_left_in_its_private_folder()
+    public void A_starting_node_drops_archives_an_earlier_run_left_except_those_of_unsettled_migrations()
     {
         var leftover = _node.Archives.PathFor("old", "33333333333333333333333333333333");
+        var unsettled = _node.Archives.PathFor("pending", "44444444444444444444444444444444");
         File.WriteAllBytes(leftover, [1, 2, 3]);
+        File.WriteAllBytes(unsettled, [4, 5, 6]);
 
-        var store = new ArchiveStore(_state);
+        _node.Archives.DeleteLeftoversExcept(new HashSet<string> { unsettled });
 
         Assert.False(File.Exists(leftover));
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(store.Folder));
+        Assert.True(File.Exists(unsettled));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_node.Archives.Folder));
     }
 
     private IActorRef StartReceiver(string jobId, string transferId)
@@ -202,14 +214,6 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
             ExpectMsg<ChunkAck>();
         }
     }
-
-    private static List<ArchiveChunk> Chunk(byte[] archive, string transferId) =>
-        archive.Chunk(ChunkBytes).Select((data, i) => new ArchiveChunk(transferId, i, (long)i * ChunkBytes, data)).ToList();
-
-    private static EndOfArchive End(string jobId, string transferId, List<ArchiveChunk> chunks, byte[] original) =>
-        new(transferId, chunks.Count, original.Length, Convert.ToHexStringLower(SHA256.HashData(original)), Handoff(jobId));
-
-    private static JobHandoff Handoff(string jobId) => new(jobId, 41, 3000, 0, [], 12, 30, 0, DateTimeOffset.UtcNow);
 
     public new void Dispose()
     {

@@ -36,16 +36,22 @@ public sealed class LoopbackCluster : IAsyncDisposable
     /// <summary>The nodes' ActorSystems, in the order of <see cref="MigrationConfig.Hosts"/>.</summary>
     public IReadOnlyList<ActorSystem> Systems => [.. _hosts.Select(h => h.Services.GetRequiredService<ActorSystem>())];
 
+    /// <param name="hoconDirectory">Akka settings in place of the repository's hocon/, for nodes with test doubles wired in.</param>
     public static async Task<LoopbackCluster> StartAsync(
         IReadOnlyList<string> names,
         Func<HostEntry, MigrationConfig, IContainerRuntime> runtimeFor,
         Func<TransferSettings, TransferSettings>? transfer = null,
-        Func<HostEntry, HostEntry>? host = null)
+        Func<HostEntry, HostEntry>? host = null,
+        string? hoconDirectory = null)
     {
         var stateRoot = Directory.CreateTempSubdirectory("akka-migration-spec-").FullName;
         var hosts = names.Select((name, i) => (host ?? (h => h))(new HostEntry(name, "127.0.0.1", Ports.Free(), i == 0, "", "",
             System.IO.Path.Combine(stateRoot, name)))).ToList();
         var config = ForHosts(hosts, transfer);
+        if (hoconDirectory is not null)
+        {
+            config = config with { HoconDirectory = hoconDirectory };
+        }
         TestPki.Ensure(names);
 
         var started = new List<IHost>();

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+using AkkaMigration.Shared.Config;
+
+namespace AkkaMigration.Node.Faults;
+
+/// <summary>
+/// Faults the fault suite injects into real node processes through the environment variable
+/// <see cref="Variable"/>, e.g. <c>corrupt-chunk=3</c>. Unset outside the fault suite; each
+/// fault acts in exactly one place, named below.
+/// </summary>
+/// <param name="CorruptChunk">The archive sender flips a byte of this chunk after hashing it, as a bad link would.</param>
+/// <param name="DieOnChunk">The archive receiver kills its own process when this chunk arrives.</param>
+/// <param name="DieAfterRestoreConfirmed">The archive sender kills its own process when the target confirms a restore.</param>
+public sealed record FaultInjection(long? CorruptChunk = null, long? DieOnChunk = null, bool DieAfterRestoreConfirmed = false)
+{
+    public const string Variable = "AKKA_MIGRATION_FAULT";
+
+    public static FaultInjection None { get; } = new();
+
+    public bool Any => this != None;
+
+    public static FaultInjection FromEnvironment() => Parse(Environment.GetEnvironmentVariable(Variable));
+
+    public static FaultInjection Parse(string? value)
+    {
+        var faults = None;
+        foreach (var fault in (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var (name, argument) = fault.Split('=', 2) is [var n, var a] ? (n, a) : (fault, null);
+            faults = (name, argument) switch
+            {
+                ("corrupt-chunk", _) => faults with { CorruptChunk = Sequence(fault, argument) },
+                ("die-on-chunk", _) => faults with { DieOnChunk = Sequence(fault, argument) },
+                ("die-after-restore-confirmed", null) => faults with { DieAfterRestoreConfirmed = true },
+                _ => throw new ConfigException(
+                    $"{Variable}: unknown fault '{fault}'; known: corrupt-chunk=N, die-on-chunk=N, die-after-restore-confirmed"),
+            };
+        }
+        return faults;
+    }
+
+    /// <summary>SIGKILL to this very process: nothing gets a chance to clean up, as with a crash or the OOM killer.</summary>
+    public static void Die() => Process.GetCurrentProcess().Kill();
+
+    private static long Sequence(string fault, string? argument) =>
+        long.TryParse(argument, out var sequence) && sequence >= 0
+            ? sequence
+            : throw new ConfigException($"{Variable}: '{fault}' needs a chunk number, e.g. {fault.Split('=')[0]}=3");
+}

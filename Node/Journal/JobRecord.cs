@@ -1,0 +1,36 @@
+using Akka.Actor;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Journal;
+
+/// <summary>
+/// What a node knows of one job, kept on disk so that a restarted node picks up where it was:
+/// the work to do, how far it got, and whether the job finished, moved away, or was in the
+/// middle of moving (<see cref="Pending"/>) when the node last wrote it.
+/// </summary>
+public sealed record JobRecord(
+    string JobId,
+    long Number,
+    int WorkMillis,
+    int StateMb,
+    int TicksDone,
+    int TicksTotal,
+    int Migrations,
+    DateTimeOffset SubmittedAt,
+    JobPhase Phase,
+    JobResult? Result = null,
+    string? Error = null,
+    string? MovedTo = null,
+    PendingMigration? Pending = null)
+{
+    public static JobRecord From(JobHandoff job, JobPhase phase) =>
+        new(job.JobId, job.Number, job.WorkMillis, job.StateMb, job.TicksDone, job.TicksTotal, job.Migrations, job.SubmittedAt, phase);
+
+    public JobHandoff ToHandoff(IActorRef[] waiting) =>
+        new(JobId, Number, WorkMillis, StateMb, waiting, TicksDone, TicksTotal, Migrations, SubmittedAt);
+
+    public bool Settled => Phase is JobPhase.Completed or JobPhase.Failed;
+}
+
+/// <summary>A migration that had begun: until <see cref="Target"/> says whether it restored the job, the job may run nowhere else.</summary>
+public sealed record PendingMigration(string TransferId, string Target);

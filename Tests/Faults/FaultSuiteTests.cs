@@ -1,0 +1,314 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AkkaMigration.Tests.EndToEnd;
+using AkkaMigration.Tests.Integration;
+using Xunit.Abstractions;
+
+namespace AkkaMigration.Tests.Faults;
+
+/// <summary>
+/// Every fault the issue names, injected into real node processes on the simulated hosts with
+/// real podman and CRIU, each run <see cref="Runs"/> times. After every run the job's correct
+/// result must be readable, exactly one node must own the job, and no more than one copy of its
+/// worker may ever have run at once (<see cref="ProcessCensus"/>).
+/// </summary>
+[Collection(RealHostsCollection.Name)]
+[Trait("Category", "Faults")]
+public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper output)
+{
+    private const int Runs = 5;
+    private const int StateMb = 16;
+    private const int WorkMillis = 8000;
+    private static readonly TimeSpan NodeExit = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public Task The_target_killed_mid_transfer_leaves_the_job_on_its_source() => SufferAsync(
+        "target node SIGKILLed mid-transfer",
+        before: () => hosts.RestartNodeAsync("nodeB", "die-on-chunk=8"),
+        run: async job =>
+        {
+            var migrate = await hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
+            Assert.True(migrate.ExitCode == 1, $"migrate: {migrate.ExitCode} {migrate.StandardError}");
+            Assert.Contains("goes on on nodeA", migrate.StandardError);
+            await hosts.WaitForNodeExitAsync("nodeB", NodeExit);
+            hosts.StartNode("nodeB", "die-on-chunk=8");
+            await hosts.WaitForClusterAsync(NodeExit);
+            return "nodeA";
+        },
+        after: () => hosts.RestartNodeAsync("nodeB"));
+
+    [Fact]
+    public Task A_link_cut_mid_transfer_and_restored_loses_nothing() => SufferAsync(
+        "link cut mid-transfer, then restored",
+        run: async job =>
+        {
+            // Slow B's link so that the cut lands in the middle of the transfer.
+            await hosts.InHostAsync("nodeB", ["tc", "qdisc", "replace", "dev", "eth0", "root", "tbf", "rate", "40mbit", "burst", "256kb", "latency", "5s"]);
+            try
+            {
+                var migrate = hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
+                await WaitForLogAsync("nodeB", $"receiving job {job.Id}");
+                await Task.Delay(300);
+                await hosts.HostsScriptAsync("cut", "nodeB");
+                await Task.Delay(TimeSpan.FromSeconds(4));
+                await hosts.HostsScriptAsync("mend", "nodeB");
+                var answer = await migrate;
+                // Either outcome is right, as long as it says where the job went on.
+                Assert.True(answer.ExitCode is 0 or 1, $"migrate: {answer.ExitCode} {answer.StandardError}");
+            }
+            finally
+            {
+                await hosts.HostsScriptAsync("mend", "nodeB");
+                await hosts.InHostAsync("nodeB", ["tc", "qdisc", "del", "dev", "eth0", "root"]);
+            }
+            await hosts.WaitForClusterAsync(NodeExit);
+            return null;
+        });
+
+    [Fact]
+    public Task A_corrupted_chunk_is_caught_and_the_job_stays_on_its_source() => SufferAsync(
+        "corrupted chunk",
+        before: () => hosts.RestartNodeAsync("nodeA", "corrupt-chunk=3"),
+        run: async job =>
+        {
+            var migrate = await hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
+            Assert.True(migrate.ExitCode == 1, $"migrate: {migrate.ExitCode} {migrate.StandardError}");
+            Assert.Contains("checksum mismatch", migrate.StandardError);
+            return "nodeA";
+        },
+        after: () => hosts.RestartNodeAsync("nodeA"));
+
+    [Fact]
+    public Task A_restore_that_fails_on_the_target_leaves_the_job_on_its_source() => SufferAsync(
+        "restore fails on the target (image missing)",
+        before: () => hosts.PodmanAsync("nodeB", "rmi", "--force", "localhost/akka-migration-worker:latest"),
+        run: async job =>
+        {
+            var migrate = await hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
+            Assert.True(migrate.ExitCode == 1, $"migrate: {migrate.ExitCode} {migrate.StandardError}");
+            Assert.Contains("restore failed", migrate.StandardError);
+            return "nodeA";
+        },
+        after: () => hosts.LoadImageAsync("nodeB"));
+
+    [Fact]
+    public Task The_source_killed_right_after_the_target_confirmed_lets_go_of_its_copy_when_it_restarts() => SufferAsync(
+        "source SIGKILLed right after the target confirmed",
+        before: () => hosts.RestartNodeAsync("nodeA", "die-after-restore-confirmed"),
+        run: async job =>
+        {
+            using var migrate = hosts.StartClient("migrate", job.Id, "nodeB");
+            await hosts.WaitForNodeExitAsync("nodeA", NodeExit);
+            migrate.Kill(entireProcessTree: true);
+            hosts.StartNode("nodeA", "die-after-restore-confirmed");
+            await hosts.WaitForClusterAsync(NodeExit);
+            return "nodeB";
+        },
+        after: () => hosts.RestartNodeAsync("nodeA"));
+
+    [Fact]
+    public Task A_node_killed_while_its_container_runs_re_adopts_the_job_when_restarted() => SufferAsync(
+        "node SIGKILLed while its container runs, then restarted",
+        run: async job =>
+        {
+            await Task.Delay(Random.Shared.Next(500, 2500));
+            await hosts.KillNodeAsync("nodeA");
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            hosts.StartNode("nodeA");
+            await hosts.WaitForClusterAsync(NodeExit);
+            return "nodeA";
+        });
+
+    [Fact]
+    public Task A_client_killed_mid_migration_does_not_stop_the_migration() => SufferAsync(
+        "client SIGKILLed mid-migration",
+        run: async job =>
+        {
+            using var migrate = hosts.StartClient("migrate", job.Id, "nodeB");
+            await WaitForLogAsync("nodeA", $"migrating job {job.Id}");
+            migrate.Kill(entireProcessTree: true);
+            return "nodeB";
+        });
+
+    [Fact]
+    public Task Two_migrations_asked_at_once_move_the_job_once() => SufferAsync(
+        "two migrate requests at once",
+        run: async job =>
+        {
+            var answers = await Task.WhenAll(
+                hosts.ClientAsync(["migrate", job.Id, "nodeB"]),
+                hosts.ClientAsync(["migrate", job.Id, "nodeB"]));
+            Assert.Single(answers, a => a.ExitCode == 0);
+            var loser = Assert.Single(answers, a => a.ExitCode == 1);
+            Assert.Matches("already migrating to nodeB|already runs on nodeB", loser.StandardError);
+            return "nodeB";
+        });
+
+    /// <summary>
+    /// Runs one fault <see cref="Runs"/> times on a fresh job each and checks what must always be
+    /// true; <paramref name="run"/> injects the fault and names the node that must produce the
+    /// result, or null where either may.
+    /// </summary>
+    private async Task SufferAsync(string fault, Func<Job, Task<string?>> run, Func<Task>? before = null, Func<Task>? after = null)
+    {
+        var outcomes = new List<RunOutcome>();
+        try
+        {
+            if (before is not null)
+            {
+                await before();
+            }
+            for (var i = 1; i <= Runs; i++)
+            {
+                outcomes.Add(await RunOnceAsync(fault, i, run));
+            }
+        }
+        finally
+        {
+            if (after is not null)
+            {
+                await after();
+            }
+            await EnsureAllNodesRunAsync();
+            FaultReport.Append(fault, Runs, outcomes);
+        }
+        var failures = outcomes.Where(o => !o.Passed).Select(o => $"run {o.Run}: {string.Join("; ", o.Problems)}").ToList();
+        Assert.True(failures.Count == 0, $"{fault}:\n{string.Join('\n', failures)}");
+    }
+
+    private async Task<RunOutcome> RunOnceAsync(string fault, int index, Func<Job, Task<string?>> run)
+    {
+        var job = new Job($"fault-{Guid.NewGuid().ToString("N")[..10]}", Random.Shared.NextInt64(1_000_000, 1_000_000_000));
+        var problems = new List<string>();
+        var clock = Stopwatch.StartNew();
+        await using var census = ProcessCensus.Watch(job.Number);
+
+        var submit = await hosts.ClientAsync(["submit", job.Number.ToString(), "--id", job.Id,
+            "--state-mb", StateMb.ToString(), "--work-ms", WorkMillis.ToString()]);
+        Assert.True(submit.ExitCode == 0, $"submit: {submit.StandardError}");
+        await WaitUntilRunningAsync(job);
+
+        string? expectedProducer = null;
+        try
+        {
+            expectedProducer = await run(job);
+        }
+        catch (Exception e)
+        {
+            problems.Add($"the fault's own checks: {e.Message}");
+            await EnsureAllNodesRunAsync();
+        }
+
+        var result = await ResultAsync(job);
+        var lost = result is null || result.Value.Value != job.Number + 1 || !result.Value.Intact;
+        if (lost)
+        {
+            problems.Add(result is null ? "no result could be read" : $"wrong result: {result}");
+        }
+        else if (expectedProducer is not null && result!.Value.Producer != expectedProducer)
+        {
+            problems.Add($"the result came from {result.Value.Producer}, expected {expectedProducer}");
+        }
+        var owners = await OwnersAsync(job);
+        if (owners.Count != 1)
+        {
+            problems.Add($"{owners.Count} nodes own the job: {string.Join(", ", owners)}");
+        }
+        var leftovers = await LeftoverContainersAsync(job);
+        if (leftovers.Count > 0)
+        {
+            problems.Add($"containers left behind: {string.Join(", ", leftovers)}");
+        }
+        var duplicates = census.MostAtOnce > 1 || owners.Count > 1;
+        if (census.MostAtOnce > 1)
+        {
+            problems.Add($"{census.MostAtOnce} copies of the worker ran at once");
+        }
+        var outcome = new RunOutcome(index, lost || owners.Count == 0, duplicates, problems);
+        output.WriteLine($"{fault} #{index}: {(outcome.Passed ? "ok" : "FAILED")} in {clock.Elapsed.TotalSeconds:0.0} s; " +
+            $"result {result?.Value.ToString() ?? "-"} from {result?.Producer ?? "-"}; owners {string.Join(",", owners)}; " +
+            $"at most {census.MostAtOnce} worker(s) at once in {census.Samples} samples{(problems.Count > 0 ? "; " + string.Join("; ", problems) : "")}");
+        return outcome;
+    }
+
+    private async Task WaitUntilRunningAsync(Job job)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var query = await hosts.ClientAsync(["query", job.Id]);
+            if (query.StandardOutput.Contains("is running"))
+            {
+                return;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"job {job.Id} did not start: {query.StandardOutput}{query.StandardError}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>The result as the client reads it, asked through the executor (following redirects).</summary>
+    private async Task<(long Value, bool Intact, string Producer)?> ResultAsync(Job job)
+    {
+        var query = await hosts.ClientAsync(["query", job.Id, "--wait", "--timeout", "120"]);
+        var lines = query.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (query.ExitCode != 0 || lines is not [.., var details, var last] || last.Split(' ') is not ["result", var value, "from", var producer])
+        {
+            output.WriteLine($"query {job.Id}: exit {query.ExitCode}: {query.StandardOutput}{query.StandardError}");
+            return null;
+        }
+        return (long.Parse(value), details.EndsWith(" intact"), producer);
+    }
+
+    /// <summary>The nodes that list the job among their own, each asked for itself.</summary>
+    private async Task<IReadOnlyList<string>> OwnersAsync(Job job)
+    {
+        var status = await hosts.ClientAsync(["status", "--json"]);
+        Assert.True(status.ExitCode == 0, $"status: {status.StandardError}");
+        using var json = JsonDocument.Parse(status.StandardOutput);
+        return [.. json.RootElement.GetProperty("nodes").EnumerateArray()
+            .Where(n => n.GetProperty("jobs").EnumerateArray().Any(j => j.GetProperty("jobId").GetString() == job.Id))
+            .Select(n => n.GetProperty("node").GetString()!)];
+    }
+
+    /// <summary>A finished job's container is removed by its owner, and no other host may hold one.</summary>
+    private async Task<IReadOnlyList<string>> LeftoverContainersAsync(Job job)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var found = new List<string>();
+            foreach (var host in SimulatedHosts.Hosts)
+            {
+                var names = await hosts.PodmanAsync(host, "ps", "-a", "--format", "{{.Names}} {{.State}}", "--filter", $"name=^amig-{job.Id}$");
+                found.AddRange(names.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(n => $"{n} on {host}"));
+            }
+            if (found.Count == 0 || DateTime.UtcNow > deadline)
+            {
+                return found;
+            }
+            await Task.Delay(500);
+        }
+    }
+
+    private async Task WaitForLogAsync(string host, string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!hosts.NodeLog(host).Contains(text))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{host}'s log never said '{text}'");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>After a run went wrong: whatever happened, the next run starts with every node up.</summary>
+    private async Task EnsureAllNodesRunAsync()
+    {
+        foreach (var host in SimulatedHosts.Hosts.Where(h => !hosts.NodeRunning(h)))
+        {
+            await hosts.RestartNodeAsync(host);
+        }
+        await hosts.WaitForClusterAsync(NodeExit);
+    }
+
+    private sealed record Job(string Id, long Number);
+}

@@ -1,0 +1,485 @@
+using Akka.Actor;
+using Akka.TestKit;
+using AkkaMigration.Node.Jobs;
+using AkkaMigration.Node.Migration;
+using AkkaMigration.Node.Supervision;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Tests.Support;
+using Xunit.Abstractions;
+using static AkkaMigration.Tests.Support.TransferMessages;
+
+namespace AkkaMigration.Tests.Specs;
+
+/// <summary>
+/// Seeded random abuse of the transfer protocol at one node: its real supervisor admits the
+/// transfers and makes the receivers, the runtime is fake, and each case's test probe plays a
+/// careless or hostile source. Every spec ends by checking that the node still serves.
+/// </summary>
+public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
+{
+    private const int Cases = 100;
+    private const long MaxArchiveBytes = 1L << 20;
+    private const string Sentinel = "sentinel";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
+
+    private readonly FakeContainerRuntime _runtime = new() { ArchivePaddingBytes = 0 };
+    private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-fuzz-").FullName;
+    private readonly NodeContext _node;
+    private readonly IActorRef _supervisor;
+    // For the transfers around the cases, so that their ids differ from the cases' own.
+    private readonly Random _rng = new(unchecked(Fuzz.Seed - 1));
+
+    public ProtocolFuzzSpecs(ITestOutputHelper output)
+    {
+        output.WriteLine($"FUZZ_SEED={Fuzz.Seed}");
+        var self = new HostEntry("nodeB", "127.0.0.1", 1, false, "", "", _state);
+        var config = LoopbackCluster.ForHosts([self], t => t with { AckTimeout = TimeSpan.FromSeconds(2), MaxArchiveBytes = MaxArchiveBytes });
+        _node = NodeContext.Create(self, config, _runtime);
+        _supervisor = Sys.ActorOf(ContainerSupervisor.Props(_node), ActorNames.ContainerSupervisor);
+        // A job the node runs all along: if the supervisor crashed and restarted, it would forget it.
+        _supervisor.Tell(new SubmitJob(Sentinel, 7, WorkMillis: 3_600_000, StateMb: 0), TestActor);
+        ExpectMsg<JobAccepted>();
+    }
+
+    [Fact]
+    public void Chunks_in_any_order_with_duplicates_reassemble_the_exact_archive_and_restore_it_once()
+    {
+        Fuzz.Cases(Cases, (rng, i) =>
+        {
+            var t = Begin(rng, $"order-{i}");
+
+            Send(t, Fuzz.ShuffledWithDuplicates(rng, t.Chunks));
+            AwaitAcks(t, t.Chunks);
+            t.Receiver.Tell(End(t.JobId, t.TransferId, t.Chunks, t.Archive), t.Source.Ref);
+
+            // The receiver confirms only when the SHA-256 of what it wrote matches the original's.
+            AssertOutcome<RestoreConfirmed>(t);
+            Assert.Equal(1, RestoresOf(t.JobId));
+            Assert.Equal(t.TicksDone, _runtime.TicksDoneAtRestore(WorkerOutput.ContainerName(t.JobId)));
+        });
+        AssertTheNodeStillServes();
+    }
+
+    [Fact]
+    public void Chunks_that_never_arrive_make_the_archive_incomplete_and_nothing_is_restored()
+    {
+        Fuzz.Cases(Cases, (rng, i) =>
+        {
+            var t = Begin(rng, $"gap-{i}");
+            var missing = t.Chunks.Where(_ => rng.Next(4) == 0).Select(c => c.Sequence).ToHashSet();
+            missing.Add(Fuzz.Pick(rng, t.Chunks).Sequence);
+            var sent = t.Chunks.Where(c => !missing.Contains(c.Sequence)).ToList();
+
+            Send(t, Fuzz.ShuffledWithDuplicates(rng, sent));
+            AwaitAcks(t, sent);
+            t.Receiver.Tell(End(t.JobId, t.TransferId, t.Chunks, t.Archive), t.Source.Ref);
+
+            Assert.Contains("incomplete", AssertOutcome<TransferFailed>(t).Reason);
+            Assert.Equal(0, RestoresOf(t.JobId));
+        });
+        AssertTheNodeStillServes();
+    }
+
+    [Fact]
+    public void A_malformed_or_foreign_chunk_fails_the_transfer_and_the_node_carries_on()
+    {
+        Fuzz.Cases(Cases, (rng, i) =>
+        {
+            var t = Begin(rng, $"malformed-{i}");
+            // A chunk whose sequence was written already is a duplicate and never looked at again.
+            var target = Fuzz.Pick(rng, t.Chunks);
+            var before = t.Chunks.Where(c => c != target && rng.Next(2) == 0).ToList();
+            Send(t, before);
+            AwaitAcks(t, before);
+            var (bad, expected) = Malformed(rng, target, t.ChunkBytes);
+
+            t.Receiver.Tell(bad, t.Source.Ref);
+
+            var failed = AssertOutcome<TransferFailed>(t);
+            Assert.True(failed.Reason.Contains(expected), $"{bad.Sequence}@{bad.Offset}+{bad.Data.Length} of '{bad.TransferId}': expected '{expected}', got '{failed.Reason}'");
+            Assert.Equal(0, RestoresOf(t.JobId));
+        });
+        AssertTheNodeStillServes();
+    }
+
+    [Fact]
+    public void Flipped_bytes_fail_the_checksum_and_nothing_is_restored()
+    {
+        Fuzz.Cases(Cases, (rng, i) =>
+        {
+            var t = Begin(rng, $"flip-{i}");
+            var damaged = t.Archive.ToArray();
+            foreach (var at in Enumerable.Range(0, damaged.Length).OrderBy(_ => rng.Next()).Take(rng.Next(1, 4)))
+            {
+                damaged[at] ^= (byte)rng.Next(1, 256);
+            }
+            var chunks = Chunk(damaged, t.TransferId, t.ChunkBytes);
+
+            Send(t, Fuzz.ShuffledWithDuplicates(rng, chunks));
+            AwaitAcks(t, chunks);
+            t.Receiver.Tell(End(t.JobId, t.TransferId, t.Chunks, t.Archive), t.Source.Ref);
+
+            Assert.Contains("checksum mismatch", AssertOutcome<TransferFailed>(t).Reason);
+            Assert.Equal(0, RestoresOf(t.JobId));
+        });
+        AssertTheNodeStillServes();
+    }
+
+    [Fact]
+    public void Bogus_transfer_requests_are_refused_without_a_file_or_a_receiver()
+    {
+        // One transfer in flight, so requests can also collide with its ids.
+        var live = Begin(_rng, "live");
+        Fuzz.Cases(2 * Cases, (rng, i) =>
+        {
+            var begin = BogusBegin(rng, i, live);
+            var source = CreateTestProbe();
+
+            _supervisor.Tell(begin, source.Ref);
+            if (begin.TransferId != live.TransferId)
+            {
+                // Aborts for transfers that do not exist go nowhere and break nothing.
+                _supervisor.Tell(new AbortTransfer(begin.TransferId, "bogus"), source.Ref);
+            }
+
+            var refused = source.ExpectMsg<TransferRefused>(Patience);
+            Assert.Equal(begin.TransferId, refused.TransferId);
+            Assert.Equal([_node.Archives.PathFor(live.JobId, live.TransferId)], Directory.GetFiles(_node.Archives.Folder));
+            source.ExpectNoMsg(TimeSpan.Zero);
+        });
+        Send(live, live.Chunks);
+        AwaitAcks(live, live.Chunks);
+        live.Receiver.Tell(End(live.JobId, live.TransferId, live.Chunks, live.Archive), live.Source.Ref);
+        AssertOutcome<RestoreConfirmed>(live);
+        Sys.ActorSelection(_supervisor.Path / "incoming-*").Tell(new Identify("receivers"), TestActor);
+        Assert.Null(ExpectMsg<ActorIdentity>().Subject);
+        AssertTheNodeStillServes();
+    }
+
+    private Transfer Begin(Random rng, string jobId)
+    {
+        var transferId = Fuzz.HexId(rng);
+        var chunkBytes = rng.Next(64, 4097);
+        var ticksDone = rng.Next(0, 30);
+        byte[] archive = [.. _runtime.ArchiveFor(WorkerOutput.ContainerName(jobId), rng.Next(), ticksDone, 30), .. Fuzz.Bytes(rng, rng.Next(0, 16 * 1024))];
+        var source = CreateTestProbe();
+        _supervisor.Tell(new BeginTransfer(transferId, jobId, "nodeA", chunkBytes), source.Ref);
+        Assert.Equal(transferId, source.ExpectMsg<TransferAccepted>(Patience).TransferId);
+        var receiver = source.LastSender;
+        source.Watch(receiver);
+        return new Transfer(jobId, transferId, chunkBytes, archive, ticksDone, Chunk(archive, transferId, chunkBytes), source, receiver);
+    }
+
+    private static void Send(Transfer t, IEnumerable<ArchiveChunk> chunks)
+    {
+        foreach (var chunk in chunks)
+        {
+            t.Receiver.Tell(chunk, t.Source.Ref);
+        }
+    }
+
+    /// <summary>Every chunk is acknowledged at least once; a duplicate may be acknowledged again.</summary>
+    private static void AwaitAcks(Transfer t, IEnumerable<ArchiveChunk> sent)
+    {
+        var pending = sent.Select(c => c.Sequence).ToHashSet();
+        while (pending.Count > 0)
+        {
+            var ack = t.Source.ExpectMsg<ChunkAck>(Patience);
+            Assert.Equal(t.TransferId, ack.TransferId);
+            pending.Remove(ack.Sequence);
+        }
+    }
+
+    /// <summary>The receiver's last word, after which it stops and leaves no archive behind.</summary>
+    private T AssertOutcome<T>(Transfer t)
+    {
+        var last = t.Source.FishForMessage(m => m is RestoreConfirmed or TransferFailed or TransferRefused, Patience);
+        t.Source.ExpectTerminated(t.Receiver, Patience);
+        Assert.Empty(Directory.GetFiles(_node.Archives.Folder));
+        return Assert.IsType<T>(last);
+    }
+
+    private int RestoresOf(string jobId) =>
+        _runtime.Calls.Count(c => c == $"restore {WorkerOutput.ContainerName(jobId)} from archive");
+
+    /// <summary>One chunk the receiver must not write, and what its refusal says.</summary>
+    private static (ArchiveChunk Chunk, string Reason) Malformed(Random rng, ArchiveChunk good, int chunkBytes)
+    {
+        const string limit = "malformed or beyond the archive size limit";
+        return rng.Next(7) switch
+        {
+            0 => (good with { Data = Fuzz.Bytes(rng, chunkBytes + rng.Next(1, 4096)) }, limit),
+            1 => (good with { Data = [] }, limit),
+            2 => (good with { Offset = rng.NextInt64(long.MinValue, 0) }, limit),
+            3 => (good with { Sequence = rng.NextInt64(long.MinValue, 0) }, limit),
+            4 => (good with { Offset = Fuzz.Pick<long>(rng, [
+                MaxArchiveBytes - good.Data.Length + 1,
+                rng.NextInt64(MaxArchiveBytes, long.MaxValue),
+                // Offset plus length overflows a long: it must not wrap round under the limit.
+                long.MaxValue - rng.Next(0, good.Data.Length)]) }, limit),
+            5 => (good with { TransferId = Fuzz.HexId(rng) }, "arrived at transfer"),
+            _ => (good with { TransferId = Fuzz.Pick(rng, BogusTransferIds(rng)) }, "arrived at transfer"),
+        };
+    }
+
+    /// <summary>A request with one field out of bounds, or colliding with the transfer in flight.</summary>
+    private BeginTransfer BogusBegin(Random rng, int i, Transfer live)
+    {
+        var valid = new BeginTransfer(Fuzz.HexId(rng), $"bogus-{i}", "nodeA", rng.Next(1, 4 * 1024 * 1024 + 1));
+        return (i % 4) switch
+        {
+            0 => valid with { JobId = Fuzz.Pick(rng, BogusJobIds(rng)) },
+            1 => valid with { TransferId = Fuzz.Pick(rng, BogusTransferIds(rng)) },
+            2 => valid with
+            {
+                ChunkBytes = Fuzz.Pick(rng, [0, -1, int.MinValue, rng.Next(int.MinValue, 0), 4 * 1024 * 1024 + 1, int.MaxValue, rng.Next(4 * 1024 * 1024 + 1, int.MaxValue)]),
+            },
+            _ => Fuzz.Pick(rng, [
+                valid with { TransferId = live.TransferId },
+                valid with { JobId = live.JobId },
+                live.Begin with { SourceNode = "nodeC" },
+                valid with { JobId = Sentinel }]),
+        };
+    }
+
+    private static string[] BogusJobIds(Random rng) =>
+    [
+        "../etc", "A", "", new string('a', 200), "job;rm -rf", "job\n", "-job", "job/x", "Job", "jöb", " job", "job ",
+        new string('a', Names.MaxJobIdLength + 1), null!,
+        RandomString(rng, "abz09-A./;\\ \n\t\0$`'\"é", rng.Next(0, 200), s => !IsJobIdByTheRule(s)),
+    ];
+
+    private static string[] BogusTransferIds(Random rng) =>
+    [
+        "", "x", new string('a', 31), new string('a', 33), new string('A', 32), new string('g', 32), new string('a', 32) + "\n",
+        "../../" + new string('a', 26), "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa", null!,
+        RandomString(rng, "0123456789abcdefABG/.-\n ", rng.Next(0, 64), s => !IsTransferIdByTheRule(s)),
+    ];
+
+    /// <summary>The id rules spelled out character by character, independently of the product's regexes.</summary>
+    private static bool IsJobIdByTheRule(string s) =>
+        s.Length is >= 1 and <= Names.MaxJobIdLength && s[0] != '-' && s.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');
+
+    private static bool IsTransferIdByTheRule(string s) => s.Length == 32 && s.All(c => c is (>= 'a' and <= 'f') or (>= '0' and <= '9'));
+
+    private static string RandomString(Random rng, string alphabet, int length, Func<string, bool> accept)
+    {
+        while (true)
+        {
+            var s = new string([.. Enumerable.Range(0, length).Select(_ => alphabet[rng.Next(alphabet.Length)])]);
+            if (accept(s))
+            {
+                return s;
+            }
+            length++;
+        }
+    }
+
+    /// <summary>Nothing crashed: the supervisor still knows its job and takes a well-formed transfer.</summary>
+    private void AssertTheNodeStillServes()
+    {
+        _supervisor.Tell(new QueryJob(Sentinel), TestActor);
+        Assert.Equal(JobPhase.Running, ExpectMsg<JobStatus>(Patience).Phase);
+        var t = Begin(_rng, "afterwards");
+        Send(t, t.Chunks);
+        AwaitAcks(t, t.Chunks);
+        t.Receiver.Tell(End(t.JobId, t.TransferId, t.Chunks, t.Archive), t.Source.Ref);
+        AssertOutcome<RestoreConfirmed>(t);
+    }
+
+    private sealed record Transfer(
+        string JobId, string TransferId, int ChunkBytes, byte[] Archive, int TicksDone, List<ArchiveChunk> Chunks, TestProbe Source, IActorRef Receiver)
+    {
+        public BeginTransfer Begin => new(TransferId, JobId, "nodeA", ChunkBytes);
+    }
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        Directory.Delete(_state, recursive: true);
+    }
+}
+
+/// <summary>
+/// The same abuse end to end: two nodes over loopback, a saboteur damaging one chunk on the wire
+/// or a hostile peer spraying bogus transfer traffic. The source must roll back, and each job must
+/// finish with its right result on exactly one node.
+/// </summary>
+public sealed class ProtocolFuzzClusterSpecs(ProtocolFuzzClusterSpecs.SabotagedCluster nodes, ITestOutputHelper output)
+    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.ClientSetup(), "fuzz-client"), IClassFixture<ProtocolFuzzClusterSpecs.SabotagedCluster>
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
+
+    private ActorSelection NodeA => Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeA"));
+    private ActorSelection NodeB => Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeB"));
+
+    public enum Damage { FlippedByte, ForeignTransferId, Oversized, Empty, NegativeOffset, OffsetPastLimit, Truncated, Renumbered }
+
+    [Fact]
+    public void A_chunk_damaged_on_the_wire_rolls_the_migration_back_and_the_job_finishes_on_the_source()
+    {
+        output.WriteLine($"FUZZ_SEED={Fuzz.Seed}");
+        var damages = Enum.GetValues<Damage>();
+        var jobs = new List<(string Id, long Number)>();
+        Fuzz.Cases(2 * damages.Length, (rng, i) =>
+        {
+            var damage = damages[i % damages.Length];
+            var id = $"wire-{i}";
+            var number = rng.NextInt64(0, 1L << 40);
+            // The fake's archive is about 600 kB: ten chunks of 64 KiB.
+            var at = rng.Next(0, 10);
+            var mangle = Mangler(damage, at, new Random(rng.Next()));
+            Submit(id, number);
+
+            ManglingChunkSerializer.Arm(mangle);
+            NodeA.Tell(new MigrateJob(id, "nodeB"), TestActor);
+            var failed = ExpectMsg<MigrationFailed>(Long);
+            ManglingChunkSerializer.Disarm();
+
+            Assert.Equal("nodeA", failed.StillOn);
+            Assert.True(failed.Reason.Contains(ExpectedReason(damage)), $"{damage} at chunk {at}: {failed.Reason}");
+            jobs.Add((id, number));
+        });
+
+        foreach (var (id, number) in jobs)
+        {
+            AssertOwnedOnlyBy("nodeA", id, number, migrations: 0);
+        }
+        AssertNoArchiveIsLeft();
+    }
+
+    [Fact]
+    public void Bogus_transfer_traffic_from_a_hostile_peer_does_not_disturb_a_real_migration()
+    {
+        output.WriteLine($"FUZZ_SEED={Fuzz.Seed}");
+        var rng = new Random(Fuzz.Seed);
+        var hostile = CreateTestProbe();
+        var supervisorPath = nodes.Cluster.SupervisorPath("nodeB");
+        var begins = 0;
+        void Spray(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var transferId = Fuzz.HexId(rng);
+                var receiver = Sys.ActorSelection($"{supervisorPath}/incoming-{transferId}");
+                switch (rng.Next(4))
+                {
+                    case 0:
+                        // Each request has one field out of bounds.
+                        NodeB.Tell(Fuzz.Pick(rng, [
+                            new BeginTransfer(transferId, "../etc", "nodeA", 1024),
+                            new BeginTransfer(transferId, "job;rm -rf", "nodeA", 1024),
+                            new BeginTransfer(transferId.ToUpperInvariant(), "bystander-twin", "nodeA", 1024),
+                            new BeginTransfer(transferId, "bystander-twin", "nodeA", rng.Next(int.MinValue, 1))]), hostile.Ref);
+                        begins++;
+                        break;
+                    case 1:
+                        receiver.Tell(new ArchiveChunk(transferId, rng.Next(), rng.Next(), Fuzz.Bytes(rng, rng.Next(1, 4096))), hostile.Ref);
+                        break;
+                    case 2:
+                        receiver.Tell(new EndOfArchive(transferId, 1, 1, Fuzz.HexId(rng), TransferMessages.Handoff("bystander")), hostile.Ref);
+                        break;
+                    default:
+                        NodeB.Tell(new AbortTransfer(transferId, "hostile"), hostile.Ref);
+                        break;
+                }
+            }
+        }
+        Submit("bystander", 41);
+
+        Spray(50);
+        NodeA.Tell(new MigrateJob("bystander", "nodeB"), TestActor);
+        Spray(50);
+
+        Assert.Equal("nodeB", ExpectMsg<MigrationSucceeded>(Long).To);
+        Assert.All(Enumerable.Range(0, begins), _ => hostile.ExpectMsg<TransferRefused>(Long));
+        hostile.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        AssertOwnedOnlyBy("nodeB", "bystander", 41, migrations: 1);
+        AssertNoArchiveIsLeft();
+    }
+
+    /// <summary>Damages chunk <paramref name="at"/> after the sender has hashed it.</summary>
+    private static Func<ArchiveChunk, ArchiveChunk?> Mangler(Damage damage, long at, Random rng) => chunk =>
+    {
+        if (chunk.Sequence != at)
+        {
+            return null;
+        }
+        var length = chunk.Data.Length;
+        return damage switch
+        {
+            Damage.FlippedByte => chunk with { Data = Flipped(chunk.Data, rng.Next(length), (byte)rng.Next(1, 256)) },
+            Damage.ForeignTransferId => chunk with { TransferId = Fuzz.HexId(rng) },
+            Damage.Oversized => chunk with { Data = Fuzz.Bytes(rng, 64 * 1024 + rng.Next(1, 1024)) },
+            Damage.Empty => chunk with { Data = [] },
+            Damage.NegativeOffset => chunk with { Offset = rng.NextInt64(long.MinValue, 0) },
+            Damage.OffsetPastLimit => chunk with { Offset = Fuzz.Pick<long>(rng, [(1L << 30) - length + 1, long.MaxValue - rng.Next(length)]) },
+            Damage.Truncated => chunk with { Data = chunk.Data[..rng.Next(1, length)] },
+            _ => chunk with { Sequence = chunk.Sequence + 1_000_000 },
+        };
+    };
+
+    private static byte[] Flipped(byte[] data, int at, byte mask)
+    {
+        var copy = data.ToArray();
+        copy[at] ^= mask;
+        return copy;
+    }
+
+    private static string ExpectedReason(Damage damage) => damage switch
+    {
+        Damage.FlippedByte => "checksum mismatch",
+        Damage.ForeignTransferId => "arrived at transfer",
+        Damage.Truncated => "incomplete",
+        // Its acknowledgement names a sequence the source never sent, so the source sends the chunk
+        // again; the receiver then holds one chunk too many and refuses the archive.
+        Damage.Renumbered => "incomplete",
+        _ => "malformed or beyond the archive size limit",
+    };
+
+    private void Submit(string id, long number)
+    {
+        NodeA.Tell(new SubmitJob(id, number, WorkMillis: 3000, StateMb: 0), TestActor);
+        ExpectMsg<JobAccepted>(Long);
+    }
+
+    private void AssertOwnedOnlyBy(string owner, string id, long number, int migrations)
+    {
+        var (ownerNode, other, ownerRuntime, otherRuntime) = owner == "nodeA"
+            ? (NodeA, NodeB, nodes.A, nodes.B)
+            : (NodeB, NodeA, nodes.B, nodes.A);
+        ownerNode.Tell(new QueryJob(id, WaitForResult: true), TestActor);
+        var done = ExpectMsg<JobStatus>(Long);
+        Assert.Equal((JobPhase.Completed, number + 1, owner, migrations), (done.Phase, done.Result!.Value, done.Result.ProducedBy, done.Migrations));
+        other.Tell(new QueryJob(id), TestActor);
+        Assert.IsNotType<JobStatus>(ExpectMsg<object>(Long));
+        var container = WorkerOutput.ContainerName(id);
+        Assert.Null(otherRuntime.Inspect(container));
+        Assert.Equal(owner == "nodeA" ? 0 : 1, otherRuntime.Calls.Concat(ownerRuntime.Calls).Count(c => c == $"restore {container} from archive"));
+    }
+
+    private void AssertNoArchiveIsLeft() =>
+        AwaitAssert(() => Assert.All(["nodeA", "nodeB"], host =>
+            Assert.Empty(Directory.GetFiles(Path.Combine(nodes.Cluster.Config.GetHost(host).StateDirectory, "archives")))), Long);
+
+    /// <summary>Two nodes whose chunks go through <see cref="ManglingChunkSerializer"/>; a source gives up after 1 s without acks.</summary>
+    public sealed class SabotagedCluster : IAsyncLifetime
+    {
+        private readonly string _hocon = Directory.CreateTempSubdirectory("akka-migration-fuzz-hocon-").FullName;
+
+        public FakeContainerRuntime A { get; } = new();
+        public FakeContainerRuntime B { get; } = new();
+        public LoopbackCluster Cluster { get; private set; } = null!;
+
+        public async Task InitializeAsync() =>
+            Cluster = await LoopbackCluster.StartAsync(["nodeA", "nodeB"], (host, _) => host.Name == "nodeA" ? A : B,
+                t => t with { AckTimeout = TimeSpan.FromSeconds(1) }, hoconDirectory: ManglingChunkSerializer.HoconDirectory(_hocon));
+
+        public async Task DisposeAsync()
+        {
+            await Cluster.DisposeAsync();
+            Directory.Delete(_hocon, recursive: true);
+        }
+    }
+}
