@@ -49,7 +49,11 @@ public sealed class ClusterTls
         CustomValidator = Validate,
     };
 
-    /// <summary>Akka's CertificateValidationCallback, called for every TLS handshake in both directions.</summary>
+    /// <summary>
+    /// Akka's CertificateValidationCallback, called for every TLS handshake in both directions. The
+    /// chain and errors Akka passes were worked out against the machine's trust store: they are
+    /// ignored, and the chain is built again with the cluster CA as its only root.
+    /// </summary>
     public bool Validate(X509Certificate2? certificate, X509Chain? chain, string peer, SslPolicyErrors errors, ILoggingAdapter log)
     {
         if (certificate is null)
@@ -88,11 +92,12 @@ public sealed class ClusterTls
         {
             throw new ConfigException($"[tls] {key}: {path} holds no private key");
         }
-        var tlsOf = new ClusterTls(certificate, authority);
-        // Fail at startup, not at the first handshake, when the files of two CAs are mixed up.
-        var problem = tlsOf.ChainProblem(certificate);
+        var loaded = new ClusterTls(certificate, authority);
+        // Fail at startup, not at the first handshake, when the files of two CAs are mixed up:
+        // Akka would shut this process down at its first outbound connection anyway.
+        var problem = loaded.ChainProblem(certificate);
         return problem is null
-            ? tlsOf
+            ? loaded
             : throw new ConfigException($"[tls] {key}: {path} {problem} ({tls.Authority})");
     }
 
