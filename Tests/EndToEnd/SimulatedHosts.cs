@@ -25,7 +25,8 @@ public sealed class SimulatedHosts : IAsyncLifetime
 
     private static IReadOnlyDictionary<string, string?> Environment { get; } = new Dictionary<string, string?>
     {
-        ["AKKA_MIGRATION_NETNS_PREFIX"] = "amt",
+        // amt unless told otherwise: two checkouts testing at once on one machine need two sets of hosts.
+        ["AKKA_MIGRATION_NETNS_PREFIX"] = System.Environment.GetEnvironmentVariable("AKKA_MIGRATION_TEST_NETNS_PREFIX") ?? "amt",
     };
 
     public async Task InitializeAsync()
