@@ -97,9 +97,12 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         before: () => hosts.RestartNodeAsync("nodeA", "die-after-restore-confirmed"),
         run: async job =>
         {
-            using var migrate = hosts.StartClient("migrate", job.Id, "nodeB");
+            var migrate = hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
             await hosts.WaitForNodeExitAsync("nodeA", NodeExit);
-            migrate.Kill(entireProcessTree: true);
+            // The client notices that the node it asked is gone, long before its timeout.
+            var answer = await migrate;
+            Assert.True(answer.ExitCode == 3, $"migrate: {answer.ExitCode} {answer.StandardError}");
+            Assert.Contains("lost the connection to nodeA before it answered", answer.StandardError);
             hosts.StartNode("nodeA", "die-after-restore-confirmed");
             await hosts.WaitForClusterAsync(NodeExit);
             return "nodeB";
