@@ -11,7 +11,7 @@ rm -rf "$results"
 mkdir -p "$results"
 set +e
 AKKA_MIGRATION_FAULT_REPORT=$report dotnet test "$repo/Tests/Tests.csproj" -c Release --no-build -nologo \
-  --filter "Category=Faults" --logger "console;verbosity=normal" >"$results/console.log" 2>&1
+  --filter "Category=Faults" --logger "console;verbosity=detailed" >"$results/console.log" 2>&1
 status=$?
 set -e
 

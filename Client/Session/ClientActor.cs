@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Remote;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 
@@ -6,7 +7,8 @@ namespace AkkaMigration.Client.Session;
 
 /// <summary>
 /// The client's actor: sends a request to a node's supervisor and follows redirects to the job's
-/// new owner, so the console only ever sees a final answer, a refusal or "unreachable".
+/// new owner, so the console only ever sees a final answer, a refusal or "unreachable". A node
+/// whose connection drops while it owes an answer is reported at once, not after the timeout.
 /// </summary>
 public sealed class ClientActor : ReceiveActor
 {
@@ -14,12 +16,15 @@ public sealed class ClientActor : ReceiveActor
     private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
 
     private readonly MigrationConfig _config;
+    private readonly Dictionary<long, Pending> _pending = [];
+    private long _nextId;
 
     public ClientActor(MigrationConfig config)
     {
         _config = config;
         Receive<Request>(r => Send(r, Sender, redirects: 0));
         Receive<NodeAnswered>(OnAnswer);
+        Receive<DisassociatedEvent>(OnConnectionLost);
     }
 
     public static Props Props(MigrationConfig config) => Akka.Actor.Props.Create(() => new ClientActor(config));
@@ -33,12 +38,15 @@ public sealed class ClientActor : ReceiveActor
     /// <summary>The node could not be reached, or did not answer in time.</summary>
     public sealed record Unreachable(string Host, string Reason);
 
+    protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
+
     private void Send(Request request, IActorRef replyTo, int redirects)
     {
         var host = _config.GetHost(request.Host);
-        var supervisor = Context.ActorSelection(_config.SupervisorPath(host));
-        AskAsync(supervisor, host, request)
-            .PipeTo(Self, success: answer => new NodeAnswered(request, replyTo, redirects, answer));
+        var id = _nextId++;
+        _pending[id] = new Pending(request, replyTo, redirects, host);
+        AskAsync(Context.ActorSelection(_config.SupervisorPath(host)), host, request)
+            .PipeTo(Self, success: answer => new NodeAnswered(id, answer));
     }
 
     private static async Task<object> AskAsync(ActorSelection supervisor, HostEntry host, Request request)
@@ -64,18 +72,36 @@ public sealed class ClientActor : ReceiveActor
 
     private void OnAnswer(NodeAnswered answered)
     {
-        if (answered.Answer is JobMoved moved && moved.Owner != answered.Request.Host)
+        // Already answered as unreachable when the connection dropped.
+        if (!_pending.Remove(answered.Id, out var pending))
         {
-            if (answered.Redirects >= MaxRedirects || _config.FindHost(moved.Owner) is null)
-            {
-                answered.ReplyTo.Tell(new Response(answered.Request.Host, answered.Answer));
-                return;
-            }
-            Send(answered.Request with { Host = moved.Owner }, answered.ReplyTo, answered.Redirects + 1);
             return;
         }
-        answered.ReplyTo.Tell(answered.Answer is Unreachable ? answered.Answer : new Response(answered.Request.Host, answered.Answer));
+        if (answered.Answer is JobMoved moved && moved.Owner != pending.Request.Host)
+        {
+            if (pending.Redirects >= MaxRedirects || _config.FindHost(moved.Owner) is null)
+            {
+                pending.ReplyTo.Tell(new Response(pending.Request.Host, answered.Answer));
+                return;
+            }
+            Send(pending.Request with { Host = moved.Owner }, pending.ReplyTo, pending.Redirects + 1);
+            return;
+        }
+        pending.ReplyTo.Tell(answered.Answer is Unreachable ? answered.Answer : new Response(pending.Request.Host, answered.Answer));
     }
 
-    private sealed record NodeAnswered(Request Request, IActorRef ReplyTo, int Redirects, object Answer);
+    /// <summary>A node's connection dropped (its process died, or the link did): what it owed will not come.</summary>
+    private void OnConnectionLost(DisassociatedEvent lost)
+    {
+        foreach (var (id, pending) in _pending.Where(p => p.Value.Host.Address == lost.RemoteAddress.Host && p.Value.Host.Port == lost.RemoteAddress.Port).ToList())
+        {
+            _pending.Remove(id);
+            pending.ReplyTo.Tell(new Unreachable(pending.Host.Name,
+                $"lost the connection to {pending.Host.Name} before it answered; it may have finished the request: ask again with query once it is back"));
+        }
+    }
+
+    private sealed record Pending(Request Request, IActorRef ReplyTo, int Redirects, HostEntry Host);
+
+    private sealed record NodeAnswered(long Id, object Answer);
 }

@@ -27,9 +27,7 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         before: () => hosts.RestartNodeAsync("nodeB", "die-on-chunk=8"),
         run: async job =>
         {
-            var migrate = await hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
-            Assert.True(migrate.ExitCode == 1, $"migrate: {migrate.ExitCode} {migrate.StandardError}");
-            Assert.Contains("goes on on nodeA", migrate.StandardError);
+            await ExpectMigrationToFailAsync(job, "goes on on nodeA");
             await hosts.WaitForNodeExitAsync("nodeB", NodeExit);
             hosts.StartNode("nodeB", "die-on-chunk=8");
             await hosts.WaitForClusterAsync(NodeExit);
@@ -71,9 +69,7 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         before: () => hosts.RestartNodeAsync("nodeA", "corrupt-chunk=3"),
         run: async job =>
         {
-            var migrate = await hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
-            Assert.True(migrate.ExitCode == 1, $"migrate: {migrate.ExitCode} {migrate.StandardError}");
-            Assert.Contains("checksum mismatch", migrate.StandardError);
+            await ExpectMigrationToFailAsync(job, "checksum mismatch");
             return "nodeA";
         },
         after: () => hosts.RestartNodeAsync("nodeA"));
@@ -84,9 +80,7 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         before: () => hosts.PodmanAsync("nodeB", "rmi", "--force", "localhost/akka-migration-worker:latest"),
         run: async job =>
         {
-            var migrate = await hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
-            Assert.True(migrate.ExitCode == 1, $"migrate: {migrate.ExitCode} {migrate.StandardError}");
-            Assert.Contains("restore failed", migrate.StandardError);
+            await ExpectMigrationToFailAsync(job, "restore failed");
             return "nodeA";
         },
         after: () => hosts.LoadImageAsync("nodeB"));
@@ -97,9 +91,12 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         before: () => hosts.RestartNodeAsync("nodeA", "die-after-restore-confirmed"),
         run: async job =>
         {
-            using var migrate = hosts.StartClient("migrate", job.Id, "nodeB");
+            var migrate = hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
             await hosts.WaitForNodeExitAsync("nodeA", NodeExit);
-            migrate.Kill(entireProcessTree: true);
+            // The client notices that the node it asked is gone, long before its timeout.
+            var answer = await migrate;
+            Assert.True(answer.ExitCode == 3, $"migrate: {answer.ExitCode} {answer.StandardError}");
+            Assert.Contains("lost the connection to nodeA before it answered", answer.StandardError);
             hosts.StartNode("nodeA", "die-after-restore-confirmed");
             await hosts.WaitForClusterAsync(NodeExit);
             return "nodeB";
@@ -229,6 +226,14 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
             $"result {result?.Value.ToString() ?? "-"} from {result?.Producer ?? "-"}; owners {string.Join(",", owners)}; " +
             $"at most {census.MostAtOnce} worker(s) at once in {census.Samples} samples{(problems.Count > 0 ? "; " + string.Join("; ", problems) : "")}");
         return outcome;
+    }
+
+    /// <summary>A migration to nodeB that must be refused for <paramref name="reason"/>, the job going on where it was.</summary>
+    private async Task ExpectMigrationToFailAsync(Job job, string reason)
+    {
+        var migrate = await hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
+        Assert.True(migrate.ExitCode == 1, $"migrate: {migrate.ExitCode} {migrate.StandardError}");
+        Assert.Contains(reason, migrate.StandardError);
     }
 
     private async Task WaitUntilRunningAsync(Job job)

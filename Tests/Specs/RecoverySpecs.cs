@@ -1,0 +1,159 @@
+using Akka.Actor;
+using AkkaMigration.Node.Jobs;
+using AkkaMigration.Node.Journal;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Node.Supervision;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Tests.Support;
+
+namespace AkkaMigration.Tests.Specs;
+
+/// <summary>
+/// A node's supervisor stopped and started again on the same state folder and the same (fake)
+/// podman store, as when a node process is killed and restarted: what it knew comes back from
+/// its job records.
+/// </summary>
+public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(15);
+
+    private readonly FakeContainerRuntime _runtime = new();
+    private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-recovery-").FullName;
+    private readonly HostEntry _self;
+    private readonly MigrationConfig _config;
+    private IActorRef _supervisor;
+
+    public RecoverySpecs()
+    {
+        _self = new HostEntry("nodeA", "127.0.0.1", 1, true, "", "", _state);
+        _config = LoopbackCluster.ForHosts([_self]);
+        _supervisor = StartSupervisor();
+    }
+
+    [Fact]
+    public void A_restarted_node_carries_on_with_a_running_job_and_delivers_its_result()
+    {
+        Submit("survivor", 41, workMillis: 1500);
+        AwaitPhase("survivor", JobPhase.Running);
+
+        Restart();
+        _supervisor.Tell(new QueryJob("survivor", WaitForResult: true), TestActor);
+
+        var done = ExpectMsg<JobStatus>(Long);
+        Assert.Equal((JobPhase.Completed, 42L, "nodeA"), (done.Phase, done.Result!.Value, done.Result.ProducedBy));
+        // Re-adopted, not started again.
+        Assert.Single(_runtime.Calls, c => c == $"run {WorkerOutput.ContainerName("survivor")}");
+    }
+
+    [Fact]
+    public void A_restarted_node_still_knows_the_result_of_a_job_that_finished_before()
+    {
+        Submit("finished", 9, workMillis: 100);
+        AwaitPhase("finished", JobPhase.Completed);
+        AwaitAssert(() => Assert.Null(_runtime.Inspect(WorkerOutput.ContainerName("finished"))));
+
+        Restart();
+        _supervisor.Tell(new QueryJob("finished"), TestActor);
+
+        Assert.Equal(10, ExpectMsg<JobStatus>().Result!.Value);
+    }
+
+    [Fact]
+    public async Task A_job_whose_container_vanished_while_the_node_was_down_is_reported_failed_not_lost_silently()
+    {
+        Submit("vanished", 1, workMillis: 60_000);
+        AwaitPhase("vanished", JobPhase.Running);
+        Sys.Stop(_supervisor);
+        await _runtime.RemoveAsync(WorkerOutput.ContainerName("vanished"), CancellationToken.None);
+
+        _supervisor = StartSupervisor();
+        var status = AwaitPhase("vanished", JobPhase.Failed);
+
+        Assert.Contains("disappeared while the node was down", status.Error);
+    }
+
+    [Fact]
+    public async Task A_restore_interrupted_by_a_restart_is_removed_before_the_source_hears_absent()
+    {
+        Sys.Stop(_supervisor);
+        var orphan = WorkerOutput.ContainerName("orphan");
+        await _runtime.RunAsync(new ContainerSpec(orphan, "image", WorkerOutput.Arguments(1, 60_000, 0)), CancellationToken.None);
+        new JobJournal(_state).MarkRestoring("orphan", Transfer);
+
+        _supervisor = StartSupervisor();
+        _supervisor.Tell(new TransferOutcomeQuery(Transfer, "orphan"), TestActor);
+
+        Assert.Equal(TransferState.Absent, ExpectMsg<TransferOutcome>().State);
+        Assert.Null(_runtime.Inspect(orphan));
+        Assert.Empty(new JobJournal(_state).Restoring());
+    }
+
+    [Fact]
+    public void A_target_says_restored_for_a_job_it_owns_and_absent_for_one_it_never_saw()
+    {
+        Submit("owned", 3, workMillis: 60_000);
+
+        _supervisor.Tell(new TransferOutcomeQuery(Transfer, "owned"), TestActor);
+        Assert.Equal(TransferState.Restored, ExpectMsg<TransferOutcome>().State);
+        _supervisor.Tell(new TransferOutcomeQuery(Transfer, "stranger"), TestActor);
+        Assert.Equal(TransferState.Absent, ExpectMsg<TransferOutcome>().State);
+    }
+
+    [Fact]
+    public void Job_records_are_private_replaced_whole_and_an_unreadable_one_is_left_for_a_human()
+    {
+        var journal = new JobJournal(_state);
+        var record = new JobRecord("private", 1, 100, 0, 0, 1, 0, DateTimeOffset.UtcNow, JobPhase.Running);
+        journal.Save(record);
+        journal.Save(record with { Phase = JobPhase.Completed });
+        File.WriteAllText(Path.Combine(journal.Folder, "broken.json"), "{ not json");
+
+        var (records, unreadable) = journal.Load();
+
+        Assert.Equal(JobPhase.Completed, Assert.Single(records, r => r.JobId == "private").Phase);
+        Assert.Contains(unreadable, u => u.Contains("broken.json"));
+        Assert.True(File.Exists(Path.Combine(journal.Folder, "broken.json")));
+        Assert.Empty(Directory.GetFiles(journal.Folder, "*.tmp"));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(journal.Folder));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(journal.Folder, "private.json")));
+    }
+
+    private const string Transfer = "0123456789abcdef0123456789abcdef";
+
+    private IActorRef StartSupervisor() =>
+        Sys.ActorOf(ContainerSupervisor.Props(NodeContext.Create(_self, _config, _runtime)));
+
+    /// <summary>Stops the supervisor and its job actors (the containers run on) and starts a new one.</summary>
+    private void Restart()
+    {
+        Watch(_supervisor);
+        Sys.Stop(_supervisor);
+        ExpectTerminated(_supervisor);
+        _supervisor = StartSupervisor();
+    }
+
+    private void Submit(string id, long number, int workMillis)
+    {
+        _supervisor.Tell(new SubmitJob(id, number, workMillis, 0), TestActor);
+        ExpectMsg<JobAccepted>();
+    }
+
+    private JobStatus AwaitPhase(string id, JobPhase phase)
+    {
+        JobStatus? status = null;
+        AwaitAssert(() =>
+        {
+            _supervisor.Tell(new QueryJob(id), TestActor);
+            status = ExpectMsg<JobStatus>();
+            Assert.Equal(phase, status.Phase);
+        }, Long, TimeSpan.FromMilliseconds(100));
+        return status!;
+    }
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        Directory.Delete(_state, recursive: true);
+    }
+}
