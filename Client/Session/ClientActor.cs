@@ -24,6 +24,7 @@ public sealed class ClientActor : ReceiveActor
         _config = config;
         Receive<Request>(r => Send(r, Sender, redirects: 0));
         Receive<NodeAnswered>(OnAnswer);
+        Receive<NodeReached>(OnReached);
         Receive<DisassociatedEvent>(OnConnectionLost);
     }
 
@@ -45,16 +46,17 @@ public sealed class ClientActor : ReceiveActor
         var host = _config.GetHost(request.Host);
         var id = _nextId++;
         _pending[id] = new Pending(request, replyTo, redirects, host);
-        AskAsync(Context.ActorSelection(_config.SupervisorPath(host)), host, request)
+        AskAsync(Context.ActorSelection(_config.SupervisorPath(host)), host, request, Self, id)
             .PipeTo(Self, success: answer => new NodeAnswered(id, answer));
     }
 
-    private static async Task<object> AskAsync(ActorSelection supervisor, HostEntry host, Request request)
+    private static async Task<object> AskAsync(ActorSelection supervisor, HostEntry host, Request request, IActorRef self, long id)
     {
         IActorRef node;
         try
         {
             node = await supervisor.ResolveOne(ResolveTimeout);
+            self.Tell(new NodeReached(id));
         }
         catch (Exception e) when (e is ActorNotFoundException or TimeoutException or AskTimeoutException)
         {
@@ -90,10 +92,22 @@ public sealed class ClientActor : ReceiveActor
         pending.ReplyTo.Tell(answered.Answer is Unreachable ? answered.Answer : new Response(pending.Request.Host, answered.Answer));
     }
 
-    /// <summary>A node's connection dropped (its process died, or the link did): what it owed will not come.</summary>
+    private void OnReached(NodeReached reached)
+    {
+        if (_pending.TryGetValue(reached.Id, out var pending))
+        {
+            _pending[reached.Id] = pending with { Reached = true };
+        }
+    }
+
+    /// <summary>
+    /// A node's connection dropped (its process died, or the link did): what it owed will not come.
+    /// Only for requests that reached it: a connection that never came up is reported as such by
+    /// AskAsync (over TLS, Akka publishes that failure as a disassociation before the resolve fails).
+    /// </summary>
     private void OnConnectionLost(DisassociatedEvent lost)
     {
-        foreach (var (id, pending) in _pending.Where(p => p.Value.Host.Address == lost.RemoteAddress.Host && p.Value.Host.Port == lost.RemoteAddress.Port).ToList())
+        foreach (var (id, pending) in _pending.Where(p => p.Value.Reached && p.Value.Host.Address == lost.RemoteAddress.Host && p.Value.Host.Port == lost.RemoteAddress.Port).ToList())
         {
             _pending.Remove(id);
             pending.ReplyTo.Tell(new Unreachable(pending.Host.Name,
@@ -101,7 +115,10 @@ public sealed class ClientActor : ReceiveActor
         }
     }
 
-    private sealed record Pending(Request Request, IActorRef ReplyTo, int Redirects, HostEntry Host);
+    private sealed record Pending(Request Request, IActorRef ReplyTo, int Redirects, HostEntry Host, bool Reached = false);
 
     private sealed record NodeAnswered(long Id, object Answer);
+
+    /// <summary>The node's supervisor was resolved: the connection to it is up.</summary>
+    private sealed record NodeReached(long Id);
 }
