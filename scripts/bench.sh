@@ -79,7 +79,7 @@ else
 fi
 
 # Record whether the machine was shared: other simulated hosts or a test run beside us.
-others=$(ip netns list | awk '{print $1}' | grep -v "^$netns_prefix-" | tr '\n' ' ' || true)
+others=$(ip netns list | awk '{print $1}' | grep -v "^$netns_prefix-" | paste -sd, - || true)
 tests=$(pgrep -fc 'dotnet.*(test|testhost)' || true)
 {
   echo "meta precopy=$precopy repeats=$repeats cpus=$(nproc) kernel=$(uname -r)"
@@ -200,7 +200,11 @@ ten() { # repeat mode
     done
     for i in "${!pids[@]}"; do wait "${pids[$i]}" && ok=$((ok + 1)); done
   else
-    for id in "${ids[@]}"; do client migrate "$id" nodeB >"$run/runs/$id.out" 2>&1 && ok=$((ok + 1)); done
+    for id in "${ids[@]}"; do
+      local m0=$(now_ms)
+      client migrate "$id" nodeB >"$run/runs/$id.out" 2>&1 && ok=$((ok + 1))
+      echo "client wall $(($(now_ms) - m0)) ms" >>"$run/runs/$id.out"
+    done
   fi
   t1=$(now_ms)
   # Success means the client said so and the container really runs on B.
