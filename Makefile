@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both set up a fresh machine first.
-.PHONY: all setup build image certs demo test faults hosts-up hosts-down clean
+.PHONY: all setup build image certs demo test faults bench hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
 IMAGE_TAR  := build/worker-image.tar
@@ -41,6 +41,10 @@ test: setup
 # The fault suite alone (it also runs in `make test`), with a table of what each fault did.
 faults: setup
 	@scripts/faults.sh
+
+# Issue 4's benchmark: the cluster against podman by hand; writes docs/benchmark.md and .png.
+bench: setup
+	@scripts/bench.sh
 
 hosts-up:
 	@scripts/hosts.sh up

@@ -1,0 +1,24 @@
+# docs/benchmark.png from report.py's plot data: time and throughput per workload, medians.
+#   gnuplot -e "data='build/bench/plot.dat'; out='docs/benchmark.png'" scripts/bench/plot.gp
+set terminal pngcairo size 1200,500 font ",10" noenhanced
+set output out
+set multiplot layout 1,2 title "AkkaMigration: by hand (podman + socat) against the cluster (medians)"
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.9
+set grid ytics
+set key top left
+set yrange [0:*]
+
+set title "time per migration"
+set ylabel "ms"
+plot data using 2:xtic(1) title "by hand: total = downtime", \
+     ''   using 3 title "ours: total (client wall)", \
+     ''   using 4 title "ours: downtime"
+
+set title "transfer throughput on the same link"
+set ylabel "MB/s"
+plot data using 5:xtic(1) title "raw TCP (socat)", \
+     ''   using 6 title "Akka (node transfer)"
+unset multiplot
