@@ -33,10 +33,14 @@ IFS=$'\t' read -r _ _ _ _ root runroot state archive image <<<"$entry"
 
 mkdir -p "$state"
 podman=$(podman_for "$root" "$runroot")
-if $podman image exists "$image"; then
+[ -f "$archive" ] || die "the image archive $archive is missing: run make image"
+# The same image on every host, by id, not only by name: a checkpoint names its image by id, and
+# a host still holding an older build under the same name cannot restore it.
+wanted=$(tar -xOf "$archive" manifest.json | sed -n 's/.*"Config":"\([0-9a-f]*\)\.json".*/\1/p')
+[ -n "$wanted" ] || die "$archive is not an image archive from make image (no manifest.json)"
+if [ "$($podman image inspect --format '{{.Id}}' "$image" 2>/dev/null)" = "$wanted" ]; then
   log "$host: image already loaded"
 else
-  [ -f "$archive" ] || die "the image archive $archive is missing: run make image"
   $podman load -q -i "$archive" >/dev/null || die "$host: podman load failed"
-  log "$host: image loaded into its store"
+  log "$host: image ${wanted:0:12} loaded into its store"
 fi
