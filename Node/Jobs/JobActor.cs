@@ -177,7 +177,15 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
 
     private void EnterRunning()
     {
-        Record(_record with { Phase = JobPhase.Running, Pending = null });
+        // An adopted or re-adopted job's record already says so: no need to write it again.
+        if (_record is { Phase: JobPhase.Running, Pending: null })
+        {
+            ReportPhase();
+        }
+        else
+        {
+            Record(_record with { Phase = JobPhase.Running, Pending = null });
+        }
         Timers.StartPeriodicTimer(nameof(Poll), Poll.Instance, PollInterval);
         Stash.UnstashAll();
     }
@@ -511,8 +519,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
 
     private string ArchivePath(PendingMigration pending) => _node.Archives.PathFor(JobId, pending.TransferId);
 
-    private JobStatus Status() =>
-        new(JobId, _node.Name, _record.Phase, _record.Number, _record.Result, _record.Error, _record.Migrations, _record.SubmittedAt);
+    private JobStatus Status() => _record.Status(_node.Name);
 
     private sealed record ContainerStarted;
     private sealed record ContainerFailed(string Reason);

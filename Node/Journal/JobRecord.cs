@@ -30,6 +30,9 @@ public sealed record JobRecord(
         new(JobId, Number, WorkMillis, StateMb, waiting, TicksDone, TicksTotal, Migrations, SubmittedAt);
 
     public bool Settled => Phase is JobPhase.Completed or JobPhase.Failed;
+
+    /// <summary>What a client is told about the job, owned by <paramref name="owner"/>.</summary>
+    public JobStatus Status(string owner) => new(JobId, owner, Phase, Number, Result, Error, Migrations, SubmittedAt);
 }
 
 /// <summary>A migration that had begun: until <see cref="Target"/> says whether it restored the job, the job may run nowhere else.</summary>

@@ -80,8 +80,8 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
         {
             if (r.Error is not null)
             {
-                // Saying "absent" now could let a source resume a job that runs here: keep refusing.
-                _log.Error("could not remove interrupted restores ({0}); transfers stay refused until the node restarts", r.Error);
+                // Saying "absent" now could let a source resume a job that runs here: stay silent instead.
+                _log.Error("could not remove interrupted restores ({0}); transfers and questions about them go unanswered until the node restarts", r.Error);
                 return;
             }
             Become(Active);
@@ -226,8 +226,7 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
         // Known as owned at once, not when the new actor first reports: the answer to a source's question depends on it.
         if (record.MovedTo is null)
         {
-            _owned[record.JobId] = new JobStatus(record.JobId, _node.Name, record.Phase, record.Number, record.Result,
-                record.Error, record.Migrations, record.SubmittedAt);
+            _owned[record.JobId] = record.Status(_node.Name);
         }
     }
 

@@ -60,7 +60,7 @@ public static class ConfigLoader
             Transfer: new TransferSettings(
                 ChunkBytes: Number(transfer, "chunk_kb", 256, 4, 1024) * 1024,
                 Window: Number(transfer, "window", 8, 1, 64),
-                AckTimeout: TimeSpan.FromSeconds(Number(transfer, "ack_timeout_s", 10, 1, 600)),
+                AckTimeout: TimeSpan.FromSeconds(Number(transfer, "ack_timeout_s", 3, 1, 600)),
                 RestoreTimeout: TimeSpan.FromSeconds(Number(transfer, "restore_timeout_s", 120, 1, 3600)),
                 MaxArchiveBytes: Number(transfer, "max_archive_mb", 8192, 1, 1 << 20) * 1024L * 1024L),
             Tls: ReadTls(ini.GetSection("tls"), baseDirectory),
