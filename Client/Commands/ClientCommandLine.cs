@@ -111,7 +111,7 @@ public static class ClientCommandLine
                 }
                 foreach (var j in node.Jobs)
                 {
-                    table.AddRow(node.Node, j.JobId, j.Phase.ToString().ToLowerInvariant(), j.Number.ToString(),
+                    table.AddRow(node.Node, j.JobId, j.Phase.ToString().ToLowerInvariant(), j.Number?.ToString() ?? "",
                         j.Result?.Value.ToString() ?? Markup.Escape(j.Error ?? ""), j.Migrations.ToString(), j.SubmittedAt.ToString("HH:mm:ss"));
                 }
             }

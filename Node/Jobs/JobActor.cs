@@ -97,8 +97,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
 
     private void RunContainer()
     {
-        var spec = new ContainerSpec(_container, _node.Config.Container.Image,
-            WorkerOutput.Arguments(_record.Number, _record.WorkMillis, _record.StateMb));
+        var spec = new ContainerSpec(_container, _record.Image, _record.Arguments);
         Runtime.RunAsync(spec, CancellationToken.None)
             .PipeTo(Self, success: () => new ContainerStarted(), failure: e => new ContainerFailed(e.Message));
     }
@@ -254,7 +253,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
             Reject(request.JobId, $"the job already runs on {_node.Name}; pick another host");
             return;
         }
-        if (_node.Config.FindHost(request.TargetNode) is not { } target)
+        if (request.TargetNode is null || _node.Config.FindHost(request.TargetNode) is not { } target)
         {
             Reject(request.JobId, $"unknown host '{request.TargetNode}'; known hosts: {string.Join(", ", _node.Config.Hosts.Select(h => h.Name))}");
             return;

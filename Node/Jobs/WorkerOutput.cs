@@ -5,7 +5,7 @@ namespace AkkaMigration.Node.Jobs;
 /// <summary>How the demo worker is called and how its output lines are read.</summary>
 public static class WorkerOutput
 {
-    public static IReadOnlyList<string> Arguments(long number, int workMillis, int stateMb) =>
+    public static string[] Arguments(long number, int workMillis, int stateMb) =>
         ["--number", number.ToString(CultureInfo.InvariantCulture),
          "--work-ms", workMillis.ToString(CultureInfo.InvariantCulture),
          "--state-mb", stateMb.ToString(CultureInfo.InvariantCulture)];

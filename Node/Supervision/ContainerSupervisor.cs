@@ -146,7 +146,9 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
         }
         var work = submit.WorkMillis ?? limits.WorkMillis;
         var ticks = Math.Max(1, work / 100);
-        var job = new JobRecord(submit.JobId, submit.Number, work, submit.StateMb ?? limits.StateMb, 0, ticks, 0, DateTimeOffset.UtcNow, JobPhase.Starting);
+        var state = submit.StateMb ?? limits.StateMb;
+        var job = new JobRecord(submit.JobId, submit.Number, work, state, 0, ticks, 0, DateTimeOffset.UtcNow, JobPhase.Starting,
+            limits.Image, WorkerOutput.Arguments(submit.Number, work, state));
         StartJobActor(job, [], JobStart.Run);
         Sender.Tell(new JobAccepted(submit.JobId, _node.Name));
     }

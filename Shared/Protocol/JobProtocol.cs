@@ -14,10 +14,27 @@ public interface IJobCommand
 /// <param name="StateMb">Pseudo-random memory the worker holds and checksums; null for the default.</param>
 public sealed record SubmitJob(string JobId, long Number, int? WorkMillis = null, int? StateMb = null) : IJobCommand;
 
+/// <summary>Run any image the host has as a managed container named <paramref name="JobId"/>; it can then be migrated like a demo job.</summary>
+public sealed record RunContainer(string JobId, string Image, string[] Arguments) : IJobCommand;
+
 public sealed record JobAccepted(string JobId, string Node);
 
-/// <summary>Move a running job's container to <paramref name="TargetNode"/>.</summary>
-public sealed record MigrateJob(string JobId, string TargetNode) : IJobCommand;
+/// <summary>Move a running job's container to <paramref name="TargetNode"/>, or, when null, to the least-loaded peer.</summary>
+public sealed record MigrateJob(string JobId, string? TargetNode = null) : IJobCommand;
+
+public enum MigrationStep
+{
+    Checkpoint,
+    Transfer,
+    Restore,
+}
+
+/// <summary>
+/// Sent to whoever asked for a migration, before the final answer, as each step begins and as the
+/// archive goes out. <paramref name="ExpectedBytes"/> is an estimate (the container's memory) while
+/// the archive is still being written, and 0 when unknown.
+/// </summary>
+public sealed record MigrationProgress(string JobId, MigrationStep Step, long Bytes, long ExpectedBytes);
 
 public sealed record MigrationSucceeded(string JobId, string From, string To, MigrationTimings Timings);
 
@@ -36,16 +53,19 @@ public enum JobPhase
     Failed,
 }
 
-/// <param name="Progress">Work ticks done and in all, as the worker last reported them.</param>
+/// <param name="Number">The demo computation's input; null for any other container.</param>
+/// <param name="ExitCode">How a container that is not the demo job ended, once it has.</param>
 public sealed record JobStatus(
     string JobId,
     string Owner,
     JobPhase Phase,
-    long Number,
+    long? Number,
     JobResult? Result,
     string? Error,
     int Migrations,
-    DateTimeOffset SubmittedAt);
+    DateTimeOffset SubmittedAt,
+    string Image,
+    int? ExitCode = null);
 
 /// <summary>The worker's answer and the checksum of the memory it held, with the node that produced it.</summary>
 public sealed record JobResult(long Value, string Checksum, bool MemoryIntact, string ProducedBy);
@@ -60,6 +80,25 @@ public sealed record CommandRejected(string JobId, string Reason);
 
 /// <summary>A migration was tried and failed; the job went on where it was.</summary>
 public sealed record MigrationFailed(string JobId, string Reason, string StillOn);
+
+/// <summary>The last <paramref name="Tail"/> lines a managed container printed (kept after it ends).</summary>
+public sealed record GetLogs(string JobId, int Tail = 20) : IJobCommand;
+
+public sealed record JobLogs(string JobId, string Node, string[] Lines);
+
+/// <summary>
+/// Sent to <paramref name="Node"/> itself: move every running container to peers, then leave the
+/// cluster and exit. A node that cannot place every container stays up and says why.
+/// </summary>
+public sealed record DrainNode(string Node);
+
+public sealed record DrainedJob(string JobId, string To);
+
+/// <summary>Every container moved; the node leaves the cluster now.</summary>
+public sealed record NodeDrained(string Node, DrainedJob[] Moved);
+
+/// <summary>Some containers could not move; the node stays up with them (the others did move).</summary>
+public sealed record DrainRefused(string Node, string Reason, DrainedJob[] Moved, string[] Stuck);
 
 public sealed record GetNodeStatus;
 

@@ -57,14 +57,18 @@ public enum TransferState
 }
 
 /// <summary>The pending-result state of a job, handed to its new owner with the archive.</summary>
+/// <param name="Number">The demo computation's input; null for any other container.</param>
 /// <param name="Waiting">Who asked for the result and is still waiting for it.</param>
+/// <param name="Image">The container's image and <paramref name="Arguments"/>, as it was started.</param>
 public sealed record JobHandoff(
     string JobId,
-    long Number,
+    long? Number,
     int WorkMillis,
     int StateMb,
     IActorRef[] Waiting,
     int TicksDone,
     int TicksTotal,
     int Migrations,
-    DateTimeOffset SubmittedAt);
+    DateTimeOffset SubmittedAt,
+    string Image,
+    string[] Arguments);
