@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
@@ -44,7 +45,9 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     private readonly JobStart _start;
     private JobRecord _record;
     private bool _inspecting;
+    private int _pid;
     private Migration? _migration;
+    private IActorRef? _sender;
 
     public JobActor(JobRecord record, IActorRef[] waiting, JobStart start, NodeContext node)
     {
@@ -215,6 +218,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     private void OnInspected(Inspected inspected)
     {
         _inspecting = false;
+        _pid = inspected.Info?.Pid ?? 0;
         switch (inspected.Info)
         {
             case null:
@@ -266,7 +270,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         }
 
         var pending = new PendingMigration(Guid.NewGuid().ToString("N"), target.Name);
-        _migration = new Migration(Sender, Stopwatch.StartNew());
+        _migration = new Migration(Sender, Stopwatch.StartNew(), ResidentBytes());
         _log.Info("migrating job {0} to {1} (transfer {2})", JobId, target.Name, pending.TransferId);
         Timers.Cancel(nameof(Poll));
         _inspecting = false;
@@ -275,32 +279,58 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         Record(_record with { Phase = JobPhase.Migrating, Pending = pending });
         Runtime.CheckpointAsync(_container, ArchivePath(pending), CancellationToken.None)
             .PipeTo(Self, success: stats => new Checkpointed(stats), failure: e => new MigrationStepFailed($"checkpoint failed: {e.Message}"));
+        // The archive streams to the target while podman writes it; the target restores only once it is whole.
+        var supervisor = Context.ActorSelection(_node.Config.SupervisorPath(target));
+        _sender = Context.ActorOf(ArchiveSender.Props(pending.TransferId, JobId, ArchivePath(pending), supervisor, _node), $"archive-sender-{pending.TransferId}");
+        ReportProgress(MigrationStep.Checkpoint, 0);
     }
 
     private void Checkpointing()
     {
-        MigratingCommon();
+        string? senderFailure = null;
         Receive<Checkpointed>(c =>
         {
-            _migration = _migration! with { Checkpoint = c.Stats, TransferClock = Stopwatch.StartNew() };
+            _migration = _migration! with { Checkpoint = c.Stats, CheckpointedAt = _migration.Clock.Elapsed };
+            if (senderFailure is not null)
+            {
+                RollBack(senderFailure);
+                return;
+            }
             // The worker's last progress line says how much work the new owner still has to do.
-            Runtime.LogsAsync(_container, LogTail, CancellationToken.None)
-                .PipeTo(Self, success: lines => new ProgressRead(WorkerOutput.LastProgress(lines)), failure: _ => new ProgressRead(null));
+            if (_record.IsDemo)
+            {
+                Runtime.LogsAsync(_container, LogTail, CancellationToken.None)
+                    .PipeTo(Self, success: lines => new ProgressRead(WorkerOutput.LastProgress(lines)), failure: _ => new ProgressRead(null));
+            }
+            else
+            {
+                Self.Tell(new ProgressRead(null));
+            }
         });
         Receive<ProgressRead>(p =>
         {
             var (done, total) = p.Progress ?? (_record.TicksDone, _record.TicksTotal);
             Record(_record with { TicksDone = done, TicksTotal = total });
-            var pending = _record.Pending!;
-            var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(pending.Target)));
-            Context.ActorOf(ArchiveSender.Props(pending.TransferId, ArchivePath(pending), _record.ToHandoff([.. _waiting]), target, _node), "archive-sender");
+            _sender!.Tell(new ArchiveSender.ArchiveWritten(_migration!.Checkpoint!.ArchiveBytes, _record.ToHandoff([.. _waiting])));
             Become(Transferring);
         });
+        // The checkpoint must finish before the job can resume here, whatever the sender says meanwhile.
+        Receive<ArchiveSender.GaveUp>(g => senderFailure ??= g.Reason);
+        Receive<MigrationStepFailed>(f =>
+        {
+            _sender!.Tell(new ArchiveSender.Abandon(f.Reason));
+            RollBack(f.Reason);
+        });
+        MigratingCommon();
     }
 
     private void Transferring()
     {
-        MigratingCommon();
+        Receive<ArchiveSender.Restoring>(r =>
+        {
+            _migration = _migration! with { StreamMs = r.StreamMs, ArchiveSentAt = _migration.Clock.Elapsed };
+            ReportProgress(MigrationStep.Restore, _migration.Checkpoint!.ArchiveBytes);
+        });
         Receive<ArchiveSender.Delivered>(d => FinishMove(d.NewOwner, d.RestoreMs));
         Receive<ArchiveSender.GaveUp>(g =>
         {
@@ -313,6 +343,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
                 RollBack(g.Reason);
             }
         });
+        MigratingCommon();
     }
 
     /// <summary>What every migration phase answers the same way.</summary>
@@ -321,8 +352,31 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         Receive<QueryJob>(q => q.WaitForResult, _ => Stash.Stash());
         Receive<QueryJob>(Answer);
         Receive<MigrateJob>(m => Reject(m.JobId, $"the job is already migrating to {_record.Pending!.Target}"));
-        Receive<MigrationStepFailed>(f => RollBack(f.Reason));
+        Receive<ArchiveSender.Progress>(p => ReportProgress(MigrationStep.Transfer, p.BytesAcknowledged));
         IgnoreStaleReplies();
+    }
+
+    /// <summary>Tells whoever asked for the migration how far it got; the archive's size is known once podman has written it.</summary>
+    private void ReportProgress(MigrationStep step, long bytes)
+    {
+        if (_migration is { } m)
+        {
+            m.Requester.Tell(new MigrationProgress(JobId, step, bytes, m.Checkpoint?.ArchiveBytes ?? m.EstimatedBytes));
+        }
+    }
+
+    /// <summary>The container's resident memory, which its checkpoint archive roughly matches; 0 when unknown.</summary>
+    private long ResidentBytes()
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{_pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>The target owns the job now: only now may this node let go of its copy.</summary>
@@ -332,10 +386,11 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         RemoveContainer();
         ArchiveStore.Delete(ArchivePath(_record.Pending!));
         Record(_record with { MovedTo = owner, Pending = null });
-        if (_migration is { Checkpoint: { } checkpoint, TransferClock: { } transferClock } m)
+        if (_migration is { Checkpoint: { } checkpoint, CheckpointedAt: { } checkpointed, ArchiveSentAt: { } sent } m)
         {
-            var timings = new MigrationTimings(checkpoint.DurationMs, transferClock.ElapsedMilliseconds - restoreMs, restoreMs,
-                checkpoint.ArchiveBytes, m.Clock.ElapsedMilliseconds);
+            // The transfer overlaps the checkpoint; what it adds is the time from the checkpoint's end to the archive's.
+            var timings = new MigrationTimings(checkpoint.DurationMs, (long)(sent - checkpointed).TotalMilliseconds, restoreMs,
+                checkpoint.ArchiveBytes, m.Clock.ElapsedMilliseconds, m.StreamMs);
             m.Requester.Tell(new MigrationSucceeded(JobId, _node.Name, owner, timings));
         }
         _migration = null;
@@ -489,6 +544,10 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         Receive<InspectFailed>(_ => _inspecting = false);
         Receive<Cleaned>(_ => { });
         Receive<TransferOutcome>(_ => { });
+        // A migration's sender may still report after the job moved on to another phase.
+        Receive<ArchiveSender.Progress>(_ => { });
+        Receive<ArchiveSender.Restoring>(_ => { });
+        Receive<ArchiveSender.GaveUp>(_ => { });
     }
 
     private void Answer(QueryJob query)
@@ -542,9 +601,11 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     }
 
     /// <summary>A migration this node process started: who asked, and its clocks.</summary>
-    private sealed record Migration(IActorRef Requester, Stopwatch Clock)
+    private sealed record Migration(IActorRef Requester, Stopwatch Clock, long EstimatedBytes)
     {
         public CheckpointStats? Checkpoint { get; init; }
-        public Stopwatch? TransferClock { get; init; }
+        public TimeSpan? CheckpointedAt { get; init; }
+        public TimeSpan? ArchiveSentAt { get; init; }
+        public long StreamMs { get; init; }
     }
 }

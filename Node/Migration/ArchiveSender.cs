@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
@@ -8,34 +9,44 @@ using AkkaMigration.Shared.Protocol;
 namespace AkkaMigration.Node.Migration;
 
 /// <summary>
-/// Streams one checkpoint archive to the target node: at most a window of chunks unacknowledged
-/// (sent again, a bounded number of times, when acknowledgements stop), a SHA-256 over the bytes as
-/// read, then the job's pending-result state. Reports to its parent (the job actor) whether the
-/// target restored the container, and stops.
+/// Streams one checkpoint archive to the target node while podman is still writing it: it reads
+/// the file as it grows, keeps at most a window of chunks unacknowledged (sent again, a bounded
+/// number of times, when acknowledgements stop), hashes the bytes as read, and once its parent (the
+/// job actor) says the archive is whole (<see cref="ArchiveWritten"/>), sends the rest and the
+/// job's pending-result state. Reports to its parent whether the target restored the container, and stops.
 /// </summary>
 public sealed class ArchiveSender : ReceiveActor, IWithTimers
 {
+    /// <summary>How often to look again when the reader has caught up with podman's writing.</summary>
+    private static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
+
     private readonly string _transferId;
+    private readonly string _jobId;
     private readonly string _archivePath;
-    private readonly JobHandoff _handoff;
     private readonly ActorSelection _target;
     private readonly NodeContext _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Dictionary<long, ArchiveChunk> _unacknowledged = [];
+    private readonly Stopwatch _progressClock = new();
+    private ArchiveWritten? _written;
     private FileStream? _archive;
     private IActorRef? _receiver;
+    private byte[]? _buffer;
+    private int _filled;
     private bool _reading;
-    private bool _endOfFile;
     private long _nextSequence;
-    private long _offset;
+    private long _read;
+    private long _acknowledged;
     private int _resends;
+    private Stopwatch? _streamClock;
 
-    public ArchiveSender(string transferId, string archivePath, JobHandoff handoff, ActorSelection target, NodeContext node)
+    public ArchiveSender(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node)
     {
         _transferId = transferId;
+        _jobId = jobId;
         _archivePath = archivePath;
-        _handoff = handoff;
         _target = target;
         _node = node;
         AwaitingAcceptance();
@@ -43,8 +54,21 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string transferId, string archivePath, JobHandoff handoff, ActorSelection target, NodeContext node) =>
-        Akka.Actor.Props.Create(() => new ArchiveSender(transferId, archivePath, handoff, target, node));
+    public static Props Props(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node) =>
+        Akka.Actor.Props.Create(() => new ArchiveSender(transferId, jobId, archivePath, target, node));
+
+    /// <summary>From the parent: the checkpoint finished and the archive file is whole; this is the state to hand over with it.</summary>
+    public sealed record ArchiveWritten(long TotalBytes, JobHandoff Handoff);
+
+    /// <summary>From the parent: the checkpoint failed, so there is no archive to finish.</summary>
+    public sealed record Abandon(string Reason);
+
+    /// <summary>To the parent, now and then: bytes the target has acknowledged so far.</summary>
+    public sealed record Progress(long BytesAcknowledged);
+
+    /// <summary>To the parent: the target has the whole archive and is restoring it.</summary>
+    /// <param name="StreamMs">From the first chunk sent until the last was acknowledged.</param>
+    public sealed record Restoring(long StreamMs);
 
     /// <summary>The target restored the container and its job actor owns the job now.</summary>
     public sealed record Delivered(string NewOwner, long RestoreMs);
@@ -61,12 +85,13 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
 
     private TimeSpan AckTimeout => _node.Config.Transfer.AckTimeout;
 
+    private int ChunkBytes => _node.Config.Transfer.ChunkBytes;
+
     protected override void PreStart()
     {
-        _target.Tell(new BeginTransfer(_transferId, _handoff.JobId, _node.Name, _node.Config.Transfer.ChunkBytes), Self);
+        _target.Tell(new BeginTransfer(_transferId, _jobId, _node.Name, ChunkBytes), Self);
         ArmTimeout("the target did not answer the transfer request", AckTimeout);
     }
-
     protected override void PostStop()
     {
         _archive?.Dispose();
@@ -78,31 +103,46 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
         Receive<TransferAccepted>(_ =>
         {
             _receiver = Sender;
-            _archive = new FileStream(_archivePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
             Become(Streaming);
             ArmTimeout("the target stopped acknowledging chunks", AckTimeout);
+            _streamClock = Stopwatch.StartNew();
+            _progressClock.Start();
             Pump();
         });
         Receive<TransferRefused>(r => GiveUp($"the target refused the transfer: {r.Reason}"));
         Receive<TimedOut>(t => GiveUp(t.Reason));
+        ParentMessages();
     }
 
     private void Streaming()
     {
         Receive<ChunkRead>(OnChunkRead);
+        Receive<TailAgain>(_ => Pump());
         Receive<ReadFailed>(f => GiveUp($"reading the archive failed: {f.Reason}"));
         Receive<ChunkAck>(ack =>
         {
-            if (_unacknowledged.Remove(ack.Sequence))
+            if (_unacknowledged.Remove(ack.Sequence, out var chunk))
             {
+                _acknowledged += chunk.Data.Length;
                 _resends = 0;
                 ArmTimeout("the target stopped acknowledging chunks", AckTimeout);
+                if (_progressClock.Elapsed >= ProgressInterval)
+                {
+                    _progressClock.Restart();
+                    Context.Parent.Tell(new Progress(_acknowledged));
+                }
                 Pump();
             }
         });
         Receive<TransferFailed>(f => GiveUp($"the target gave up: {f.Reason}"));
         Receive<TimedOut>(t =>
         {
+            if (_unacknowledged.Count == 0)
+            {
+                // Nothing in flight: the wait is for podman to write more, not for the target.
+                ArmTimeout(t.Reason, AckTimeout);
+                return;
+            }
             if (_resends == MaxResends)
             {
                 GiveUp($"{t.Reason} ({AckTimeout.TotalSeconds:0.#} s, {MaxResends + 1} tries)");
@@ -118,6 +158,20 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
             }
             ArmTimeout(t.Reason, AckTimeout);
         });
+        ParentMessages();
+    }
+
+    private void ParentMessages()
+    {
+        Receive<ArchiveWritten>(w =>
+        {
+            _written = w;
+            if (_receiver is not null)
+            {
+                Pump();
+            }
+        });
+        Receive<Abandon>(a => GiveUp(a.Reason));
     }
 
     private void AwaitingRestore(EndOfArchive end)
@@ -151,48 +205,107 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
         Receive<TransferFailed>(f => GiveUp($"the target could not take the job: {f.Reason}"));
         Receive<TimedOut>(t => GiveUp(t.Reason, inDoubt: true));
         Receive<ChunkAck>(_ => { });
+        Receive<TailAgain>(_ => { });
     }
 
-    /// <summary>Keeps one read outstanding while the window has room; ends the stream when all is acknowledged.</summary>
+    /// <summary>
+    /// Keeps one read outstanding while the window has room. A short read means the reader has
+    /// caught up with podman: the partial chunk waits for more bytes, or, once the archive is
+    /// whole, goes out as the last one. Ends the stream when all is read and acknowledged.
+    /// </summary>
     private void Pump()
     {
-        if (!_reading && !_endOfFile && _unacknowledged.Count < _node.Config.Transfer.Window)
+        if (_reading || _unacknowledged.Count >= _node.Config.Transfer.Window)
         {
-            _reading = true;
-            var buffer = new byte[_node.Config.Transfer.ChunkBytes];
-            _archive!.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false)
-                .PipeTo(Self, success: n => new ChunkRead(buffer, n), failure: e => new ReadFailed(e.Message));
+            return;
         }
-        else if (_endOfFile && _unacknowledged.Count == 0)
+        if (_written is { } written && _read == written.TotalBytes)
         {
-            var end = new EndOfArchive(_transferId, _nextSequence, _offset, Convert.ToHexStringLower(_hash.GetHashAndReset()), _handoff);
-            _receiver!.Tell(end, Self);
-            _log.Info("sent {0} bytes in {1} chunks to {2}; waiting for the restore", _offset, _nextSequence, _receiver.Path.Address);
-            Become(() => AwaitingRestore(end));
-            ArmTimeout("the target did not acknowledge the end of the archive", AckTimeout);
+            if (_filled > 0)
+            {
+                SendChunk(_buffer![.._filled]);
+                _buffer = null;
+                _filled = 0;
+            }
+            if (_unacknowledged.Count == 0)
+            {
+                SendEnd(written);
+            }
+            return;
         }
+        if (_archive is null)
+        {
+            if (!File.Exists(_archivePath))
+            {
+                // podman creates the file only once CRIU has dumped the container.
+                Timers.StartSingleTimer(nameof(TailAgain), TailAgain.Instance, TailInterval);
+                return;
+            }
+            try
+            {
+                _archive = new FileStream(_archivePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                GiveUp($"could not open the archive: {e.Message}");
+                return;
+            }
+        }
+        _reading = true;
+        var buffer = _buffer ??= new byte[ChunkBytes];
+        var limit = _written is { } w ? (int)Math.Min(buffer.Length - _filled, w.TotalBytes - _read) : buffer.Length - _filled;
+        _archive.ReadAtLeastAsync(buffer.AsMemory(_filled, limit), limit, throwOnEndOfStream: false)
+            .PipeTo(Self, success: n => new ChunkRead(n), failure: e => new ReadFailed(e.Message));
     }
 
     private void OnChunkRead(ChunkRead read)
     {
         _reading = false;
-        if (read.Length > 0)
+        _filled += read.Length;
+        _read += read.Length;
+        if (_filled == _buffer!.Length)
         {
-            var data = read.Length == read.Buffer.Length ? read.Buffer : read.Buffer[..read.Length];
-            _hash.AppendData(data);
-            if (_node.Faults.CorruptChunk == _nextSequence)
-            {
-                data = [.. data];
-                data[data.Length / 2] ^= 0x5A;
-            }
-            var chunk = new ArchiveChunk(_transferId, _nextSequence, _offset, data);
-            _receiver!.Tell(chunk, Self);
-            _unacknowledged.Add(_nextSequence, chunk);
-            _nextSequence++;
-            _offset += read.Length;
+            SendChunk(_buffer);
+            _buffer = null;
+            _filled = 0;
+            Pump();
         }
-        _endOfFile = read.Length < read.Buffer.Length;
-        Pump();
+        else if (read.Length == 0 && _written is { } written && _read < written.TotalBytes)
+        {
+            GiveUp($"the archive ended at {_read} bytes, but podman wrote {written.TotalBytes}");
+        }
+        else if (read.Length == 0 && _written is null)
+        {
+            Timers.StartSingleTimer(nameof(TailAgain), TailAgain.Instance, TailInterval);
+        }
+        else
+        {
+            Pump();
+        }
+    }
+
+    private void SendChunk(byte[] data)
+    {
+        _hash.AppendData(data);
+        if (_node.Faults.CorruptChunk == _nextSequence)
+        {
+            data = [.. data];
+            data[data.Length / 2] ^= 0x5A;
+        }
+        var chunk = new ArchiveChunk(_transferId, _nextSequence, _read - _filled, data);
+        _receiver!.Tell(chunk, Self);
+        _unacknowledged.Add(_nextSequence, chunk);
+        _nextSequence++;
+    }
+
+    private void SendEnd(ArchiveWritten written)
+    {
+        var end = new EndOfArchive(_transferId, _nextSequence, _read, Convert.ToHexStringLower(_hash.GetHashAndReset()), written.Handoff);
+        _receiver!.Tell(end, Self);
+        _log.Info("sent {0} bytes in {1} chunks to {2}; waiting for the restore", _read, _nextSequence, _receiver.Path.Address);
+        Context.Parent.Tell(new Restoring(_streamClock!.ElapsedMilliseconds));
+        Become(() => AwaitingRestore(end));
+        ArmTimeout("the target did not acknowledge the end of the archive", AckTimeout);
     }
 
     private void GiveUp(string reason, bool inDoubt = false)
@@ -213,7 +326,11 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
 
     private void ArmTimeout(string reason, TimeSpan after) => Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(reason), after);
 
-    private sealed record ChunkRead(byte[] Buffer, int Length);
+    private sealed record ChunkRead(int Length);
     private sealed record ReadFailed(string Reason);
     private sealed record TimedOut(string Reason);
+    private sealed record TailAgain
+    {
+        public static readonly TailAgain Instance = new();
+    }
 }

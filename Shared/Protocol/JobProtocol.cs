@@ -39,7 +39,14 @@ public sealed record MigrationProgress(string JobId, MigrationStep Step, long By
 public sealed record MigrationSucceeded(string JobId, string From, string To, MigrationTimings Timings);
 
 /// <summary>Where the time of one migration went, in milliseconds.</summary>
-public sealed record MigrationTimings(long CheckpointMs, long TransferMs, long RestoreMs, long ArchiveBytes, long TotalMs);
+/// <param name="CheckpointMs">podman's checkpoint: the freeze, CRIU's dump and the archive's export.</param>
+/// <param name="TransferMs">
+/// What the transfer added after the checkpoint: the archive streams while podman writes it, so
+/// most of it overlaps <paramref name="CheckpointMs"/>.
+/// </param>
+/// <param name="TotalMs">From the request until the target confirmed the restore; the container is frozen for nearly all of it.</param>
+/// <param name="StreamMs">From the first chunk sent until the last was acknowledged: ArchiveBytes over this is the wire rate.</param>
+public sealed record MigrationTimings(long CheckpointMs, long TransferMs, long RestoreMs, long ArchiveBytes, long TotalMs, long StreamMs = 0);
 
 /// <summary>Ask for a job's state; with <paramref name="WaitForResult"/> the answer comes once it has finished.</summary>
 public sealed record QueryJob(string JobId, bool WaitForResult = false) : IJobCommand;

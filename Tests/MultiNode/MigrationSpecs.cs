@@ -9,13 +9,21 @@ namespace AkkaMigration.Tests.MultiNode;
 /// Two ActorSystems forming a real Akka cluster over loopback, each node with its own fake
 /// container runtime; the specs talk to the nodes' supervisors over remoting like the client.
 /// </summary>
-public sealed class MigrationSpecs(TwoNodeCluster nodes)
-    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.ClientSetup(), "spec-client"), IClassFixture<TwoNodeCluster>
+public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<TwoNodeCluster>
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
+    private readonly TwoNodeCluster _nodes;
 
-    private ActorSelection NodeA => Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeA"));
-    private ActorSelection NodeB => Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeB"));
+    public MigrationSpecs(TwoNodeCluster nodes)
+        : base(LoopbackCluster.ClientSetup(), "spec-client")
+    {
+        _nodes = nodes;
+        // Only the spec about progress looks at progress reports; it uses a probe of its own.
+        IgnoreMessages(m => m is MigrationProgress);
+    }
+
+    private ActorSelection NodeA => Sys.ActorSelection(_nodes.Cluster.SupervisorPath("nodeA"));
+    private ActorSelection NodeB => Sys.ActorSelection(_nodes.Cluster.SupervisorPath("nodeB"));
 
     [Fact]
     public void Migration_hands_the_pending_result_to_the_new_owner()
@@ -36,7 +44,34 @@ public sealed class MigrationSpecs(TwoNodeCluster nodes)
         Assert.Equal("nodeB", done.Result.ProducedBy);
         Assert.Equal(1, done.Migrations);
         // B resumed the work where A froze it instead of starting over.
-        Assert.True(nodes.B.TicksDoneAtRestore(WorkerOutput.ContainerName("handoff")) > 0);
+        Assert.True(_nodes.B.TicksDoneAtRestore(WorkerOutput.ContainerName("handoff")) > 0);
+    }
+
+    [Fact]
+    public void Whoever_asked_for_a_migration_hears_its_steps_in_order_before_the_answer()
+    {
+        var requester = CreateTestProbe();
+        Submit("steps", 5, workMillis: 3000);
+
+        NodeA.Tell(new MigrateJob("steps", "nodeB"), requester.Ref);
+
+        var reports = new List<MigrationProgress>();
+        var answer = requester.FishForMessage(m =>
+        {
+            if (m is MigrationProgress p)
+            {
+                reports.Add(p);
+            }
+            return m is MigrationSucceeded;
+        }, Long);
+        var archiveBytes = ((MigrationSucceeded)answer).Timings.ArchiveBytes;
+        Assert.Equal(MigrationStep.Checkpoint, reports[0].Step);
+        Assert.Equal(MigrationStep.Restore, reports[^1].Step);
+        Assert.Equal(archiveBytes, reports[^1].Bytes);
+        // Steps never go backwards, and bytes acknowledged only grow.
+        Assert.Equal(reports.Select(r => r.Step).Order(), reports.Select(r => r.Step));
+        Assert.Equal(reports.Select(r => r.Bytes).Order(), reports.Select(r => r.Bytes));
+        Assert.Equal("steps", Assert.Single(reports.Select(r => r.JobId).Distinct()));
     }
 
     [Fact]
@@ -60,15 +95,15 @@ public sealed class MigrationSpecs(TwoNodeCluster nodes)
 
         ExpectMsg<MigrationSucceeded>(Long);
         var container = WorkerOutput.ContainerName("single-copy");
-        AwaitAssert(() => Assert.Null(nodes.A.Inspect(container)), Long);
-        Assert.Equal(Node.Runtime.ContainerState.Running, nodes.B.Inspect(container)?.State);
+        AwaitAssert(() => Assert.Null(_nodes.A.Inspect(container)), Long);
+        Assert.Equal(Node.Runtime.ContainerState.Running, _nodes.B.Inspect(container)?.State);
     }
 
     [Fact]
     public void A_failed_restore_rolls_the_job_back_to_the_source()
     {
         Submit("rollback", 10, workMillis: 2000);
-        nodes.B.FailRestoresWith = "image not known here";
+        _nodes.B.FailRestoresWith = "image not known here";
         try
         {
             NodeA.Tell(new MigrateJob("rollback", "nodeB"), TestActor);
@@ -79,13 +114,13 @@ public sealed class MigrationSpecs(TwoNodeCluster nodes)
         }
         finally
         {
-            nodes.B.FailRestoresWith = null;
+            _nodes.B.FailRestoresWith = null;
         }
         NodeA.Tell(new QueryJob("rollback", WaitForResult: true), TestActor);
         var done = ExpectMsg<JobStatus>(Long);
         Assert.Equal((11L, "nodeA"), (done.Result!.Value, done.Result.ProducedBy));
-        Assert.Null(nodes.B.Inspect(WorkerOutput.ContainerName("rollback")));
-        Assert.Contains($"restore {WorkerOutput.ContainerName("rollback")} in place", nodes.A.Calls);
+        Assert.Null(_nodes.B.Inspect(WorkerOutput.ContainerName("rollback")));
+        Assert.Contains($"restore {WorkerOutput.ContainerName("rollback")} in place", _nodes.A.Calls);
     }
 
     [Fact]
@@ -139,7 +174,7 @@ public sealed class MigrationSpecs(TwoNodeCluster nodes)
         NodeA.Tell(new SubmitJob(id, 1), TestActor);
 
         Assert.Contains("invalid job id", ExpectMsg<CommandRejected>().Reason);
-        Assert.DoesNotContain(nodes.A.Calls, c => c.StartsWith("run") && c.Contains(id.Length > 0 ? id : "amig- "));
+        Assert.DoesNotContain(_nodes.A.Calls, c => c.StartsWith("run") && c.Contains(id.Length > 0 ? id : "amig- "));
     }
 
     [Fact]

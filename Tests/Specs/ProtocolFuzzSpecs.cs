@@ -306,20 +306,29 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
 /// or a hostile peer spraying bogus transfer traffic. The source must roll back, and each job must
 /// finish with its right result on exactly one node.
 /// </summary>
-public sealed class ProtocolFuzzClusterSpecs(ProtocolFuzzClusterSpecs.SabotagedCluster nodes, ITestOutputHelper output)
-    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.ClientSetup(), "fuzz-client"), IClassFixture<ProtocolFuzzClusterSpecs.SabotagedCluster>
+public sealed class ProtocolFuzzClusterSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<ProtocolFuzzClusterSpecs.SabotagedCluster>
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(20);
+    private readonly SabotagedCluster _nodes;
+    private readonly ITestOutputHelper _output;
 
-    private ActorSelection NodeA => Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeA"));
-    private ActorSelection NodeB => Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeB"));
+    public ProtocolFuzzClusterSpecs(SabotagedCluster nodes, ITestOutputHelper output)
+        : base(LoopbackCluster.ClientSetup(), "fuzz-client")
+    {
+        _nodes = nodes;
+        _output = output;
+        IgnoreMessages(m => m is MigrationProgress);
+    }
+
+    private ActorSelection NodeA => Sys.ActorSelection(_nodes.Cluster.SupervisorPath("nodeA"));
+    private ActorSelection NodeB => Sys.ActorSelection(_nodes.Cluster.SupervisorPath("nodeB"));
 
     public enum Damage { FlippedByte, ForeignTransferId, Oversized, Empty, NegativeOffset, OffsetPastLimit, Truncated, Renumbered }
 
     [Fact]
     public void A_chunk_damaged_on_the_wire_rolls_the_migration_back_and_the_job_finishes_on_the_source()
     {
-        output.WriteLine($"FUZZ_SEED={Fuzz.Seed}");
+        _output.WriteLine($"FUZZ_SEED={Fuzz.Seed}");
         var damages = Enum.GetValues<Damage>();
         var jobs = new List<(string Id, long Number)>();
         Fuzz.Cases(2 * damages.Length, (rng, i) =>
@@ -352,10 +361,10 @@ public sealed class ProtocolFuzzClusterSpecs(ProtocolFuzzClusterSpecs.SabotagedC
     [Fact]
     public void Bogus_transfer_traffic_from_a_hostile_peer_does_not_disturb_a_real_migration()
     {
-        output.WriteLine($"FUZZ_SEED={Fuzz.Seed}");
+        _output.WriteLine($"FUZZ_SEED={Fuzz.Seed}");
         var rng = new Random(Fuzz.Seed);
         var hostile = CreateTestProbe();
-        var supervisorPath = nodes.Cluster.SupervisorPath("nodeB");
+        var supervisorPath = _nodes.Cluster.SupervisorPath("nodeB");
         var begins = 0;
         void Spray(int count)
         {
@@ -447,8 +456,8 @@ public sealed class ProtocolFuzzClusterSpecs(ProtocolFuzzClusterSpecs.SabotagedC
     private void AssertOwnedOnlyBy(string owner, string id, long number, int migrations)
     {
         var (ownerNode, other, ownerRuntime, otherRuntime) = owner == "nodeA"
-            ? (NodeA, NodeB, nodes.A, nodes.B)
-            : (NodeB, NodeA, nodes.B, nodes.A);
+            ? (NodeA, NodeB, _nodes.A, _nodes.B)
+            : (NodeB, NodeA, _nodes.B, _nodes.A);
         ownerNode.Tell(new QueryJob(id, WaitForResult: true), TestActor);
         var done = ExpectMsg<JobStatus>(Long);
         Assert.Equal((JobPhase.Completed, number + 1, owner, migrations), (done.Phase, done.Result!.Value, done.Result.ProducedBy, done.Migrations));
@@ -461,7 +470,7 @@ public sealed class ProtocolFuzzClusterSpecs(ProtocolFuzzClusterSpecs.SabotagedC
 
     private void AssertNoArchiveIsLeft() =>
         AwaitAssert(() => Assert.All(["nodeA", "nodeB"], host =>
-            Assert.Empty(Directory.GetFiles(Path.Combine(nodes.Cluster.Config.GetHost(host).StateDirectory, "archives")))), Long);
+            Assert.Empty(Directory.GetFiles(Path.Combine(_nodes.Cluster.Config.GetHost(host).StateDirectory, "archives")))), Long);
 
     /// <summary>Two nodes whose chunks go through <see cref="ManglingChunkSerializer"/>; a source gives up after 1 s without acks.</summary>
     public sealed class SabotagedCluster : IAsyncLifetime
