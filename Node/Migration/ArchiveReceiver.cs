@@ -26,6 +26,13 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<long> _written = [];
     private readonly HashSet<long> _writing = [];
+    // The SHA-256 runs over the archive's prefix as chunks arrive, so the end of a transfer need
+    // not read the whole file again. Chunks ahead of a gap wait here (a window's worth, normally).
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly SortedDictionary<long, byte[]> _aheadOfHash = [];
+    private const int MaxAheadOfHash = 64;
+    private long _hashedTo;
+    private bool _hashFromFile;
     private FileStream? _file;
     private long _bytes;
 
@@ -66,6 +73,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _hash.Dispose();
         _file?.Dispose();
         ArchiveStore.Delete(_path);
     }
@@ -77,7 +85,8 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         {
             _writing.Remove(w.Sequence);
             _written.Add(w.Sequence);
-            _bytes += w.Length;
+            _bytes += w.Data.Length;
+            Hash(w.Offset, w.Data);
             w.ReplyTo.Tell(new ChunkAck(_begin.TransferId, w.Sequence), Self);
             ArmIdleTimeout();
         });
@@ -118,7 +127,28 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         _writing.Add(chunk.Sequence);
         var replyTo = Sender;
         RandomAccess.WriteAsync(Handle, chunk.Data, chunk.Offset).AsTask()
-            .PipeTo(Self, success: () => new ChunkWritten(chunk.Sequence, chunk.Data.Length, replyTo), failure: e => new WriteFailed(e.Message));
+            .PipeTo(Self, success: () => new ChunkWritten(chunk.Sequence, chunk.Offset, chunk.Data, replyTo), failure: e => new WriteFailed(e.Message));
+    }
+
+    private void Hash(long offset, byte[] data)
+    {
+        if (_hashFromFile)
+        {
+            return;
+        }
+        if (offset != _hashedTo)
+        {
+            // Overlapping chunks, or too many past a gap: hash the file at the end instead.
+            _hashFromFile = offset < _hashedTo || _aheadOfHash.Count >= MaxAheadOfHash || !_aheadOfHash.TryAdd(offset, data);
+            return;
+        }
+        _hash.AppendData(data);
+        _hashedTo += data.Length;
+        while (_aheadOfHash.Remove(_hashedTo, out var next))
+        {
+            _hash.AppendData(next);
+            _hashedTo += next.Length;
+        }
     }
 
     private void OnEnd(EndOfArchive end)
@@ -140,19 +170,18 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         var clock = Stopwatch.StartNew();
         _source.Tell(new RestoreStarted(_begin.TransferId), Self);
         Become(() => Restoring(end, clock));
-        VerifyAndRestoreAsync(end.Sha256)
+        var streamed = !_hashFromFile && _hashedTo == end.TotalBytes ? Convert.ToHexStringLower(_hash.GetHashAndReset()) : null;
+        VerifyAndRestoreAsync(end.Sha256, streamed)
             .PipeTo(Self, success: () => new Restored(), failure: e => new RestoreFailed(e.Message));
     }
 
-    private async Task VerifyAndRestoreAsync(string expectedSha256)
+    /// <param name="streamedSha256">The hash taken as the chunks arrived, or null to hash the file.</param>
+    private async Task VerifyAndRestoreAsync(string expectedSha256, string? streamedSha256)
     {
-        await using (var archive = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
+        var actual = streamedSha256 ?? await HashFileAsync();
+        if (actual != expectedSha256)
         {
-            var actual = Convert.ToHexStringLower(await SHA256.HashDataAsync(archive));
-            if (actual != expectedSha256)
-            {
-                throw new InvalidDataException($"checksum mismatch: received {actual}, sent {expectedSha256}");
-            }
+            throw new InvalidDataException($"checksum mismatch: received {actual}, sent {expectedSha256}");
         }
         // Until the job's record says it runs here, a restarted node removes what this restore left.
         _node.Journal.MarkRestoring(_begin.JobId, _begin.TransferId);
@@ -166,6 +195,12 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
             await RemoveContainerAsync();
             throw;
         }
+    }
+
+    private async Task<string> HashFileAsync()
+    {
+        await using var archive = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(archive));
     }
 
     private async Task RemoveContainerAsync()
@@ -225,7 +260,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
     private void ArmIdleTimeout() =>
         Timers.StartSingleTimer(nameof(IdleTimeout), new IdleTimeout(), _node.Config.Transfer.AckTimeout * (ArchiveSender.MaxResends + 2));
 
-    private sealed record ChunkWritten(long Sequence, int Length, IActorRef ReplyTo);
+    private sealed record ChunkWritten(long Sequence, long Offset, byte[] Data, IActorRef ReplyTo);
     private sealed record WriteFailed(string Reason);
     private sealed record IdleTimeout;
     private sealed record Restored;
