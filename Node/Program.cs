@@ -61,10 +61,12 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         await Console.Error.WriteLineAsync($"warning: {FaultInjection.Variable} injects faults into this node: {faults}");
     }
-    using var host = NodeHost.Build(config, self, tls, new PodmanRuntime(self, config.Container), faults: faults);
+    using var host = NodeHost.Build(config, self, tls, new PodmanRuntime(self, config.Container), faults: faults, drainOnTerminate: true);
+    // Taken before the run: RunAsync disposes the host's services when it returns.
+    var system = host.Services.GetRequiredService<ActorSystem>();
     await host.RunAsync(cancellationToken);
     // Exit non-zero when the cluster downed this node, so that a service manager restarts it.
-    if (CoordinatedShutdown.Get(host.Services.GetRequiredService<ActorSystem>()).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+    if (CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
     {
         await Console.Error.WriteLineAsync($"error: the cluster downed {self.Name} (it was unreachable too long); " +
             "its containers run on and it carries on with them when started again");

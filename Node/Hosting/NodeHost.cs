@@ -17,8 +17,9 @@ namespace AkkaMigration.Node.Hosting;
 /// <summary>Wires one cluster node: the HOCON from hocon/, address, seed and TLS from config.ini, the supervisor.</summary>
 public static class NodeHost
 {
+    /// <param name="drainOnTerminate">SIGTERM drains the node (see <see cref="DrainingLifetime"/>); only for a node process of its own.</param>
     public static IHost Build(MigrationConfig config, HostEntry self, ClusterTls tls, IContainerRuntime runtime,
-        LogLevel logLevel = LogLevel.Information, FaultInjection? faults = null)
+        LogLevel logLevel = LogLevel.Information, FaultInjection? faults = null, bool drainOnTerminate = false)
     {
         var node = NodeContext.Create(self, config, runtime, faults);
         var builder = Host.CreateApplicationBuilder();
@@ -39,6 +40,12 @@ public static class NodeHost
                 .WithActors((system, registry) =>
                     registry.Register<ContainerSupervisor>(system.ActorOf(ContainerSupervisor.Props(node), ActorNames.ContainerSupervisor)));
         });
+        if (drainOnTerminate)
+        {
+            builder.Services.AddSingleton<IHostLifetime>(services => new DrainingLifetime(
+                services.GetRequiredService<IHostApplicationLifetime>(), services.GetRequiredService<ActorRegistry>(), self.Name,
+                services.GetRequiredService<ILogger<DrainingLifetime>>()));
+        }
         return builder.Build();
     }
 }

@@ -36,6 +36,8 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     private static readonly TimeSpan FirstResolveRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastResolveRetry = TimeSpan.FromSeconds(10);
     private const int LogTail = 5;
+    /// <summary>Lines of a finished container's output kept in its record, for <c>logs</c>.</summary>
+    private const int OutputTail = 20;
     private const int RecoverAttempts = 5;
 
     private readonly NodeContext _node;
@@ -110,6 +112,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         Receive<ContainerStarted>(_ => BecomeRunning());
         Receive<ContainerFailed>(f => Fail($"container did not start: {f.Reason}"));
         Receive<QueryJob>(Answer);
+        Receive<GetLogs>(ReadLogs);
         // A migration asked for right after the submit waits for the container to run.
         Receive<MigrateJob>(_ => Stash.Stash());
     }
@@ -168,6 +171,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<RetryRecover>(_ => Recover());
         Receive<QueryJob>(Answer);
+        Receive<GetLogs>(ReadLogs);
         Receive<MigrateJob>(_ => Stash.Stash());
     }
 
@@ -212,6 +216,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<LogsRead>(OnFinished);
         Receive<QueryJob>(Answer);
+        Receive<GetLogs>(ReadLogs);
         Receive<MigrateJob>(StartMigration);
     }
 
@@ -230,7 +235,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
                 break;
             case { State: ContainerState.Exited }:
                 Timers.Cancel(nameof(Poll));
-                Runtime.LogsAsync(_container, LogTail, CancellationToken.None)
+                Runtime.LogsAsync(_container, _record.IsDemo ? LogTail : OutputTail, CancellationToken.None)
                     .PipeTo(Self, success: lines => new LogsRead(lines, inspected.Info.ExitCode),
                         failure: e => new LogsRead([$"could not read the logs: {e.Message}"], inspected.Info.ExitCode));
                 break;
@@ -239,6 +244,15 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
 
     private void OnFinished(LogsRead logs)
     {
+        if (!_record.IsDemo)
+        {
+            // Any other container: its exit code is its result, and its last lines stay readable.
+            _log.Info("container of job {0} exited with code {1}", JobId, logs.ExitCode);
+            Record(_record with { ExitCode = logs.ExitCode, Output = [.. logs.Lines] });
+            Settle(logs.ExitCode == 0 ? JobPhase.Completed : JobPhase.Failed, null, logs.ExitCode == 0 ? null : $"the container exited with code {logs.ExitCode}");
+            RemoveContainer();
+            return;
+        }
         if (WorkerOutput.Result(logs.Lines) is not { } result)
         {
             Fail($"the worker exited with code {logs.ExitCode}: {logs.Lines.LastOrDefault() ?? "no output"}");
@@ -351,6 +365,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     {
         Receive<QueryJob>(q => q.WaitForResult, _ => Stash.Stash());
         Receive<QueryJob>(Answer);
+        Receive<GetLogs>(ReadLogs);
         Receive<MigrateJob>(m => Reject(m.JobId, $"the job is already migrating to {_record.Pending!.Target}"));
         Receive<ArchiveSender.Progress>(p => ReportProgress(MigrationStep.Transfer, p.BytesAcknowledged));
         IgnoreStaleReplies();
@@ -439,6 +454,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         });
         Receive<QueryJob>(q => q.WaitForResult, _ => Stash.Stash());
         Receive<QueryJob>(Answer);
+        Receive<GetLogs>(ReadLogs);
         Receive<MigrateJob>(m => Reject(m.JobId,
             $"the job's move to {pending.Target} is not settled: waiting for {pending.Target} to say whether it restored it"));
         Receive<ArchiveSender.GaveUp>(_ => { });
@@ -481,6 +497,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     {
         Receive<QueryJob>(q => q.WaitForResult, _ => Stash.Stash());
         Receive<QueryJob>(Answer);
+        Receive<GetLogs>(ReadLogs);
         Receive<MigrateJob>(m => Reject(m.JobId, "the job is resuming after a failed migration; try again in a moment"));
         Receive<Resumed>(r =>
         {
@@ -505,15 +522,21 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     {
         Receive<QueryJob>(q => Sender.Tell(new JobMoved(q.JobId, owner)));
         Receive<MigrateJob>(m => Sender.Tell(new JobMoved(m.JobId, owner)));
+        Receive<GetLogs>(l => Sender.Tell(new JobMoved(l.JobId, owner)));
         IgnoreStaleReplies();
     }
 
     private void Settled()
     {
         Receive<QueryJob>(Answer);
-        Receive<MigrateJob>(m => Reject(m.JobId, _record.Result is { } result
-            ? $"the job already finished with result {result.Value}; there is nothing left to migrate"
-            : $"the job failed ({_record.Error}); there is nothing to migrate"));
+        // The container is gone; what it printed last was kept (the demo job keeps its result instead).
+        Receive<GetLogs>(l => Sender.Tell(new JobLogs(JobId, _node.Name, [.. (_record.Output ?? []).TakeLast(Math.Max(0, l.Tail))])));
+        Receive<MigrateJob>(m => Reject(m.JobId, _record switch
+        {
+            { Result: { } result } => $"the job already finished with result {result.Value}; there is nothing left to migrate",
+            { Error: null, ExitCode: { } code } => $"the container already exited with code {code}; there is nothing left to migrate",
+            _ => $"the job failed ({_record.Error}); there is nothing to migrate",
+        }));
         IgnoreStaleReplies();
     }
 
@@ -561,6 +584,14 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     }
 
     private void Reject(string jobId, string reason) => Sender.Tell(new CommandRejected(jobId, reason));
+
+    private void ReadLogs(GetLogs request)
+    {
+        var replyTo = Sender;
+        Runtime.LogsAsync(_container, Math.Clamp(request.Tail, 1, 10_000), CancellationToken.None).PipeTo(replyTo,
+            success: lines => new JobLogs(JobId, _node.Name, [.. lines]),
+            failure: e => new CommandRejected(JobId, $"could not read the logs of job {JobId}: {e.Message}"));
+    }
 
     private void RemoveContainer() =>
         Runtime.RemoveAsync(_container, CancellationToken.None).PipeTo(Self, success: () => Cleaned.Instance, failure: _ => Cleaned.Instance);

@@ -25,6 +25,7 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     private IActorRef _supervisor;
 
     public RecoverySpecs()
+        : base(LoopbackCluster.StandaloneNodeConfig)
     {
         _self = new HostEntry("nodeA", "127.0.0.1", 1, true, "", "", _state);
         _config = LoopbackCluster.ForHosts([_self]);

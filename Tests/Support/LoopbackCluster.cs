@@ -80,6 +80,15 @@ public sealed class LoopbackCluster : IAsyncDisposable
         return BootstrapSetup.Create().WithConfig(ClientConfig()).And(TestPki.SetupFor(ClusterTls.ForClient(ForHosts([]))));
     }
 
+    /// <summary>
+    /// For a spec that runs one supervisor in its own TestKit system: a node needs the cluster
+    /// provider (its job directory is replicated data), though this one never joins a cluster.
+    /// </summary>
+    public const string StandaloneNodeConfig = """
+        akka.actor.provider = cluster
+        akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+        """;
+
     /// <summary>The client's HOCON (TLS on, no certificate yet), on a free loopback port.</summary>
     public static Config ClientConfig() =>
         HoconFiles.For(ForHosts([]), HoconFiles.Client)
