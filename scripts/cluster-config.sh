@@ -3,8 +3,8 @@
 # [hosts:nodeC], [hosts:nodeD]... at the addresses after the last host's, and a certificate
 # from the cluster CA for every host. Prints the config's path.
 #   scripts/cluster-config.sh N [OUT]     OUT defaults to build/hosts-N/config.ini
-# With N equal to the source's host count it prints the source itself: `make demo` stays on
-# config.ini. Idempotent and quick: OUT is replaced only when its content changes, and then by a
+# With N equal to the source's host count it prints the source itself and writes nothing (OUT is
+# ignored): `make demo HOSTS=2` stays on config.ini. Idempotent and quick: OUT is replaced only when its content changes, and then by a
 # rename, since running nodes and clients may be reading it.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

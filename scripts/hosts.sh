@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Simulated hosts on this machine. Each config.ini host gets what a real host has of its own:
+# Simulated hosts on this machine. Each host of config.ini (or of $AKKA_MIGRATION_CONFIG, e.g. one
+# that scripts/cluster-config.sh made for N hosts) gets what a real host has of its own:
 #   - a network namespace with its address, wired to a bridge in a "switch" namespace (the
 #     client gets one too); nothing is routed outside them;
 #   - a mount namespace in which its own folders sit at podman's default paths, so two hosts
