@@ -32,8 +32,9 @@ $(IMAGE_TAR): $(WORKER_SRC)
 certs:
 	@bash -c 'source scripts/lib.sh && scripts/certs.sh build/pki $$(hosts_table | cut -f1) client'
 
+# `make demo HOSTS=3` (2 to 26): the same demo in a cluster of that many simulated hosts.
 demo: setup
-	@scripts/demo.sh
+	@scripts/demo.sh $(HOSTS)
 
 test: setup
 	@scripts/test.sh

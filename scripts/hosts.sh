@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Simulated hosts on this machine. Each config.ini host gets what a real host has of its own:
+# Simulated hosts on this machine. Each host of config.ini (or of $AKKA_MIGRATION_CONFIG, e.g. one
+# that scripts/cluster-config.sh made for N hosts) gets what a real host has of its own:
 #   - a network namespace with its address, wired to a bridge in a "switch" namespace (the
 #     client gets one too); nothing is routed outside them;
 #   - a mount namespace in which its own folders sit at podman's default paths, so two hosts
@@ -12,6 +13,10 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
 switch=$netns_prefix-switch
+# A host's veth is PREFIX-INDEX (the client's index is 99) and its switch end PREFIX-INDEXs. The
+# dash keeps prefixes apart (amt with index 30 would otherwise be amt3 with index 0), and Linux
+# allows 15 characters in an interface name.
+[ ${#netns_prefix} -le 11 ] || die "AKKA_MIGRATION_NETNS_PREFIX '$netns_prefix' is too long: 11 characters at most (veth names)"
 prefix_len=24
 # The paths a host's podman and node use, each given a per-host folder inside the host.
 private_paths=(/var/lib/containers /run/containers /run/libpod /run/runc /var/lib/akka-migration/node)
@@ -19,7 +24,7 @@ private_paths=(/var/lib/containers /run/containers /run/libpod /run/runc /var/li
 ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 
 network() { # namespace address index
-  local ns=$1 address=$2 index=$3 veth=$netns_prefix$3
+  local ns=$1 address=$2 index=$3 veth=$netns_prefix-$3
   ns_exists "$ns" || ip netns add "$ns"
   if ! ip -n "$ns" link show eth0 >/dev/null 2>&1; then
     ip link del "$veth" 2>/dev/null || true

@@ -24,11 +24,13 @@ netns_of() { echo "$netns_prefix-$1"; }
 
 # Run a command inside a simulated host: its network namespace and, for hosts, its mount
 # namespace. nsenter, not `ip netns exec`: the latter remounts /sys and podman then finds no cgroups.
-in_host() {
-  local ns args=()
-  ns=$(netns_of "$1"); shift
-  [ -e "$mount_ns_dir/$ns" ] && args+=(--mount="$mount_ns_dir/$ns")
-  nsenter "${args[@]}" --net="/var/run/netns/$ns" "$@"
+in_host() { local args; mapfile -t args < <(nsenter_args "$1"); shift; nsenter "${args[@]}" "$@"; }
+
+nsenter_args() { # host
+  local ns
+  ns=$(netns_of "$1")
+  [ -e "$mount_ns_dir/$ns" ] && echo "--mount=$mount_ns_dir/$ns"
+  echo "--net=/var/run/netns/$ns"
 }
 
 podman_for() { # podman_root podman_runroot
@@ -38,11 +40,14 @@ podman_for() { # podman_root podman_runroot
   echo "${args[@]}"
 }
 
-# Start a node inside its host's namespace; its output goes to LOG. Prints the node's PID.
+# Start a node inside its host's namespace; its output goes to LOG. Prints the node's PID: the
+# background shell execs nsenter, which execs dotnet, so a SIGTERM to it reaches the node itself
+# (which then leaves the cluster) rather than a shell around it.
 start_node() { # host log
-  local flags=()
+  local flags=() args
   [ "$(hosts_table | awk -F'\t' -v h="$1" '$1 == h {print $4}')" = executor ] && flags+=(--executor)
-  in_host "$1" dotnet "$node_dll" --config "$config" --host "$1" "${flags[@]}" >"$2" 2>&1 &
+  mapfile -t args < <(nsenter_args "$1")
+  (exec nsenter "${args[@]}" dotnet "$node_dll" --config "$config" --host "$1" "${flags[@]}" >"$2" 2>&1) &
   echo $!
 }
 

@@ -9,39 +9,68 @@ namespace AkkaMigration.Tests.EndToEnd;
 /// The demo's two hosts as real processes: each with its own network namespace, its own mount
 /// namespace and podman store, and a node process (the executor in A); the client runs in a
 /// namespace of its own. Made by the repository's scripts under a prefix of its own, so it
-/// never touches a demo's hosts.
+/// never touches a demo's hosts. <see cref="ThreeSimulatedHosts"/> is the same with three.
 /// </summary>
-public sealed class SimulatedHosts : IAsyncLifetime
+public class SimulatedHosts : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("akka-migration-e2e-").FullName;
     private readonly Dictionary<string, Process> _nodes = [];
+    private string _executor = "";
 
+    /// <summary>The two-host fixture's hosts.</summary>
     public static IReadOnlyList<string> Hosts { get; } = ["nodeA", "nodeB"];
 
-    public string ConfigPath => Repo.Path("config.ini");
+    public SimulatedHosts()
+        : this(Hosts.Count)
+    {
+    }
 
-    /// <summary>The same hosts plus a nodeC that nothing runs on, for the unreachable case.</summary>
+    /// <summary>
+    /// <paramref name="hostCount"/> hosts, nodeA (the executor), nodeB, nodeC...: config.ini for two,
+    /// beyond that the config scripts/cluster-config.sh makes from it.
+    /// </summary>
+    protected SimulatedHosts(int hostCount)
+    {
+        HostNames = [.. Enumerable.Range(0, hostCount).Select(i => $"node{(char)('A' + i)}")];
+        ConfigPath = hostCount == Hosts.Count ? Repo.Path("config.ini") : Repo.Path("build", $"hosts-{hostCount}", "config.ini");
+        // amt unless told otherwise: two checkouts testing at once on one machine need two sets of hosts.
+        // A larger fixture adds its host count (amt3), so that it can run beside the two-host one.
+        var prefix = System.Environment.GetEnvironmentVariable("AKKA_MIGRATION_TEST_NETNS_PREFIX") ?? "amt";
+        Environment = new Dictionary<string, string?>
+        {
+            ["AKKA_MIGRATION_NETNS_PREFIX"] = hostCount == Hosts.Count ? prefix : $"{prefix}{hostCount}",
+            // The scripts (hosts.sh, initializeDemo.sh) read the hosts from it.
+            ["AKKA_MIGRATION_CONFIG"] = ConfigPath,
+        };
+    }
+
+    /// <summary>This fixture's hosts, the executor first.</summary>
+    public IReadOnlyList<string> HostNames { get; }
+
+    public string ConfigPath { get; }
+
+    /// <summary>The same hosts plus one that nothing runs on (nodeC beside two), for the unreachable case.</summary>
     public string ConfigWithDeadHostPath => Path.Combine(_dir, "config-dead-host.ini");
 
-    private static IReadOnlyDictionary<string, string?> Environment { get; } = new Dictionary<string, string?>
-    {
-        // amt unless told otherwise: two checkouts testing at once on one machine need two sets of hosts.
-        ["AKKA_MIGRATION_NETNS_PREFIX"] = System.Environment.GetEnvironmentVariable("AKKA_MIGRATION_TEST_NETNS_PREFIX") ?? "amt",
-    };
+    private IReadOnlyDictionary<string, string?> Environment { get; }
 
     public async Task InitializeAsync()
     {
         await Prerequisites.CheckAsync();
-        var config = (await File.ReadAllTextAsync(ConfigPath))
-            .Replace("hocon_dir = hocon", $"hocon_dir = {Repo.Path("hocon")}")
-            .Replace("image_archive = build/worker-image.tar", $"image_archive = {Repo.ImageArchive}")
-            // The [tls] files that scripts/setup.sh made: relative paths would not resolve from this folder.
-            .Replace(" = build/pki/", $" = {Repo.Path("build", "pki")}/")
-            .Replace("[client]", "[hosts:nodeC]\naddress = 10.77.0.3\nport = 4053\n\n[client]");
-        await File.WriteAllTextAsync(ConfigWithDeadHostPath, config);
+        // Both made from config.ini, with a certificate for every host.
+        await MakeConfigAsync(HostNames.Count, ConfigPath);
+        await MakeConfigAsync(HostNames.Count + 1, ConfigWithDeadHostPath);
+        // Which hosts there are, and which is the executor, as the node itself reads them.
+        var table = (await Shell.CheckedAsync("dotnet", Repo.NodeDll, "hosts", "--config", ConfigPath))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToList();
+        if (!table.Select(columns => columns[0]).SequenceEqual(HostNames))
+        {
+            throw new InvalidOperationException($"{ConfigPath} lists {string.Join(", ", table.Select(c => c[0]))}, not {string.Join(", ", HostNames)}");
+        }
+        _executor = table.Single(columns => columns[3] == "executor")[0];
 
         await CheckedAsync(Repo.Path("scripts", "hosts.sh"), "up");
-        foreach (var host in Hosts)
+        foreach (var host in HostNames)
         {
             await LoadImageAsync(host);
             await RemoveContainersAsync(host);
@@ -94,7 +123,7 @@ public sealed class SimulatedHosts : IAsyncLifetime
         {
             await KillNodeAsync(host);
         }
-        foreach (var host in Hosts)
+        foreach (var host in HostNames)
         {
             await RemoveContainersAsync(host);
         }
@@ -119,7 +148,7 @@ public sealed class SimulatedHosts : IAsyncLifetime
         }
         var start = new ProcessStartInfo("bash",
             ["-c", "exec \"$0\" \"$1\" dotnet \"$2\" --config \"$3\" --host \"$1\" $4 >>\"$5\" 2>&1",
-             Repo.Path("scripts", "in-host.sh"), host, Repo.NodeDll, ConfigPath, host == "nodeA" ? "--executor" : "", NodeLogPath(host)])
+             Repo.Path("scripts", "in-host.sh"), host, Repo.NodeDll, ConfigPath, host == _executor ? "--executor" : "", NodeLogPath(host)])
         {
             WorkingDirectory = Repo.Root,
         };
@@ -171,13 +200,13 @@ public sealed class SimulatedHosts : IAsyncLifetime
         while (true)
         {
             var status = await ClientAsync(["status"]);
-            if (status.StandardOutput.Split('\n').Count(l => l.Contains("sees up: nodeA nodeB")) == Hosts.Count)
+            if (status.StandardOutput.Split('\n').Count(l => l.Contains($"sees up: {string.Join(' ', HostNames)}")) == HostNames.Count)
             {
                 return;
             }
             if (DateTime.UtcNow > deadline)
             {
-                var logs = Hosts.Select(h => $"--- {h}'s log ends:\n{string.Join('\n', NodeLog(h).Split('\n').TakeLast(15))}");
+                var logs = HostNames.Select(h => $"--- {h}'s log ends:\n{string.Join('\n', NodeLog(h).Split('\n').TakeLast(15))}");
                 throw new TimeoutException($"the simulated hosts' cluster did not form within {limit}; last status: " +
                     $"{status.StandardOutput}{status.StandardError}\n{string.Join('\n', logs)}");
             }
@@ -185,7 +214,18 @@ public sealed class SimulatedHosts : IAsyncLifetime
         }
     }
 
-    private static async Task CheckedAsync(string program, params string[] arguments)
+    /// <summary>A config of <paramref name="hostCount"/> hosts at <paramref name="path"/>; config.ini itself for two.</summary>
+    private static async Task MakeConfigAsync(int hostCount, string path)
+    {
+        var result = await Shell.RunAsync(Repo.Path("scripts", "cluster-config.sh"), [hostCount.ToString(), path], TimeSpan.FromMinutes(1),
+            environment: new Dictionary<string, string?> { ["AKKA_MIGRATION_CONFIG"] = Repo.Path("config.ini") });
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"cluster-config.sh {hostCount} {path} failed ({result.ExitCode}): {result.StandardError}{result.StandardOutput}");
+        }
+    }
+
+    private async Task CheckedAsync(string program, params string[] arguments)
     {
         var result = await Shell.RunAsync(program, arguments, TimeSpan.FromMinutes(3), environment: Environment);
         if (result.ExitCode != 0)
@@ -193,4 +233,25 @@ public sealed class SimulatedHosts : IAsyncLifetime
             throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({result.ExitCode}): {result.StandardError}{result.StandardOutput}");
         }
     }
+}
+
+/// <summary>
+/// Three simulated hosts, nodeA (the executor), nodeB and nodeC, every node started, on the config
+/// scripts/cluster-config.sh makes for three, under a netns prefix of their own (amt3 by default)
+/// so that they can run beside <see cref="SimulatedHosts"/>.
+/// </summary>
+public sealed class ThreeSimulatedHosts() : SimulatedHosts(3)
+{
+    /// <summary>The three-host fixture's hosts.</summary>
+    public static new IReadOnlyList<string> Hosts { get; } = ["nodeA", "nodeB", "nodeC"];
+}
+
+/// <summary>
+/// Tests on the three simulated hosts share one cluster. They run after the parallel collections,
+/// never beside the real-hosts tests: both use real podman and CRIU on the machine's two cores.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ThreeHostsCollection : ICollectionFixture<ThreeSimulatedHosts>
+{
+    public const string Name = "three hosts";
 }
