@@ -42,11 +42,10 @@ public sealed class MigrationProgressView(ProgressTask checkpoint, ProgressTask 
         if (progress.Step == MigrationStep.Transfer)
         {
             // ExpectedBytes is an estimate, 0 when unknown, and the archive may outgrow it.
-            var expected = Math.Max(progress.ExpectedBytes, progress.Bytes);
-            step.IsIndeterminate = expected == 0;
-            if (expected > 0)
+            step.IsIndeterminate = progress.ExpectedBytes == 0;
+            if (!step.IsIndeterminate)
             {
-                step.MaxValue = expected;
+                step.MaxValue = Math.Max(progress.ExpectedBytes, progress.Bytes);
                 step.Value = progress.Bytes;
             }
             step.Description = progress.ExpectedBytes > 0
