@@ -2,6 +2,7 @@ using System.CommandLine;
 using AkkaMigration.Client.Console;
 using AkkaMigration.Client.Session;
 using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Security;
 
 namespace AkkaMigration.Client.Commands;
@@ -36,9 +37,9 @@ public static class ClientCommandLine
         var parse = root.Parse(KeepContainerArguments(root, args), new ParserConfiguration { ResponseFileTokenReplacer = null });
         if (parse.Errors.Count > 0)
         {
-            var usage = string.Join(' ', parse.CommandResult.Command == root ? [] : new[] { parse.CommandResult.Command.Name });
+            var help = parse.CommandResult.Command == root ? "--help" : $"{parse.CommandResult.Command.Name} --help";
             return Task.FromResult(Report(terminal, parse.GetValue(JsonOption), Outcome.BadInput(
-                $"{string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')))}; see {(usage.Length == 0 ? "" : usage + " ")}--help")));
+                $"{string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')))}; see {help}")));
         }
         return parse.InvokeAsync(new InvocationConfiguration { Output = terminal.Out, Error = terminal.Error }, cancellationToken);
     }
@@ -109,7 +110,7 @@ public static class ClientCommandLine
         var command = new Command("migrate", "Live-migrate a running job's container to another host") { job, target, from, JsonOption };
         command.SetAction((parse, _) => Execute(parse, terminal, operations =>
         {
-            Task<Outcome> Move(IProgress<Shared.Protocol.MigrationProgress>? progress) =>
+            Task<Outcome> Move(IProgress<MigrationProgress>? progress) =>
                 operations.MigrateAsync(parse.GetValue(job)!, parse.GetValue(target), parse.GetValue(from), progress);
             // A live display only for a person: scripts parse stdout, and --json must be its only content.
             return terminal.OutputIsTerminal && !parse.GetValue(JsonOption)
@@ -171,7 +172,7 @@ public static class ClientCommandLine
                 // Scripts wait for the cluster by grepping these lines (scripts/lib.sh).
                 terminal.Out.WriteLine($"{node.Node} sees up: {string.Join(" ", node.UpMembers)}");
             }
-            return Report(terminal, json: false, outcome with { Lines = outcome.Succeeded ? [] : outcome.Lines });
+            return Report(terminal, json: false, outcome);
         });
         return command;
     }

@@ -79,7 +79,12 @@ public sealed class InteractiveConsole(ClientOperations operations, MigrationCon
     /// <param name="choices">The default first.</param>
     private string Ask(string question, IReadOnlyList<string> choices) =>
         terminal.CanPrompt
-            ? Screen.Prompt(new SelectionPrompt<string>().Title(Markup.Escape(question)).AddChoices(choices))
+            ? Screen.Prompt(new SelectionPrompt<string>().Title(Markup.Escape(question)).AddChoices(choices).UseConverter(choice => choice switch
+            {
+                AnyPeer => "any: the least-loaded peer",
+                Skip => "no: let it finish where it is",
+                _ => Markup.Escape(choice),
+            }))
             : AskLine(question, choices[0]);
 
     private string AskLine(string question, string defaultAnswer)
