@@ -1,3 +1,4 @@
 using AkkaMigration.Client.Commands;
+using AkkaMigration.Client.Console;
 
-return await ClientCommandLine.Build().Parse(args).InvokeAsync();
+return await ClientCommandLine.RunAsync(args, Terminal.FromSystemConsole());

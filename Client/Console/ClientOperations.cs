@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AkkaMigration.Client.Session;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -11,37 +12,52 @@ public sealed class ClientOperations(ClientSession session)
 
     private MigrationConfig Config => session.Config;
 
+    /// <summary>Long enough for a checkpoint, a large transfer and a restore; the node bounds each step itself.</summary>
+    public TimeSpan MigrationWait => Config.Transfer.RestoreTimeout + TimeSpan.FromSeconds(60);
+
     public async Task<Outcome> SubmitAsync(long number, string jobId, string? host, int? workMillis, int? stateMb)
     {
-        if (!Names.IsValidJobId(jobId))
-        {
-            return Outcome.BadInput($"invalid job id '{jobId}': {Names.JobIdRule}");
-        }
-        if (CheckHost(host ?? Config.Executor.Name) is { } bad)
+        if ((CheckJobId(jobId) ?? CheckHost(host ?? Config.Executor.Name)) is { } bad)
         {
             return bad;
         }
         var answer = await session.AskAsync(host ?? Config.Executor.Name, new SubmitJob(jobId, number, workMillis, stateMb), ShortWait);
-        return Render(answer, accepted: (JobAccepted a) =>
-            Outcome.Ok($"job {a.JobId} accepted by {a.Node}: {number} + 1, ready in about {(workMillis ?? Config.Container.WorkMillis) / 1000.0:0.#} s"));
+        return Render(answer, a => a is JobAccepted accepted
+            ? Outcome.Ok(accepted, $"job {accepted.JobId} accepted by {accepted.Node}: {number} + 1, ready in about {(workMillis ?? Config.Container.WorkMillis) / 1000.0:0.#} s")
+            : null);
     }
 
-    public async Task<Outcome> MigrateAsync(string jobId, string target, string? from)
+    public async Task<Outcome> RunAsync(string jobId, string image, IReadOnlyList<string> arguments, string? host)
     {
-        if (CheckHost(target) is { } badTarget)
+        if ((CheckJobId(jobId) ?? CheckHost(host ?? Config.Executor.Name)) is { } bad)
         {
-            return badTarget;
+            return bad;
         }
-        if (CheckHost(from ?? Config.Executor.Name) is { } badSource)
+        if (string.IsNullOrWhiteSpace(image))
         {
-            return badSource;
+            return Outcome.BadInput("the image is empty; name one the host has, e.g. localhost/akka-migration-worker:latest");
         }
-        // Long enough for a checkpoint, a large transfer and a restore; the node bounds each step itself.
-        var wait = Config.Transfer.RestoreTimeout + TimeSpan.FromSeconds(60);
-        var answer = await session.AskAsync(from ?? Config.Executor.Name, new MigrateJob(jobId, target), wait);
-        return Render(answer, accepted: (MigrationSucceeded m) => Outcome.Ok(
-            $"job {m.JobId} moved {m.From} → {m.To} in {m.Timings.TotalMs} ms " +
-            $"(checkpoint {m.Timings.CheckpointMs} ms, transfer {m.Timings.TransferMs} ms, restore {m.Timings.RestoreMs} ms, {m.Timings.ArchiveBytes / 1024.0 / 1024.0:0.0} MB)"));
+        var answer = await session.AskAsync(host ?? Config.Executor.Name, new RunContainer(jobId, image, [.. arguments]), ShortWait);
+        return Render(answer, a => a is JobAccepted accepted
+            ? Outcome.Ok(accepted, $"job {accepted.JobId} accepted by {accepted.Node}: {string.Join(' ', [image, .. arguments.Select(Quoted)])}")
+            : null);
+    }
+
+    /// <param name="target">Null: the node picks its least-loaded peer.</param>
+    /// <param name="progress">Hears each step as the node reports it, before the answer.</param>
+    public async Task<Outcome> MigrateAsync(string jobId, string? target, string? from, IProgress<MigrationProgress>? progress = null)
+    {
+        if (((target is null ? null : CheckHost(target)) ?? CheckHost(from ?? Config.Executor.Name)) is { } bad)
+        {
+            return bad;
+        }
+        var clock = Stopwatch.StartNew();
+        var answer = await session.AskAsync(from ?? Config.Executor.Name, new MigrateJob(jobId, target), MigrationWait, progress);
+        var elapsed = clock.ElapsedMilliseconds;
+        return Render(answer, a => a is MigrationSucceeded m
+            ? Outcome.Ok(m, $"job {m.JobId} moved {m.From} → {m.To} in {m.Timings.TotalMs} ms " +
+                $"(checkpoint {m.Timings.CheckpointMs} ms, transfer {m.Timings.TransferMs} ms, restore {m.Timings.RestoreMs} ms, {Megabytes(m.Timings.ArchiveBytes)} MB)")
+            : null) with { ClientMs = elapsed };
     }
 
     public async Task<Outcome> QueryAsync(string jobId, string? on, bool wait, TimeSpan waitLimit)
@@ -51,40 +67,95 @@ public sealed class ClientOperations(ClientSession session)
             return bad;
         }
         var answer = await session.AskAsync(on ?? Config.Executor.Name, new QueryJob(jobId, wait), wait ? waitLimit : ShortWait);
-        return Render(answer, accepted: (JobStatus s) => Describe(s));
+        return Render(answer, _ => null);
+    }
+
+    public async Task<Outcome> LogsAsync(string jobId, string? on, int tail)
+    {
+        if (CheckHost(on ?? Config.Executor.Name) is { } bad)
+        {
+            return bad;
+        }
+        if (tail < 1)
+        {
+            return Outcome.BadInput($"--tail {tail}: ask for 1 line or more");
+        }
+        var answer = await session.AskAsync(on ?? Config.Executor.Name, new GetLogs(jobId, tail), ShortWait);
+        return Render(answer, a => a is JobLogs logs ? Outcome.Ok(logs, logs.Lines) : null);
+    }
+
+    /// <summary>Asks <paramref name="node"/> itself to move all its containers away, then leave.</summary>
+    public async Task<Outcome> DrainAsync(string node, TimeSpan wait)
+    {
+        if (CheckHost(node) is { } bad)
+        {
+            return bad;
+        }
+        var answer = await session.AskAsync(node, new DrainNode(node), wait);
+        return Render(answer, a => a switch
+        {
+            NodeDrained d => Outcome.Ok(d, [.. Moved(d.Node, d.Moved),
+                $"{d.Node} drained: {d.Moved.Length} container(s) moved; it leaves the cluster now"]),
+            DrainRefused r => Outcome.Refused(
+                $"{r.Node} was not drained: {r.Reason}; still on {r.Node}: {string.Join(", ", r.Stuck)} ({r.Node} stays up with them; move or stop them, then drain again)",
+                r, Moved(r.Node, r.Moved)),
+            _ => null,
+        });
     }
 
     /// <summary>Every host's jobs; a host that can't be reached is listed as such.</summary>
-    public async Task<(IReadOnlyList<NodeStatus> Nodes, IReadOnlyList<string> Unreachable)> StatusAsync()
+    public async Task<Outcome> StatusAsync()
     {
         var answers = await Task.WhenAll(Config.Hosts.Select(h => session.AskAsync(h.Name, new GetNodeStatus(), ShortWait)));
-        return (answers.OfType<ClientActor.Response>().Select(r => r.Answer).OfType<NodeStatus>().ToList(),
-                answers.OfType<ClientActor.Unreachable>().Select(u => u.Reason).ToList());
+        var status = new ClusterStatus(
+            [.. answers.OfType<ClientActor.Response>().Select(r => r.Answer).OfType<NodeStatus>()],
+            [.. answers.OfType<ClientActor.Unreachable>().Select(u => u.Reason)]);
+        return status.Unreachable.Length == 0
+            ? Outcome.Ok(status)
+            : new Outcome(ExitCodes.Unreachable, [.. status.Unreachable.Select(r => $"error: {r}")], status, string.Join("; ", status.Unreachable));
     }
 
     public static Outcome Describe(JobStatus status) => status switch
     {
-        { Phase: JobPhase.Completed, Result: { } r } => Outcome.Ok(
+        { Phase: JobPhase.Completed, Result: { } r } => Outcome.Ok(status,
             $"job {status.JobId} completed on {r.ProducedBy} after {status.Migrations} migration(s); memory checksum {r.Checksum} {(r.MemoryIntact ? "intact" : "CHANGED")}",
             $"result {r.Value} from {r.ProducedBy}"),
-        { Phase: JobPhase.Failed } => new Outcome(ExitCodes.Refused, [$"error: job {status.JobId} failed on {status.Owner}: {status.Error}"]),
-        _ => Outcome.Ok($"job {status.JobId} is {status.Phase.ToString().ToLowerInvariant()} on {status.Owner} (migrated {status.Migrations} time(s)); no result yet"),
+        { Phase: JobPhase.Completed } => Outcome.Ok(status,
+            $"job {status.JobId} ({status.Image}) exited with code {status.ExitCode?.ToString() ?? "unknown"} on {status.Owner} after {status.Migrations} migration(s)"),
+        { Phase: JobPhase.Failed } => Outcome.Refused($"job {status.JobId} failed on {status.Owner}: {status.Error}", status),
+        _ => Outcome.Ok(status, $"job {status.JobId} is {status.Phase.ToString().ToLowerInvariant()} on {status.Owner} (migrated {status.Migrations} time(s)); no result yet"),
     };
 
     private Outcome? CheckHost(string host) => Config.FindHost(host) is null
         ? Outcome.BadInput($"unknown host '{host}'; known hosts: {string.Join(", ", Config.Hosts.Select(h => h.Name))}")
         : null;
 
-    private static Outcome Render<T>(object answer, Func<T, Outcome> accepted) => answer switch
+    private static Outcome? CheckJobId(string jobId) =>
+        Names.IsValidJobId(jobId) ? null : Outcome.BadInput($"invalid job id '{jobId}': {Names.JobIdRule}");
+
+    private static string[] Moved(string from, DrainedJob[] moved) => [.. moved.Select(j => $"job {j.JobId} moved {from} → {j.To}")];
+
+    private static string Megabytes(long bytes) => $"{bytes / 1024.0 / 1024.0:0.0}";
+
+    private static string Quoted(string argument) => argument.Any(char.IsWhiteSpace) || argument.Length == 0 ? $"'{argument}'" : argument;
+
+    /// <param name="expected">The operation's own answers; null for one every operation reads the same way.</param>
+    private Outcome Render(object answer, Func<object, Outcome?> expected) => answer switch
     {
         ClientActor.Unreachable u => Outcome.Unreachable(u.Reason),
-        ClientActor.Response { Answer: T expected } => accepted(expected),
-        ClientActor.Response { Answer: CommandRejected r } => Outcome.Refused(r.Reason),
-        ClientActor.Response { Answer: MigrationFailed f } => Outcome.Refused($"migration failed: {f.Reason}; the job goes on on {f.StillOn}"),
-        ClientActor.Response { Answer: UnknownJob u } => Outcome.Refused($"no job {u.JobId} on {u.Node}"),
-        ClientActor.Response { Answer: JobMoved m } => Outcome.Refused($"job {m.JobId} moved to {m.Owner}, which could not be asked"),
-        ClientActor.Response { Answer: JobStatus s } => Describe(s),
-        ClientActor.Response r => Outcome.Refused($"unexpected answer from {r.Host}: {r.Answer.GetType().Name}"),
-        _ => Outcome.Refused($"unexpected answer: {answer}"),
+        ClientActor.Response r => expected(r.Answer) ?? r.Answer switch
+        {
+            CommandRejected c => Outcome.Refused($"{r.Host} refused: {c.Reason}", c),
+            MigrationFailed f => Outcome.Refused($"migration failed: {f.Reason}; the job goes on on {f.StillOn}", f),
+            UnknownJob u => Outcome.Refused($"no job {u.JobId} on {u.Node}; the status command lists every host's jobs", u),
+            JobMoved m when Config.FindHost(m.Owner) is null => Outcome.Refused($"job {m.JobId} moved to {m.Owner}, a host config.ini does not list", m),
+            JobMoved m => Outcome.Refused($"job {m.JobId} moved to {m.Owner}, and the redirects went round without an answer; ask {m.Owner} with --on", m),
+            JobStatus s => Describe(s),
+            _ => Outcome.Refused($"{r.Host} gave an answer this client does not know ({r.Answer.GetType().Name}); are the client and the node the same version?"),
+        },
+        _ => Outcome.Refused($"unexpected answer from the client's own actor: {answer}"),
     };
 }
+
+/// <summary>What <c>status</c> gathers: every host that answered, and why the others did not.</summary>
+public sealed record ClusterStatus(NodeStatus[] Nodes, string[] Unreachable);

@@ -1,29 +1,30 @@
 using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
 using Spectre.Console;
 
 namespace AkkaMigration.Client.Console;
 
 /// <summary>
 /// The seed demo's prompt flow: insert a number, request a migration before the work is done,
-/// query the result on the other node. With piped input (scripts, tests) it reads plain lines.
+/// query the result on the other node. A person gets Spectre prompts; piped input (scripts, tests)
+/// is read as plain lines, one answer each, an empty line taking the default.
 /// </summary>
-public sealed class InteractiveConsole(ClientOperations operations, MigrationConfig config, IAnsiConsole console, TextReader input)
+public sealed class InteractiveConsole(ClientOperations operations, MigrationConfig config, Terminal terminal)
 {
-    private bool Interactive => console.Profile.Capabilities.Interactive && !System.Console.IsInputRedirected;
+    private const string Skip = "no";
+    private const string AnyPeer = "any";
+
+    private IAnsiConsole Screen => terminal.Rich;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        if (System.Console.IsOutputRedirected)
-        {
-            // Piped into a log or a script: one answer per line, never wrapped at 80 columns.
-            console.Profile.Width = 240;
-        }
-        console.Write(new Rule($"[bold]AkkaMigration[/] · cluster [blue]{config.SystemName}[/] · executor [blue]{config.Executor.Name}[/]").LeftJustified());
+        Screen.Write(new Rule($"[bold]AkkaMigration[/] · cluster [blue]{Markup.Escape(config.SystemName)}[/] · executor [blue]{Markup.Escape(config.Executor.Name)}[/]").LeftJustified());
+        var hosts = config.Hosts.Select(h => h.Name).ToList();
         var others = config.Hosts.Where(h => !h.Executor).Select(h => h.Name).ToList();
         var lastExit = ExitCodes.Ok;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var text = Ask("Insert a number (empty to quit)", "");
+            var text = AskNumber();
             if (string.IsNullOrWhiteSpace(text))
             {
                 break;
@@ -43,39 +44,64 @@ public sealed class InteractiveConsole(ClientOperations operations, MigrationCon
                 continue;
             }
 
-            var target = Ask($"Migrate {jobId} to which host, before its {config.Container.WorkMillis / 1000.0:0.#} s are up? ({string.Join(", ", config.Hosts.Select(h => h.Name))}; 'no' to skip)",
-                others.FirstOrDefault() ?? "no");
-            // Where the job should be now: the target if it moved, else where it started.
+            var target = Ask($"Migrate {jobId} to which host, before its {config.Container.WorkMillis / 1000.0:0.#} s are up? ({string.Join(", ", hosts)}; '{AnyPeer}' for the least-loaded; '{Skip}' to skip)",
+                [.. others, AnyPeer, .. hosts.Except(others), Skip]);
+            // Where the job should be now: where it moved, else where it started.
             var owner = config.Executor.Name;
-            if (!target.Equals("no", StringComparison.OrdinalIgnoreCase))
+            if (!target.Equals(Skip, StringComparison.OrdinalIgnoreCase))
             {
-                var migrated = await Progress($"migrating {jobId} to {target}", () => operations.MigrateAsync(jobId, target, null));
+                var migrated = await MigrateAsync(jobId, target.Equals(AnyPeer, StringComparison.OrdinalIgnoreCase) ? null : target);
                 Show(migrated);
-                owner = migrated.Succeeded ? target : owner;
+                owner = migrated.Answer is MigrationSucceeded moved ? moved.To : owner;
             }
 
-            var on = Ask("Query the result on which host?", owner);
-            var result = await Progress($"waiting for {jobId}", () => operations.QueryAsync(jobId, on, wait: true, TimeSpan.FromMinutes(10)));
+            var on = Ask("Query the result on which host?", [owner, .. hosts.Where(h => h != owner)]);
+            var result = await Busy($"waiting for {jobId}", () => operations.QueryAsync(jobId, on, wait: true, TimeSpan.FromMinutes(10)));
             Show(result);
             lastExit = result.ExitCode;
         }
         return lastExit;
     }
 
-    private string Ask(string question, string defaultAnswer)
+    private string AskNumber()
     {
-        if (Interactive)
+        const string question = "Insert a number (empty to quit)";
+        if (!terminal.CanPrompt)
         {
-            return console.Prompt(new TextPrompt<string>(question).DefaultValue(defaultAnswer).AllowEmpty());
+            return AskLine(question, "");
         }
-        console.MarkupLine($"{Markup.Escape(question)} [[{Markup.Escape(defaultAnswer)}]]: ");
-        var line = input.ReadLine()?.Trim();
+        return Screen.Prompt(new TextPrompt<string>(question).AllowEmpty().Validate(text =>
+            string.IsNullOrWhiteSpace(text) || Input.TryParseNumber(text, out _, out var error)
+                ? ValidationResult.Success()
+                : ValidationResult.Error($"[red]{Markup.Escape(error)}[/]")));
+    }
+
+    /// <param name="choices">The default first.</param>
+    private string Ask(string question, IReadOnlyList<string> choices) =>
+        terminal.CanPrompt
+            ? Screen.Prompt(new SelectionPrompt<string>().Title(Markup.Escape(question)).AddChoices(choices).UseConverter(choice => choice switch
+            {
+                AnyPeer => "any: the least-loaded peer",
+                Skip => "no: let it finish where it is",
+                _ => Markup.Escape(choice),
+            }))
+            : AskLine(question, choices[0]);
+
+    private string AskLine(string question, string defaultAnswer)
+    {
+        Screen.MarkupLine($"{Markup.Escape(question)} [[{Markup.Escape(defaultAnswer)}]]: ");
+        var line = terminal.In.ReadLine()?.Trim();
         return string.IsNullOrEmpty(line) ? defaultAnswer : line;
     }
 
-    private async Task<Outcome> Progress(string what, Func<Task<Outcome>> operation) =>
-        Interactive
-            ? await console.Status().StartAsync(what, _ => operation())
+    private Task<Outcome> MigrateAsync(string jobId, string? target) =>
+        terminal.OutputIsTerminal
+            ? MigrationProgressView.ShowAsync(Screen, progress => operations.MigrateAsync(jobId, target, null, progress))
+            : operations.MigrateAsync(jobId, target, null);
+
+    private async Task<Outcome> Busy(string what, Func<Task<Outcome>> operation) =>
+        terminal.OutputIsTerminal
+            ? await Screen.Status().StartAsync(what, _ => operation())
             : await operation();
 
     private void Show(Outcome outcome)
@@ -83,7 +109,7 @@ public sealed class InteractiveConsole(ClientOperations operations, MigrationCon
         var colour = outcome.Succeeded ? "green" : "red";
         foreach (var line in outcome.Lines)
         {
-            console.MarkupLine($"[{colour}]{Markup.Escape(line)}[/]");
+            Screen.MarkupLine($"[{colour}]{Markup.Escape(line)}[/]");
         }
     }
 }

@@ -1,0 +1,259 @@
+using System.Text.Json;
+using Akka.Actor;
+using Akka.TestKit;
+using AkkaMigration.Client.Commands;
+using AkkaMigration.Client.Console;
+using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Tests.Support;
+
+namespace AkkaMigration.Tests.Specs;
+
+/// <summary>The client's command line, as a script runs it (output redirected), against fake nodes over TLS.</summary>
+public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
+    private static readonly MigrationSucceeded Moved = new("job1", "nodeA", "nodeB", new MigrationTimings(300, 100, 500, 629_146, 900));
+
+    private readonly TestProbe _nodeA;
+    private readonly TestProbe _nodeB;
+    private readonly FakeNodes _nodes;
+
+    public ClientCommandLineSpecs()
+    {
+        _nodeA = CreateTestProbe();
+        _nodeB = CreateTestProbe();
+        _nodes = FakeNodes.Start(["nodeA", "nodeB"], name => name == "nodeA" ? _nodeA : _nodeB, silent: ["nodeC"]);
+    }
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _nodes.DisposeAsync();
+
+    [Fact]
+    public async Task Migrate_prints_only_the_line_the_benchmark_parses_when_its_output_is_redirected()
+    {
+        var run = ClientAsync("migrate", "job1", "nodeB");
+        await _nodeA.ExpectMsgAsync(new MigrateJob("job1", "nodeB"), Wait);
+
+        _nodeA.LastSender.Tell(new MigrationProgress("job1", MigrationStep.Checkpoint, 0, 0));
+        _nodeA.LastSender.Tell(new MigrationProgress("job1", MigrationStep.Transfer, 629_146, 629_146));
+        _nodeA.LastSender.Tell(Moved);
+
+        var (exit, output, error) = await run;
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Equal("job job1 moved nodeA → nodeB in 900 ms (checkpoint 300 ms, transfer 100 ms, restore 500 ms, 0.6 MB)\n", output);
+        Assert.Equal("", error);
+    }
+
+    [Fact]
+    public async Task Migrate_without_a_target_lets_the_node_pick_one_and_json_adds_the_client_s_own_time()
+    {
+        var run = ClientAsync("migrate", "job1", "--json");
+        await _nodeA.ExpectMsgAsync(new MigrateJob("job1", null), Wait);
+
+        _nodeA.LastSender.Tell(new MigrationProgress("job1", MigrationStep.Restore, 629_146, 629_146));
+        _nodeA.LastSender.Tell(Moved);
+
+        var (exit, output, _) = await run;
+        Assert.Equal(ExitCodes.Ok, exit);
+        var json = Json(output);
+        Assert.True(json.GetProperty("ok").GetBoolean());
+        Assert.Equal(("job1", "nodeA", "nodeB"), (json.GetProperty("jobId").GetString(), json.GetProperty("from").GetString(), json.GetProperty("to").GetString()));
+        Assert.Equal(900, json.GetProperty("timings").GetProperty("totalMs").GetInt64());
+        Assert.InRange(json.GetProperty("clientMs").GetInt64(), 0, (long)Wait.TotalMilliseconds);
+    }
+
+    [Fact]
+    public async Task A_refusal_in_json_has_exit_code_1_the_reason_and_the_node_s_answer()
+    {
+        var run = ClientAsync("query", "ghost", "--json");
+        await _nodeA.ExpectMsgAsync(new QueryJob("ghost"), Wait);
+
+        _nodeA.LastSender.Tell(new UnknownJob("ghost", "nodeA"));
+
+        var (exit, output, _) = await run;
+        var json = AssertJsonError(ExitCodes.Refused, exit, output, "no job ghost on nodeA");
+        Assert.Equal("nodeA", json.GetProperty("answer").GetProperty("node").GetString());
+    }
+
+    [Fact]
+    public async Task Bad_input_in_json_has_exit_code_2_and_nothing_is_sent()
+    {
+        var (exit, output, _) = await ClientAsync("migrate", "job1", "nodeZ", "--json");
+
+        AssertJsonError(ExitCodes.BadInput, exit, output, "unknown host 'nodeZ'; known hosts: nodeA, nodeB, nodeC");
+        await _nodeA.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public async Task Arguments_the_command_line_rejects_are_bad_input_in_json_too()
+    {
+        var (exit, output, _) = await ClientAsync("logs", "--json");
+
+        AssertJsonError(ExitCodes.BadInput, exit, output, "Required argument missing for command: 'logs'; see logs --help");
+    }
+
+    [Fact]
+    public async Task A_host_that_can_t_be_reached_in_json_has_exit_code_3()
+    {
+        var (exit, output, _) = await ClientAsync("logs", "web", "--on", "nodeC", "--json");
+
+        AssertJsonError(ExitCodes.Unreachable, exit, output, $"node nodeC at 127.0.0.1:{_nodes.Config.GetHost("nodeC").Port} can't be reached; is it running?");
+    }
+
+    [Fact]
+    public async Task Run_passes_the_arguments_after_the_image_to_the_container_even_those_that_look_like_options()
+    {
+        var run = ClientAsync("run", "web", "img", "--port", "8080", "-x");
+        var request = await _nodeA.ExpectMsgAsync<RunContainer>(Wait);
+
+        _nodeA.LastSender.Tell(new JobAccepted("web", "nodeA"));
+
+        Assert.Equal(("web", "img"), (request.JobId, request.Image));
+        Assert.Equal(["--port", "8080", "-x"], request.Arguments);
+        var (exit, output, _) = await run;
+        Assert.Equal((ExitCodes.Ok, "job web accepted by nodeA: img --port 8080 -x\n"), (exit, output));
+    }
+
+    [Fact]
+    public async Task Run_s_own_options_go_before_the_name_and_the_same_ones_after_the_image_are_the_container_s()
+    {
+        var run = ClientAsync("run", "--on", "nodeB", "--json", "web", "img", "--json", "--on", "nodeA");
+        var request = await _nodeB.ExpectMsgAsync<RunContainer>(Wait);
+
+        _nodeB.LastSender.Tell(new JobAccepted("web", "nodeB"));
+
+        Assert.Equal(["--json", "--on", "nodeA"], request.Arguments);
+        var (exit, output, _) = await run;
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Equal("nodeB", Json(output).GetProperty("node").GetString());
+    }
+
+    [Fact]
+    public async Task A_refused_drain_exits_1_with_the_reason_and_the_containers_that_are_stuck()
+    {
+        var run = ClientAsync("drain", "nodeB");
+        await _nodeB.ExpectMsgAsync(new DrainNode("nodeB"), Wait);
+
+        _nodeB.LastSender.Tell(new DrainRefused("nodeB", "no peer has room for them", [new DrainedJob("web", "nodeA")], ["db", "cache"]));
+
+        var (exit, output, error) = await run;
+        Assert.Equal(ExitCodes.Refused, exit);
+        Assert.Equal("", output);
+        Assert.Equal(
+            "job web moved nodeB → nodeA\n" +
+            "error: nodeB was not drained: no peer has room for them; still on nodeB: db, cache (nodeB stays up with them; move or stop them, then drain again)\n",
+            error);
+    }
+
+    [Fact]
+    public async Task A_drain_says_what_moved_where_and_that_the_node_leaves()
+    {
+        var run = ClientAsync("drain", "nodeA", "--json");
+        await _nodeA.ExpectMsgAsync(new DrainNode("nodeA"), Wait);
+
+        _nodeA.LastSender.Tell(new NodeDrained("nodeA", [new DrainedJob("web", "nodeB"), new DrainedJob("job1", "nodeB")]));
+
+        var (exit, output, _) = await run;
+        Assert.Equal(ExitCodes.Ok, exit);
+        var moved = Json(output).GetProperty("moved").EnumerateArray().Select(j => (j.GetProperty("jobId").GetString(), j.GetProperty("to").GetString()));
+        Assert.Equal([("web", "nodeB"), ("job1", "nodeB")], moved);
+    }
+
+    [Fact]
+    public async Task Logs_prints_the_container_s_last_lines_as_they_are()
+    {
+        var run = ClientAsync("logs", "web", "--tail", "2");
+        await _nodeA.ExpectMsgAsync(new GetLogs("web", 2), Wait);
+
+        _nodeA.LastSender.Tell(new JobLogs("web", "nodeA", ["listening on :8080", "GET / 200"]));
+
+        var (exit, output, _) = await run;
+        Assert.Equal((ExitCodes.Ok, "listening on :8080\nGET / 200\n"), (exit, output));
+    }
+
+    [Fact]
+    public async Task Status_shows_each_job_s_image_uptime_and_result_and_the_members_each_host_sees_up()
+    {
+        var run = ClientAsync("status");
+        var now = DateTimeOffset.Now;
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [
+            new JobStatus("web", "nodeA", JobPhase.Running, null, null, null, 1, now.AddSeconds(-75), "docker.io/library/nginx:latest"),
+            new JobStatus("batch", "nodeA", JobPhase.Completed, null, null, null, 0, now.AddHours(-1), "busybox", ExitCode: 3),
+        ], ["nodeA", "nodeB"]));
+        await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [
+            new JobStatus("job1", "nodeB", JobPhase.Completed, 41, new JobResult(42, "cbf2", true, "nodeB"), null, 1, now.AddMinutes(-2), "localhost/akka-migration-worker:latest"),
+        ], ["nodeA", "nodeB"]));
+
+        var (exit, output, error) = await run;
+        Assert.Equal(ExitCodes.Unreachable, exit);
+        var rows = output.Split('\n');
+        Assert.Matches(@"│ nodeA +│ web +│ docker\.io/library/nginx:latest +│ running +│ 1 m \d\d s +│ 1 +│ +│", rows.Single(r => r.Contains(" web ")));
+        Assert.Matches(@"│ nodeA +│ batch +│ busybox +│ completed +│ +│ 0 +│ exit 3 +│", rows.Single(r => r.Contains(" batch ")));
+        Assert.Matches(@"│ nodeB +│ job1 +│ localhost/akka-migration-worker:latest +│ completed +│ +│ 1 +│ 42 +│", rows.Single(r => r.Contains(" job1 ")));
+        Assert.Equal(["nodeA sees up: nodeA nodeB", "nodeB sees up: nodeA nodeB"], rows.Where(r => r.Contains("sees up")));
+        Assert.Contains("error: node nodeC at 127.0.0.1:", error);
+    }
+
+    [Fact]
+    public async Task Status_in_json_keeps_nodes_and_unreachable_at_the_top()
+    {
+        var run = ClientAsync("status", "--json");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [], ["nodeA", "nodeB"]));
+        await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [], ["nodeA", "nodeB"]));
+
+        var (exit, output, _) = await run;
+        var json = AssertJsonError(ExitCodes.Unreachable, exit, output, $"node nodeC at 127.0.0.1:{_nodes.Config.GetHost("nodeC").Port} can't be reached; is it running?");
+        Assert.Equal(["nodeA", "nodeB"], json.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("node").GetString()));
+        Assert.Single(json.GetProperty("unreachable").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task The_interactive_console_s_piped_flow_reads_the_result_from_the_new_owner()
+    {
+        var run = ClientAsync(["--config", _nodes.ConfigFile], input: "41\nnodeB\nnodeB\n\n");
+        var submit = await _nodeA.ExpectMsgAsync<SubmitJob>(Wait);
+        _nodeA.LastSender.Tell(new JobAccepted(submit.JobId, "nodeA"));
+        await _nodeA.ExpectMsgAsync(new MigrateJob(submit.JobId, "nodeB"), Wait);
+        _nodeA.LastSender.Tell(new MigrationProgress(submit.JobId, MigrationStep.Checkpoint, 0, 0));
+        _nodeA.LastSender.Tell(Moved with { JobId = submit.JobId });
+        await _nodeB.ExpectMsgAsync(new QueryJob(submit.JobId, WaitForResult: true), Wait);
+        _nodeB.LastSender.Tell(new JobStatus(submit.JobId, "nodeB", JobPhase.Completed, 41, new JobResult(42, "cbf2", true, "nodeB"), null, 1,
+            DateTimeOffset.Now, "localhost/akka-migration-worker:latest"));
+
+        var (exit, output, _) = await run;
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Equal(41, submit.Number);
+        Assert.Contains($"job {submit.JobId} moved nodeA → nodeB in 900 ms", output);
+        Assert.Equal("result 42 from nodeB", output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("result ")));
+    }
+
+    private Task<(int Exit, string Output, string Error)> ClientAsync(params string[] arguments) =>
+        ClientAsync(["--config", _nodes.ConfigFile, .. arguments], input: "");
+
+    private static async Task<(int Exit, string Output, string Error)> ClientAsync(string[] arguments, string input)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = await ClientCommandLine.RunAsync(arguments, Terminal.Redirected(output, error, new StringReader(input))).WaitAsync(Wait);
+        return (exit, output.ToString(), error.ToString());
+    }
+
+    private static async Task AnswerStatusAsync(TestProbe node, NodeStatus status)
+    {
+        await node.ExpectMsgAsync<GetNodeStatus>(Wait);
+        node.LastSender.Tell(status);
+    }
+
+    private static JsonElement Json(string output) => JsonDocument.Parse(output).RootElement;
+
+    private static JsonElement AssertJsonError(int exitCode, int exit, string output, string error)
+    {
+        var json = Json(output);
+        Assert.Equal(exitCode, exit);
+        Assert.False(json.GetProperty("ok").GetBoolean());
+        Assert.Equal(exitCode, json.GetProperty("exitCode").GetInt32());
+        Assert.StartsWith(error, json.GetProperty("error").GetString());
+        return json;
+    }
+}

@@ -1,0 +1,125 @@
+using AkkaMigration.Client.Commands;
+using AkkaMigration.Client.Console;
+using AkkaMigration.Shared.Protocol;
+using Spectre.Console;
+
+namespace AkkaMigration.Tests.Specs;
+
+/// <summary>What the client shows of a migration's progress and of a job's state, without a node.</summary>
+public sealed class ClientDisplaySpecs
+{
+    private readonly ProgressTask _checkpoint = Step(0, "checkpoint");
+    private readonly ProgressTask _transfer = Step(1, "transfer");
+    private readonly ProgressTask _restore = Step(2, "restore");
+
+    private MigrationProgressView View => new(_checkpoint, _transfer, _restore);
+
+    [Fact]
+    public void A_step_is_complete_once_the_next_one_begins()
+    {
+        var view = View;
+
+        view.Report(new MigrationProgress("job1", MigrationStep.Checkpoint, 0, 1000));
+        var duringCheckpoint = (_checkpoint.IsStarted, _checkpoint.IsFinished, _transfer.IsStarted);
+        view.Report(new MigrationProgress("job1", MigrationStep.Restore, 1000, 1000));
+
+        Assert.Equal((true, false, false), duringCheckpoint);
+        Assert.True(_checkpoint.IsFinished && _transfer.IsFinished);
+        Assert.Equal(100, _transfer.Percentage);
+        Assert.True(_restore.IsStarted && !_restore.IsFinished);
+    }
+
+    [Fact]
+    public void The_transfer_shows_the_bytes_sent_of_the_estimate()
+    {
+        View.Report(new MigrationProgress("job1", MigrationStep.Transfer, 512 * 1024, 2 * 1024 * 1024));
+
+        Assert.Equal(25, _transfer.Percentage);
+        Assert.Equal("transfer 0.5 of ~2.0 MB", _transfer.Description);
+    }
+
+    [Fact]
+    public void A_transfer_that_outgrows_its_estimate_is_shown_full_rather_than_past_the_end()
+    {
+        View.Report(new MigrationProgress("job1", MigrationStep.Transfer, 3 * 1024 * 1024, 2 * 1024 * 1024));
+
+        Assert.Equal((3.0 * 1024 * 1024, 100.0), (_transfer.MaxValue, _transfer.Percentage));
+    }
+
+    [Fact]
+    public void A_transfer_of_unknown_size_is_shown_as_busy_with_the_bytes_sent()
+    {
+        View.Report(new MigrationProgress("job1", MigrationStep.Transfer, 1024 * 1024, 0));
+
+        Assert.True(_transfer.IsIndeterminate);
+        Assert.Equal("transfer 1.0 MB", _transfer.Description);
+    }
+
+    [Fact]
+    public void A_failed_migration_stops_the_steps_where_they_were()
+    {
+        var view = View;
+        view.Report(new MigrationProgress("job1", MigrationStep.Transfer, 256, 1024));
+
+        view.Finish(moved: false);
+
+        Assert.True(_checkpoint.IsFinished && _transfer.IsFinished);
+        Assert.Equal(25, _transfer.Percentage);
+        Assert.False(_restore.IsStarted);
+    }
+
+    [Fact]
+    public async Task The_live_display_returns_the_migration_s_outcome_with_every_step_shown_done()
+    {
+        var screen = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.Yes, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.Yes, Out = new AnsiConsoleOutput(screen) });
+
+        var outcome = await MigrationProgressView.ShowAsync(console, progress =>
+        {
+            progress.Report(new MigrationProgress("job1", MigrationStep.Transfer, 512 * 1024, 1024 * 1024));
+            return Task.FromResult(Outcome.Ok(null, "moved"));
+        });
+
+        Assert.Equal(["moved"], outcome.Lines);
+        Assert.Matches(@"checkpoint +━+ 100%", screen.ToString());
+        Assert.Matches(@"transfer 0\.5 of ~1\.0 MB +━+ 100%", screen.ToString());
+        Assert.Matches(@"restore +━+ 100%", screen.ToString());
+    }
+
+    [Fact]
+    public void A_running_job_shows_how_long_it_has_been_up_and_a_settled_one_shows_nothing()
+    {
+        var now = DateTimeOffset.Now;
+        var running = Job(JobPhase.Running, now.AddSeconds(-3725));
+
+        Assert.Equal("1 h 02 m", StatusTable.Uptime(running, now));
+        Assert.Equal("42 s", StatusTable.Uptime(running with { SubmittedAt = now.AddSeconds(-42) }, now));
+        Assert.Equal("", StatusTable.Uptime(running with { Phase = JobPhase.Completed }, now));
+    }
+
+    [Fact]
+    public void The_result_is_the_demo_s_value_another_container_s_exit_code_or_the_error()
+    {
+        var job = Job(JobPhase.Completed, DateTimeOffset.Now);
+
+        Assert.Equal("42", StatusTable.Result(job with { Result = new JobResult(42, "cbf2", true, "nodeB") }));
+        Assert.Equal("exit 137", StatusTable.Result(job with { ExitCode = 137 }));
+        Assert.Equal("image not known here", StatusTable.Result(job with { Phase = JobPhase.Failed, Error = "image not known here" }));
+    }
+
+    [Fact]
+    public void A_failure_in_json_keeps_the_node_s_record_apart_from_the_client_s_exit_code()
+    {
+        var failed = Job(JobPhase.Failed, DateTimeOffset.UnixEpoch) with { Error = "oom", ExitCode = 137 };
+
+        var json = OutcomeJson.Serialize(ClientOperations.Describe(failed));
+
+        Assert.StartsWith("""{"ok":false,"exitCode":1,"error":"job web failed on nodeA: oom","answer":{"jobId":"web","owner":"nodeA","phase":"failed",""", json);
+        Assert.EndsWith("\"image\":\"nginx\",\"exitCode\":137}}", json);
+    }
+
+    private static JobStatus Job(JobPhase phase, DateTimeOffset submittedAt) =>
+        new("web", "nodeA", phase, null, null, null, 0, submittedAt, "nginx");
+
+    private static ProgressTask Step(int id, string name) => new(id, name, maxValue: 1, autoStart: false, TimeProvider.System);
+}
