@@ -8,7 +8,9 @@ namespace AkkaMigration.Node.Supervision;
 /// <summary>
 /// Drains a node: live-migrates its running jobs one after another, each to the peer that runs
 /// fewest containers counting the ones this drain has already placed, then tells whoever asked and
-/// its parent (the supervisor, which leaves the cluster only if nothing is left behind).
+/// its parent (the supervisor, which leaves the cluster only if nothing is left behind). A job whose
+/// move failed is looked at again: one that finished meanwhile has nothing left to move, one still
+/// running is tried once more.
 /// </summary>
 public sealed class NodeDrainer : ReceiveActor, IWithTimers
 {
@@ -22,7 +24,11 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
     private readonly List<DrainedJob> _moved = [];
     private readonly List<string> _stuck = [];
     private readonly List<string> _reasons = [];
-    private string? _current;
+    private static readonly TimeSpan SettleDelay = TimeSpan.FromSeconds(1);
+    private const int Attempts = 2;
+    private (string JobId, IActorRef Actor) _current;
+    private int _attempt;
+    private string? _lastFailure;
 
     public NodeDrainer(IReadOnlyDictionary<string, IActorRef> jobs, IReadOnlyList<string> peers, IReadOnlyDictionary<string, int> load,
         IActorRef requester, string node, TimeSpan perJob)
@@ -35,12 +41,34 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
         _perJob = perJob;
 
         Receive<MigrationProgress>(_ => { });
-        Receive<MigrationSucceeded>(m => m.JobId == _current, m => Next(moved: new DrainedJob(m.JobId, m.To)));
-        Receive<MigrationFailed>(f => f.JobId == _current, f => Next(reason: $"{f.JobId}: {f.Reason}"));
-        Receive<CommandRejected>(r => r.JobId == _current, r => Next(reason: $"{r.JobId}: {r.Reason}"));
-        // It finished, or moved, between the drain's start and its turn: nothing left to move.
-        Receive<JobMoved>(m => m.JobId == _current, m => Next(moved: new DrainedJob(m.JobId, m.Owner)));
-        Receive<JobTimedOut>(t => t.JobId == _current, t => Next(reason: $"{t.JobId}: no answer within {_perJob.TotalSeconds:0} s"));
+        Receive<MigrationSucceeded>(m => m.JobId == _current.JobId, m =>
+        {
+            _load[m.To] = _load.GetValueOrDefault(m.To) + 1;
+            Next(moved: new DrainedJob(m.JobId, m.To));
+        });
+        Receive<MigrationFailed>(f => f.JobId == _current.JobId, f => LookAgain(f.Reason));
+        Receive<CommandRejected>(r => r.JobId == _current.JobId, r => LookAgain(r.Reason));
+        // It moved between the drain's start and its turn.
+        Receive<JobMoved>(m => m.JobId == _current.JobId, m => Next(moved: new DrainedJob(m.JobId, m.Owner)));
+        Receive<JobTimedOut>(t => t.JobId == _current.JobId, t => Next(reason: $"{t.JobId}: no answer within {_perJob.TotalSeconds:0} s"));
+        Receive<AskAgain>(_ => _current.Actor.Tell(new QueryJob(_current.JobId)));
+        Receive<JobStatus>(s => s.JobId == _current.JobId, s =>
+        {
+            if (s.Phase is JobPhase.Completed or JobPhase.Failed)
+            {
+                // It ended on its own (the container exited just as the checkpoint began): nothing to move.
+                _log.Info("draining {0}: job {1} finished before it could move", _node, s.JobId);
+                Next();
+            }
+            else if (_attempt < Attempts)
+            {
+                Migrate();
+            }
+            else
+            {
+                Next(reason: $"{s.JobId}: {_lastFailure}");
+            }
+        });
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -62,7 +90,7 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
         }
         if (reason is not null)
         {
-            _stuck.Add(_current!);
+            _stuck.Add(_current.JobId);
             _reasons.Add(reason);
         }
         if (!_queue.TryDequeue(out var job))
@@ -70,12 +98,26 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
             Finish();
             return;
         }
-        _current = job.JobId;
+        _current = job;
+        _attempt = 0;
+        Migrate();
+    }
+
+    private void Migrate()
+    {
+        _attempt++;
         var target = JobDirectory.LeastLoaded(_peers, _load)!;
-        _load[target]++;
-        _log.Info("draining {0}: moving job {1} to {2}", _node, job.JobId, target);
-        job.Actor.Tell(new MigrateJob(job.JobId, target));
-        Timers.StartSingleTimer(nameof(JobTimedOut), new JobTimedOut(job.JobId), _perJob);
+        _log.Info("draining {0}: moving job {1} to {2}", _node, _current.JobId, target);
+        _current.Actor.Tell(new MigrateJob(_current.JobId, target));
+        Timers.StartSingleTimer(nameof(JobTimedOut), new JobTimedOut(_current.JobId), _perJob);
+    }
+
+    /// <summary>After a failed move, asks the job how it is once it has had a moment to settle.</summary>
+    private void LookAgain(string reason)
+    {
+        _lastFailure = reason;
+        Timers.StartSingleTimer(nameof(JobTimedOut), new JobTimedOut(_current.JobId), _perJob);
+        Timers.StartSingleTimer(nameof(AskAgain), AskAgain.Instance, SettleDelay);
     }
 
     private void Finish()
@@ -89,4 +131,8 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
     }
 
     private sealed record JobTimedOut(string JobId);
+    private sealed record AskAgain
+    {
+        public static readonly AskAgain Instance = new();
+    }
 }

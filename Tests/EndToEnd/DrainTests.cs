@@ -1,0 +1,59 @@
+using System.Text.Json;
+using AkkaMigration.Worker;
+using CliWrap.Buffered;
+
+namespace AkkaMigration.Tests.EndToEnd;
+
+/// <summary>Draining a real host: its containers move to the other two, with their memory, and its node leaves.</summary>
+[Collection(ThreeHostsCollection.Name)]
+public sealed class DrainTests(ThreeSimulatedHosts hosts)
+{
+    private const string Image = "localhost/akka-migration-worker:latest";
+
+    [Fact]
+    public async Task Draining_a_host_moves_its_three_containers_to_the_others_with_their_memory_intact()
+    {
+        // Two demo jobs and the same worker run as any other image would be, all still working during the drain.
+        await Succeed(hosts.ClientAsync(["submit", "100", "--id", "drain-one", "--state-mb", "16", "--work-ms", "20000"]));
+        await Succeed(hosts.ClientAsync(["submit", "200", "--id", "drain-two", "--state-mb", "8", "--work-ms", "20000"]));
+        await Succeed(hosts.ClientAsync(["run", "--on", "nodeA", "drain-three", Image, "--number", "300", "--work-ms", "20000", "--state-mb", "8"]));
+
+        try
+        {
+            var drain = await Succeed(hosts.ClientAsync(["drain", "nodeA", "--json"]));
+            await hosts.WaitForNodeExitAsync("nodeA", TimeSpan.FromSeconds(60));
+
+            using var answer = JsonDocument.Parse(drain.StandardOutput);
+            var moved = answer.RootElement.GetProperty("moved").EnumerateArray()
+                .ToDictionary(m => m.GetProperty("jobId").GetString()!, m => m.GetProperty("to").GetString()!);
+            Assert.Equal(["drain-one", "drain-three", "drain-two"], moved.Keys.Order());
+            Assert.All(moved.Values, to => Assert.Contains(to, new[] { "nodeB", "nodeC" }));
+            foreach (var (id, number, stateMb) in new[] { ("drain-one", 100L, 16), ("drain-two", 200L, 8) })
+            {
+                // Asked of nodeB whichever host it went to: the request reaches the owner.
+                var query = await Succeed(hosts.ClientAsync(["query", id, "--on", "nodeB", "--wait"]));
+                Assert.Contains($"memory checksum {Workload.ExpectedChecksum(number, stateMb):x16} intact", query.StandardOutput);
+                Assert.Contains($"result {number + 1} from {moved[id]}", query.StandardOutput);
+            }
+            await Succeed(hosts.ClientAsync(["query", "drain-three", "--on", "nodeC", "--wait"]));
+            var logs = await Succeed(hosts.ClientAsync(["logs", "drain-three", "--on", "nodeC"]));
+            Assert.Contains($"RESULT value=301 checksum={Workload.ExpectedChecksum(300, 8):x16} intact=true", logs.StandardOutput);
+        }
+        finally
+        {
+            // The other tests of these hosts expect all three nodes.
+            if (!hosts.NodeRunning("nodeA"))
+            {
+                await hosts.RestartNodeAsync("nodeA");
+            }
+        }
+    }
+
+    private async Task<BufferedCommandResult> Succeed(Task<BufferedCommandResult> command)
+    {
+        var run = await command;
+        Assert.True(run.ExitCode == 0, $"the client failed ({run.ExitCode}): {run.StandardOutput} {run.StandardError}\n"
+            + $"nodeA's log ends:\n{string.Join('\n', hosts.NodeLog("nodeA").Split('\n').TakeLast(40))}");
+        return run;
+    }
+}

@@ -1,0 +1,129 @@
+using Akka.Actor;
+using Akka.Cluster;
+using AkkaMigration.Node.Jobs;
+using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Tests.Support;
+
+namespace AkkaMigration.Tests.MultiNode;
+
+/// <summary>
+/// Three ActorSystems in one real cluster over loopback, each node with a fake container runtime:
+/// requests reach a job's owner from any node, placement picks the least-loaded peer, and a
+/// drained node moves its containers out and leaves, or stays up when one cannot move.
+/// Each spec gets a cluster of its own, since a drain takes a node away.
+/// </summary>
+public sealed class ThreeNodeSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private readonly Dictionary<string, FakeContainerRuntime> _runtimes = new()
+    {
+        ["nodeA"] = new(), ["nodeB"] = new(), ["nodeC"] = new(),
+    };
+    private LoopbackCluster _cluster = null!;
+
+    public ThreeNodeSpecs()
+        : base(LoopbackCluster.ClientSetup(), "spec-client") =>
+        IgnoreMessages(m => m is MigrationProgress);
+
+    public async Task InitializeAsync() =>
+        _cluster = await LoopbackCluster.StartAsync(["nodeA", "nodeB", "nodeC"], (host, _) => _runtimes[host.Name]);
+
+    Task IAsyncLifetime.DisposeAsync() => _cluster.DisposeAsync().AsTask();
+
+    private ActorSelection Node(string name) => Sys.ActorSelection(_cluster.SupervisorPath(name));
+
+    [Fact]
+    public void A_request_sent_to_any_node_reaches_the_owner_and_the_owner_answers()
+    {
+        Submit("anywhere", 10, workMillis: 6000);
+        Node("nodeA").Tell(new MigrateJob("anywhere", "nodeB"), TestActor);
+        ExpectMsg<MigrationSucceeded>(Long);
+
+        // nodeC never held the job: it sends the question on to the owner the directory names.
+        AwaitAssert(() =>
+        {
+            Node("nodeC").Tell(new QueryJob("anywhere"), TestActor);
+            Assert.Equal("nodeB", ExpectMsg<JobStatus>().Owner);
+        }, Long, TimeSpan.FromMilliseconds(200));
+        // Answered by the owner itself, not relayed by nodeC.
+        Assert.Equal(_cluster.Config.GetHost("nodeB").Port, LastSender.Path.Address.Port);
+        // A migration asked of nodeC moves the job from its owner.
+        Node("nodeC").Tell(new MigrateJob("anywhere", "nodeC"), TestActor);
+        var moved = ExpectMsg<MigrationSucceeded>(Long);
+        Assert.Equal(("nodeB", "nodeC"), (moved.From, moved.To));
+        Node("nodeA").Tell(new QueryJob("anywhere", WaitForResult: true), TestActor);
+        var done = ExpectMsg<JobStatus>(Long);
+        Assert.Equal((11L, "nodeC", 2), (done.Result!.Value, done.Result.ProducedBy, done.Migrations));
+    }
+
+    [Fact]
+    public void A_migration_without_a_target_goes_to_the_least_loaded_peer()
+    {
+        Submit("first", 1, workMillis: 20_000);
+        Submit("second", 2, workMillis: 20_000);
+        Node("nodeA").Tell(new MigrateJob("first", "nodeB"), TestActor);
+        ExpectMsg<MigrationSucceeded>(Long);
+
+        // nodeB runs one container, nodeC none.
+        Node("nodeA").Tell(new MigrateJob("second"), TestActor);
+
+        Assert.Equal("nodeC", ExpectMsg<MigrationSucceeded>(Long).To);
+        // nodeB learns of that move by gossip (every 500 ms), not from the move itself.
+        Thread.Sleep(TimeSpan.FromSeconds(2));
+        Node("nodeB").Tell(new MigrateJob("first"), TestActor);
+        // From nodeB the peers are nodeA (no containers now) and nodeC (one).
+        Assert.Equal("nodeA", ExpectMsg<MigrationSucceeded>(Long).To);
+    }
+
+    [Fact]
+    public async Task Draining_a_node_moves_every_container_to_its_peers_and_the_node_leaves()
+    {
+        foreach (var (id, number) in new[] { ("one", 100L), ("two", 200L), ("three", 300L) })
+        {
+            Submit(id, number, workMillis: 8000);
+        }
+
+        Node("nodeA").Tell(new DrainNode("nodeA"), TestActor);
+
+        var drained = ExpectMsg<NodeDrained>(Long);
+        Assert.Equal(["one", "three", "two"], drained.Moved.Select(m => m.JobId).Order());
+        // Spread over both peers, never onto the node that leaves.
+        Assert.Equal(["nodeB", "nodeC"], drained.Moved.Select(m => m.To).Distinct().Order());
+        await _cluster.Systems[0].WhenTerminated.WaitAsync(Long);
+        foreach (var (id, number) in new[] { ("one", 100L), ("two", 200L), ("three", 300L) })
+        {
+            var owner = drained.Moved.Single(m => m.JobId == id).To;
+            Node(owner).Tell(new QueryJob(id, WaitForResult: true), TestActor);
+            var done = ExpectMsg<JobStatus>(Long);
+            Assert.Equal((number + 1, owner, true), (done.Result!.Value, done.Result.ProducedBy, done.Result.MemoryIntact));
+        }
+        Assert.All(drained.Moved, m => Assert.Null(_runtimes["nodeA"].Inspect(WorkerOutput.ContainerName(m.JobId))));
+        AwaitAssert(() => Assert.DoesNotContain(Akka.Cluster.Cluster.Get(_cluster.Systems[1]).State.Members,
+            m => m.Address.Port == _cluster.Config.GetHost("nodeA").Port && m.Status == MemberStatus.Up), Long);
+    }
+
+    [Fact]
+    public void A_node_whose_container_no_peer_can_take_stays_up_and_says_why()
+    {
+        _runtimes["nodeB"].FailRestoresWith = "no room on nodeB";
+        _runtimes["nodeC"].FailRestoresWith = "no room on nodeC";
+        Submit("pinned", 41, workMillis: 6000);
+
+        Node("nodeA").Tell(new DrainNode("nodeA"), TestActor);
+
+        var refused = ExpectMsg<DrainRefused>(Long);
+        Assert.Equal(["pinned"], refused.Stuck);
+        Assert.Contains("no room", refused.Reason);
+        Assert.False(_cluster.Systems[0].WhenTerminated.IsCompleted);
+        // Still nodeA's, and it finishes there.
+        Node("nodeA").Tell(new QueryJob("pinned", WaitForResult: true), TestActor);
+        var done = ExpectMsg<JobStatus>(Long);
+        Assert.Equal((42L, "nodeA"), (done.Result!.Value, done.Result.ProducedBy));
+    }
+
+    private void Submit(string id, long number, int workMillis)
+    {
+        Node("nodeA").Tell(new SubmitJob(id, number, workMillis, 0), TestActor);
+        ExpectMsg<JobAccepted>(Long);
+    }
+}
