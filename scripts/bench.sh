@@ -237,10 +237,13 @@ done
 done
 
 echo "meta test_processes_end=$(pgrep -fc 'dotnet.*(test|testhost)' || true)" >>"$results"
-mkdir -p "$repo/docs"
-python3 "$repo/scripts/bench/report.py" "$results" "$run/runs" "$repo/docs/benchmark.md" "$run/plot.dat" >"$run/figures.txt"
-gnuplot -e "data='$run/plot.dat'; out='$repo/docs/benchmark.png'" "$repo/scripts/bench/plot.gp"
-log "wrote docs/benchmark.md and docs/benchmark.png; raw figures in $run"
+# BENCH_NO_DOCS=1 (scripts/bench/tune.sh): the report goes to build/bench/, docs/ stays as it is.
+docs=$repo/docs
+[ "${BENCH_NO_DOCS:-0}" = 1 ] && docs=$run
+mkdir -p "$docs"
+python3 "$repo/scripts/bench/report.py" "$results" "$run/runs" "$docs/benchmark.md" "$run/plot.dat" >"$run/figures.txt"
+gnuplot -e "data='$run/plot.dat'; out='$docs/benchmark.png'" "$repo/scripts/bench/plot.gp"
+log "wrote $docs/benchmark.md and benchmark.png; raw figures in $run"
 trap - EXIT
 cleanup
 cat "$run/figures.txt"
