@@ -178,11 +178,17 @@ w(f"Secondary, with the client **process's** wall time instead of clientMs (its 
   f"{side['small_job_ratio_wall']:.2f}. Downtime ratio at 256 MB (the node's TotalMs over by hand's total): "
   f"{side['downtime_ratio_256mb']:.2f}.")
 here = os.path.dirname(os.path.abspath(__file__))
-for extra in ("misses.md", "tuning.md"):  # hand-written notes kept beside this script, included verbatim
-    path = os.path.join(here, extra)
+
+
+def include(name):
+    """Hand-written notes kept beside this script (the analysis of a run, the tuning), verbatim."""
+    path = os.path.join(here, name)
     if os.path.exists(path):
         w("")
         w(open(path).read().rstrip())
+
+
+include("misses.md")
 w("")
 w("![total time, downtime and throughput per workload](benchmark.png)")
 w("")
@@ -244,6 +250,8 @@ if serial_moves:
       f"{len(serial_moves)}) against {med(x[1] for x in serial_moves):.0f} ms on the node's clock; with 10 workers "
       "running and the machine shared, the gap (client start-up, joining, shut-down) is far larger than in the single "
       "moves above; its cause is not diagnosed here.")
+w("")
+include("tuning.md")
 w("")
 w("## How each figure is measured")
 w("")
