@@ -14,7 +14,9 @@ export AKKA_MIGRATION_NETNS_PREFIX=amb
 source "$(dirname "$0")/lib.sh"
 
 repeats=${BENCH_REPEATS:-3}
-workloads=(0 64 256)
+# BENCH_WORKLOADS="256" BENCH_SKIP_TEN=1: a quick run for tuning (the key figures then lack some parts).
+read -r -a workloads <<<"${BENCH_WORKLOADS:-0 64 256}"
+skip_ten=${BENCH_SKIP_TEN:-0}
 concurrent=10
 run=$repo/build/bench
 results=$run/results.txt
@@ -55,6 +57,7 @@ trap 'exit 130' INT TERM
 
 # ---- preparation ---------------------------------------------------------------------------
 command -v socat >/dev/null || die "socat is missing: run scripts/setup.sh"
+command -v jq >/dev/null || die "jq is missing (apt-get install jq): it reads the client's --json answer"
 # The plot only; installed here, not in setup.sh, since only the benchmark needs it.
 if ! command -v gnuplot >/dev/null; then
   log "installing gnuplot-nox for the plot"
@@ -82,7 +85,7 @@ fi
 others=$(ip netns list | awk '{print $1}' | grep -v "^$netns_prefix-" | paste -sd, - || true)
 tests=$(pgrep -fc 'dotnet.*(test|testhost)' || true)
 {
-  echo "meta precopy=$precopy repeats=$repeats cpus=$(nproc) kernel=$(uname -r)"
+  echo "meta precopy=$precopy repeats=$repeats workloads=$(IFS=,; echo "${workloads[*]}") skip_ten=$skip_ten chunk_kb=$(awk -F' *= *' '/^chunk_kb *=/{print $2; exit}' "$config") window=$(awk -F' *= *' '/^window *=/{print $2; exit}' "$config") cpus=$(nproc) kernel=$(uname -r)"
   echo "meta criu=$(criu --version | sed -n 's/^Version: *//p') podman=$(podman --version | awk '{print $3}') date=$(date -u +%Y-%m-%dT%H:%MZ)"
   echo "meta other_netns=${others:-none} test_processes=$tests loadavg=$(cut -d' ' -f1 /proc/loadavg)"
 } >>"$results"
@@ -159,7 +162,7 @@ submit() { # id state_mb
 }
 
 ours() { # state_mb repeat
-  local mb=$1 rep=$2 id line t0 t1 rss_a rss_b
+  local mb=$1 rep=$2 id line t0 t1 rss_a rss_b fields client_ms node_total checkpoint transfer restore bytes stream
   job_seq=$((job_seq + 1))
   id=bench-$mb-$rep-$job_seq
   submit "$id" "$mb"
@@ -170,15 +173,17 @@ ours() { # state_mb repeat
   rss_a=$(status_kb "$node_a" VmRSS)
   rss_b=$(status_kb "$node_b" VmRSS)
   t0=$(now_ms)
-  line=$(client migrate "$id" nodeB) || die "migrate $id failed: $line"
+  line=$(client migrate "$id" nodeB --json) || die "migrate $id failed: $line"
   t1=$(now_ms)
   echo "$line" >>"$run/client.log"
-  # job ID moved nodeA → nodeB in N ms (checkpoint N ms, transfer N ms, restore N ms, X MB)
-  read -r node_total checkpoint transfer restore size < <(sed -E \
-    's/.* in ([0-9]+) ms \(checkpoint ([0-9]+) ms, transfer ([0-9]+) ms, restore ([0-9]+) ms, ([0-9.]+) MB\).*/\1 \2 \3 \4 \5/' <<<"$line")
-  [[ "$node_total" =~ ^[0-9]+$ ]] || die "unexpected migrate output: $line"
-  echo "ours mb=$mb rep=$rep load=$(load) wall_ms=$((t1 - t0)) node_total_ms=$node_total checkpoint_ms=$checkpoint transfer_ms=$transfer restore_ms=$restore archive_mb=$size rss_a_kb=$rss_a hwm_a_kb=$(status_kb "$node_a" VmHWM) rss_b_kb=$rss_b hwm_b_kb=$(status_kb "$node_b" VmHWM)" >>"$results"
-  log "ours     ${mb} MB #$rep: $line; client wall $((t1 - t0)) ms"
+  # {"ok":true,...,"timings":{"checkpointMs":N,...,"streamMs":N},"clientMs":N}: clientMs is the
+  # client's own clock from sending the request to the answer, without its process start-up.
+  fields=$(jq -r 'select(.ok == true) | [.clientMs, .timings.totalMs, .timings.checkpointMs, .timings.transferMs,
+    .timings.restoreMs, .timings.archiveBytes, .timings.streamMs] | map(tostring) | join(" ")' <<<"$line" 2>/dev/null) || fields=
+  read -r client_ms node_total checkpoint transfer restore bytes stream <<<"$fields"
+  [[ "$client_ms" =~ ^[0-9]+$ && "$stream" =~ ^[0-9]+$ ]] || die "unexpected migrate output: $line"
+  echo "ours mb=$mb rep=$rep load=$(load) client_ms=$client_ms wall_ms=$((t1 - t0)) node_total_ms=$node_total checkpoint_ms=$checkpoint transfer_ms=$transfer restore_ms=$restore stream_ms=$stream bytes=$bytes rss_a_kb=$rss_a hwm_a_kb=$(status_kb "$node_a" VmHWM) rss_b_kb=$rss_b hwm_b_kb=$(status_kb "$node_b" VmHWM)" >>"$results"
+  log "ours     ${mb} MB #$rep: client $client_ms ms (process wall $((t1 - t0)) ms), node total $node_total ms: checkpoint $checkpoint, transfer added $transfer, restore $restore ms; $bytes bytes streamed in $stream ms"
   # The node marks the job failed once its container is gone; that is only our cleanup.
   in_host nodeB $podman rm -f -t 0 "amig-$id" >/dev/null
 }
@@ -226,16 +231,19 @@ for rep in $(seq "$repeats"); do
     ours "$mb" "$rep"
   done
 done
-for rep in $(seq "$repeats"); do
+[ "$skip_ten" = 1 ] || for rep in $(seq "$repeats"); do
   ten "$rep" serial
   ten "$rep" concurrent
 done
 
 echo "meta test_processes_end=$(pgrep -fc 'dotnet.*(test|testhost)' || true)" >>"$results"
-mkdir -p "$repo/docs"
-python3 "$repo/scripts/bench/report.py" "$results" "$run/runs" "$repo/docs/benchmark.md" "$run/plot.dat" >"$run/figures.txt"
-gnuplot -e "data='$run/plot.dat'; out='$repo/docs/benchmark.png'" "$repo/scripts/bench/plot.gp"
-log "wrote docs/benchmark.md and docs/benchmark.png; raw figures in $run"
+# BENCH_NO_DOCS=1 (scripts/bench/tune.sh): the report goes to build/bench/, docs/ stays as it is.
+docs=$repo/docs
+[ "${BENCH_NO_DOCS:-0}" = 1 ] && docs=$run
+mkdir -p "$docs"
+python3 "$repo/scripts/bench/report.py" "$results" "$run/runs" "$docs/benchmark.md" "$run/plot.dat" >"$run/figures.txt"
+gnuplot -e "data='$run/plot.dat'; out='$docs/benchmark.png'" "$repo/scripts/bench/plot.gp"
+log "wrote $docs/benchmark.md and benchmark.png; raw figures in $run"
 trap - EXIT
 cleanup
 cat "$run/figures.txt"

@@ -8,17 +8,18 @@ set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
 set grid ytics
-set key top left
+set key below
 set yrange [0:*]
 
 set title "time per migration"
 set ylabel "ms"
 plot data using 2:xtic(1) title "by hand: total = downtime", \
-     ''   using 3 title "ours: total (client wall)", \
-     ''   using 4 title "ours: downtime"
+     ''   using 3 title "ours: total (clientMs)", \
+     ''   using 4 title "ours: downtime (node TotalMs)", \
+     ''   using 7 title "ours: client process wall (start-up incl.)"
 
 set title "transfer throughput on the same link"
 set ylabel "MB/s"
 plot data using 5:xtic(1) title "raw TCP (socat)", \
-     ''   using 6 title "Akka (node transfer)"
+     ''   using 6 title "Akka (ArchiveBytes / StreamMs)"
 unset multiplot
