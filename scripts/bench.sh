@@ -57,12 +57,15 @@ trap 'exit 130' INT TERM
 
 # ---- preparation ---------------------------------------------------------------------------
 command -v socat >/dev/null || die "socat is missing: run scripts/setup.sh"
-command -v jq >/dev/null || die "jq is missing (apt-get install jq): it reads the client's --json answer"
-# The plot only; installed here, not in setup.sh, since only the benchmark needs it.
-if ! command -v gnuplot >/dev/null; then
-  log "installing gnuplot-nox for the plot"
+# Installed here, not in setup.sh, since only the benchmark needs them: jq reads the client's
+# --json answers, gnuplot draws the plot.
+missing=()
+command -v jq >/dev/null || missing+=(jq)
+command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
   apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gnuplot-nox >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # A 256 MB archive exists twice at most (A and B) at any time; 2 GB leaves room for podman's copies.
 free_mb=$(df -Pm /var/lib | awk 'NR==2{print $4}')

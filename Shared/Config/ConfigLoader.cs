@@ -58,7 +58,7 @@ public static class ConfigLoader
                 WorkMillis: Number(container, "work_ms", 3000, 0, 3_600_000),
                 StateMb: Number(container, "state_mb", 0, 0, 4096)),
             Transfer: new TransferSettings(
-                ChunkBytes: Number(transfer, "chunk_kb", 256, 4, 1024) * 1024,
+                ChunkBytes: Number(transfer, "chunk_kb", 1024, 4, 1024) * 1024,
                 Window: Number(transfer, "window", 8, 1, 64),
                 AckTimeout: TimeSpan.FromSeconds(Number(transfer, "ack_timeout_s", 3, 1, 600)),
                 RestoreTimeout: TimeSpan.FromSeconds(Number(transfer, "restore_timeout_s", 120, 1, 3600)),

@@ -21,7 +21,7 @@ public sealed class DrainTests(ThreeSimulatedHosts hosts)
         try
         {
             var drain = await Succeed(hosts.ClientAsync(["drain", "nodeA", "--json"]));
-            await hosts.WaitForNodeExitAsync("nodeA", TimeSpan.FromSeconds(60));
+            Assert.Equal(0, await hosts.WaitForNodeExitAsync("nodeA", TimeSpan.FromSeconds(60)));
 
             using var answer = JsonDocument.Parse(drain.StandardOutput);
             var moved = answer.RootElement.GetProperty("moved").EnumerateArray()
@@ -45,6 +45,31 @@ public sealed class DrainTests(ThreeSimulatedHosts hosts)
             if (!hosts.NodeRunning("nodeA"))
             {
                 await hosts.RestartNodeAsync("nodeA");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task SIGTERM_drains_the_node_and_it_exits_cleanly_once_its_container_runs_elsewhere()
+    {
+        await Succeed(hosts.ClientAsync(["submit", "500", "--id", "sigterm-one", "--on", "nodeC", "--state-mb", "8", "--work-ms", "20000"]));
+
+        try
+        {
+            await hosts.TerminateNodeAsync("nodeC");
+            var exitCode = await hosts.WaitForNodeExitAsync("nodeC", TimeSpan.FromSeconds(60));
+
+            Assert.Equal(0, exitCode);
+            Assert.Contains("SIGTERM: draining nodeC", hosts.NodeLog("nodeC"));
+            var query = await Succeed(hosts.ClientAsync(["query", "sigterm-one", "--on", "nodeA", "--wait"]));
+            Assert.Contains($"memory checksum {Workload.ExpectedChecksum(500, 8):x16} intact", query.StandardOutput);
+            Assert.Matches("result 501 from node[AB]", query.StandardOutput);
+        }
+        finally
+        {
+            if (!hosts.NodeRunning("nodeC"))
+            {
+                await hosts.RestartNodeAsync("nodeC");
             }
         }
     }

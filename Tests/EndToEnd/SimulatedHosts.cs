@@ -168,11 +168,23 @@ public class SimulatedHosts : IAsyncLifetime
     }
 
     /// <summary>Waits until a node process has ended on its own, e.g. killed by an injected fault.</summary>
-    public async Task WaitForNodeExitAsync(string host, TimeSpan limit)
+    /// <returns>The node's exit code (in-host.sh passes it on).</returns>
+    public async Task<int> WaitForNodeExitAsync(string host, TimeSpan limit)
     {
         using var timeout = new CancellationTokenSource(limit);
         await _nodes[host].WaitForExitAsync(timeout.Token);
-        _nodes.Remove(host);
+        _nodes.Remove(host, out var node);
+        return node!.ExitCode;
+    }
+
+    /// <summary>SIGTERM to the node process itself, not to the in-host.sh shell that waits for it.</summary>
+    public async Task TerminateNodeAsync(string host)
+    {
+        var shell = _nodes[host].Id;
+        foreach (var child in File.ReadAllText($"/proc/{shell}/task/{shell}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            await CliWrap.Cli.Wrap("kill").WithArguments(["-TERM", child]).ExecuteAsync();
+        }
     }
 
     public bool NodeRunning(string host) => _nodes.TryGetValue(host, out var node) && !node.HasExited;
