@@ -65,6 +65,9 @@ root.SetAction(async (parse, cancellationToken) =>
     // Taken before the run: RunAsync disposes the host's services when it returns.
     var system = host.Services.GetRequiredService<ActorSystem>();
     await host.RunAsync(cancellationToken);
+    // The host returns once it has asked Akka to shut down; a node that drains before it leaves
+    // (or stays up because a container could not move) lives until the shutdown has finished.
+    await system.WhenTerminated;
     // Exit non-zero when the cluster downed this node, so that a service manager restarts it.
     if (CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
     {
@@ -107,4 +110,5 @@ hosts.SetAction(parse =>
 });
 root.Add(hosts);
 configOption.Recursive = true;
-return await root.Parse(args).InvokeAsync();
+// System.CommandLine would end the process 2 s after SIGTERM; a node takes as long as its drain takes.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

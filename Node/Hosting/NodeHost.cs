@@ -17,7 +17,7 @@ namespace AkkaMigration.Node.Hosting;
 /// <summary>Wires one cluster node: the HOCON from hocon/, address, seed and TLS from config.ini, the supervisor.</summary>
 public static class NodeHost
 {
-    /// <param name="drainOnTerminate">SIGTERM drains the node (see <see cref="DrainingLifetime"/>); only for a node process of its own.</param>
+    /// <param name="drainOnTerminate">A stopping node drains first (see <see cref="DrainBeforeLeaving"/>); only for a node process of its own.</param>
     public static IHost Build(MigrationConfig config, HostEntry self, ClusterTls tls, IContainerRuntime runtime,
         LogLevel logLevel = LogLevel.Information, FaultInjection? faults = null, bool drainOnTerminate = false)
     {
@@ -37,14 +37,20 @@ public static class NodeHost
             akka.ConfigureLoggers(l => l.AddLoggerFactory())
                 .WithRemoting(new RemoteOptions { HostName = self.Address, Port = self.Port, Ssl = tls.RemoteSsl() })
                 .WithClustering(new ClusterOptions { SeedNodes = [.. config.SeedNodes], Roles = [self.Executor ? "executor" : "node"] })
-                .WithActors((system, registry) =>
-                    registry.Register<ContainerSupervisor>(system.ActorOf(ContainerSupervisor.Props(node), ActorNames.ContainerSupervisor)));
+                .WithActors((system, registry, resolver) =>
+                {
+                    var supervisor = system.ActorOf(ContainerSupervisor.Props(node), ActorNames.ContainerSupervisor);
+                    registry.Register<ContainerSupervisor>(supervisor);
+                    if (drainOnTerminate)
+                    {
+                        DrainBeforeLeaving.Register(system, supervisor, self.Name, config.Transfer.RestoreTimeout * 4,
+                            resolver.GetService<ILogger<DrainBeforeLeaving>>());
+                    }
+                });
         });
         if (drainOnTerminate)
         {
-            builder.Services.AddSingleton<IHostLifetime>(services => new DrainingLifetime(
-                services.GetRequiredService<IHostApplicationLifetime>(), services.GetRequiredService<ActorRegistry>(), self.Name,
-                services.GetRequiredService<ILogger<DrainingLifetime>>()));
+            builder.Services.AddSingleton<IHostLifetime, SignalFreeLifetime>();
         }
         return builder.Build();
     }

@@ -239,7 +239,15 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
         else if (_directory.TryGetValue(command.JobId, out var where) && where.Node != _node.Name
             && hops < MaxRouteHops && _node.Config.FindHost(where.Node) is { } owner)
         {
-            Context.ActorSelection(_node.Config.SupervisorPath(owner)).Tell(new RoutedJobCommand(command, hops + 1), Sender);
+            if (UpMembers().Contains(owner.Name))
+            {
+                Context.ActorSelection(_node.Config.SupervisorPath(owner)).Tell(new RoutedJobCommand(command, hops + 1), Sender);
+            }
+            else
+            {
+                // Sent on, it would wait out the client's timeout; its node keeps it and carries on when back.
+                Sender.Tell(new CommandRejected(command.JobId, $"job {command.JobId} belongs to {owner.Name}, which is not up now; ask again once it is back"));
+            }
         }
         else if (_jobs.TryGetValue(command.JobId, out var moved))
         {

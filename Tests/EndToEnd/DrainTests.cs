@@ -60,7 +60,7 @@ public sealed class DrainTests(ThreeSimulatedHosts hosts)
             var exitCode = await hosts.WaitForNodeExitAsync("nodeC", TimeSpan.FromSeconds(60));
 
             Assert.Equal(0, exitCode);
-            Assert.Contains("SIGTERM: draining nodeC", hosts.NodeLog("nodeC"));
+            Assert.Contains("nodeC is stopping: moving its containers to peers first", hosts.NodeLog("nodeC"));
             var query = await Succeed(hosts.ClientAsync(["query", "sigterm-one", "--on", "nodeA", "--wait"]));
             Assert.Contains($"memory checksum {Workload.ExpectedChecksum(500, 8):x16} intact", query.StandardOutput);
             Assert.Matches("result 501 from node[AB]", query.StandardOutput);

@@ -1,0 +1,99 @@
+using System.Runtime.InteropServices;
+using Akka;
+using Akka.Actor;
+using AkkaMigration.Shared.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace AkkaMigration.Node.Hosting;
+
+/// <summary>
+/// A node asked to stop (SIGTERM from a service manager, a host going down for maintenance) first
+/// moves its containers to peers: a CoordinatedShutdown task, in the phase before the node leaves
+/// the cluster, drains it. When a container cannot move, the task keeps the shutdown waiting and
+/// the node up, says why, and tries again now and then, so nothing is lost and the node leaves
+/// once its peers can take what it runs. Ctrl-C (SIGINT) skips the drain and stops at once.
+/// </summary>
+public sealed class DrainBeforeLeaving
+{
+    private static readonly TimeSpan RetryEvery = TimeSpan.FromSeconds(30);
+
+    private readonly IActorRef _supervisor;
+    private readonly string _node;
+    private readonly TimeSpan _drainTimeout;
+    private readonly ILogger _log;
+    private readonly ActorSystem _system;
+    private readonly CancellationTokenSource _interrupted = new();
+    // Held for the life of the process, as is this object (by its shutdown task).
+    private readonly PosixSignalRegistration _interrupt;
+    private readonly PosixSignalRegistration _terminate;
+
+    private DrainBeforeLeaving(ActorSystem system, IActorRef supervisor, string node, TimeSpan drainTimeout, ILogger log)
+    {
+        _system = system;
+        _supervisor = supervisor;
+        _node = node;
+        _drainTimeout = drainTimeout;
+        _log = log;
+        _interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
+        {
+            context.Cancel = true;
+            _interrupted.Cancel();
+            CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        });
+        // SIGTERM starts the shutdown, which waits for the drain; the runtime's own answer, ending
+        // the process, must not come (the host's console lifetime is replaced, see SignalFreeLifetime).
+        _terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance);
+        });
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-containers", DrainAsync);
+    }
+
+    public static DrainBeforeLeaving Register(ActorSystem system, IActorRef supervisor, string node, TimeSpan drainTimeout, ILogger log) =>
+        new(system, supervisor, node, drainTimeout, log);
+
+    private async Task<Done> DrainAsync()
+    {
+        // A node the cluster downed is no longer a member: its peers treat it as gone, so nothing can move.
+        if (CoordinatedShutdown.Get(_system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+        {
+            return Done.Instance;
+        }
+        try
+        {
+            await DrainUntilDoneAsync(_interrupted.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            _log.LogWarning("{Node} interrupted: stopping without moving the rest of its containers", _node);
+        }
+        return Done.Instance;
+    }
+
+    private async Task DrainUntilDoneAsync(CancellationToken interrupted)
+    {
+        while (true)
+        {
+            _log.LogInformation("{Node} is stopping: moving its containers to peers first", _node);
+            object answer;
+            try
+            {
+                answer = await _supervisor.Ask<object>(new DrainNode(_node), _drainTimeout, interrupted);
+            }
+            catch (AskTimeoutException)
+            {
+                answer = $"the drain did not finish within {_drainTimeout.TotalSeconds:0} s";
+            }
+            if (answer is NodeDrained drained)
+            {
+                _log.LogInformation("{Node} drained ({Count} container(s) moved); leaving the cluster", _node, drained.Moved.Length);
+                return;
+            }
+            var reason = answer is DrainRefused refused ? refused.Reason : answer.ToString();
+            _log.LogWarning("{Node} stays up: {Reason}. Trying again in {Seconds} s (Ctrl-C or SIGKILL stops it regardless)",
+                _node, reason, RetryEvery.TotalSeconds);
+            await Task.Delay(RetryEvery, interrupted);
+        }
+    }
+}
