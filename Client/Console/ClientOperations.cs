@@ -51,6 +51,12 @@ public sealed class ClientOperations(ClientSession session)
         {
             return bad;
         }
+        // Connect first, with a status request: an unreachable node is reported before anything
+        // starts, and the migration's clock (clientMs) then measures the migration, not the TLS handshake.
+        if (await session.AskAsync(from ?? Config.Executor.Name, new GetNodeStatus(), ShortWait) is ClientActor.Unreachable unreachable)
+        {
+            return Outcome.Unreachable(unreachable.Reason);
+        }
         var clock = Stopwatch.StartNew();
         var answer = await session.AskAsync(from ?? Config.Executor.Name, new MigrateJob(jobId, target), MigrationWait, progress);
         var elapsed = clock.ElapsedMilliseconds;

@@ -310,22 +310,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
                 RollBack(senderFailure);
                 return;
             }
-            // The worker's last progress line says how much work the new owner still has to do.
-            if (_record.IsDemo)
-            {
-                Runtime.LogsAsync(_container, LogTail, CancellationToken.None)
-                    .PipeTo(Self, success: lines => new ProgressRead(WorkerOutput.LastProgress(lines)), failure: _ => new ProgressRead(null));
-            }
-            else
-            {
-                Self.Tell(new ProgressRead(null));
-            }
-        });
-        Receive<ProgressRead>(p =>
-        {
-            var (done, total) = p.Progress ?? (_record.TicksDone, _record.TicksTotal);
-            Record(_record with { TicksDone = done, TicksTotal = total });
-            _sender!.Tell(new ArchiveSender.ArchiveWritten(_migration!.Checkpoint!.ArchiveBytes, _record.ToHandoff([.. _waiting])));
+            _sender!.Tell(new ArchiveSender.ArchiveWritten(c.Stats.ArchiveBytes, _record.ToHandoff([.. _waiting])));
             Become(Transferring);
         });
         // The checkpoint must finish before the job can resume here, whatever the sender says meanwhile.
@@ -620,7 +605,6 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     private sealed record InspectFailed(string Reason);
     private sealed record LogsRead(IReadOnlyList<string> Lines, int ExitCode);
     private sealed record Checkpointed(CheckpointStats Stats);
-    private sealed record ProgressRead((int Done, int Total)? Progress);
     private sealed record MigrationStepFailed(string Reason);
     private sealed record RetryRecover;
     private sealed record ResolveTick(int Attempt);

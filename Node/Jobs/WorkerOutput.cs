@@ -10,22 +10,6 @@ public static class WorkerOutput
          "--work-ms", workMillis.ToString(CultureInfo.InvariantCulture),
          "--state-mb", stateMb.ToString(CultureInfo.InvariantCulture)];
 
-    /// <summary>The last "PROGRESS done/total" line.</summary>
-    public static (int Done, int Total)? LastProgress(IEnumerable<string> lines)
-    {
-        foreach (var line in lines.Reverse())
-        {
-            var parts = line.Split(' ', '/');
-            if (parts is ["PROGRESS", var done, var total]
-                && int.TryParse(done, CultureInfo.InvariantCulture, out var d)
-                && int.TryParse(total, CultureInfo.InvariantCulture, out var t))
-            {
-                return (d, t);
-            }
-        }
-        return null;
-    }
-
     /// <summary>The "RESULT value=… checksum=… intact=…" line, if the worker got that far.</summary>
     public static (long Value, string Checksum, bool Intact)? Result(IEnumerable<string> lines)
     {

@@ -15,8 +15,6 @@ public sealed record JobRecord(
     long? Number,
     int WorkMillis,
     int StateMb,
-    int TicksDone,
-    int TicksTotal,
     int Migrations,
     DateTimeOffset SubmittedAt,
     JobPhase Phase,
@@ -30,11 +28,11 @@ public sealed record JobRecord(
     string[]? Output = null)
 {
     public static JobRecord From(JobHandoff job, JobPhase phase) =>
-        new(job.JobId, job.Number, job.WorkMillis, job.StateMb, job.TicksDone, job.TicksTotal, job.Migrations, job.SubmittedAt, phase,
+        new(job.JobId, job.Number, job.WorkMillis, job.StateMb, job.Migrations, job.SubmittedAt, phase,
             job.Image, job.Arguments);
 
     public JobHandoff ToHandoff(IActorRef[] waiting) =>
-        new(JobId, Number, WorkMillis, StateMb, waiting, TicksDone, TicksTotal, Migrations, SubmittedAt, Image, Arguments);
+        new(JobId, Number, WorkMillis, StateMb, waiting, Migrations, SubmittedAt, Image, Arguments);
 
     /// <summary>The demo computation, whose worker reports progress and a result; any other container just runs.</summary>
     public bool IsDemo => Number is not null;

@@ -173,9 +173,8 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
             return;
         }
         var work = submit.WorkMillis ?? limits.WorkMillis;
-        var ticks = Math.Max(1, work / 100);
         var state = submit.StateMb ?? limits.StateMb;
-        var job = new JobRecord(submit.JobId, submit.Number, work, state, 0, ticks, 0, DateTimeOffset.UtcNow, JobPhase.Starting,
+        var job = new JobRecord(submit.JobId, submit.Number, work, state, 0, DateTimeOffset.UtcNow, JobPhase.Starting,
             limits.Image, WorkerOutput.Arguments(submit.Number, work, state));
         StartJobActor(job, [], JobStart.Run);
         Sender.Tell(new JobAccepted(submit.JobId, _node.Name));
@@ -195,7 +194,7 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
             Sender.Tell(new CommandRejected(run.JobId, problem));
             return;
         }
-        var job = new JobRecord(run.JobId, null, 0, 0, 0, 0, 0, DateTimeOffset.UtcNow, JobPhase.Starting, run.Image!, run.Arguments!);
+        var job = new JobRecord(run.JobId, null, 0, 0, 0, DateTimeOffset.UtcNow, JobPhase.Starting, run.Image!, run.Arguments!);
         StartJobActor(job, [], JobStart.Run);
         Sender.Tell(new JobAccepted(run.JobId, _node.Name));
     }

@@ -66,8 +66,6 @@ public sealed record JobHandoff(
     int WorkMillis,
     int StateMb,
     IActorRef[] Waiting,
-    int TicksDone,
-    int TicksTotal,
     int Migrations,
     DateTimeOffset SubmittedAt,
     string Image,

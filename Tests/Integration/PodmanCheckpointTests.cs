@@ -25,7 +25,7 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
         await Task.Delay(1200);
 
         await hosts.PodmanAsync("nodeA", "container", "checkpoint", name, "--export", archive);
-        var progressAtCheckpoint = WorkerOutput.LastProgress((await hosts.PodmanAsync("nodeA", "logs", name)).Split('\n'))!.Value.Done;
+        var progressAtCheckpoint = Progress((await hosts.PodmanAsync("nodeA", "logs", name)).Split('\n')).Last();
         await hosts.PodmanAsync("nodeA", "rm", "-f", name);
         await hosts.PodmanAsync("nodeB", "container", "restore", "--import", archive);
         var lines = await WaitForExitAsync("nodeB", name);
@@ -33,8 +33,7 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
 
         // The whole log (A's lines travel in the archive) counts up once, without starting over.
         Assert.Single(lines, l => l.StartsWith("STARTED"));
-        var progress = lines.Where(l => l.StartsWith("PROGRESS")).Select(l => int.Parse(l.Split(' ', '/')[1], CultureInfo.InvariantCulture));
-        Assert.Equal(Enumerable.Range(1, 30), progress);
+        Assert.Equal(Enumerable.Range(1, 30), Progress(lines));
         Assert.InRange(progressAtCheckpoint, 1, 29);
         Assert.Equal((42L, $"{Workload.ExpectedChecksum(41, 8):x16}", true), WorkerOutput.Result(lines));
     }
@@ -82,4 +81,8 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
         await hosts.PodmanAsync(host, "rm", "-f", name);
         return lines;
     }
+
+    /// <summary>The ticks done that the worker's "PROGRESS done/total" lines report, in order.</summary>
+    private static IEnumerable<int> Progress(IEnumerable<string> lines) =>
+        lines.Where(l => l.StartsWith("PROGRESS")).Select(l => int.Parse(l.Split(' ', '/')[1], CultureInfo.InvariantCulture));
 }

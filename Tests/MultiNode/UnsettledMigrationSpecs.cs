@@ -41,7 +41,7 @@ public sealed class UnsettledMigrationSpecs()
         await LeaveUnsettledMigrationOnA("handed", 7);
         // B restored it and recorded it as its own before A heard back.
         await _b.RestoreAsync(WorkerOutput.ContainerName("handed"), Archive("nodeA", "handed"), CancellationToken.None);
-        new JobJournal(State("nodeB")).Save(new JobRecord("handed", 7, 2000, 0, 5, 20, 1, DateTimeOffset.UtcNow, JobPhase.Running, "worker", []));
+        new JobJournal(State("nodeB")).Save(new JobRecord("handed", 7, 2000, 0, 1, DateTimeOffset.UtcNow, JobPhase.Running, "worker", []));
 
         await using var cluster = await StartAsync();
         var nodeA = Sys.ActorSelection(cluster.SupervisorPath("nodeA"));
@@ -67,7 +67,7 @@ public sealed class UnsettledMigrationSpecs()
         await Task.Delay(300);
         Directory.CreateDirectory(Path.GetDirectoryName(Archive("nodeA", jobId))!);
         await _a.CheckpointAsync(container, Archive("nodeA", jobId), CancellationToken.None);
-        new JobJournal(State("nodeA")).Save(new JobRecord(jobId, number, 2000, 0, 3, 20, 0, DateTimeOffset.UtcNow, JobPhase.Migrating,
+        new JobJournal(State("nodeA")).Save(new JobRecord(jobId, number, 2000, 0, 0, DateTimeOffset.UtcNow, JobPhase.Migrating,
             "worker", [], Pending: new PendingMigration(Transfer, "nodeB")));
     }
 

@@ -33,6 +33,8 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     public async Task Migrate_prints_only_the_line_the_benchmark_parses_when_its_output_is_redirected()
     {
         var run = ClientAsync("migrate", "job1", "nodeB");
+        // The client opens the connection with a status request before it times the migration.
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [], ["nodeA", "nodeB"]));
         await _nodeA.ExpectMsgAsync(new MigrateJob("job1", "nodeB"), Wait);
 
         _nodeA.LastSender.Tell(new MigrationProgress("job1", MigrationStep.Checkpoint, 0, 0));
@@ -49,6 +51,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     public async Task Migrate_without_a_target_lets_the_node_pick_one_and_json_adds_the_client_s_own_time()
     {
         var run = ClientAsync("migrate", "job1", "--json");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [], ["nodeA", "nodeB"]));
         await _nodeA.ExpectMsgAsync(new MigrateJob("job1", null), Wait);
 
         _nodeA.LastSender.Tell(new MigrationProgress("job1", MigrationStep.Restore, 629_146, 629_146));
@@ -214,6 +217,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         var run = ClientAsync(["--config", _nodes.ConfigFile], input: "41\nnodeB\nnodeB\n\n");
         var submit = await _nodeA.ExpectMsgAsync<SubmitJob>(Wait);
         _nodeA.LastSender.Tell(new JobAccepted(submit.JobId, "nodeA"));
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [], ["nodeA", "nodeB"]));
         await _nodeA.ExpectMsgAsync(new MigrateJob(submit.JobId, "nodeB"), Wait);
         _nodeA.LastSender.Tell(new MigrationProgress(submit.JobId, MigrationStep.Checkpoint, 0, 0));
         _nodeA.LastSender.Tell(Moved with { JobId = submit.JobId });

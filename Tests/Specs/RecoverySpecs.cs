@@ -105,7 +105,7 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public void Job_records_are_private_replaced_whole_and_an_unreadable_one_is_left_for_a_human()
     {
         var journal = new JobJournal(_state);
-        var record = new JobRecord("private", 1, 100, 0, 0, 1, 0, DateTimeOffset.UtcNow, JobPhase.Running, "worker", []);
+        var record = new JobRecord("private", 1, 100, 0, 0, DateTimeOffset.UtcNow, JobPhase.Running, "worker", []);
         journal.Save(record);
         journal.Save(record with { Phase = JobPhase.Completed });
         File.WriteAllText(Path.Combine(journal.Folder, "broken.json"), "{ not json");
