@@ -263,7 +263,8 @@ w("- **By hand**: the worker runs on nodeA with the node's flags (`--network non
 w("- **By-hand total and downtime** are the same figure: checkpoint start to restore end, since every step "
   "is on the critical path while the container is frozen (the freeze begins a few ms after podman starts).")
 w("- **Ours, total**: `clientMs` of `client migrate JOB nodeB --json`: the client's own clock from sending the "
-  "request to receiving the answer, its session already up (the client process's start-up excluded). This is the "
+  "migrate request to receiving the answer, over a connection the client has already opened and checked with a status "
+  "request (the client process's start-up and the TLS handshake excluded). This is the "
   "figure in `total_ratio_256mb` and `small_job_ratio`. *Client process wall* is the script's clock around the "
   "whole client process, start-up, TLS handshake and joining included (wall minus clientMs, median: "
   f"{med(r['wall_ms'] - r['client_ms'] for r in ours):.0f} ms in this run); the `_wall` ratios use it. "
