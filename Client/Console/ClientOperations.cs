@@ -13,7 +13,7 @@ public sealed class ClientOperations(ClientSession session)
     private MigrationConfig Config => session.Config;
 
     /// <summary>Long enough for a checkpoint, a large transfer and a restore; the node bounds each step itself.</summary>
-    public TimeSpan MigrationWait => Config.Transfer.RestoreTimeout + TimeSpan.FromSeconds(60);
+    public TimeSpan MigrationWait => Config.Transfer.MigrationLimit;
 
     public async Task<Outcome> SubmitAsync(long number, string jobId, string? host, int? workMillis, int? stateMb)
     {

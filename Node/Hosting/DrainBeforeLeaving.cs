@@ -19,7 +19,6 @@ public sealed class DrainBeforeLeaving
 
     private readonly IActorRef _supervisor;
     private readonly string _node;
-    private readonly TimeSpan _drainTimeout;
     private readonly ILogger _log;
     private readonly ActorSystem _system;
     private readonly CancellationTokenSource _interrupted = new();
@@ -27,12 +26,11 @@ public sealed class DrainBeforeLeaving
     private readonly PosixSignalRegistration _interrupt;
     private readonly PosixSignalRegistration _terminate;
 
-    private DrainBeforeLeaving(ActorSystem system, IActorRef supervisor, string node, TimeSpan drainTimeout, ILogger log)
+    private DrainBeforeLeaving(ActorSystem system, IActorRef supervisor, string node, ILogger log)
     {
         _system = system;
         _supervisor = supervisor;
         _node = node;
-        _drainTimeout = drainTimeout;
         _log = log;
         _interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context =>
         {
@@ -50,8 +48,8 @@ public sealed class DrainBeforeLeaving
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-containers", DrainAsync);
     }
 
-    public static DrainBeforeLeaving Register(ActorSystem system, IActorRef supervisor, string node, TimeSpan drainTimeout, ILogger log) =>
-        new(system, supervisor, node, drainTimeout, log);
+    public static DrainBeforeLeaving Register(ActorSystem system, IActorRef supervisor, string node, ILogger log) =>
+        new(system, supervisor, node, log);
 
     private async Task<Done> DrainAsync()
     {
@@ -76,15 +74,8 @@ public sealed class DrainBeforeLeaving
         while (true)
         {
             _log.LogInformation("{Node} is stopping: moving its containers to peers first", _node);
-            object answer;
-            try
-            {
-                answer = await _supervisor.Ask<object>(new DrainNode(_node), _drainTimeout, interrupted);
-            }
-            catch (AskTimeoutException)
-            {
-                answer = $"the drain did not finish within {_drainTimeout.TotalSeconds:0} s";
-            }
+            // No deadline of its own: the drainer bounds each move (MigrationLimit) and always answers.
+            var answer = await _supervisor.Ask<object>(new DrainNode(_node), null, interrupted);
             if (answer is NodeDrained drained)
             {
                 _log.LogInformation("{Node} drained ({Count} container(s) moved); leaving the cluster", _node, drained.Moved.Length);

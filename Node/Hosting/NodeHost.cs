@@ -43,8 +43,7 @@ public static class NodeHost
                     registry.Register<ContainerSupervisor>(supervisor);
                     if (drainOnTerminate)
                     {
-                        DrainBeforeLeaving.Register(system, supervisor, self.Name, config.Transfer.RestoreTimeout * 4,
-                            resolver.GetService<ILogger<DrainBeforeLeaving>>());
+                        DrainBeforeLeaving.Register(system, supervisor, self.Name, resolver.GetService<ILogger<DrainBeforeLeaving>>());
                     }
                 });
         });

@@ -248,7 +248,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         {
             // Any other container: its exit code is its result, and its last lines stay readable.
             _log.Info("container of job {0} exited with code {1}", JobId, logs.ExitCode);
-            Record(_record with { ExitCode = logs.ExitCode, Output = [.. logs.Lines] });
+            _record = _record with { ExitCode = logs.ExitCode, Output = [.. logs.Lines] }; // written by Settle
             Settle(logs.ExitCode == 0 ? JobPhase.Completed : JobPhase.Failed, null, logs.ExitCode == 0 ? null : $"the container exited with code {logs.ExitCode}");
             RemoveContainer();
             return;

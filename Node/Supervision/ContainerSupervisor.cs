@@ -226,12 +226,12 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
         {
             if (command is MigrateJob { TargetNode: null } migrate)
             {
-                if (Peers().Count == 0)
+                if (JobDirectory.LeastLoaded(Peers(), JobDirectory.Load(_directory)) is not { } target)
                 {
                     Sender.Tell(new CommandRejected(migrate.JobId, $"no other host is up to take job {migrate.JobId}"));
                     return;
                 }
-                command = migrate with { TargetNode = JobDirectory.LeastLoaded(Peers(), JobDirectory.Load(_directory)) };
+                command = migrate with { TargetNode = target };
             }
             job.Forward(command);
         }
@@ -288,7 +288,7 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
         }
         _log.Info("draining: moving {0} container(s) to {1}", jobs.Count, string.Join(", ", peers));
         _drainer = Context.ActorOf(NodeDrainer.Props(jobs, peers, JobDirectory.Load(_directory), Sender, _node.Name,
-            _node.Config.Transfer.RestoreTimeout + TimeSpan.FromSeconds(60)), "drainer");
+            _node.Config.Transfer.MigrationLimit), "drainer");
     }
 
     private void OnDrained(NodeDrainer.Finished finished)

@@ -67,7 +67,11 @@ public sealed record ContainerSettings(
 
 /// <param name="ChunkBytes">Kept well under the remoting frame size.</param>
 /// <param name="Window">Chunks sent and not yet acknowledged, at most.</param>
-public sealed record TransferSettings(int ChunkBytes, int Window, TimeSpan AckTimeout, TimeSpan RestoreTimeout, long MaxArchiveBytes);
+public sealed record TransferSettings(int ChunkBytes, int Window, TimeSpan AckTimeout, TimeSpan RestoreTimeout, long MaxArchiveBytes)
+{
+    /// <summary>How long whoever asked for one migration waits for its answer: the restore's limit plus the checkpoint and a large transfer.</summary>
+    public TimeSpan MigrationLimit => RestoreTimeout + TimeSpan.FromSeconds(60);
+}
 
 /// <summary>config.ini's [tls]: the files of Akka.Remote's mutual TLS, as full paths (scripts/certs.sh makes them).</summary>
 /// <param name="Authority">The cluster CA's certificate (PEM): a peer is admitted only if its certificate chains to it.</param>

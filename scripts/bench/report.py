@@ -163,15 +163,25 @@ w(f"- Pre-copy: **{meta.get('precopy', '?')}** (`criu check --feature mem_dirty_
 w("- Workloads: the worker image with `--state-mb 0`, `64` and `256`: pseudo-random, incompressible memory; "
   "checkpoints use `--compress none` (config.ini), so the archive is about the state's size.")
 w("")
-w("## Key figures")
-w("")
-w("| figure | value | target | verdict |")
-w("|---|---|---|---|")
-for name, value, op, target in targets:
+def table(header, rows):
+    """A markdown table: the header, its rule, then a row of cells each."""
+    w("| " + " | ".join(header) + " |")
+    w("|" + "---|" * len(header))
+    for row in rows:
+        w("| " + " | ".join(str(cell) for cell in row) + " |")
+
+
+def key_row(name, value, op, target):
     v, dist = verdict(value, op, target)
     shown = f"{value:.0f} MB" if name.startswith("rss") else f"{value:.2f}"
-    w(f"| `{name}` | {shown} | {op} {target} | **{v}**{': ' + dist if dist else ''} |")
-w(f"| `concurrent_10_ok` | {str(conc_ok).lower()} | true | **{'met' if conc_ok else 'missed'}** |")
+    return [f"`{name}`", shown, f"{op} {target}", f"**{v}**{': ' + dist if dist else ''}"]
+
+
+w("## Key figures")
+w("")
+table(["figure", "value", "target", "verdict"],
+      [*(key_row(*t) for t in targets),
+       ["`concurrent_10_ok`", str(conc_ok).lower(), "true", f"**{'met' if conc_ok else 'missed'}**"]])
 w("")
 w(f"Secondary, with the client **process's** wall time instead of clientMs (its .NET, Akka and TLS start-up "
   f"included): total ratio at 256 MB {side['total_ratio_256mb_wall']:.2f}, small-job ratio "
@@ -194,13 +204,12 @@ w("![total time, downtime and throughput per workload](benchmark.png)")
 w("")
 w("## Time per workload (ms)")
 w("")
-w("| workload | by hand: checkpoint | copy (socat) | restore | **total = downtime** | ours: **total** (clientMs) | client process wall | node total = **downtime** | checkpoint | transfer added | restore | rest | stream |")
-w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-for mb in workloads:
-    x = fig[mb]
-    w(f"| {mb} MB | {f1(x['hand_checkpoint'])} | {f1(x['hand_copy'])} | {f1(x['hand_restore'])} | **{f1(x['hand_total'])}** | "
-      f"**{f1(x['ours_client'])}** | {f1(x['ours_wall'])} | **{f1(x['ours_node_total'])}** | {f1(x['ours_checkpoint'])} | "
-      f"{f1(x['ours_transfer'])} | {f1(x['ours_restore'])} | {f1(x['ours_other'])} | {f1(x['ours_stream'])} |")
+table(["workload", "by hand: checkpoint", "copy (socat)", "restore", "**total = downtime**", "ours: **total** (clientMs)",
+       "client process wall", "node total = **downtime**", "checkpoint", "transfer added", "restore", "rest", "stream"],
+      ([f"{mb} MB", f1(x['hand_checkpoint']), f1(x['hand_copy']), f1(x['hand_restore']), f"**{f1(x['hand_total'])}**",
+        f"**{f1(x['ours_client'])}**", f1(x['ours_wall']), f"**{f1(x['ours_node_total'])}**", f1(x['ours_checkpoint']),
+        f1(x['ours_transfer']), f1(x['ours_restore']), f1(x['ours_other']), f1(x['ours_stream'])]
+       for mb, x in ((mb, fig[mb]) for mb in workloads)))
 w("")
 w("*Transfer added* is what the transfer took after podman's checkpoint had ended (the archive streams while "
   "podman writes it); *rest* is node total minus checkpoint, transfer added and restore (the request's hops, "
@@ -208,32 +217,29 @@ w("*Transfer added* is what the transfer took after podman's checkpoint had ende
 w("")
 w("## Transfer and memory")
 w("")
-w("| workload | archive MB (by hand / ours) | raw TCP MB/s | Akka MB/s | Akka / raw | peak RSS nodeA MB | peak RSS nodeB MB | RSS growth nodeA MB | RSS growth nodeB MB |")
-w("|---|---|---|---|---|---|---|---|---|")
-for mb in workloads:
-    x = fig[mb]
-    w(f"| {mb} MB | {x['hand_mb']:.1f} / {x['ours_mb']:.1f} | {f1(x['raw_mbs'])} | {f1(x['akka_mbs'])} | "
-      f"{ratio(x['akka_mbs'], x['raw_mbs']):.2f} | {f1(x['peak_a'])} | {f1(x['peak_b'])} | {f1(x['growth_a'])} | {f1(x['growth_b'])} |")
+table(["workload", "archive MB (by hand / ours)", "raw TCP MB/s", "Akka MB/s", "Akka / raw", "peak RSS nodeA MB",
+       "peak RSS nodeB MB", "RSS growth nodeA MB", "RSS growth nodeB MB"],
+      ([f"{mb} MB", f"{x['hand_mb']:.1f} / {x['ours_mb']:.1f}", f1(x['raw_mbs']), f1(x['akka_mbs']),
+        f"{ratio(x['akka_mbs'], x['raw_mbs']):.2f}", f1(x['peak_a']), f1(x['peak_b']), f1(x['growth_a']), f1(x['growth_b'])]
+       for mb, x in ((mb, fig[mb]) for mb in workloads)))
 w("")
 w("## podman --print-stats, by-hand path (ms)")
 w("")
-w("| workload | checkpoint: podman | runtime | CRIU freezing | CRIU frozen | CRIU memdump | CRIU memwrite | pages written | restore: podman | runtime | CRIU restore |")
-w("|---|---|---|---|---|---|---|---|---|---|---|")
-for mb in workloads:
-    x = fig[mb]
-    w(f"| {mb} MB | {f1(x['st_podman_ck'])} | {f1(x['st_runtime_ck'])} | {f2(x['st_freezing'])} | {f1(x['st_frozen'])} | "
-      f"{f1(x['st_memdump'])} | {f1(x['st_memwrite'])} | {f1(x['st_pages'])} | {f1(x['st_podman_rs'])} | "
-      f"{f1(x['st_runtime_rs'])} | {f1(x['st_criu_rs'])} |")
+table(["workload", "checkpoint: podman", "runtime", "CRIU freezing", "CRIU frozen", "CRIU memdump", "CRIU memwrite",
+       "pages written", "restore: podman", "runtime", "CRIU restore"],
+      ([f"{mb} MB", f1(x['st_podman_ck']), f1(x['st_runtime_ck']), f2(x['st_freezing']), f1(x['st_frozen']),
+        f1(x['st_memdump']), f1(x['st_memwrite']), f1(x['st_pages']), f1(x['st_podman_rs']),
+        f1(x['st_runtime_rs']), f1(x['st_criu_rs'])]
+       for mb, x in ((mb, fig[mb]) for mb in workloads)))
 w("")
 w("The node runs the same podman commands without `--print-stats`, so the cluster path has no such breakdown; "
   "its checkpoint/transfer/restore split comes from the timings in the client's `migrate --json` answer.")
 w("")
 w(f"## 10 small jobs, nodeA → nodeB")
 w("")
-w("| mode | wall ms (median) | all moved in every repeat |")
-w("|---|---|---|")
-w(f"| one after another | {f1(serial_ms)} | {str(serial_ok).lower()} |")
-w(f"| concurrently | {f1(conc_ms)} | {str(conc_ok).lower()} |")
+table(["mode", "wall ms (median)", "all moved in every repeat"],
+      [["one after another", f1(serial_ms), str(serial_ok).lower()],
+       ["concurrently", f1(conc_ms), str(conc_ok).lower()]])
 w("")
 w(f"Concurrent / serial: {ratio(conc_ms, serial_ms):.2f}. Per repeat: "
   + ", ".join(f"{r['mode']} #{r['rep']} {r['wall_ms']} ms ({r['ok']}/{r['of']})" for r in ten) + ".")
