@@ -33,7 +33,9 @@ public sealed class ClientSession : IAsyncDisposable
     {
         var address = bindAddress ?? config.Client.Address;
         CheckCanListen(address, config.Client.Port);
-        var builder = Host.CreateApplicationBuilder();
+        // No defaults: nothing reads appsettings or the environment's configuration, and their reload
+        // on change would watch the working directory's whole tree for every file written in it.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         // A console tool: Akka's connection chatter would bury the answer; errors still show, one line
         // each and on stderr, since stdout is for answers (--json must be its only content).
         builder.Logging.ClearProviders()
