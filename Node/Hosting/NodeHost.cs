@@ -4,6 +4,7 @@ using Akka.Hosting;
 using Akka.Remote.Hosting;
 using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Runtime;
+using AkkaMigration.Node.Streaming;
 using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -21,8 +22,15 @@ public static class NodeHost
     public static IHost Build(MigrationConfig config, HostEntry self, ClusterTls tls, IContainerRuntime runtime,
         LogLevel logLevel = LogLevel.Information, FaultInjection? faults = null, bool drainOnTerminate = false)
     {
-        var node = NodeContext.Create(self, config, runtime, faults);
-        var builder = Host.CreateApplicationBuilder();
+        var streams = self.StreamPort == 0 ? null : new ArchiveStreams(self, tls);
+        var node = NodeContext.Create(self, config, runtime, faults, streams);
+        // No defaults: nothing reads appsettings or the environment's configuration, and their reload
+        // on change would watch the working directory's whole tree for every file written in it.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        if (streams is not null)
+        {
+            builder.Services.AddSingleton(streams).AddHostedService<ArchiveStreamListener>();
+        }
         builder.Logging.ClearProviders().AddSimpleConsole(o =>
         {
             o.SingleLine = true;

@@ -93,6 +93,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
             case JobStart.Adopt:
                 // The container was restored here before this actor was made: it is already running.
                 EnterRunning();
+                EnableLoopback();
                 break;
             case JobStart.Recover:
                 Recover();
@@ -295,7 +296,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
             .PipeTo(Self, success: stats => new Checkpointed(stats), failure: e => new MigrationStepFailed($"checkpoint failed: {e.Message}"));
         // The archive streams to the target while podman writes it; the target restores only once it is whole.
         var supervisor = Context.ActorSelection(_node.Config.SupervisorPath(target));
-        _sender = Context.ActorOf(ArchiveSender.Props(pending.TransferId, JobId, ArchivePath(pending), supervisor, _node), $"archive-sender-{pending.TransferId}");
+        _sender = Context.ActorOf(ArchiveSender.Props(pending.TransferId, JobId, ArchivePath(pending), supervisor, _node, target), $"archive-sender-{pending.TransferId}");
         ReportProgress(MigrationStep.Checkpoint, 0);
     }
 
@@ -478,6 +479,21 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         }
     }
 
+    /// <summary>After a restore, and off its path: the job runs, and answers, while this happens.</summary>
+    private void EnableLoopback() =>
+        Runtime.EnableLoopbackAsync(_container, CancellationToken.None)
+            .PipeTo(Self, failure: e => new LoopbackFailed(e.Message));
+
+    protected override void Unhandled(object message)
+    {
+        if (message is LoopbackFailed f)
+        {
+            _log.Warning("job {0} runs, but its loopback is still down: {1}", JobId, f.Reason);
+            return;
+        }
+        base.Unhandled(message);
+    }
+
     private void RollingBack()
     {
         Receive<QueryJob>(q => q.WaitForResult, _ => Stash.Stash());
@@ -486,6 +502,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         Receive<MigrateJob>(m => Reject(m.JobId, "the job is resuming after a failed migration; try again in a moment"));
         Receive<Resumed>(r =>
         {
+            EnableLoopback();
             if (_record.Pending is { } pending)
             {
                 ArchiveStore.Delete(ArchivePath(pending));
@@ -609,6 +626,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     private sealed record RetryRecover;
     private sealed record ResolveTick(int Attempt);
     private sealed record Resumed(string Reason);
+    private sealed record LoopbackFailed(string Reason);
     private sealed record ResumeFailed(string Reason, string Error);
     private sealed record Cleaned
     {

@@ -5,6 +5,7 @@ using Akka.Event;
 using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Journal;
+using AkkaMigration.Node.Streaming;
 using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Protocol;
 using Microsoft.Win32.SafeHandles;
@@ -35,6 +36,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
     private bool _hashFromFile;
     private FileStream? _file;
     private long _bytes;
+    private readonly ChunkBuffers _buffers;
 
     public ArchiveReceiver(BeginTransfer begin, IActorRef source, NodeContext node)
     {
@@ -42,6 +44,8 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         _source = source;
         _node = node;
         _path = node.Archives.PathFor(begin.JobId, begin.TransferId);
+        // The stream reads ahead of the writes by a window's worth, at most, when the source keeps its window.
+        _buffers = new ChunkBuffers(begin.ChunkBytes, node.Config.Transfer.Window * 2);
         Receiving();
     }
 
@@ -67,12 +71,14 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
             return;
         }
         _log.Info("receiving job {0} from {1} (transfer {2})", _begin.JobId, _begin.SourceNode, _begin.TransferId);
+        _node.Streams?.Expect(_begin.TransferId, new ArchiveStreams.Inbound(Self, _source, _begin.SourceNode, _begin.ChunkBytes, _buffers));
         _source.Tell(new TransferAccepted(_begin.TransferId), Self);
         ArmIdleTimeout();
     }
 
     protected override void PostStop()
     {
+        _node.Streams?.Forget(_begin.TransferId);
         _hash.Dispose();
         _file?.Dispose();
         ArchiveStore.Delete(_path);
@@ -86,7 +92,12 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
             _writing.Remove(w.Sequence);
             _written.Add(w.Sequence);
             _bytes += w.Data.Length;
-            Hash(w.Offset, w.Data);
+            if (Hash(w.Offset, w.Data) && w.ReplyTo.Path.Address.HasGlobalScope)
+            {
+                // Written and hashed, and the chunk is this actor's own copy (from the stream, or
+                // deserialized): its buffer can take another chunk. A local sender may still hold it.
+                _buffers.Return(w.Data);
+            }
             w.ReplyTo.Tell(new ChunkAck(_begin.TransferId, w.Sequence), Self);
             ArmIdleTimeout();
         });
@@ -130,17 +141,18 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
             .PipeTo(Self, success: () => new ChunkWritten(chunk.Sequence, chunk.Offset, chunk.Data, replyTo), failure: e => new WriteFailed(e.Message));
     }
 
-    private void Hash(long offset, byte[] data)
+    /// <returns>False if the data waits, ahead of a gap, to be hashed later.</returns>
+    private bool Hash(long offset, byte[] data)
     {
         if (_hashFromFile)
         {
-            return;
+            return true;
         }
         if (offset != _hashedTo)
         {
             // Overlapping chunks, or too many past a gap: hash the file at the end instead.
             _hashFromFile = offset < _hashedTo || _aheadOfHash.Count >= MaxAheadOfHash || !_aheadOfHash.TryAdd(offset, data);
-            return;
+            return _hashFromFile;
         }
         _hash.AppendData(data);
         _hashedTo += data.Length;
@@ -149,6 +161,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
             _hash.AppendData(next);
             _hashedTo += next.Length;
         }
+        return true;
     }
 
     private void OnEnd(EndOfArchive end)

@@ -3,7 +3,9 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
 using AkkaMigration.Node.Faults;
+using AkkaMigration.Node.Streaming;
 using AkkaMigration.Node.Supervision;
+using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Migration;
@@ -14,6 +16,8 @@ namespace AkkaMigration.Node.Migration;
 /// number of times, when acknowledgements stop), hashes the bytes as read, and once its parent (the
 /// job actor) says the archive is whole (<see cref="ArchiveWritten"/>), sends the rest and the
 /// job's pending-result state. Reports to its parent whether the target restored the container, and stops.
+/// Chunks go over the target's archive stream where it has one (<see cref="ArchiveStreams"/>), else,
+/// or once that stream breaks, as Akka messages; everything else is Akka messages either way.
 /// </summary>
 public sealed class ArchiveSender : ReceiveActor, IWithTimers
 {
@@ -25,6 +29,7 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
     private readonly string _jobId;
     private readonly string _archivePath;
     private readonly ActorSelection _target;
+    private readonly HostEntry? _streamTo;
     private readonly NodeContext _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -33,7 +38,11 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
     private ArchiveWritten? _written;
     private FileStream? _archive;
     private IActorRef? _receiver;
+    private ArchiveStreamWriter? _stream;
+    private Task<ArchiveStreamWriter>? _opening;
+    private readonly CancellationTokenSource _stopping = new();
     private byte[]? _buffer;
+    private ChunkBuffers? _buffers;
     private int _filled;
     private bool _reading;
     private long _nextSequence;
@@ -42,20 +51,22 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
     private int _resends;
     private Stopwatch? _streamClock;
 
-    public ArchiveSender(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node)
+    /// <param name="streamTo">The target host, whose archive stream the chunks take; null for Akka messages only.</param>
+    public ArchiveSender(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry? streamTo)
     {
         _transferId = transferId;
         _jobId = jobId;
         _archivePath = archivePath;
         _target = target;
         _node = node;
+        _streamTo = streamTo;
         AwaitingAcceptance();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node) =>
-        Akka.Actor.Props.Create(() => new ArchiveSender(transferId, jobId, archivePath, target, node));
+    public static Props Props(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry? streamTo = null) =>
+        Akka.Actor.Props.Create(() => new ArchiveSender(transferId, jobId, archivePath, target, node, streamTo));
 
     /// <summary>From the parent: the checkpoint finished and the archive file is whole; this is the state to hand over with it.</summary>
     public sealed record ArchiveWritten(long TotalBytes, JobHandoff Handoff);
@@ -94,6 +105,11 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
     }
     protected override void PostStop()
     {
+        _stopping.Cancel();
+        CloseStream();
+        // A stream that opened after this actor gave up is nobody's: close it when it is there.
+        _opening?.ContinueWith(t => t.Result.DisposeAsync(), TaskContinuationOptions.OnlyOnRanToCompletion);
+        _stopping.Dispose();
         _archive?.Dispose();
         _hash.Dispose();
     }
@@ -103,15 +119,58 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
         Receive<TransferAccepted>(_ =>
         {
             _receiver = Sender;
-            Become(Streaming);
-            ArmTimeout("the target stopped acknowledging chunks", AckTimeout);
-            _streamClock = Stopwatch.StartNew();
-            _progressClock.Start();
-            Pump();
+            // A receiver in another ActorSystem gets a copy of each chunk (serialized, or on the
+            // archive stream), and once it has acknowledged one the buffer is this actor's again.
+            // A local receiver holds the very array, so its buffers are never used again.
+            _buffers = _receiver.Path.Address.HasGlobalScope ? new ChunkBuffers(ChunkBytes, _node.Config.Transfer.Window + 1) : null;
+            if (_node.Streams is { } streams && _streamTo is { StreamPort: > 0 } target)
+            {
+                OpenStream(streams, target);
+            }
+            else
+            {
+                StartStreaming();
+            }
         });
         Receive<TransferRefused>(r => GiveUp($"the target refused the transfer: {r.Reason}"));
         Receive<TimedOut>(t => GiveUp(t.Reason));
         ParentMessages();
+    }
+
+    /// <summary>Podman is still dumping the container, so the stream's handshake costs the migration nothing.</summary>
+    private void OpenStream(ArchiveStreams streams, HostEntry target)
+    {
+        Timers.Cancel(nameof(TimedOut));
+        var limit = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        limit.CancelAfter(AckTimeout);
+        _opening = streams.OpenAsync(target, _transferId, Self, limit.Token);
+        _opening.ContinueWith(_ => limit.Dispose(), TaskScheduler.Default);
+        _opening.PipeTo(Self, success: w => new StreamOpened(w), failure: e => new StreamUnavailable(e.Message));
+        Become(() =>
+        {
+            Receive<StreamOpened>(o =>
+            {
+                _opening = null;
+                _stream = o.Writer;
+                StartStreaming();
+            });
+            Receive<StreamUnavailable>(u =>
+            {
+                _opening = null;
+                _log.Warning("no archive stream to {0} ({1}); sending the archive as Akka messages", target.Name, u.Reason);
+                StartStreaming();
+            });
+            Receive<TransferFailed>(f => GiveUp($"the target gave up: {f.Reason}"));
+            ParentMessages();
+        });
+    }
+
+    private void StartStreaming()
+    {
+        Become(Streaming);
+        ArmTimeout("the target stopped acknowledging chunks", AckTimeout);
+        _progressClock.Start();
+        Pump();
     }
 
     private void Streaming()
@@ -124,6 +183,7 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
             if (_unacknowledged.Remove(ack.Sequence, out var chunk))
             {
                 _acknowledged += chunk.Data.Length;
+                _buffers?.Return(chunk.Data);
                 _resends = 0;
                 ArmTimeout("the target stopped acknowledging chunks", AckTimeout);
                 if (_progressClock.Elapsed >= ProgressInterval)
@@ -135,6 +195,16 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
             }
         });
         Receive<TransferFailed>(f => GiveUp($"the target gave up: {f.Reason}"));
+        Receive<ArchiveStreamWriter.Broken>(b =>
+        {
+            // What was in flight on it may be lost: the rest, and those again, go as Akka messages.
+            _log.Warning("the archive stream broke ({0}); sending the rest as Akka messages", b.Reason);
+            CloseStream();
+            foreach (var chunk in _unacknowledged.Values.OrderBy(c => c.Sequence))
+            {
+                _receiver!.Tell(chunk, Self);
+            }
+        });
         Receive<TimedOut>(t =>
         {
             if (_unacknowledged.Count == 0)
@@ -154,7 +224,7 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
                 AckTimeout.TotalSeconds, _unacknowledged.Count, _resends, MaxResends);
             foreach (var chunk in _unacknowledged.Values.OrderBy(c => c.Sequence))
             {
-                _receiver!.Tell(chunk, Self);
+                Deliver(chunk);
             }
             ArmTimeout(t.Reason, AckTimeout);
         });
@@ -206,6 +276,7 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
         Receive<TimedOut>(t => GiveUp(t.Reason, inDoubt: true));
         Receive<ChunkAck>(_ => { });
         Receive<TailAgain>(_ => { });
+        Receive<ArchiveStreamWriter.Broken>(_ => { });
     }
 
     /// <summary>
@@ -252,7 +323,7 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
             }
         }
         _reading = true;
-        var buffer = _buffer ??= new byte[ChunkBytes];
+        var buffer = _buffer ??= _buffers?.Rent(ChunkBytes) ?? new byte[ChunkBytes];
         var limit = _written is { } w ? (int)Math.Min(buffer.Length - _filled, w.TotalBytes - _read) : buffer.Length - _filled;
         _archive.ReadAtLeastAsync(buffer.AsMemory(_filled, limit), limit, throwOnEndOfStream: false)
             .PipeTo(Self, success: n => new ChunkRead(n), failure: e => new ReadFailed(e.Message));
@@ -286,6 +357,8 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
 
     private void SendChunk(byte[] data)
     {
+        // Timed from the first chunk: until podman has dumped the container there is nothing to send.
+        _streamClock ??= Stopwatch.StartNew();
         _hash.AppendData(data);
         if (_node.Faults.CorruptChunk == _nextSequence)
         {
@@ -293,17 +366,35 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
             data[data.Length / 2] ^= 0x5A;
         }
         var chunk = new ArchiveChunk(_transferId, _nextSequence, _read - _filled, data);
-        _receiver!.Tell(chunk, Self);
+        Deliver(chunk);
         _unacknowledged.Add(_nextSequence, chunk);
         _nextSequence++;
     }
 
+    private void Deliver(ArchiveChunk chunk)
+    {
+        if (_stream?.TryWrite(chunk) != true)
+        {
+            _receiver!.Tell(chunk, Self);
+        }
+    }
+
+    private void CloseStream()
+    {
+        _stream?.DisposeAsync();
+        _stream = null;
+    }
+
     private void SendEnd(ArchiveWritten written)
     {
+        var viaStream = _stream is not null;
+        CloseStream();
         var end = new EndOfArchive(_transferId, _nextSequence, _read, Convert.ToHexStringLower(_hash.GetHashAndReset()), written.Handoff);
         _receiver!.Tell(end, Self);
-        _log.Info("sent {0} bytes in {1} chunks to {2}; waiting for the restore", _read, _nextSequence, _receiver.Path.Address);
-        Context.Parent.Tell(new Restoring(_streamClock!.ElapsedMilliseconds));
+        var streamMs = _streamClock?.ElapsedMilliseconds ?? 0;
+        _log.Info("sent {0} bytes in {1} chunks to {2} in {3} ms, {4}; waiting for the restore",
+            _read, _nextSequence, _receiver.Path.Address, streamMs, viaStream ? "on the archive stream" : "as Akka messages");
+        Context.Parent.Tell(new Restoring(streamMs));
         Become(() => AwaitingRestore(end));
         ArmTimeout("the target did not acknowledge the end of the archive", AckTimeout);
     }
@@ -326,6 +417,8 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
 
     private void ArmTimeout(string reason, TimeSpan after) => Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(reason), after);
 
+    private sealed record StreamOpened(ArchiveStreamWriter Writer);
+    private sealed record StreamUnavailable(string Reason);
     private sealed record ChunkRead(int Length);
     private sealed record ReadFailed(string Reason);
     private sealed record TimedOut(string Reason);

@@ -15,6 +15,12 @@ public interface IContainerRuntime
     /// </summary>
     Task<RestoreStats> RestoreAsync(string container, string? archivePath, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Brings a restored container's loopback up (podman restores a --network none container with
+    /// it down). Apart from the restore, so the container counts as running without waiting for it.
+    /// </summary>
+    Task EnableLoopbackAsync(string container, CancellationToken cancellationToken);
+
     /// <summary>The container's state, or null when there is no such container.</summary>
     Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken);
 

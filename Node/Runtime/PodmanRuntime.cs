@@ -42,7 +42,6 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings) : 
             // Without --name an import keeps the original name and ID, so the container can move again.
             a.Add(archivePath is null ? [container] : ["--import", archivePath]);
         }, cancellationToken);
-        await BringLoopbackUpAsync(container, cancellationToken);
         return new RestoreStats(clock.ElapsedMilliseconds);
     }
 
@@ -81,9 +80,8 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings) : 
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
-    // A container restored with --network none comes back with its loopback down; a workload
-    // that talks to itself over 127.0.0.1 would then stall.
-    private async Task BringLoopbackUpAsync(string container, CancellationToken cancellationToken)
+    // A workload that talks to itself over 127.0.0.1 would stall without it.
+    public async Task EnableLoopbackAsync(string container, CancellationToken cancellationToken)
     {
         var info = await InspectAsync(container, cancellationToken);
         if (info is not { State: ContainerState.Running, Pid: > 0 })

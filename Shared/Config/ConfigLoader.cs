@@ -35,10 +35,14 @@ public static class ConfigLoader
         {
             throw new ConfigException($"{fullPath}: exactly one host must have executor = true (found {executors})");
         }
-        var duplicate = hosts.GroupBy(h => $"{h.Address}:{h.Port}").FirstOrDefault(g => g.Count() > 1);
+        // A host's stream port counts too: two listeners on one address and port cannot both start.
+        var duplicate = hosts
+            .SelectMany(h => new[] { (Host: h, h.Port), (Host: h, Port: h.StreamPort) }.Where(e => e.Port != 0))
+            .GroupBy(e => $"{e.Host.Address}:{e.Port}")
+            .FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
         {
-            throw new ConfigException($"{fullPath}: hosts {string.Join(" and ", duplicate.Select(h => h.Name))} share {duplicate.Key}");
+            throw new ConfigException($"{fullPath}: hosts {string.Join(" and ", duplicate.Select(e => e.Host.Name).Distinct())} share {duplicate.Key}");
         }
 
         var container = ini.GetSection("container");
@@ -97,14 +101,21 @@ public static class ConfigLoader
         {
             throw new ConfigException($"[hosts:{name}]: a host name is letters, digits and dashes, starting with a letter");
         }
+        var port = Number(section, "port", 4053, 1, 65535);
+        var streamPort = Number(section, "stream_port", port == 65535 ? 0 : port + 1, 0, 65535);
+        if (streamPort == port)
+        {
+            throw new ConfigException($"[hosts:{name}] stream_port: {streamPort} is the host's Akka port; pick another, or 0");
+        }
         return new HostEntry(
             Name: name,
             Address: Text(section, "address"),
-            Port: Number(section, "port", 4053, 1, 65535),
+            Port: port,
             Executor: Flag(section, "executor"),
             PodmanRoot: Text(section, "podman_root", ""),
             PodmanRunRoot: Text(section, "podman_runroot", ""),
-            StateDirectory: Text(section, "state_dir", "/var/lib/akka-migration/node"));
+            StateDirectory: Text(section, "state_dir", "/var/lib/akka-migration/node"),
+            StreamPort: streamPort);
     }
 
     private static string Text(IConfiguration section, string key, string? fallback = null)

@@ -43,6 +43,10 @@ public sealed record MigrationConfig(
 /// <param name="PodmanRoot">Podman's --root; empty for the machine's default store.</param>
 /// <param name="PodmanRunRoot">Podman's --runroot; empty for the default.</param>
 /// <param name="StateDirectory">Where the node keeps archives (0700) and job records.</param>
+/// <param name="StreamPort">
+/// Where the node takes archive bytes over TLS of their own, beside Akka.Remote; 0 sends them as
+/// Akka messages instead (slower: see docs/benchmark.md).
+/// </param>
 public sealed record HostEntry(
     string Name,
     string Address,
@@ -50,7 +54,8 @@ public sealed record HostEntry(
     bool Executor,
     string PodmanRoot,
     string PodmanRunRoot,
-    string StateDirectory);
+    string StateDirectory,
+    int StreamPort = 0);
 
 public sealed record ClientEntry(string Address, int Port);
 

@@ -70,6 +70,14 @@ public sealed class ClusterTls
         return false;
     }
 
+    /// <summary>The same rule for TLS outside Akka (the nodes' archive streams): null if the peer's certificate is admitted, else why not.</summary>
+    public string? Refusal(X509Certificate? certificate) => certificate switch
+    {
+        null => "it showed no certificate",
+        X509Certificate2 full => ChainProblem(full),
+        _ => ChainProblem(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData())),
+    };
+
     /// <summary>Null if the certificate chains to the cluster CA and is in its validity period.</summary>
     private string? ChainProblem(X509Certificate2 certificate)
     {

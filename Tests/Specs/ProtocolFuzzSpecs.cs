@@ -473,7 +473,11 @@ public sealed class ProtocolFuzzClusterSpecs : Akka.TestKit.Xunit2.TestKit, ICla
         AwaitAssert(() => Assert.All(["nodeA", "nodeB"], host =>
             Assert.Empty(Directory.GetFiles(Path.Combine(_nodes.Cluster.Config.GetHost(host).StateDirectory, "archives")))), Long);
 
-    /// <summary>Two nodes whose chunks go through <see cref="ManglingChunkSerializer"/>; a source gives up after 1 s without acks.</summary>
+    /// <summary>
+    /// Two nodes whose chunks go through <see cref="ManglingChunkSerializer"/>; a source gives up after
+    /// 1 s without acks. They have no archive stream, so every chunk is an Akka message (the stream's
+    /// own refusals are in <see cref="ArchiveStreamSpecs"/>; TLS leaves it nothing to damage unseen).
+    /// </summary>
     public sealed class SabotagedCluster : IAsyncLifetime
     {
         private readonly string _hocon = Directory.CreateTempSubdirectory("akka-migration-fuzz-hocon-").FullName;
@@ -484,7 +488,8 @@ public sealed class ProtocolFuzzClusterSpecs : Akka.TestKit.Xunit2.TestKit, ICla
 
         public async Task InitializeAsync() =>
             Cluster = await LoopbackCluster.StartAsync(["nodeA", "nodeB"], (host, _) => host.Name == "nodeA" ? A : B,
-                t => t with { AckTimeout = TimeSpan.FromSeconds(1) }, hoconDirectory: ManglingChunkSerializer.HoconDirectory(_hocon));
+                t => t with { AckTimeout = TimeSpan.FromSeconds(1) }, host: h => h with { StreamPort = 0 },
+                hoconDirectory: ManglingChunkSerializer.HoconDirectory(_hocon));
 
         public async Task DisposeAsync()
         {

@@ -137,6 +137,15 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         }
     }
 
+    public Task EnableLoopbackAsync(string container, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Record($"loopback {container}");
+        }
+        return Task.CompletedTask;
+    }
+
     public Task RemoveAsync(string container, CancellationToken cancellationToken)
     {
         lock (_gate)

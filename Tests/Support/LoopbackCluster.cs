@@ -46,7 +46,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
     {
         var stateRoot = Directory.CreateTempSubdirectory("akka-migration-spec-").FullName;
         var hosts = names.Select((name, i) => (host ?? (h => h))(new HostEntry(name, "127.0.0.1", Ports.Free(), i == 0, "", "",
-            System.IO.Path.Combine(stateRoot, name)))).ToList();
+            System.IO.Path.Combine(stateRoot, name), StreamPort: Ports.Free()))).ToList();
         var config = ForHosts(hosts, transfer);
         if (hoconDirectory is not null)
         {

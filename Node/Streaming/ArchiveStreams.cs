@@ -1,0 +1,103 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Akka.Actor;
+using AkkaMigration.Node.Migration;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Security;
+
+namespace AkkaMigration.Node.Streaming;
+
+/// <summary>
+/// The nodes' direct streams for archive bytes: a TLS connection per transfer, beside Akka.Remote,
+/// with the same certificates and the same rule for who is admitted. Akka messages still carry
+/// everything else (the handshake, acknowledgements, the end of the archive); the stream only
+/// replaces <see cref="Shared.Protocol.ArchiveChunk"/> messages, which through Akka.Remote cost
+/// about four copies a side (docs/benchmark.md).
+/// </summary>
+/// <remarks>
+/// Wire format, after the TLS handshake: a preamble (<see cref="Magic"/>, the transfer id's length
+/// in one byte, the id in ASCII), then frames of sequence (8), offset (8), length (4), all little
+/// endian, and the chunk's bytes.
+/// </remarks>
+public sealed class ArchiveStreams(HostEntry self, ClusterTls tls)
+{
+    internal static ReadOnlySpan<byte> Magic => "AMS1"u8;
+    internal const int FrameHeaderBytes = 20;
+
+    private readonly ConcurrentDictionary<string, Inbound> _inbound = new();
+    private readonly SslStreamCertificateContext _certificate = SslStreamCertificateContext.Create(tls.Certificate, null);
+
+    /// <summary>A transfer this node has accepted: where its chunks go and who may send them.</summary>
+    /// <param name="Receiver">The transfer's receiver actor.</param>
+    /// <param name="Source">The sender actor on the source node, which the receiver acknowledges.</param>
+    /// <param name="SourceNode">The only host whose certificate may open the transfer's stream.</param>
+    /// <param name="Buffers">Where the stream's chunks are read into; the receiver gives them back once written.</param>
+    public sealed record Inbound(IActorRef Receiver, IActorRef Source, string SourceNode, int ChunkBytes, ChunkBuffers Buffers);
+
+    public HostEntry Self => self;
+
+    public void Expect(string transferId, Inbound inbound) => _inbound[transferId] = inbound;
+
+    public void Forget(string transferId) => _inbound.TryRemove(transferId, out _);
+
+    public bool TryFind(string transferId, out Inbound inbound) => _inbound.TryGetValue(transferId, out inbound!);
+
+    /// <summary>Null if the peer's certificate is admitted, else why not.</summary>
+    public string? Refusal(X509Certificate? certificate) => tls.Refusal(certificate);
+
+    internal SslServerAuthenticationOptions ServerOptions => new()
+    {
+        ServerCertificateContext = _certificate,
+        ClientCertificateRequired = true,
+        RemoteCertificateValidationCallback = (_, certificate, _, _) => tls.Refusal(certificate) is null,
+    };
+
+    /// <summary>
+    /// Connects to the target's stream port, shows this node's certificate and names the transfer.
+    /// Chunks written to the result go out in order; a broken stream is reported to <paramref name="owner"/>.
+    /// </summary>
+    public async Task<ArchiveStreamWriter> OpenAsync(HostEntry target, string transferId, IActorRef owner, CancellationToken cancellation)
+    {
+        var tcp = new TcpClient { NoDelay = true };
+        try
+        {
+            await tcp.ConnectAsync(target.Address, target.StreamPort, cancellation);
+            var ssl = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = target.Name,
+                ClientCertificateContext = _certificate,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) => tls.Refusal(certificate) is null,
+            }, cancellation);
+            await ssl.WriteAsync(Preamble(transferId), cancellation);
+            return new ArchiveStreamWriter(tcp, ssl, transferId, owner);
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
+    }
+
+    internal static byte[] Preamble(string transferId)
+    {
+        var id = Encoding.ASCII.GetBytes(transferId);
+        return [.. Magic, checked((byte)id.Length), .. id];
+    }
+
+    internal static void WriteFrameHeader(Span<byte> header, long sequence, long offset, int length)
+    {
+        BinaryPrimitives.WriteInt64LittleEndian(header, sequence);
+        BinaryPrimitives.WriteInt64LittleEndian(header[8..], offset);
+        BinaryPrimitives.WriteInt32LittleEndian(header[16..], length);
+    }
+
+    internal static (long Sequence, long Offset, int Length) ReadFrameHeader(ReadOnlySpan<byte> header) =>
+        (BinaryPrimitives.ReadInt64LittleEndian(header),
+         BinaryPrimitives.ReadInt64LittleEndian(header[8..]),
+         BinaryPrimitives.ReadInt32LittleEndian(header[16..]));
+}
