@@ -81,6 +81,11 @@ public sealed class ArchiveStreamListener(ArchiveStreams streams, ILogger<Archiv
                 log.LogWarning("archive stream from {Peer} closed: {Reason}", peer, e.Message);
             }
         }
+        catch (Exception e)
+        {
+            // Nobody awaits this connection's task: what is not logged here is lost.
+            log.LogError(e, "archive stream from {Peer} failed", peer);
+        }
     }
 
     /// <returns>The transfer the stream is for, or a null inbound if the peer may not send it.</returns>
