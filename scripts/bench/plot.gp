@@ -21,5 +21,5 @@ plot data using 2:xtic(1) title "by hand: total = downtime", \
 set title "transfer throughput on the same link"
 set ylabel "MB/s"
 plot data using 5:xtic(1) title "raw TCP (socat)", \
-     ''   using 6 title "Akka (ArchiveBytes / StreamMs)"
+     ''   using 6 title "ours (ArchiveBytes / StreamMs)"
 unset multiplot

@@ -217,7 +217,7 @@ w("*Transfer added* is what the transfer took after podman's checkpoint had ende
 w("")
 w("## Transfer and memory")
 w("")
-table(["workload", "archive MB (by hand / ours)", "raw TCP MB/s", "Akka MB/s", "Akka / raw", "peak RSS nodeA MB",
+table(["workload", "archive MB (by hand / ours)", "raw TCP MB/s", "ours MB/s", "ours / raw", "peak RSS nodeA MB",
        "peak RSS nodeB MB", "RSS growth nodeA MB", "RSS growth nodeB MB"],
       ([f"{mb} MB", f"{x['hand_mb']:.1f} / {x['ours_mb']:.1f}", f1(x['raw_mbs']), f1(x['akka_mbs']),
         f"{ratio(x['akka_mbs'], x['raw_mbs']):.2f}", f1(x['peak_a']), f1(x['peak_b']), f1(x['growth_a']), f1(x['growth_b'])]
@@ -279,9 +279,10 @@ w("- **Ours, downtime**: the node's `TotalMs`. The container is frozen from the 
   "A until the restore on B; TotalMs spans that and a few ms more (the request's arrival before the checkpoint, "
   "the confirmation after the restore), so it is an upper bound.")
 w("- **Raw TCP MB/s**: archive size / socat copy time (after the checkpoint, file to socket to file). "
-  "**Akka MB/s**: `ArchiveBytes / StreamMs`, the archive streamed over Akka.Remote (mutual TLS) from the first "
-  "chunk sent to the last acknowledged; since the stream starts while podman still writes the archive, this rate "
-  "is also capped by podman's writing speed. `throughput_ratio` is the 256 MB workload's median Akka MB/s over "
+  "**Ours MB/s**: `ArchiveBytes / StreamMs`, the archive streamed on the target's archive stream (TLS beside "
+  "Akka.Remote, Akka messages for the acknowledgements) from the first chunk sent to the last acknowledged; since "
+  "the stream starts while podman still writes the archive, this rate is also capped by podman's writing speed. "
+  "`throughput_ratio` is the 256 MB workload's median ours MB/s over "
   "its median raw TCP MB/s.")
 w("- **Peak RSS**: before each move the script writes 5 to /proc/PID/clear_refs of both node processes (the "
   "dotnet processes), which resets VmHWM to the current RSS; after the move VmHWM is the peak during the move. "
@@ -309,7 +310,7 @@ for mb in workloads:
     x = fig[mb]
     print(f"  {mb:>3} MB  by hand {x['hand_total']:.0f} ms | ours {x['ours_client']:.0f} ms (process wall {x['ours_wall']:.0f}, "
           f"node total = downtime {x['ours_downtime']:.0f}; checkpoint {x['ours_checkpoint']:.0f}, transfer added "
-          f"{x['ours_transfer']:.0f}, restore {x['ours_restore']:.0f}) | raw {x['raw_mbs']:.0f} MB/s, Akka {x['akka_mbs']:.0f} MB/s | "
+          f"{x['ours_transfer']:.0f}, restore {x['ours_restore']:.0f}) | raw {x['raw_mbs']:.0f} MB/s, ours {x['akka_mbs']:.0f} MB/s | "
           f"RSS growth A {x['growth_a']:.0f} MB, B {x['growth_b']:.0f} MB")
 print(f"  10 jobs: serial {serial_ms:.0f} ms, concurrent {conc_ms:.0f} ms")
 for name, value, op, target in targets:

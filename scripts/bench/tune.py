@@ -25,7 +25,7 @@ for path in sys.argv[1:]:
 
 med = statistics.median
 show = lambda xs: f"{med(xs):.0f} (" + ", ".join(f"{x:.0f}" for x in xs) + ")"
-print("| chunk_kb / window | moves | Akka MB/s (ArchiveBytes / StreamMs) | ours total (clientMs) ms | "
+print("| chunk_kb / window | moves | ours MB/s (ArchiveBytes / StreamMs) | ours total (clientMs) ms | "
       "by hand total ms | raw TCP MB/s | RSS growth MB (larger node) | load (1-min) |")
 print("|---|---|---|---|---|---|---|---|")
 for (chunk, window), p in sorted(pairs.items()):
