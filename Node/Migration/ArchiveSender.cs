@@ -45,6 +45,7 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
     private ChunkBuffers? _buffers;
     private int _filled;
     private bool _reading;
+    private bool _streaming;
     private long _nextSequence;
     private long _read;
     private long _acknowledged;
@@ -167,6 +168,7 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
 
     private void StartStreaming()
     {
+        _streaming = true;
         Become(Streaming);
         ArmTimeout("the target stopped acknowledging chunks", AckTimeout);
         _progressClock.Start();
@@ -236,7 +238,9 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
         Receive<ArchiveWritten>(w =>
         {
             _written = w;
-            if (_receiver is not null)
+            // Until the stream starts (the target's answer, the archive stream's handshake) nothing
+            // is read; StartStreaming pumps then.
+            if (_streaming)
             {
                 Pump();
             }

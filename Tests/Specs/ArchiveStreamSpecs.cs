@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -174,14 +175,37 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(archive)), end.Sha256);
     }
 
-    private IActorRef StartSender(string jobId, byte[] archive, HostEntry target)
+    /// <param name="written">Whether podman has already finished the archive when the sender starts.</param>
+    [Fact]
+    public void An_archive_finished_while_the_stream_is_still_opening_goes_out_whole()
+    {
+        // A port that takes connections and never answers the TLS handshake: the stream stays
+        // opening until its limit, and podman finishes the archive meanwhile.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var archive = RandomNumberGenerator.GetBytes(3 * ChunkBytes + 5);
+        var sender = StartSender("opening", archive, NodeB with { StreamPort = ((IPEndPoint)silent.LocalEndpoint).Port }, written: false);
+        ExpectMsg<BeginTransfer>();
+        sender.Tell(new TransferAccepted(Transfer), TestActor);
+        sender.Tell(new ArchiveSender.ArchiveWritten(archive.Length, Handoff("opening")));
+
+        var (end, senders) = ReceiveAndAcknowledge(sender, archive.Length);
+
+        Assert.Equal([sender], senders);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(archive)), end.Sha256);
+    }
+
+    private IActorRef StartSender(string jobId, byte[] archive, HostEntry target, bool written = true)
     {
         var nodeA = _config.GetHost("nodeA");
         var node = NodeContext.Create(nodeA, _config, new FakeContainerRuntime(), streams: _nodeA);
         var path = node.Archives.PathFor(jobId, Transfer);
         File.WriteAllBytes(path, archive);
         var sender = ChildActorOf(ArchiveSender.Props(Transfer, jobId, path, Sys.ActorSelection(TestActor.Path), node, target));
-        sender.Tell(new ArchiveSender.ArchiveWritten(archive.Length, Handoff(jobId)));
+        if (written)
+        {
+            sender.Tell(new ArchiveSender.ArchiveWritten(archive.Length, Handoff(jobId)));
+        }
         return sender;
     }
 
