@@ -454,11 +454,12 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         Timers.Cancel(nameof(Poll));
         Become(RollingBack);
         ResumeLocallyAsync(archive)
-            .PipeTo(Self, success: () => new Resumed(reason), failure: e => new ResumeFailed(reason, e.Message));
+            .PipeTo(Self, success: restored => new Resumed(reason, restored), failure: e => new ResumeFailed(reason, e.Message));
     }
 
     /// <summary>Back to running here: from the local checkpoint, else from the archive; untouched if never frozen.</summary>
-    private async Task ResumeLocallyAsync(string? archive)
+    /// <returns>Whether it restored the container (false: it was never frozen, or is gone with no archive).</returns>
+    private async Task<bool> ResumeLocallyAsync(string? archive)
     {
         var info = await Runtime.InspectAsync(_container, CancellationToken.None);
         if (info is { Checkpointed: true })
@@ -472,11 +473,14 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
                 await Runtime.RemoveAsync(_container, CancellationToken.None);
                 await Runtime.RestoreAsync(_container, archive, CancellationToken.None);
             }
+            return true;
         }
-        else if (info is null && File.Exists(archive))
+        if (info is null && File.Exists(archive))
         {
             await Runtime.RestoreAsync(_container, archive, CancellationToken.None);
+            return true;
         }
+        return false;
     }
 
     /// <summary>After a restore, and off its path: the job runs, and answers, while this happens.</summary>
@@ -502,7 +506,10 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
         Receive<MigrateJob>(m => Reject(m.JobId, "the job is resuming after a failed migration; try again in a moment"));
         Receive<Resumed>(r =>
         {
-            EnableLoopback();
+            if (r.Restored)
+            {
+                EnableLoopback();
+            }
             if (_record.Pending is { } pending)
             {
                 ArchiveStore.Delete(ArchivePath(pending));
@@ -625,7 +632,7 @@ public sealed class JobActor : ReceiveActor, IWithTimers, IWithStash
     private sealed record MigrationStepFailed(string Reason);
     private sealed record RetryRecover;
     private sealed record ResolveTick(int Attempt);
-    private sealed record Resumed(string Reason);
+    private sealed record Resumed(string Reason, bool Restored);
     private sealed record LoopbackFailed(string Reason);
     private sealed record ResumeFailed(string Reason, string Error);
     private sealed record Cleaned

@@ -49,11 +49,15 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls)
     /// <summary>Null if the peer's certificate is admitted, else why not.</summary>
     public string? Refusal(X509Certificate? certificate) => tls.Refusal(certificate);
 
+    /// <summary>Either end's check of the other: Akka.Remote's rule (<see cref="ClusterTls"/>).</summary>
+    private bool Admits(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        tls.Refusal(certificate) is null;
+
     internal SslServerAuthenticationOptions ServerOptions => new()
     {
         ServerCertificateContext = _certificate,
         ClientCertificateRequired = true,
-        RemoteCertificateValidationCallback = (_, certificate, _, _) => tls.Refusal(certificate) is null,
+        RemoteCertificateValidationCallback = Admits,
     };
 
     /// <summary>
@@ -71,7 +75,7 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls)
             {
                 TargetHost = target.Name,
                 ClientCertificateContext = _certificate,
-                RemoteCertificateValidationCallback = (_, certificate, _, _) => tls.Refusal(certificate) is null,
+                RemoteCertificateValidationCallback = Admits,
             }, cancellation);
             await ssl.WriteAsync(Preamble(transferId), cancellation);
             return new ArchiveStreamWriter(tcp, ssl, transferId, owner);
