@@ -22,7 +22,9 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public TransferSpecs()
     {
         var self = new HostEntry("nodeB", "127.0.0.1", 1, false, "", "", _state);
-        var config = LoopbackCluster.ForHosts([self], t => t with { ChunkBytes = ChunkBytes, Window = 2, AckTimeout = TimeSpan.FromSeconds(1) });
+        // The acknowledgement timeout is as long as an ExpectMsg's default wait: a slow machine must
+        // not make the sender send chunks again while a spec still counts the first ones.
+        var config = LoopbackCluster.ForHosts([self], t => t with { ChunkBytes = ChunkBytes, Window = 2, AckTimeout = TimeSpan.FromSeconds(3) });
         _node = NodeContext.Create(self, config, _runtime);
         // The sender's progress reports to its parent depend on timing; no spec here is about them.
         IgnoreMessages(m => m is ArchiveSender.Progress);
