@@ -17,13 +17,16 @@ public sealed class ClientOperations(ClientSession session)
 
     public async Task<Outcome> SubmitAsync(long number, string jobId, string? host, int? workMillis, int? stateMb)
     {
-        if ((CheckJobId(jobId) ?? CheckHost(host ?? Config.Executor.Name)) is { } bad)
+        if ((CheckJobId(jobId) ?? CheckHost(host ?? Config.Executor.Name) ?? CheckDemo(workMillis, stateMb)) is { } bad)
         {
             return bad;
         }
-        var answer = await session.AskAsync(host ?? Config.Executor.Name, new SubmitJob(jobId, number, workMillis, stateMb), ShortWait);
+        var work = workMillis ?? Config.Container.WorkMillis;
+        // The demo is a preset of run: the worker image with its number, work time and memory.
+        var spec = JobSpec.AddOne(Config.Container.Image, number, work, stateMb ?? Config.Container.StateMb);
+        var answer = await session.AskAsync(host ?? Config.Executor.Name, new RunJob(jobId, spec), ShortWait);
         return Render(answer, a => a is JobAccepted accepted
-            ? Outcome.Ok(accepted, $"job {accepted.JobId} accepted by {accepted.Node}: {number} + 1, ready in about {(workMillis ?? Config.Container.WorkMillis) / 1000.0:0.#} s")
+            ? Outcome.Ok(accepted, $"job {accepted.JobId} accepted by {accepted.Node}: {number} + 1, ready in about {work / 1000.0:0.#} s")
             : null);
     }
 
@@ -37,7 +40,7 @@ public sealed class ClientOperations(ClientSession session)
         {
             return Outcome.BadInput("the image is empty; name one the host has, e.g. localhost/akka-migration-worker:latest");
         }
-        var answer = await session.AskAsync(host ?? Config.Executor.Name, new RunContainer(jobId, image, [.. arguments]), ShortWait);
+        var answer = await session.AskAsync(host ?? Config.Executor.Name, new RunJob(jobId, JobSpec.Container(image, [.. arguments])), ShortWait);
         return Render(answer, a => a is JobAccepted accepted
             ? Outcome.Ok(accepted, $"job {accepted.JobId} accepted by {accepted.Node}: {string.Join(' ', [image, .. arguments.Select(Quoted)])}")
             : null);
@@ -127,7 +130,7 @@ public sealed class ClientOperations(ClientSession session)
             $"job {status.JobId} completed on {r.ProducedBy} after {status.Migrations} migration(s); memory checksum {r.Checksum} {(r.MemoryIntact ? "intact" : "CHANGED")}",
             $"result {r.Value} from {r.ProducedBy}"),
         { Phase: JobPhase.Completed } => Outcome.Ok(status,
-            $"job {status.JobId} ({status.Image}) exited with code {status.ExitCode?.ToString() ?? "unknown"} on {status.Owner} after {status.Migrations} migration(s)"),
+            $"job {status.JobId} ({status.Spec.Image}) exited with code {status.ExitCode?.ToString() ?? "unknown"} on {status.Owner} after {status.Migrations} migration(s)"),
         { Phase: JobPhase.Failed } => Outcome.Refused($"job {status.JobId} failed on {status.Owner}: {status.Error}", status),
         _ => Outcome.Ok(status, $"job {status.JobId} is {status.Phase.ToString().ToLowerInvariant()} on {status.Owner} (migrated {status.Migrations} time(s)); no result yet"),
     };
@@ -135,6 +138,14 @@ public sealed class ClientOperations(ClientSession session)
     private Outcome? CheckHost(string host) => Config.FindHost(host) is null
         ? Outcome.BadInput($"unknown host '{host}'; known hosts: {string.Join(", ", Config.Hosts.Select(h => h.Name))}")
         : null;
+
+    /// <summary>The demo worker's own limits (the node checks only what reaches podman).</summary>
+    private static Outcome? CheckDemo(int? workMillis, int? stateMb) => (workMillis, stateMb) switch
+    {
+        ( < 0 or > 3_600_000, _) => Outcome.BadInput("the work time must be from 0 to 3600000 ms"),
+        (_, < 0 or > 4096) => Outcome.BadInput("the state size must be from 0 to 4096 MB"),
+        _ => null,
+    };
 
     private static Outcome? CheckJobId(string jobId) =>
         Names.IsValidJobId(jobId) ? null : Outcome.BadInput($"invalid job id '{jobId}': {Names.JobIdRule}");

@@ -21,7 +21,7 @@ public static class StatusTable
                 table.AddRow(
                     Markup.Escape(job.Owner == node.Node ? node.Node : $"{node.Node} → {job.Owner}"),
                     Markup.Escape(job.JobId),
-                    Markup.Escape(job.Image),
+                    Markup.Escape(job.Spec.Image),
                     job.Phase.ToString().ToLowerInvariant(),
                     Uptime(job, now),
                     job.Migrations.ToString(CultureInfo.InvariantCulture),

@@ -1,16 +1,21 @@
 using System.Diagnostics;
+using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
 
 namespace AkkaMigration.Node.Faults;
 
 /// <summary>
 /// Faults the fault suite injects into real node processes through the environment variable
-/// <see cref="Variable"/>, e.g. <c>corrupt-chunk=3</c>. Unset outside the fault suite; each
-/// fault acts in exactly one place, named below.
+/// <see cref="Variable"/>, e.g. <c>corrupt-chunk=3</c>. Unset outside the fault suite. Read once, at
+/// start, and applied from outside the actors: on the archive stream (Node/Streaming) and around the
+/// container runtime (<see cref="FaultInjectingRuntime"/>).
 /// </summary>
-/// <param name="CorruptChunk">The archive sender flips a byte of this chunk after hashing it, as a bad link would.</param>
-/// <param name="DieOnChunk">The archive receiver kills its own process when this chunk arrives.</param>
-/// <param name="DieAfterRestoreConfirmed">The archive sender kills its own process when the target confirms a restore.</param>
+/// <param name="CorruptChunk">The archive stream flips a byte of this chunk as it sends it, as a bad link would.</param>
+/// <param name="DieOnChunk">The archive stream kills its own process when this chunk arrives.</param>
+/// <param name="DieAfterRestoreConfirmed">
+/// The source kills its own process as it lets go of a container it checkpointed, which it does
+/// only once the target has confirmed the restore.
+/// </param>
 public sealed record FaultInjection(long? CorruptChunk = null, long? DieOnChunk = null, bool DieAfterRestoreConfirmed = false)
 {
     public const string Variable = "AKKA_MIGRATION_FAULT";
@@ -38,6 +43,10 @@ public sealed record FaultInjection(long? CorruptChunk = null, long? DieOnChunk 
         }
         return faults;
     }
+
+    /// <summary>The runtime the node's actors use: <paramref name="runtime"/>, wrapped when a fault acts on it.</summary>
+    public IContainerRuntime Around(IContainerRuntime runtime) =>
+        DieAfterRestoreConfirmed ? new FaultInjectingRuntime(runtime) : runtime;
 
     /// <summary>SIGKILL to this very process: nothing gets a chance to clean up, as with a crash or the OOM killer.</summary>
     public static void Die() => Process.GetCurrentProcess().Kill();

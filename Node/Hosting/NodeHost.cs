@@ -22,8 +22,10 @@ public static class NodeHost
     public static IHost Build(MigrationConfig config, HostEntry self, ClusterTls tls, IContainerRuntime runtime,
         LogLevel logLevel = LogLevel.Information, FaultInjection? faults = null, bool drainOnTerminate = false)
     {
-        var streams = self.StreamPort == 0 ? null : new ArchiveStreams(self, tls);
-        var node = NodeContext.Create(self, config, runtime, faults, streams);
+        // The fault suite's faults come in here, around the runtime and on the wire, never inside the actors.
+        faults ??= FaultInjection.None;
+        var streams = self.StreamPort == 0 ? null : new ArchiveStreams(self, tls, faults);
+        var node = NodeContext.Create(self, config, faults.Around(runtime), streams);
         // No defaults: nothing reads appsettings or the environment's configuration, and their reload
         // on change would watch the working directory's whole tree for every file written in it.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -8,18 +8,13 @@ namespace AkkaMigration.Node.Journal;
 /// the work to do, how far it got, and whether the job finished, moved away, or was in the
 /// middle of moving (<see cref="Pending"/>) when the node last wrote it.
 /// </summary>
-/// <param name="Number">The demo computation's input; null for any other container.</param>
-/// <param name="Output">The last lines a container that is not the demo job printed before it ended.</param>
+/// <param name="Output">The last lines a container whose result is its exit code printed before it ended.</param>
 public sealed record JobRecord(
     string JobId,
-    long? Number,
-    int WorkMillis,
-    int StateMb,
+    JobSpec Spec,
     int Migrations,
     DateTimeOffset SubmittedAt,
     JobPhase Phase,
-    string Image,
-    string[] Arguments,
     JobResult? Result = null,
     string? Error = null,
     string? MovedTo = null,
@@ -27,20 +22,14 @@ public sealed record JobRecord(
     int? ExitCode = null,
     string[]? Output = null)
 {
-    public static JobRecord From(JobHandoff job, JobPhase phase) =>
-        new(job.JobId, job.Number, job.WorkMillis, job.StateMb, job.Migrations, job.SubmittedAt, phase,
-            job.Image, job.Arguments);
+    public static JobRecord From(JobHandoff job, JobPhase phase) => new(job.JobId, job.Spec, job.Migrations, job.SubmittedAt, phase);
 
-    public JobHandoff ToHandoff(IActorRef[] waiting) =>
-        new(JobId, Number, WorkMillis, StateMb, waiting, Migrations, SubmittedAt, Image, Arguments);
-
-    /// <summary>The demo computation, whose worker reports progress and a result; any other container just runs.</summary>
-    public bool IsDemo => Number is not null;
+    public JobHandoff ToHandoff(IActorRef[] waiting) => new(JobId, Spec, waiting, Migrations, SubmittedAt);
 
     public bool Settled => Phase is JobPhase.Completed or JobPhase.Failed;
 
     /// <summary>What a client is told about the job, owned by <paramref name="owner"/>.</summary>
-    public JobStatus Status(string owner) => new(JobId, owner, Phase, Number, Result, Error, Migrations, SubmittedAt, Image, ExitCode);
+    public JobStatus Status(string owner) => new(JobId, owner, Phase, Spec, Result, Error, Migrations, SubmittedAt, ExitCode);
 }
 
 /// <summary>A migration that had begun: until <see cref="Target"/> says whether it restored the job, the job may run nowhere else.</summary>

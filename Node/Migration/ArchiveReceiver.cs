@@ -2,11 +2,10 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
-using AkkaMigration.Node.Faults;
-using AkkaMigration.Node.Jobs;
+using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Journal;
+using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Streaming;
-using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Protocol;
 using Microsoft.Win32.SafeHandles;
 
@@ -15,10 +14,18 @@ namespace AkkaMigration.Node.Migration;
 /// <summary>
 /// Takes one incoming archive: writes chunks where they belong (in any order, duplicates
 /// acknowledged again), checks the SHA-256, restores the container, records the job as this
-/// node's and hands it to the supervisor, which confirms to the source. On any failure it deletes
-/// what it received and leaves no container behind.
+/// node's and hands it to its parent (<see cref="IncomingTransfers"/>), whose supervisor confirms to
+/// the source. On any failure it deletes what it received and leaves no container behind.
+/// <code>
+/// state      on                                      next
+/// Receiving  chunk → write, hash, acknowledge        Receiving (idle timer from the last chunk)
+///            end of the archive, complete            Restoring (verify, then podman restore)
+///            incomplete, malformed, idle, abort      stops, archive deleted
+/// Restoring  restored (and not aborted meanwhile)    Adopted: the record says the job runs here
+///            failed, or aborted                      container removed, stops
+/// </code>
 /// </summary>
-public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
+public sealed class ArchiveReceiver : StatefulActor, IWithTimers
 {
     private readonly BeginTransfer _begin;
     private readonly IActorRef _source;
@@ -56,7 +63,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
 
     private SafeFileHandle Handle => _file!.SafeFileHandle;
 
-    private string Container => WorkerOutput.ContainerName(_begin.JobId);
+    private string Container => ContainerNames.For(_begin.JobId);
 
     protected override void PreStart()
     {
@@ -82,6 +89,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         _hash.Dispose();
         _file?.Dispose();
         ArchiveStore.Delete(_path);
+        base.PostStop();
     }
 
     private void Receiving()
@@ -109,10 +117,6 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
 
     private void OnChunk(ArchiveChunk chunk)
     {
-        if (_node.Faults.DieOnChunk == chunk.Sequence)
-        {
-            FaultInjection.Die();
-        }
         if (chunk.TransferId != _begin.TransferId)
         {
             Fail($"a chunk of transfer {chunk.TransferId} arrived at transfer {_begin.TransferId}");
@@ -200,7 +204,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
         _node.Journal.MarkRestoring(_begin.JobId, _begin.TransferId);
         try
         {
-            await _node.Runtime.RestoreAsync(Container, _path, CancellationToken.None);
+            await _node.Runtime.RestoreAsync(Container, _path, Stopping);
         }
         catch
         {
@@ -218,6 +222,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
 
     private async Task RemoveContainerAsync()
     {
+        // Not the actor's token: a restore's leftovers go even when the receiver stops.
         await _node.Runtime.RemoveAsync(Container, CancellationToken.None);
         _node.Journal.ClearRestoring(_begin.JobId);
     }
@@ -239,7 +244,7 @@ public sealed class ArchiveReceiver : ReceiveActor, IWithTimers
             // On disk before anyone hears of it: a node restarted from here on still owns the job.
             var record = JobRecord.From(end.Handoff with { Migrations = end.Handoff.Migrations + 1 }, JobPhase.Running);
             _node.Journal.Save(record);
-            Context.Parent.Tell(new ContainerSupervisor.AdoptJob(record, end.Handoff.Waiting, _source, _begin.TransferId, clock.ElapsedMilliseconds));
+            Context.Parent.Tell(new IncomingTransfers.Restored(record, end.Handoff.Waiting, _source, clock.ElapsedMilliseconds));
             Become(Adopted);
         });
         Receive<RestoreFailed>(f => Fail($"restore failed: {f.Reason}"));

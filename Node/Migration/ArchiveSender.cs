@@ -2,9 +2,8 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
-using AkkaMigration.Node.Faults;
+using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Streaming;
-using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 
@@ -15,11 +14,12 @@ namespace AkkaMigration.Node.Migration;
 /// the file as it grows, keeps at most a window of chunks unacknowledged (sent again, a bounded
 /// number of times, when acknowledgements stop), hashes the bytes as read, and once its parent (the
 /// job actor) says the archive is whole (<see cref="ArchiveWritten"/>), sends the rest and the
-/// job's pending-result state. Reports to its parent whether the target restored the container, and stops.
+/// job's pending-result state. Reports to its parent whether the target restored the container, and stops;
+/// stopped before that, it tells the target to drop what it received.
 /// Chunks go over the target's archive stream where it has one (<see cref="ArchiveStreams"/>), else,
 /// or once that stream breaks, as Akka messages; everything else is Akka messages either way.
 /// </summary>
-public sealed class ArchiveSender : ReceiveActor, IWithTimers
+public sealed class ArchiveSender : StatefulActor, IWithTimers
 {
     /// <summary>How often to look again when the reader has caught up with podman's writing.</summary>
     private static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(5);
@@ -40,7 +40,8 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
     private IActorRef? _receiver;
     private ArchiveStreamWriter? _stream;
     private Task<ArchiveStreamWriter>? _opening;
-    private readonly CancellationTokenSource _stopping = new();
+    /// <summary>The target restored the archive, or was told to drop it.</summary>
+    private bool _finished;
     private byte[]? _buffer;
     private ChunkBuffers? _buffers;
     private int _filled;
@@ -72,15 +73,12 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
     /// <summary>From the parent: the checkpoint finished and the archive file is whole; this is the state to hand over with it.</summary>
     public sealed record ArchiveWritten(long TotalBytes, JobHandoff Handoff);
 
-    /// <summary>From the parent: the checkpoint failed, so there is no archive to finish.</summary>
-    public sealed record Abandon(string Reason);
-
     /// <summary>To the parent, now and then: bytes the target has acknowledged so far.</summary>
-    public sealed record Progress(long BytesAcknowledged);
+    public sealed record Progress(long BytesAcknowledged) : ILateReply;
 
     /// <summary>To the parent: the target has the whole archive and is restoring it.</summary>
     /// <param name="StreamMs">From the first chunk sent until the last was acknowledged.</param>
-    public sealed record Restoring(long StreamMs);
+    public sealed record Restoring(long StreamMs) : ILateReply;
 
     /// <summary>The target restored the container and its job actor owns the job now.</summary>
     public sealed record Delivered(string NewOwner, long RestoreMs);
@@ -90,7 +88,7 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
     /// The whole archive went out and the target's answer did not come back: it may have restored
     /// the job. Otherwise the target cannot have restored it (it restores only after the end of the archive).
     /// </param>
-    public sealed record GaveUp(string Reason, bool InDoubt = false);
+    public sealed record GaveUp(string Reason, bool InDoubt = false) : ILateReply;
 
     /// <summary>Unacknowledged chunks are sent again this many times before the transfer fails.</summary>
     public const int MaxResends = 2;
@@ -106,13 +104,16 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
     }
     protected override void PostStop()
     {
-        _stopping.Cancel();
+        if (!_finished)
+        {
+            Abort("the source stopped the transfer");
+        }
         CloseStream();
         // A stream that opened after this actor gave up is nobody's: close it when it is there.
         _opening?.ContinueWith(t => t.Result.DisposeAsync(), TaskContinuationOptions.OnlyOnRanToCompletion);
-        _stopping.Dispose();
         _archive?.Dispose();
         _hash.Dispose();
+        base.PostStop();
     }
 
     private void AwaitingAcceptance()
@@ -142,7 +143,7 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
     private void OpenStream(ArchiveStreams streams, HostEntry target)
     {
         Timers.Cancel(nameof(TimedOut));
-        var limit = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        var limit = CancellationTokenSource.CreateLinkedTokenSource(Stopping);
         limit.CancelAfter(AckTimeout);
         _opening = streams.OpenAsync(target, _transferId, Self, limit.Token);
         _opening.ContinueWith(_ => limit.Dispose(), TaskScheduler.Default);
@@ -245,7 +246,6 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
                 Pump();
             }
         });
-        Receive<Abandon>(a => GiveUp(a.Reason));
     }
 
     private void AwaitingRestore(EndOfArchive end)
@@ -269,10 +269,7 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
         });
         Receive<RestoreConfirmed>(c =>
         {
-            if (_node.Faults.DieAfterRestoreConfirmed)
-            {
-                FaultInjection.Die();
-            }
+            _finished = true;
             Context.Parent.Tell(new Delivered(c.Node, c.RestoreMs));
             Context.Stop(Self);
         });
@@ -364,11 +361,6 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
         // Timed from the first chunk: until podman has dumped the container there is nothing to send.
         _streamClock ??= Stopwatch.StartNew();
         _hash.AppendData(data);
-        if (_node.Faults.CorruptChunk == _nextSequence)
-        {
-            data = [.. data];
-            data[data.Length / 2] ^= 0x5A;
-        }
         var chunk = new ArchiveChunk(_transferId, _nextSequence, _read - _filled, data);
         Deliver(chunk);
         _unacknowledged.Add(_nextSequence, chunk);
@@ -405,18 +397,16 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
 
     private void GiveUp(string reason, bool inDoubt = false)
     {
-        // Tell the receiver (or, before it answered, the target's supervisor) to drop what it has.
-        var abort = new AbortTransfer(_transferId, reason);
-        if (_receiver is not null)
-        {
-            _receiver.Tell(abort, Self);
-        }
-        else
-        {
-            _target.Tell(abort, Self);
-        }
+        Abort(reason);
         Context.Parent.Tell(new GaveUp(reason, inDoubt));
         Context.Stop(Self);
+    }
+
+    /// <summary>The receiver, or before it answered the target's supervisor, drops what it has.</summary>
+    private void Abort(string reason)
+    {
+        _finished = true;
+        (_receiver ?? (ICanTell)_target).Tell(new AbortTransfer(_transferId, reason), Self);
     }
 
     private void ArmTimeout(string reason, TimeSpan after) => Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(reason), after);
@@ -426,7 +416,7 @@ public sealed class ArchiveSender : ReceiveActor, IWithTimers
     private sealed record ChunkRead(int Length);
     private sealed record ReadFailed(string Reason);
     private sealed record TimedOut(string Reason);
-    private sealed record TailAgain
+    private sealed record TailAgain : ILateReply
     {
         public static readonly TailAgain Instance = new();
     }

@@ -1,10 +1,15 @@
+using AkkaMigration.Shared.Protocol;
+
 namespace AkkaMigration.Node.Runtime;
 
-/// <summary>The few container operations a node needs; podman in production, a fake in actor specs.</summary>
+/// <summary>
+/// The few container operations a node needs; podman in production, a fake in actor specs. Every
+/// call ends: an implementation bounds each one in time, and callers cancel it when they stop.
+/// </summary>
 public interface IContainerRuntime
 {
-    /// <summary>Starts a detached container.</summary>
-    Task RunAsync(ContainerSpec spec, CancellationToken cancellationToken);
+    /// <summary>Starts <paramref name="spec"/> as a detached container named <paramref name="container"/>.</summary>
+    Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken);
 
     /// <summary>Checkpoints a running container into an archive; the container stops and keeps its checkpoint.</summary>
     Task<CheckpointStats> CheckpointAsync(string container, string archivePath, CancellationToken cancellationToken);
@@ -30,8 +35,6 @@ public interface IContainerRuntime
     /// <summary>The last <paramref name="tail"/> lines the container printed.</summary>
     Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken);
 }
-
-public sealed record ContainerSpec(string Name, string Image, IReadOnlyList<string> Arguments);
 
 public enum ContainerState
 {

@@ -5,6 +5,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Akka.Actor;
+using AkkaMigration.Node.Faults;
 using AkkaMigration.Shared.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -125,6 +126,10 @@ public sealed class ArchiveStreamListener(ArchiveStreams streams, ILogger<Archiv
         while (await ssl.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, stopping) == header.Length)
         {
             var (sequence, offset, length) = ArchiveStreams.ReadFrameHeader(header);
+            if (sequence == streams.Faults.DieOnChunk)
+            {
+                FaultInjection.Die();
+            }
             if (length <= 0 || length > inbound.ChunkBytes)
             {
                 log.LogWarning("archive stream of transfer {Transfer} closed: chunk {Sequence} claims {Length} bytes (at most {Max})",

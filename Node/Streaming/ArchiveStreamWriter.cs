@@ -18,11 +18,12 @@ public sealed class ArchiveStreamWriter : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _writing;
 
-    internal ArchiveStreamWriter(TcpClient tcp, SslStream ssl, string transferId, IActorRef owner)
+    /// <param name="corruptChunk">The fault suite's damaged chunk: one of its bytes is flipped on the wire.</param>
+    internal ArchiveStreamWriter(TcpClient tcp, SslStream ssl, string transferId, IActorRef owner, long? corruptChunk = null)
     {
         _tcp = tcp;
         _ssl = ssl;
-        _writing = WriteAllAsync(transferId, owner);
+        _writing = WriteAllAsync(transferId, owner, corruptChunk);
     }
 
     /// <summary>To the owner: the stream failed; chunks written to it may not have arrived.</summary>
@@ -31,7 +32,7 @@ public sealed class ArchiveStreamWriter : IAsyncDisposable
     /// <summary>False once the stream is closed or broken.</summary>
     public bool TryWrite(ArchiveChunk chunk) => _chunks.Writer.TryWrite(chunk);
 
-    private async Task WriteAllAsync(string transferId, IActorRef owner)
+    private async Task WriteAllAsync(string transferId, IActorRef owner, long? corruptChunk)
     {
         var header = new byte[ArchiveStreams.FrameHeaderBytes];
         try
@@ -44,7 +45,7 @@ public sealed class ArchiveStreamWriter : IAsyncDisposable
                 }
                 ArchiveStreams.WriteFrameHeader(header, chunk.Sequence, chunk.Offset, chunk.Data.Length);
                 await _ssl.WriteAsync(header, _closing.Token);
-                await _ssl.WriteAsync(chunk.Data, _closing.Token);
+                await _ssl.WriteAsync(chunk.Sequence == corruptChunk ? Damaged(chunk.Data) : chunk.Data, _closing.Token);
             }
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested)
@@ -55,6 +56,14 @@ public sealed class ArchiveStreamWriter : IAsyncDisposable
             _chunks.Writer.TryComplete();
             owner.Tell(new Broken(e.Message));
         }
+    }
+
+    /// <summary>A copy: the sender may send the chunk again, and its hash covers the original.</summary>
+    private static byte[] Damaged(byte[] data)
+    {
+        byte[] copy = [.. data];
+        copy[copy.Length / 2] ^= 0x5A;
+        return copy;
     }
 
     public async ValueTask DisposeAsync()

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Akka.Actor;
+using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Security;
@@ -23,7 +24,8 @@ namespace AkkaMigration.Node.Streaming;
 /// in one byte, the id in ASCII), then frames of sequence (8), offset (8), length (4), all little
 /// endian, and the chunk's bytes.
 /// </remarks>
-public sealed class ArchiveStreams(HostEntry self, ClusterTls tls)
+/// <param name="faults">What the fault suite injects on the wire (a damaged chunk, a death on a chunk's arrival); none elsewhere.</param>
+public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjection? faults = null)
 {
     internal static ReadOnlySpan<byte> Magic => "AMS1"u8;
     internal const int FrameHeaderBytes = 20;
@@ -39,6 +41,8 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls)
     public sealed record Inbound(IActorRef Receiver, IActorRef Source, string SourceNode, int ChunkBytes, ChunkBuffers Buffers);
 
     public HostEntry Self => self;
+
+    public FaultInjection Faults { get; } = faults ?? FaultInjection.None;
 
     public void Expect(string transferId, Inbound inbound) => _inbound[transferId] = inbound;
 
@@ -78,7 +82,7 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls)
                 RemoteCertificateValidationCallback = Admits,
             }, cancellation);
             await ssl.WriteAsync(Preamble(transferId), cancellation);
-            return new ArchiveStreamWriter(tcp, ssl, transferId, owner);
+            return new ArchiveStreamWriter(tcp, ssl, transferId, owner, Faults.CorruptChunk);
         }
         catch
         {

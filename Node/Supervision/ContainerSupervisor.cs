@@ -6,43 +6,81 @@ using Akka.Event;
 using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
-using AkkaMigration.Node.Ownership;
+using AkkaMigration.Node.Routing;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Supervision;
 
 /// <summary>
-/// One per node, at /user/container-supervisor: owns the host's jobs (a child actor each), routes
-/// requests to them or, through the replicated <see cref="JobDirectory"/>, to the node that owns
-/// them, picks the least-loaded peer for a migration without a target, drains the node on request,
-/// admits incoming transfers and says what became of them. On start it carries on from the job
-/// records on disk. Everything from a message is checked here before it can reach podman's
-/// arguments or a file path.
+/// One per node, at /user/container-supervisor: the parent of the host's job actors (one per job,
+/// kept as a redirect once the job moves away) and of <see cref="IncomingTransfers"/>. It takes new
+/// jobs, sends requests where its <see cref="JobRouter"/> says, keeps the replicated directory up to
+/// date with the jobs it owns, and drains the node on request. On start it carries on from the job
+/// records on disk.
 /// </summary>
-public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
+public sealed partial class ContainerSupervisor : ReceiveActor
 {
-    private const int MaxIncomingTransfers = 16;
-    private const int MaxRouteHops = 3;
+    private const int MaxArguments = 256;
+    private const int MaxArgumentLength = 4096;
 
     private readonly NodeContext _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _replicator = DistributedData.Get(Context.System).Replicator;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
+    private readonly JobRouter _router;
+    /// <summary>Every job actor, by job id: owners and the redirects of jobs that moved away.</summary>
     private readonly Dictionary<string, IActorRef> _jobs = [];
+    /// <summary>The jobs this node owns, as their actors last reported.</summary>
     private readonly Dictionary<string, JobStatus> _owned = [];
-    private readonly Dictionary<string, string> _incomingJobs = [];
-    private IReadOnlyDictionary<string, JobLocation> _directory = new Dictionary<string, JobLocation>();
+    private IActorRef _incoming = ActorRefs.Nobody;
     private IActorRef? _drainer;
     private int _generation;
 
     public ContainerSupervisor(NodeContext node)
     {
         _node = node;
-        Recovering();
+        _router = new JobRouter(node.Self, node.Config, _cluster);
+
+        Receive<RunJob>(Run);
+        Receive<RoutedJobCommand>(r => Route(r.Command, r.Hops));
+        Receive<IJobCommand>(c => Route(c, 0));
+        Receive<DrainNode>(Drain);
+        Receive<NodeDrainer.Finished>(OnDrained);
+        Receive<BeginTransfer>(b => _incoming.Forward(new IncomingTransfers.Admit(b, AdmissionProblem(b))));
+        Receive<TransferOutcomeQuery>(q => _incoming.Forward(new IncomingTransfers.OutcomeQuery(q, q.JobId is not null && _owned.ContainsKey(q.JobId))));
+        Receive<AbortTransfer>(a => _incoming.Forward(a));
+        Receive<IncomingTransfers.AdoptJob>(Adopt);
+        Receive<JobStatus>(s => IsCurrent(s.JobId), s =>
+        {
+            if (_owned.TryGetValue(s.JobId, out var before) && JobRouter.IsActive(before) != JobRouter.IsActive(s))
+            {
+                Publish(s.JobId, new JobLocation(_node.Name, JobRouter.IsActive(s)));
+            }
+            _owned[s.JobId] = s;
+        });
+        Receive<JobLeft>(l => IsCurrent(l.JobId), l =>
+        {
+            _owned.Remove(l.JobId);
+            Publish(l.JobId, new JobLocation(l.NewOwner, true));
+        });
+        Receive<Changed>(c => c.Key.Equals(JobDirectory.Key), c => _router.Learn(c.Get(JobDirectory.Key).Entries));
+        Receive<IUpdateResponse>(_ => { });
+        Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_node.Name, [.. _owned.Values.OrderBy(s => s.SubmittedAt)], _router.UpMembers())));
     }
 
-    public IStash Stash { get; set; } = null!;
+    /// <summary>
+    /// A restarted job actor would forget its phase and who waits for it, and start the container
+    /// again: a job actor that throws is resumed instead. One that cannot even start is stopped.
+    /// </summary>
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        new OneForOneStrategy(e => e is ActorInitializationException ? Directive.Stop : Directive.Resume);
+
+    public static Props Props(NodeContext node) => Akka.Actor.Props.Create(() => new ContainerSupervisor(node));
+
+    /// <summary>A client's request on its way from a node that does not own the job to the one that does.</summary>
+    /// <param name="Hops">How many nodes passed it on (at most <see cref="JobRouter.MaxHops"/>).</param>
+    public sealed record RoutedJobCommand(IJobCommand Command, int Hops);
 
     protected override void PreStart()
     {
@@ -64,137 +102,19 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
         {
             _log.Info("carrying on with {0} job(s) from {1}", records.Count, _node.Journal.Folder);
         }
-        RemoveInterruptedRestoresAsync(records).PipeTo(Self, success: () => new Recovered(null), failure: e => new Recovered(e.Message));
+        var ownedHere = records.Where(r => r is { MovedTo: null, Pending: null }).Select(r => r.JobId).ToHashSet();
+        _incoming = Context.ActorOf(IncomingTransfers.Props(_node, ownedHere), IncomingTransfers.Name);
     }
 
-    /// <summary>
-    /// A restore that was under way when the node stopped never became this node's job: its source
-    /// is told "absent" and resumes the job, so the container must go before anyone is told so.
-    /// </summary>
-    private async Task RemoveInterruptedRestoresAsync(IReadOnlyList<JobRecord> records)
+    private void Run(RunJob run)
     {
-        foreach (var jobId in _node.Journal.Restoring())
-        {
-            if (records.FirstOrDefault(r => r.JobId == jobId) is not { MovedTo: null, Pending: null })
-            {
-                _log.Warning("removing the container of job {0}: its restore was interrupted", jobId);
-                await _node.Runtime.RemoveAsync(WorkerOutput.ContainerName(jobId), CancellationToken.None);
-            }
-            _node.Journal.ClearRestoring(jobId);
-        }
-    }
-
-    private void Recovering()
-    {
-        Receive<Recovered>(r =>
-        {
-            if (r.Error is not null)
-            {
-                // Saying "absent" now could let a source resume a job that runs here: stay silent instead.
-                _log.Error("could not remove interrupted restores ({0}); transfers and questions about them go unanswered until the node restarts", r.Error);
-                return;
-            }
-            Become(Active);
-            Stash.UnstashAll();
-        });
-        Receive<BeginTransfer>(_ => Stash.Stash());
-        Receive<TransferOutcomeQuery>(_ => Stash.Stash());
-        Common();
-    }
-
-    private void Active()
-    {
-        Receive<BeginTransfer>(Admit);
-        Receive<TransferOutcomeQuery>(Answer);
-        Common();
-    }
-
-    private void Common()
-    {
-        Receive<SubmitJob>(Submit);
-        Receive<RunContainer>(Run);
-        Receive<RoutedJobCommand>(r => Route(r.Command, r.Hops));
-        Receive<IJobCommand>(c => Route(c, 0));
-        Receive<DrainNode>(Drain);
-        Receive<NodeDrainer.Finished>(OnDrained);
-        Receive<AbortTransfer>(a => Context.Child($"incoming-{a.TransferId}").Forward(a));
-        Receive<AdoptJob>(Adopt);
-        Receive<JobStatus>(s => IsCurrent(s.JobId), s =>
-        {
-            if (_owned.TryGetValue(s.JobId, out var before) && Active(before) != Active(s))
-            {
-                Publish(s.JobId, new JobLocation(_node.Name, Active(s)));
-            }
-            _owned[s.JobId] = s;
-        });
-        Receive<JobLeft>(l => IsCurrent(l.JobId), l =>
-        {
-            _owned.Remove(l.JobId);
-            Publish(l.JobId, new JobLocation(l.NewOwner, true));
-        });
-        Receive<Changed>(c => c.Key.Equals(JobDirectory.Key), c => _directory = c.Get(JobDirectory.Key).Entries);
-        Receive<IUpdateResponse>(_ => { });
-        Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_node.Name, [.. _owned.Values.OrderBy(s => s.SubmittedAt)], UpMembers())));
-        Receive<Terminated>(t => { _incomingJobs.Remove(t.ActorRef.Path.Name); });
-    }
-
-    /// <summary>
-    /// A restarted job actor would forget its phase and who waits for it, and start the container
-    /// again: a job actor that throws is resumed instead. One that cannot even start is stopped.
-    /// </summary>
-    protected override SupervisorStrategy SupervisorStrategy() =>
-        new OneForOneStrategy(e => e is ActorInitializationException ? Directive.Stop : Directive.Resume);
-
-    public static Props Props(NodeContext node) => Akka.Actor.Props.Create(() => new ContainerSupervisor(node));
-
-    /// <summary>From an archive receiver: the container runs here now and its record says so; take the job over and tell the source.</summary>
-    public sealed record AdoptJob(JobRecord Record, IActorRef[] Waiting, IActorRef Source, string TransferId, long RestoreMs);
-
-    /// <summary>From a job actor: the job runs elsewhere now; its actor stays as a redirect.</summary>
-    public sealed record JobLeft(string JobId, string NewOwner);
-
-    /// <summary>A client's request on its way from a node that does not own the job to the one that does.</summary>
-    /// <param name="Hops">How many nodes passed it on; bounded, so directories that disagree for a moment cannot bounce it forever.</param>
-    public sealed record RoutedJobCommand(IJobCommand Command, int Hops);
-
-    private void Submit(SubmitJob submit)
-    {
-        var limits = _node.Config.Container;
-        var problem = NewJobProblem(submit.JobId) ?? submit switch
-        {
-            { Number: long.MaxValue } => $"{submit.Number} + 1 overflows a 64-bit number",
-            { WorkMillis: < 0 or > 3_600_000 } => "the work time must be from 0 to 3600000 ms",
-            { StateMb: < 0 or > 4096 } => "the state size must be from 0 to 4096 MB",
-            _ => null,
-        };
+        var problem = NewJobProblem(run.JobId) ?? SpecProblem(run.Spec);
         if (problem is not null)
         {
-            Sender.Tell(new CommandRejected(submit.JobId, problem));
+            Sender.Tell(new CommandRejected(run.JobId ?? "", problem));
             return;
         }
-        var work = submit.WorkMillis ?? limits.WorkMillis;
-        var state = submit.StateMb ?? limits.StateMb;
-        var job = new JobRecord(submit.JobId, submit.Number, work, state, 0, DateTimeOffset.UtcNow, JobPhase.Starting,
-            limits.Image, WorkerOutput.Arguments(submit.Number, work, state));
-        StartJobActor(job, [], JobStart.Run);
-        Sender.Tell(new JobAccepted(submit.JobId, _node.Name));
-    }
-
-    private void Run(RunContainer run)
-    {
-        var problem = NewJobProblem(run.JobId) ?? run switch
-        {
-            _ when run.Image is null || !ImageName().IsMatch(run.Image) => $"invalid image name '{run.Image}'",
-            _ when run.Arguments is null || run.Arguments.Length > 256 || run.Arguments.Any(a => a is null || a.Length > 4096 || a.Contains('\0')) =>
-                "the container's arguments must be at most 256 strings of at most 4096 characters, without NUL",
-            _ => null,
-        };
-        if (problem is not null)
-        {
-            Sender.Tell(new CommandRejected(run.JobId, problem));
-            return;
-        }
-        var job = new JobRecord(run.JobId, null, 0, 0, 0, DateTimeOffset.UtcNow, JobPhase.Starting, run.Image!, run.Arguments!);
+        var job = new JobRecord(run.JobId, run.Spec, 0, DateTimeOffset.UtcNow, JobPhase.Starting);
         StartJobActor(job, [], JobStart.Run);
         Sender.Tell(new JobAccepted(run.JobId, _node.Name));
     }
@@ -204,57 +124,44 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
     {
         _ when !Names.IsValidJobId(jobId) => $"invalid job id '{jobId}': {Names.JobIdRule}",
         _ when _drainer is not null => $"{_node.Name} is draining: its containers are moving to other hosts; run it elsewhere",
-        _ when _owned.ContainsKey(jobId) || _incomingJobs.ContainsValue(jobId) => $"job {jobId} already exists on {_node.Name}",
+        _ when _owned.ContainsKey(jobId) => $"job {jobId} already exists on {_node.Name}",
         _ when _jobs.ContainsKey(jobId) => $"job {jobId} ran here before and moved away; pick a new id",
-        _ when _directory.TryGetValue(jobId, out var where) && where.Node != _node.Name => $"job {jobId} already exists on {where.Node}",
+        _ when _router.Directory.TryGetValue(jobId, out var where) && where.Node != _node.Name => $"job {jobId} already exists on {where.Node}",
         _ => null,
     };
 
-    /// <summary>
-    /// To the job's actor when this node owns it, else on to the owner the directory names (the
-    /// sender kept, so the answer goes straight back); a job that moved away and is not in the
-    /// directory yet answers with a redirect from its old actor.
-    /// </summary>
+    /// <summary>Everything in a spec becomes a podman argument: none may read as an option or carry a NUL.</summary>
+    private static string? SpecProblem(JobSpec? spec) => spec switch
+    {
+        null => "the request names no container to run",
+        _ when spec.Image is null || !ImageName().IsMatch(spec.Image) => $"invalid image name '{spec.Image}'",
+        _ when !AreArguments(spec.Arguments) =>
+            $"the container's arguments must be at most {MaxArguments} strings of at most {MaxArgumentLength} characters, without NUL",
+        _ when !AreArguments(spec.Environment) || spec.Environment.Any(e => !EnvironmentEntry().IsMatch(e)) =>
+            "each environment entry must be NAME=VALUE, NAME of letters, digits and _ not starting with a digit",
+        _ when !Enum.IsDefined(spec.Result) => $"unknown result source {spec.Result}",
+        _ => null,
+    };
+
+    private static bool AreArguments(string[]? values) =>
+        values is not null && values.Length <= MaxArguments && values.All(a => a is not null && a.Length <= MaxArgumentLength && !a.Contains('\0'));
+
+    /// <summary>To the job's actor when this node owns it, else where the router says (the sender kept, so the answer goes straight back).</summary>
     private void Route(IJobCommand command, int hops)
     {
-        if (!Names.IsValidJobId(command.JobId))
+        var owned = command.JobId is not null ? _owned.GetValueOrDefault(command.JobId) : null;
+        var actor = command.JobId is not null ? _jobs.GetValueOrDefault(command.JobId) : null;
+        switch (_router.Decide(command, owned, actor is not null, hops))
         {
-            Sender.Tell(new UnknownJob(command.JobId ?? "", _node.Name));
-            return;
-        }
-        if (_owned.ContainsKey(command.JobId) && _jobs.TryGetValue(command.JobId, out var job))
-        {
-            if (command is MigrateJob { TargetNode: null } migrate)
-            {
-                if (JobDirectory.LeastLoaded(Peers(), JobDirectory.Load(_directory)) is not { } target)
-                {
-                    Sender.Tell(new CommandRejected(migrate.JobId, $"no other host is up to take job {migrate.JobId}"));
-                    return;
-                }
-                command = migrate with { TargetNode = target };
-            }
-            job.Forward(command);
-        }
-        else if (_directory.TryGetValue(command.JobId, out var where) && where.Node != _node.Name
-            && hops < MaxRouteHops && _node.Config.FindHost(where.Node) is { } owner)
-        {
-            if (UpMembers().Contains(owner.Name))
-            {
-                Context.ActorSelection(_node.Config.SupervisorPath(owner)).Tell(new RoutedJobCommand(command, hops + 1), Sender);
-            }
-            else
-            {
-                // Sent on, it would wait out the client's timeout; its node keeps it and carries on when back.
-                Sender.Tell(new CommandRejected(command.JobId, $"job {command.JobId} belongs to {owner.Name}, which is not up now; ask again once it is back"));
-            }
-        }
-        else if (_jobs.TryGetValue(command.JobId, out var moved))
-        {
-            moved.Forward(command);
-        }
-        else
-        {
-            Sender.Tell(new UnknownJob(command.JobId, _node.Name));
+            case Routing.Route.ToJob toJob:
+                actor!.Forward(toJob.Command);
+                break;
+            case Routing.Route.ToOwner toOwner:
+                Context.ActorSelection(_node.Config.SupervisorPath(toOwner.Owner)).Tell(new RoutedJobCommand(command, hops + 1), Sender);
+                break;
+            case Routing.Route.Answer answer:
+                Sender.Tell(answer.Reply);
+                break;
         }
     }
 
@@ -278,8 +185,8 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
             Sender.Tell(new DrainRefused(_node.Name, $"{_node.Name} is already draining", [], []));
             return;
         }
-        var jobs = _owned.Values.Where(Active).Select(s => s.JobId).Where(_jobs.ContainsKey).ToDictionary(id => id, id => _jobs[id]);
-        var peers = Peers();
+        var jobs = _owned.Values.Where(JobRouter.IsActive).Select(s => s.JobId).Where(_jobs.ContainsKey).ToDictionary(id => id, id => _jobs[id]);
+        var peers = _router.Peers();
         if (jobs.Count > 0 && peers.Count == 0)
         {
             _log.Warning("asked to drain, but no other host is up to take {0} container(s); staying up", jobs.Count);
@@ -287,7 +194,7 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
             return;
         }
         _log.Info("draining: moving {0} container(s) to {1}", jobs.Count, string.Join(", ", peers));
-        _drainer = Context.ActorOf(NodeDrainer.Props(jobs, peers, JobDirectory.Load(_directory), Sender, _node.Name,
+        _drainer = Context.ActorOf(NodeDrainer.Props(jobs, peers, JobDirectory.Load(_router.Directory), Sender, _node.Name,
             _node.Config.Transfer.MigrationLimit), "drainer");
     }
 
@@ -303,67 +210,27 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
         CoordinatedShutdown.Get(Context.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
     }
 
-    /// <summary>Up members of the cluster that config.ini names, other than this node.</summary>
-    private List<string> Peers() => [.. UpMembers().Where(h => h != _node.Name)];
+    /// <summary>What only the supervisor knows against an incoming transfer; the rest is checked by <see cref="IncomingTransfers"/>.</summary>
+    private string? AdmissionProblem(BeginTransfer begin) => begin switch
+    {
+        _ when _drainer is not null => $"{_node.Name} is draining",
+        _ when begin.JobId is not null && _owned.ContainsKey(begin.JobId) => $"job {begin.JobId} already runs on {_node.Name}",
+        _ => null,
+    };
 
-    private static bool Active(JobStatus status) => status.Phase is not (JobPhase.Completed or JobPhase.Failed);
+    private void Adopt(IncomingTransfers.AdoptJob adopt)
+    {
+        StartJobActor(adopt.Record, adopt.Waiting, JobStart.Adopt);
+        // Owned before the source hears of it, so the client's next query, or the source's question, finds it here.
+        adopt.Source.Tell(new RestoreConfirmed(adopt.TransferId, adopt.Record.JobId, _node.Name, adopt.RestoreMs), Self);
+    }
 
     /// <summary>Written locally and gossiped: every node learns within a second or so; this one at once.</summary>
     private void Publish(string jobId, JobLocation location)
     {
-        _directory = new Dictionary<string, JobLocation>(_directory) { [jobId] = location };
+        _router.Set(jobId, location);
         _replicator.Tell(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty, WriteLocal.Instance,
             map => map.SetItem(_cluster, jobId, location)));
-    }
-
-    private void Admit(BeginTransfer begin)
-    {
-        var problem = begin switch
-        {
-            _ when !Names.IsValidJobId(begin.JobId) => $"invalid job id '{begin.JobId}'",
-            _ when _drainer is not null => $"{_node.Name} is draining",
-            _ when !IsTransferId(begin.TransferId) => "invalid transfer id",
-            _ when begin.ChunkBytes is <= 0 or > 4 * 1024 * 1024 => $"chunk size {begin.ChunkBytes} is out of range",
-            // Its receiver's name is taken: ActorOf would throw and restart this supervisor, dropping every job.
-            _ when _incomingJobs.ContainsKey($"incoming-{begin.TransferId}") => $"transfer {begin.TransferId} is already under way",
-            _ when _owned.ContainsKey(begin.JobId) => $"job {begin.JobId} already runs on {_node.Name}",
-            _ when _incomingJobs.ContainsValue(begin.JobId) => $"job {begin.JobId} is already being received",
-            _ when _incomingJobs.Count >= MaxIncomingTransfers => $"{_node.Name} already receives {MaxIncomingTransfers} transfers",
-            _ => null,
-        };
-        if (problem is not null)
-        {
-            _log.Warning("refused transfer {0} from {1}: {2}", begin.TransferId, Sender.Path.Address, problem);
-            Sender.Tell(new TransferRefused(begin.TransferId, problem));
-            return;
-        }
-        var name = $"incoming-{begin.TransferId}";
-        Context.Watch(Context.ActorOf(ArchiveReceiver.Props(begin, Sender, _node), name));
-        _incomingJobs[name] = begin.JobId;
-    }
-
-    private void Adopt(AdoptJob adopt)
-    {
-        var jobId = adopt.Record.JobId;
-        StartJobActor(adopt.Record, adopt.Waiting, JobStart.Adopt);
-        _node.Journal.ClearRestoring(jobId);
-        _incomingJobs.Remove(Sender.Path.Name);
-        Context.Stop(Sender);
-        // Owned before the source hears of it, so the client's next query, or the source's question, finds it here.
-        adopt.Source.Tell(new RestoreConfirmed(adopt.TransferId, jobId, _node.Name, adopt.RestoreMs), Self);
-    }
-
-    /// <summary>For a source that does not know whether this node restored its job.</summary>
-    private void Answer(TransferOutcomeQuery query)
-    {
-        if (!Names.IsValidJobId(query.JobId))
-        {
-            return;
-        }
-        var state = _owned.ContainsKey(query.JobId) ? TransferState.Restored
-            : _incomingJobs.ContainsValue(query.JobId) ? TransferState.InProgress
-            : TransferState.Absent;
-        Sender.Tell(new TransferOutcome(query.TransferId, query.JobId, state));
     }
 
     /// <summary>Whether the sender is the job's current actor, not one it replaced.</summary>
@@ -385,22 +252,10 @@ public sealed partial class ContainerSupervisor : ReceiveActor, IWithStash
         }
     }
 
-    private string[] UpMembers()
-    {
-        var up = Cluster.Get(Context.System).State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToList();
-        return [.. _node.Config.Hosts.Where(h => up.Any(a => a.Host == h.Address && a.Port == h.Port)).Select(h => h.Name)];
-    }
-
-    private sealed record Recovered(string? Error);
-
-    /// <summary>A peer's JSON may carry a null id: IsMatch(null) would throw and restart this supervisor.</summary>
-    private static bool IsTransferId(string? id) => id is not null && TransferId().IsMatch(id);
-
-    // \z, not $: $ also matches before a final newline, which no actor name or file name should carry.
-    [GeneratedRegex(@"^[a-f0-9]{32}\z")]
-    private static partial Regex TransferId();
-
-    /// <summary>A podman image reference: it becomes one argument, and must not read as an option.</summary>
+    /// <summary>A podman image reference without a transport: it becomes one argument, and must not read as an option.</summary>
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}\z")]
     private static partial Regex ImageName();
+
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*=")]
+    private static partial Regex EnvironmentEntry();
 }

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
-using AkkaMigration.Node.Ownership;
+using AkkaMigration.Node.Routing;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Supervision;

@@ -60,7 +60,8 @@ public static class ConfigLoader
                 Ulimits: List(container, "ulimits"),
                 Compression: OneOf(container, "compression", "none", "none", "gzip", "zstd"),
                 WorkMillis: Number(container, "work_ms", 3000, 0, 3_600_000),
-                StateMb: Number(container, "state_mb", 0, 0, 4096)),
+                StateMb: Number(container, "state_mb", 0, 0, 4096),
+                CheckpointLimitSeconds: Number(container, "checkpoint_limit_s", 900, 10, 86_400)),
             Transfer: new TransferSettings(
                 ChunkBytes: Number(transfer, "chunk_kb", 1024, 4, 1024) * 1024,
                 Window: Number(transfer, "window", 8, 1, 64),

@@ -61,6 +61,7 @@ public sealed record ClientEntry(string Address, int Port);
 
 /// <param name="Ulimits">Passed to podman as --ulimit each; this kernel refuses podman's defaults.</param>
 /// <param name="Compression">podman checkpoint --compress: none, gzip or zstd.</param>
+/// <param name="CheckpointLimitSeconds">The longest a checkpoint or a restore may take before podman is stopped.</param>
 public sealed record ContainerSettings(
     string Image,
     string ImageArchive,
@@ -68,7 +69,11 @@ public sealed record ContainerSettings(
     IReadOnlyList<string> Ulimits,
     string Compression,
     int WorkMillis,
-    int StateMb);
+    int StateMb,
+    int CheckpointLimitSeconds = 900)
+{
+    public TimeSpan CheckpointLimit => TimeSpan.FromSeconds(CheckpointLimitSeconds);
+}
 
 /// <param name="ChunkBytes">Kept well under the remoting frame size.</param>
 /// <param name="Window">Chunks sent and not yet acknowledged, at most.</param>

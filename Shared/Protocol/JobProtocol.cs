@@ -9,13 +9,8 @@ public interface IJobCommand
     string JobId { get; }
 }
 
-/// <summary>Start the demo computation: add one to <paramref name="Number"/> in a container.</summary>
-/// <param name="WorkMillis">How long the work takes; null for the node's configured default.</param>
-/// <param name="StateMb">Pseudo-random memory the worker holds and checksums; null for the default.</param>
-public sealed record SubmitJob(string JobId, long Number, int? WorkMillis = null, int? StateMb = null) : IJobCommand;
-
-/// <summary>Run any image the host has as a managed container named <paramref name="JobId"/>; it can then be migrated like a demo job.</summary>
-public sealed record RunContainer(string JobId, string Image, string[] Arguments) : IJobCommand;
+/// <summary>Run <paramref name="Spec"/> as a managed container named after <paramref name="JobId"/>; it can then be migrated.</summary>
+public sealed record RunJob(string JobId, JobSpec Spec) : IJobCommand;
 
 public sealed record JobAccepted(string JobId, string Node);
 
@@ -60,18 +55,16 @@ public enum JobPhase
     Failed,
 }
 
-/// <param name="Number">The demo computation's input; null for any other container.</param>
-/// <param name="ExitCode">How a container that is not the demo job ended, once it has.</param>
+/// <param name="ExitCode">How a container whose result is its exit code ended, once it has.</param>
 public sealed record JobStatus(
     string JobId,
     string Owner,
     JobPhase Phase,
-    long? Number,
+    JobSpec Spec,
     JobResult? Result,
     string? Error,
     int Migrations,
     DateTimeOffset SubmittedAt,
-    string Image,
     int? ExitCode = null);
 
 /// <summary>The worker's answer and the checksum of the memory it held, with the node that produced it.</summary>

@@ -57,16 +57,5 @@ public enum TransferState
 }
 
 /// <summary>The pending-result state of a job, handed to its new owner with the archive.</summary>
-/// <param name="Number">The demo computation's input; null for any other container.</param>
 /// <param name="Waiting">Who asked for the result and is still waiting for it.</param>
-/// <param name="Image">The container's image and <paramref name="Arguments"/>, as it was started.</param>
-public sealed record JobHandoff(
-    string JobId,
-    long? Number,
-    int WorkMillis,
-    int StateMb,
-    IActorRef[] Waiting,
-    int Migrations,
-    DateTimeOffset SubmittedAt,
-    string Image,
-    string[] Arguments);
+public sealed record JobHandoff(string JobId, JobSpec Spec, IActorRef[] Waiting, int Migrations, DateTimeOffset SubmittedAt);

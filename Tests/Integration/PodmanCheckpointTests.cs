@@ -1,6 +1,7 @@
 using System.Globalization;
 using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Tests.EndToEnd;
 using AkkaMigration.Tests.Support;
@@ -17,11 +18,11 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
     [Fact]
     public async Task A_checkpoint_from_one_store_restores_into_another_and_the_worker_continues()
     {
-        var name = WorkerOutput.ContainerName("it-continue");
+        var name = ContainerNames.For("it-continue");
         // /tmp is not private to a host: it stands for the copy from A to B.
         var archive = $"/tmp/it-continue-{Guid.NewGuid():N}.tar";
         await hosts.PodmanAsync("nodeA", ["run", "--detach", "--name", name, "--network", "none",
-            "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", Image, .. WorkerOutput.Arguments(41, 3000, 8)]);
+            "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", Image, .. JobSpec.AddOne(Image, 41, 3000, 8).Arguments]);
         await Task.Delay(1200);
 
         await hosts.PodmanAsync("nodeA", "container", "checkpoint", name, "--export", archive);
@@ -35,7 +36,7 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
         Assert.Single(lines, l => l.StartsWith("STARTED"));
         Assert.Equal(Enumerable.Range(1, 30), Progress(lines));
         Assert.InRange(progressAtCheckpoint, 1, 29);
-        Assert.Equal((42L, $"{Workload.ExpectedChecksum(41, 8):x16}", true), WorkerOutput.Result(lines));
+        Assert.Equal((42L, $"{Workload.ExpectedChecksum(41, 8):x16}", true), JobResults.WorkerResult(lines));
     }
 
     [Fact]
@@ -44,7 +45,7 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
         await hosts.ClientAsync(["submit", "1", "--id", "it-loopback", "--work-ms", "20000"]);
         var migrate = await hosts.ClientAsync(["migrate", "it-loopback", "nodeB"]);
 
-        var pid = await hosts.PodmanAsync("nodeB", "inspect", "--format", "{{.State.Pid}}", WorkerOutput.ContainerName("it-loopback"));
+        var pid = await hosts.PodmanAsync("nodeB", "inspect", "--format", "{{.State.Pid}}", ContainerNames.For("it-loopback"));
 
         Assert.Equal(0, migrate.ExitCode);
         // The node brings it up just after the restore, without holding the migration's answer for it.

@@ -1,5 +1,5 @@
 using Akka.Actor;
-using AkkaMigration.Node.Jobs;
+using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Tests.Support;
 
@@ -44,7 +44,7 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
         Assert.Equal("nodeB", done.Result.ProducedBy);
         Assert.Equal(1, done.Migrations);
         // B resumed the work where A froze it instead of starting over.
-        Assert.True(_nodes.B.TicksDoneAtRestore(WorkerOutput.ContainerName("handoff")) > 0);
+        Assert.True(_nodes.B.TicksDoneAtRestore(ContainerNames.For("handoff")) > 0);
     }
 
     [Fact]
@@ -96,7 +96,7 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
         NodeA.Tell(new MigrateJob("single-copy", "nodeB"), TestActor);
 
         ExpectMsg<MigrationSucceeded>(Long);
-        var container = WorkerOutput.ContainerName("single-copy");
+        var container = ContainerNames.For("single-copy");
         AwaitAssert(() => Assert.Null(_nodes.A.Inspect(container)), Long);
         Assert.Equal(Node.Runtime.ContainerState.Running, _nodes.B.Inspect(container)?.State);
     }
@@ -121,8 +121,8 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
         NodeA.Tell(new QueryJob("rollback", WaitForResult: true), TestActor);
         var done = ExpectMsg<JobStatus>(Long);
         Assert.Equal((11L, "nodeA"), (done.Result!.Value, done.Result.ProducedBy));
-        Assert.Null(_nodes.B.Inspect(WorkerOutput.ContainerName("rollback")));
-        Assert.Contains($"restore {WorkerOutput.ContainerName("rollback")} in place", _nodes.A.Calls);
+        Assert.Null(_nodes.B.Inspect(ContainerNames.For("rollback")));
+        Assert.Contains($"restore {ContainerNames.For("rollback")} in place", _nodes.A.Calls);
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
     [InlineData("")]
     public void A_job_id_that_could_reach_a_path_or_podman_argument_is_refused(string id)
     {
-        NodeA.Tell(new SubmitJob(id, 1), TestActor);
+        NodeA.Tell(Jobs.AddOne(id, 1), TestActor);
 
         Assert.Contains("invalid job id", ExpectMsg<CommandRejected>().Reason);
         Assert.DoesNotContain(_nodes.A.Calls, c => c.StartsWith("run") && c.Contains(id.Length > 0 ? id : "amig- "));
@@ -189,7 +189,7 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
 
     private void Submit(string id, long number, int workMillis)
     {
-        NodeA.Tell(new SubmitJob(id, number, workMillis, 0), TestActor);
+        NodeA.Tell(Jobs.AddOne(id, number, workMillis, 0), TestActor);
         ExpectMsg<JobAccepted>(Long);
     }
 }

@@ -1,6 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster;
-using AkkaMigration.Node.Jobs;
+using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Tests.Support;
 
@@ -97,7 +97,7 @@ public sealed class ThreeNodeSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
             var done = ExpectMsg<JobStatus>(Long);
             Assert.Equal((number + 1, owner, true), (done.Result!.Value, done.Result.ProducedBy, done.Result.MemoryIntact));
         }
-        Assert.All(drained.Moved, m => Assert.Null(_runtimes["nodeA"].Inspect(WorkerOutput.ContainerName(m.JobId))));
+        Assert.All(drained.Moved, m => Assert.Null(_runtimes["nodeA"].Inspect(ContainerNames.For(m.JobId))));
         AwaitAssert(() => Assert.DoesNotContain(Akka.Cluster.Cluster.Get(_cluster.Systems[1]).State.Members,
             m => m.Address.Port == _cluster.Config.GetHost("nodeA").Port && m.Status == MemberStatus.Up), Long);
     }
@@ -123,7 +123,7 @@ public sealed class ThreeNodeSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 
     private void Submit(string id, long number, int workMillis)
     {
-        Node("nodeA").Tell(new SubmitJob(id, number, workMillis, 0), TestActor);
+        Node("nodeA").Tell(Jobs.AddOne(id, number, workMillis, 0), TestActor);
         ExpectMsg<JobAccepted>(Long);
     }
 }

@@ -1,5 +1,4 @@
 using Akka.Actor;
-using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Protocol;
@@ -31,7 +30,7 @@ public sealed class UnsettledMigrationSpecs()
 
         var done = ExpectMsg<JobStatus>(Long);
         Assert.Equal((42L, "nodeA"), (done.Result!.Value, done.Result.ProducedBy));
-        Assert.Contains($"restore {WorkerOutput.ContainerName("resume")} in place", _a.Calls);
+        Assert.Contains($"restore {ContainerNames.For("resume")} in place", _a.Calls);
         Assert.DoesNotContain(_b.Calls, c => c.Contains("resume"));
     }
 
@@ -40,8 +39,8 @@ public sealed class UnsettledMigrationSpecs()
     {
         await LeaveUnsettledMigrationOnA("handed", 7);
         // B restored it and recorded it as its own before A heard back.
-        await _b.RestoreAsync(WorkerOutput.ContainerName("handed"), Archive("nodeA", "handed"), CancellationToken.None);
-        new JobJournal(State("nodeB")).Save(new JobRecord("handed", 7, 2000, 0, 1, DateTimeOffset.UtcNow, JobPhase.Running, "worker", []));
+        await _b.RestoreAsync(ContainerNames.For("handed"), Archive("nodeA", "handed"), CancellationToken.None);
+        new JobJournal(State("nodeB")).Save(new JobRecord("handed", Jobs.AddOneSpec(7, 2000), 1, DateTimeOffset.UtcNow, JobPhase.Running));
 
         await using var cluster = await StartAsync();
         var nodeA = Sys.ActorSelection(cluster.SupervisorPath("nodeA"));
@@ -55,20 +54,20 @@ public sealed class UnsettledMigrationSpecs()
         Sys.ActorSelection(cluster.SupervisorPath("nodeB")).Tell(new QueryJob("handed", WaitForResult: true), TestActor);
         var done = ExpectMsg<JobStatus>(Long);
         Assert.Equal((8L, "nodeB"), (done.Result!.Value, done.Result.ProducedBy));
-        AwaitAssert(() => Assert.Null(_a.Inspect(WorkerOutput.ContainerName("handed"))));
+        AwaitAssert(() => Assert.Null(_a.Inspect(ContainerNames.For("handed"))));
         Assert.False(File.Exists(Archive("nodeA", "handed")));
     }
 
     /// <summary>A's job was checkpointed for a move to B and its record says so; then A died.</summary>
     private async Task LeaveUnsettledMigrationOnA(string jobId, long number)
     {
-        var container = WorkerOutput.ContainerName(jobId);
-        await _a.RunAsync(new ContainerSpec(container, "image", WorkerOutput.Arguments(number, 2000, 0)), CancellationToken.None);
+        var container = ContainerNames.For(jobId);
+        await _a.RunAsync(container, Jobs.AddOneSpec(number, 2000, 0), CancellationToken.None);
         await Task.Delay(300);
         Directory.CreateDirectory(Path.GetDirectoryName(Archive("nodeA", jobId))!);
         await _a.CheckpointAsync(container, Archive("nodeA", jobId), CancellationToken.None);
-        new JobJournal(State("nodeA")).Save(new JobRecord(jobId, number, 2000, 0, 0, DateTimeOffset.UtcNow, JobPhase.Migrating,
-            "worker", [], Pending: new PendingMigration(Transfer, "nodeB")));
+        new JobJournal(State("nodeA")).Save(new JobRecord(jobId, Jobs.AddOneSpec(number, 2000), 0, DateTimeOffset.UtcNow, JobPhase.Migrating,
+            Pending: new PendingMigration(Transfer, "nodeB")));
     }
 
     private Task<LoopbackCluster> StartAsync() =>

@@ -66,7 +66,7 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
             var supervisor = system.ActorSelection(PathAsSeenBy(rogue, nodes.Cluster.SupervisorPath("nodeA")));
 
             var status = supervisor.Ask<NodeStatus>(new GetNodeStatus(), Silence);
-            var submit = supervisor.Ask<object>(new SubmitJob(jobId, 41), Silence);
+            var submit = supervisor.Ask<object>(Jobs.AddOne(jobId, 41), Silence);
 
             await Assert.ThrowsAsync<AskTimeoutException>(() => status);
             await Assert.ThrowsAsync<AskTimeoutException>(() => submit);

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Streaming;
+using AkkaMigration.Node;
 using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;

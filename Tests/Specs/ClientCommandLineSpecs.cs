@@ -108,12 +108,12 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     public async Task Run_passes_the_arguments_after_the_image_to_the_container_even_those_that_look_like_options()
     {
         var run = ClientAsync("run", "web", "img", "--port", "8080", "-x");
-        var request = await _nodeA.ExpectMsgAsync<RunContainer>(Wait);
+        var request = await _nodeA.ExpectMsgAsync<RunJob>(Wait);
 
         _nodeA.LastSender.Tell(new JobAccepted("web", "nodeA"));
 
-        Assert.Equal(("web", "img"), (request.JobId, request.Image));
-        Assert.Equal(["--port", "8080", "-x"], request.Arguments);
+        Assert.Equal(("web", "img", ResultSource.ExitCode), (request.JobId, request.Spec.Image, request.Spec.Result));
+        Assert.Equal(["--port", "8080", "-x"], request.Spec.Arguments);
         var (exit, output, _) = await run;
         Assert.Equal((ExitCodes.Ok, "job web accepted by nodeA: img --port 8080 -x\n"), (exit, output));
     }
@@ -122,11 +122,11 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     public async Task Run_s_own_options_go_before_the_name_and_the_same_ones_after_the_image_are_the_container_s()
     {
         var run = ClientAsync("run", "--on", "nodeB", "--json", "web", "img", "--json", "--on", "nodeA");
-        var request = await _nodeB.ExpectMsgAsync<RunContainer>(Wait);
+        var request = await _nodeB.ExpectMsgAsync<RunJob>(Wait);
 
         _nodeB.LastSender.Tell(new JobAccepted("web", "nodeB"));
 
-        Assert.Equal(["--json", "--on", "nodeA"], request.Arguments);
+        Assert.Equal(["--json", "--on", "nodeA"], request.Spec.Arguments);
         var (exit, output, _) = await run;
         Assert.Equal(ExitCodes.Ok, exit);
         Assert.Equal("nodeB", Json(output).GetProperty("node").GetString());
@@ -181,11 +181,11 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         var run = ClientAsync("status");
         var now = DateTimeOffset.Now;
         await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [
-            new JobStatus("web", "nodeA", JobPhase.Running, null, null, null, 1, now.AddSeconds(-75), "docker.io/library/nginx:latest"),
-            new JobStatus("batch", "nodeA", JobPhase.Completed, null, null, null, 0, now.AddHours(-1), "busybox", ExitCode: 3),
+            new JobStatus("web", "nodeA", JobPhase.Running, JobSpec.Container("docker.io/library/nginx:latest", []), null, null, 1, now.AddSeconds(-75)),
+            new JobStatus("batch", "nodeA", JobPhase.Completed, JobSpec.Container("busybox", []), null, null, 0, now.AddHours(-1), ExitCode: 3),
         ], ["nodeA", "nodeB"]));
         await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [
-            new JobStatus("job1", "nodeB", JobPhase.Completed, 41, new JobResult(42, "cbf2", true, "nodeB"), null, 1, now.AddMinutes(-2), "localhost/akka-migration-worker:latest"),
+            new JobStatus("job1", "nodeB", JobPhase.Completed, Jobs.AddOneSpec(41), new JobResult(42, "cbf2", true, "nodeB"), null, 1, now.AddMinutes(-2)),
         ], ["nodeA", "nodeB"]));
 
         var (exit, output, error) = await run;
@@ -215,19 +215,19 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     public async Task The_interactive_console_s_piped_flow_reads_the_result_from_the_new_owner()
     {
         var run = ClientAsync(["--config", _nodes.ConfigFile], input: "41\nnodeB\nnodeB\n\n");
-        var submit = await _nodeA.ExpectMsgAsync<SubmitJob>(Wait);
+        var submit = await _nodeA.ExpectMsgAsync<RunJob>(Wait);
         _nodeA.LastSender.Tell(new JobAccepted(submit.JobId, "nodeA"));
         await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [], ["nodeA", "nodeB"]));
         await _nodeA.ExpectMsgAsync(new MigrateJob(submit.JobId, "nodeB"), Wait);
         _nodeA.LastSender.Tell(new MigrationProgress(submit.JobId, MigrationStep.Checkpoint, 0, 0));
         _nodeA.LastSender.Tell(Moved with { JobId = submit.JobId });
         await _nodeB.ExpectMsgAsync(new QueryJob(submit.JobId, WaitForResult: true), Wait);
-        _nodeB.LastSender.Tell(new JobStatus(submit.JobId, "nodeB", JobPhase.Completed, 41, new JobResult(42, "cbf2", true, "nodeB"), null, 1,
-            DateTimeOffset.Now, "localhost/akka-migration-worker:latest"));
+        _nodeB.LastSender.Tell(new JobStatus(submit.JobId, "nodeB", JobPhase.Completed, submit.Spec, new JobResult(42, "cbf2", true, "nodeB"), null, 1,
+            DateTimeOffset.Now));
 
         var (exit, output, _) = await run;
         Assert.Equal(ExitCodes.Ok, exit);
-        Assert.Equal(41, submit.Number);
+        Assert.Equal(Jobs.AddOneSpec(41).Arguments, submit.Spec.Arguments);
         Assert.Contains($"job {submit.JobId} moved nodeA → nodeB in 900 ms", output);
         Assert.Equal("result 42 from nodeB", output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("result ")));
     }

@@ -115,11 +115,12 @@ public sealed class ClientDisplaySpecs
         var json = OutcomeJson.Serialize(ClientOperations.Describe(failed));
 
         Assert.StartsWith("""{"ok":false,"exitCode":1,"error":"job web failed on nodeA: oom","answer":{"jobId":"web","owner":"nodeA","phase":"failed",""", json);
-        Assert.EndsWith("\"image\":\"nginx\",\"exitCode\":137}}", json);
+        Assert.Contains(""","spec":{"image":"nginx",""", json);
+        Assert.EndsWith("\"exitCode\":137}}", json);
     }
 
     private static JobStatus Job(JobPhase phase, DateTimeOffset submittedAt) =>
-        new("web", "nodeA", phase, null, null, null, 0, submittedAt, "nginx");
+        new("web", "nodeA", phase, JobSpec.Container("nginx", []), null, null, 0, submittedAt);
 
     private static ProgressTask Step(int id, string name) => new(id, name, maxValue: 1, autoStart: false, TimeProvider.System);
 }

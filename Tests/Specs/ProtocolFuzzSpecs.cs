@@ -1,7 +1,8 @@
 using Akka.Actor;
 using Akka.TestKit;
-using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Migration;
+using AkkaMigration.Node;
+using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -39,7 +40,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         _node = NodeContext.Create(self, config, _runtime);
         _supervisor = Sys.ActorOf(ContainerSupervisor.Props(_node), ActorNames.ContainerSupervisor);
         // A job the node runs all along: if the supervisor crashed and restarted, it would forget it.
-        _supervisor.Tell(new SubmitJob(Sentinel, 7, WorkMillis: 3_600_000, StateMb: 0), TestActor);
+        _supervisor.Tell(Jobs.AddOne(Sentinel, 7, 3_600_000, 0), TestActor);
         ExpectMsg<JobAccepted>();
     }
 
@@ -57,7 +58,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
             // The receiver confirms only when the SHA-256 of what it wrote matches the original's.
             AssertOutcome<RestoreConfirmed>(t);
             Assert.Equal(1, RestoresOf(t.JobId));
-            Assert.Equal(t.TicksDone, _runtime.TicksDoneAtRestore(WorkerOutput.ContainerName(t.JobId)));
+            Assert.Equal(t.TicksDone, _runtime.TicksDoneAtRestore(ContainerNames.For(t.JobId)));
         });
         AssertTheNodeStillServes();
     }
@@ -153,7 +154,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         AwaitAcks(live, live.Chunks);
         live.Receiver.Tell(End(live.JobId, live.TransferId, live.Chunks, live.Archive), live.Source.Ref);
         AssertOutcome<RestoreConfirmed>(live);
-        Sys.ActorSelection(_supervisor.Path / "incoming-*").Tell(new Identify("receivers"), TestActor);
+        Sys.ActorSelection(_supervisor.Path / IncomingTransfers.Name / "incoming-*").Tell(new Identify("receivers"), TestActor);
         Assert.Null(ExpectMsg<ActorIdentity>().Subject);
         AssertTheNodeStillServes();
     }
@@ -163,7 +164,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         var transferId = Fuzz.HexId(rng);
         var chunkBytes = rng.Next(64, 4097);
         var ticksDone = rng.Next(0, 30);
-        byte[] archive = [.. _runtime.ArchiveFor(WorkerOutput.ContainerName(jobId), rng.Next(), ticksDone, 30), .. Fuzz.Bytes(rng, rng.Next(0, 16 * 1024))];
+        byte[] archive = [.. _runtime.ArchiveFor(ContainerNames.For(jobId), rng.Next(), ticksDone, 30), .. Fuzz.Bytes(rng, rng.Next(0, 16 * 1024))];
         var source = CreateTestProbe();
         _supervisor.Tell(new BeginTransfer(transferId, jobId, "nodeA", chunkBytes), source.Ref);
         Assert.Equal(transferId, source.ExpectMsg<TransferAccepted>(Patience).TransferId);
@@ -212,7 +213,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     private int RestoresOf(string jobId) =>
-        _runtime.Calls.Count(c => c == $"restore {WorkerOutput.ContainerName(jobId)} from archive");
+        _runtime.Calls.Count(c => c == $"restore {ContainerNames.For(jobId)} from archive");
 
     /// <summary>One chunk the receiver must not write, and what its refusal says.</summary>
     private static (ArchiveChunk Chunk, string Reason) Malformed(Random rng, ArchiveChunk good, int chunkBytes)
@@ -382,7 +383,7 @@ public sealed class ProtocolFuzzClusterSpecs : Akka.TestKit.Xunit2.TestKit, ICla
             for (var i = 0; i < count; i++)
             {
                 var transferId = Fuzz.HexId(rng);
-                var receiver = Sys.ActorSelection($"{supervisorPath}/incoming-{transferId}");
+                var receiver = Sys.ActorSelection($"{supervisorPath}/{IncomingTransfers.Name}/incoming-{transferId}");
                 switch (rng.Next(4))
                 {
                     case 0:
@@ -460,7 +461,7 @@ public sealed class ProtocolFuzzClusterSpecs : Akka.TestKit.Xunit2.TestKit, ICla
 
     private void Submit(string id, long number)
     {
-        NodeA.Tell(new SubmitJob(id, number, WorkMillis: 3000, StateMb: 0), TestActor);
+        NodeA.Tell(Jobs.AddOne(id, number, 3000, 0), TestActor);
         ExpectMsg<JobAccepted>(Long);
     }
 
@@ -474,7 +475,7 @@ public sealed class ProtocolFuzzClusterSpecs : Akka.TestKit.Xunit2.TestKit, ICla
         Assert.Equal((JobPhase.Completed, number + 1, owner, migrations), (done.Phase, done.Result!.Value, done.Result.ProducedBy, done.Migrations));
         other.Tell(new GetNodeStatus(), TestActor);
         Assert.DoesNotContain(ExpectMsg<NodeStatus>(Long).Jobs, j => j.JobId == id);
-        var container = WorkerOutput.ContainerName(id);
+        var container = ContainerNames.For(id);
         Assert.Null(otherRuntime.Inspect(container));
         Assert.Equal(owner == "nodeA" ? 0 : 1, otherRuntime.Calls.Concat(ownerRuntime.Calls).Count(c => c == $"restore {container} from archive"));
     }

@@ -1,7 +1,7 @@
 using Akka.Actor;
-using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Runtime;
+using AkkaMigration.Node;
 using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -44,7 +44,7 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         var done = ExpectMsg<JobStatus>(Long);
         Assert.Equal((JobPhase.Completed, 42L, "nodeA"), (done.Phase, done.Result!.Value, done.Result.ProducedBy));
         // Re-adopted, not started again.
-        Assert.Single(_runtime.Calls, c => c == $"run {WorkerOutput.ContainerName("survivor")}");
+        Assert.Single(_runtime.Calls, c => c == $"run {ContainerNames.For("survivor")}");
     }
 
     [Fact]
@@ -52,7 +52,7 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         Submit("finished", 9, workMillis: 100);
         AwaitPhase("finished", JobPhase.Completed);
-        AwaitAssert(() => Assert.Null(_runtime.Inspect(WorkerOutput.ContainerName("finished"))));
+        AwaitAssert(() => Assert.Null(_runtime.Inspect(ContainerNames.For("finished"))));
 
         Restart();
         _supervisor.Tell(new QueryJob("finished"), TestActor);
@@ -66,7 +66,7 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         Submit("vanished", 1, workMillis: 60_000);
         AwaitPhase("vanished", JobPhase.Running);
         Sys.Stop(_supervisor);
-        await _runtime.RemoveAsync(WorkerOutput.ContainerName("vanished"), CancellationToken.None);
+        await _runtime.RemoveAsync(ContainerNames.For("vanished"), CancellationToken.None);
 
         _supervisor = StartSupervisor();
         var status = AwaitPhase("vanished", JobPhase.Failed);
@@ -78,8 +78,8 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public async Task A_restore_interrupted_by_a_restart_is_removed_before_the_source_hears_absent()
     {
         Sys.Stop(_supervisor);
-        var orphan = WorkerOutput.ContainerName("orphan");
-        await _runtime.RunAsync(new ContainerSpec(orphan, "image", WorkerOutput.Arguments(1, 60_000, 0)), CancellationToken.None);
+        var orphan = ContainerNames.For("orphan");
+        await _runtime.RunAsync(orphan, Jobs.AddOneSpec(1, 60_000, 0), CancellationToken.None);
         new JobJournal(_state).MarkRestoring("orphan", Transfer);
 
         _supervisor = StartSupervisor();
@@ -105,7 +105,7 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public void Job_records_are_private_replaced_whole_and_an_unreadable_one_is_left_for_a_human()
     {
         var journal = new JobJournal(_state);
-        var record = new JobRecord("private", 1, 100, 0, 0, DateTimeOffset.UtcNow, JobPhase.Running, "worker", []);
+        var record = new JobRecord("private", Jobs.AddOneSpec(1, 100), 0, DateTimeOffset.UtcNow, JobPhase.Running);
         journal.Save(record);
         journal.Save(record with { Phase = JobPhase.Completed });
         File.WriteAllText(Path.Combine(journal.Folder, "broken.json"), "{ not json");
@@ -136,7 +136,7 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
 
     private void Submit(string id, long number, int workMillis)
     {
-        _supervisor.Tell(new SubmitJob(id, number, workMillis, 0), TestActor);
+        _supervisor.Tell(Jobs.AddOne(id, number, workMillis, 0), TestActor);
         ExpectMsg<JobAccepted>();
     }
 

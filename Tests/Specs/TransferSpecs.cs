@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using Akka.Actor;
-using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Migration;
+using AkkaMigration.Node;
+using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -33,7 +34,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public void Chunks_arriving_out_of_order_and_twice_reassemble_the_exact_archive()
     {
-        var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("ooo"), 41, 12, 30);
+        var archive = _runtime.ArchiveFor(ContainerNames.For("ooo"), 41, 12, 30);
         var chunks = Chunk(archive, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", ChunkBytes);
         var receiver = StartReceiver("ooo", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
         Assert.Equal(6, chunks.Count);
@@ -48,11 +49,11 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         receiver.Tell(End("ooo", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", chunks, archive), TestActor);
 
         ExpectMsg<RestoreStarted>();
-        var adopted = ExpectMsg<ContainerSupervisor.AdoptJob>();
+        var adopted = ExpectMsg<IncomingTransfers.Restored>();
         Assert.Equal(("ooo", 1), (adopted.Record.JobId, adopted.Record.Migrations));
         // The record is on disk before the supervisor hears of the job.
         Assert.Equal((JobPhase.Running, 1), (_node.Journal.Find("ooo")!.Phase, _node.Journal.Find("ooo")!.Migrations));
-        Assert.Equal(12, _runtime.TicksDoneAtRestore(WorkerOutput.ContainerName("ooo")));
+        Assert.Equal(12, _runtime.TicksDoneAtRestore(ContainerNames.For("ooo")));
         Sys.Stop(receiver);
         AwaitAssert(() => Assert.Empty(Directory.GetFiles(_node.Archives.Folder)));
     }
@@ -60,7 +61,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public void A_corrupted_chunk_fails_the_checksum_and_nothing_is_restored()
     {
-        var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("corrupt"), 1, 3, 30);
+        var archive = _runtime.ArchiveFor(ContainerNames.For("corrupt"), 1, 3, 30);
         var chunks = Chunk(archive, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", ChunkBytes);
         var tampered = chunks[2].Data.ToArray();
         tampered[17] ^= 0xFF;
@@ -79,7 +80,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public void A_missing_chunk_is_reported_as_an_incomplete_archive()
     {
-        var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("gap"), 1, 3, 30);
+        var archive = _runtime.ArchiveFor(ContainerNames.For("gap"), 1, 3, 30);
         var chunks = Chunk(archive, "cccccccccccccccccccccccccccccccc", ChunkBytes);
         var receiver = StartReceiver("gap", "cccccccccccccccccccccccccccccccc");
 
@@ -113,7 +114,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public void A_failed_restore_is_reported_and_leaves_no_container()
     {
-        var archive = _runtime.ArchiveFor(WorkerOutput.ContainerName("norestore"), 1, 3, 30);
+        var archive = _runtime.ArchiveFor(ContainerNames.For("norestore"), 1, 3, 30);
         var chunks = Chunk(archive, "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", ChunkBytes);
         _runtime.FailRestoresWith = "no such image";
         var receiver = StartReceiver("norestore", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
@@ -123,8 +124,8 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
 
         ExpectMsg<RestoreStarted>();
         Assert.Contains("no such image", ExpectMsg<TransferFailed>().Reason);
-        Assert.Null(_runtime.Inspect(WorkerOutput.ContainerName("norestore")));
-        Assert.Contains($"remove {WorkerOutput.ContainerName("norestore")}", _runtime.Calls);
+        Assert.Null(_runtime.Inspect(ContainerNames.For("norestore")));
+        Assert.Contains($"remove {ContainerNames.For("norestore")}", _runtime.Calls);
         // Nothing left for a restarted node to clean up, and no record claims the job.
         Assert.Empty(_node.Journal.Restoring());
         Assert.Null(_node.Journal.Find("norestore"));
@@ -133,7 +134,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public void An_aborted_transfer_deletes_what_was_received()
     {
-        var chunks = Chunk(_runtime.ArchiveFor(WorkerOutput.ContainerName("abort"), 1, 3, 30), "ffffffffffffffffffffffffffffffff", ChunkBytes);
+        var chunks = Chunk(_runtime.ArchiveFor(ContainerNames.For("abort"), 1, 3, 30), "ffffffffffffffffffffffffffffffff", ChunkBytes);
         var receiver = StartReceiver("abort", "ffffffffffffffffffffffffffffffff");
         SendAll(receiver, chunks.Take(2));
         Watch(receiver);

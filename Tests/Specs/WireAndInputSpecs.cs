@@ -62,7 +62,7 @@ public sealed class WireAndInputSpecs : Akka.TestKit.Xunit2.TestKit
     {
         string[] lines = ["STARTED number=41 ticks=30 state_mb=1 checksum=00ff", "PROGRESS 29/30", "PROGRESS 30/30", "RESULT value=42 checksum=00ff intact=true"];
 
-        Assert.Equal((42L, "00ff", true), WorkerOutput.Result(lines));
+        Assert.Equal((42L, "00ff", true), JobResults.WorkerResult(lines));
     }
 
     [Fact]
@@ -70,7 +70,7 @@ public sealed class WireAndInputSpecs : Akka.TestKit.Xunit2.TestKit
     {
         string[] lines = ["STARTED number=41 ticks=30 state_mb=1 checksum=00ff", "PROGRESS 3/30"];
 
-        Assert.Null(WorkerOutput.Result(lines));
+        Assert.Null(JobResults.WorkerResult(lines));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Worker;
 
 namespace AkkaMigration.Tests.Support;
@@ -53,18 +54,18 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         return [.. Encoding.UTF8.GetBytes(header + "\n"), .. padding];
     }
 
-    public Task RunAsync(ContainerSpec spec, CancellationToken cancellationToken)
+    public Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken)
     {
         var number = long.Parse(Argument(spec, "--number"));
         var ticks = Math.Max(1, int.Parse(Argument(spec, "--work-ms")) / Workload.TickMillis);
         lock (_gate)
         {
-            Record($"run {spec.Name}");
-            if (_containers.ContainsKey(spec.Name))
+            Record($"run {container}");
+            if (_containers.ContainsKey(container))
             {
-                throw new ContainerRuntimeException($"the container name {spec.Name} is already in use");
+                throw new ContainerRuntimeException($"the container name {container} is already in use");
             }
-            _containers[spec.Name] = new Container(number, ticks, 0);
+            _containers[container] = new Container(number, ticks, 0);
         }
         return Task.CompletedTask;
     }
@@ -175,7 +176,7 @@ public sealed class FakeContainerRuntime : IContainerRuntime
 
     private void Record(string call) => _calls.Add(call);
 
-    private static string Argument(ContainerSpec spec, string name) =>
+    private static string Argument(JobSpec spec, string name) =>
         spec.Arguments[spec.Arguments.ToList().IndexOf(name) + 1];
 
     private sealed record ArchiveHeader(string Name, long Number, int TicksDone, int TicksTotal);

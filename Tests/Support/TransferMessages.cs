@@ -12,5 +12,5 @@ public static class TransferMessages
     public static EndOfArchive End(string jobId, string transferId, IReadOnlyCollection<ArchiveChunk> chunks, byte[] original) =>
         new(transferId, chunks.Count, original.Length, Convert.ToHexStringLower(SHA256.HashData(original)), Handoff(jobId));
 
-    public static JobHandoff Handoff(string jobId) => new(jobId, 41, 3000, 0, [], 0, DateTimeOffset.UtcNow, "localhost/akka-migration-worker:latest", ["--number", "41"]);
+    public static JobHandoff Handoff(string jobId) => new(jobId, Jobs.AddOneSpec(41), [], 0, DateTimeOffset.UtcNow);
 }

@@ -1,11 +1,10 @@
-using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Config;
 
-namespace AkkaMigration.Node.Supervision;
+namespace AkkaMigration.Node;
 
 /// <summary>What every actor of a node shares: who it is, the cluster's config, its runtime, archive folder and job records.</summary>
 /// <param name="Streams">The archive streams beside Akka.Remote; null sends archives as Akka messages.</param>
@@ -15,12 +14,10 @@ public sealed record NodeContext(
     IContainerRuntime Runtime,
     ArchiveStore Archives,
     JobJournal Journal,
-    FaultInjection Faults,
     ArchiveStreams? Streams)
 {
     public string Name => Self.Name;
 
-    public static NodeContext Create(HostEntry self, MigrationConfig config, IContainerRuntime runtime,
-        FaultInjection? faults = null, ArchiveStreams? streams = null) =>
-        new(self, config, runtime, new ArchiveStore(self.StateDirectory), new JobJournal(self.StateDirectory), faults ?? FaultInjection.None, streams);
+    public static NodeContext Create(HostEntry self, MigrationConfig config, IContainerRuntime runtime, ArchiveStreams? streams = null) =>
+        new(self, config, runtime, new ArchiveStore(self.StateDirectory), new JobJournal(self.StateDirectory), streams);
 }

@@ -1,6 +1,6 @@
 using Akka.DistributedData;
 
-namespace AkkaMigration.Node.Ownership;
+namespace AkkaMigration.Node.Routing;
 
 /// <summary>Where a job lives: its owner, and whether its container still runs (settled jobs keep an owner for their result).</summary>
 public sealed record JobLocation(string Node, bool Active);

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Faults;
+
+/// <summary>
+/// The runtime of a node that dies as it removes a container it has checkpointed: a source removes
+/// one only once the target has confirmed the restore, before it records the move or tells anyone.
+/// </summary>
+public sealed class FaultInjectingRuntime(IContainerRuntime inner) : IContainerRuntime
+{
+    private readonly ConcurrentDictionary<string, bool> _checkpointed = new();
+
+    public Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken) =>
+        inner.RunAsync(container, spec, cancellationToken);
+
+    public async Task<CheckpointStats> CheckpointAsync(string container, string archivePath, CancellationToken cancellationToken)
+    {
+        var stats = await inner.CheckpointAsync(container, archivePath, cancellationToken);
+        _checkpointed[container] = true;
+        return stats;
+    }
+
+    public Task<RestoreStats> RestoreAsync(string container, string? archivePath, CancellationToken cancellationToken)
+    {
+        _checkpointed.TryRemove(container, out _);
+        return inner.RestoreAsync(container, archivePath, cancellationToken);
+    }
+
+    public Task RemoveAsync(string container, CancellationToken cancellationToken)
+    {
+        if (_checkpointed.TryRemove(container, out _))
+        {
+            FaultInjection.Die();
+        }
+        return inner.RemoveAsync(container, cancellationToken);
+    }
+
+    public Task EnableLoopbackAsync(string container, CancellationToken cancellationToken) => inner.EnableLoopbackAsync(container, cancellationToken);
+
+    public Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken) => inner.InspectAsync(container, cancellationToken);
+
+    public Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken) =>
+        inner.LogsAsync(container, tail, cancellationToken);
+}

@@ -1,0 +1,47 @@
+using System.Globalization;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Jobs;
+
+/// <summary>How a job's outcome is read from its container once it has exited, as its <see cref="JobSpec.Result"/> says.</summary>
+public static class JobResults
+{
+    /// <summary>Lines read for the worker's result line, which it prints last.</summary>
+    public const int WorkerTail = 5;
+
+    /// <summary>Lines of any other container's output kept in its record, for <c>logs</c>.</summary>
+    public const int OutputTail = 20;
+
+    /// <param name="Error">Null when the job completed.</param>
+    /// <param name="Output">What the container printed last, kept when the exit code is the result.</param>
+    public sealed record Outcome(JobResult? Result, string? Error, int? ExitCode, string[]? Output);
+
+    public static Outcome Read(JobSpec spec, IReadOnlyList<string> lines, int exitCode, string node)
+    {
+        if (spec.Result == ResultSource.ExitCode)
+        {
+            return new Outcome(null, exitCode == 0 ? null : $"the container exited with code {exitCode}", exitCode, [.. lines]);
+        }
+        return WorkerResult(lines) is { } r
+            ? new Outcome(new JobResult(r.Value, r.Checksum, r.Intact, node), null, null, null)
+            : new Outcome(null, $"the worker exited with code {exitCode}: {lines.LastOrDefault() ?? "no output"}", null, null);
+    }
+
+    /// <summary>The "RESULT value=… checksum=… intact=…" line, if the worker got that far.</summary>
+    public static (long Value, string Checksum, bool Intact)? WorkerResult(IEnumerable<string> lines)
+    {
+        var line = lines.LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+        if (line is null)
+        {
+            return null;
+        }
+        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Skip(1)
+            .Select(f => f.Split('=', 2))
+            .Where(kv => kv.Length == 2)
+            .ToDictionary(kv => kv[0], kv => kv[1]);
+        return fields.TryGetValue("value", out var value) && long.TryParse(value, CultureInfo.InvariantCulture, out var v)
+            ? (v, fields.GetValueOrDefault("checksum", ""), fields.GetValueOrDefault("intact") == "true")
+            : null;
+    }
+}

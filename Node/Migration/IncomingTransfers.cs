@@ -1,0 +1,178 @@
+using System.Text.RegularExpressions;
+using Akka.Actor;
+using Akka.Event;
+using AkkaMigration.Node.Actors;
+using AkkaMigration.Node.Journal;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Migration;
+
+/// <summary>
+/// The target side of migrations on one node, a child of the supervisor (at <see cref="Name"/>):
+/// admits transfers, gives each an <see cref="ArchiveReceiver"/>, hands a restored job to the
+/// supervisor, and tells a source that lost track what became of its job.
+/// <code>
+/// state       on                                     next
+/// Recovering  restores a restart interrupted removed Active (what came meanwhile is stashed)
+///             removing them failed                   stays, silent: "absent" could mean two copies
+/// Active      Admit → receiver; Restored → AdoptJob to the supervisor; OutcomeQuery → answer
+/// </code>
+/// Everything from a message is checked here before it can reach podman's arguments or a file path.
+/// </summary>
+public sealed partial class IncomingTransfers : StatefulActor, IWithStash
+{
+    public const string Name = "incoming";
+    private const int MaxTransfers = 16;
+    /// <summary>Transfers this node completed, remembered so a source that asks late still hears "restored".</summary>
+    private const int CompletedKept = 1024;
+
+    private readonly NodeContext _node;
+    private readonly IReadOnlySet<string> _ownedAtStart;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Dictionary<IActorRef, BeginTransfer> _receiving = [];
+    private readonly Queue<string> _completedOrder = new();
+    private readonly HashSet<string> _completed = [];
+
+    /// <param name="ownedAtStart">Jobs the node's records say run here: their containers stay, whatever a restore left.</param>
+    public IncomingTransfers(NodeContext node, IReadOnlySet<string> ownedAtStart)
+    {
+        _node = node;
+        _ownedAtStart = ownedAtStart;
+        Recovering();
+    }
+
+    public IStash Stash { get; set; } = null!;
+
+    public static Props Props(NodeContext node, IReadOnlySet<string> ownedAtStart) =>
+        Akka.Actor.Props.Create(() => new IncomingTransfers(node, ownedAtStart));
+
+    /// <summary>From the supervisor: a source's request, with why this node cannot take the job (null if it can, as far as the supervisor knows).</summary>
+    public sealed record Admit(BeginTransfer Begin, string? Refusal);
+
+    /// <summary>From the supervisor: a source's question, and whether the job is this node's now.</summary>
+    public sealed record OutcomeQuery(TransferOutcomeQuery Query, bool OwnedHere);
+
+    /// <summary>From a receiver: the container runs here and its record says so.</summary>
+    public sealed record Restored(JobRecord Record, IActorRef[] Waiting, IActorRef Source, long RestoreMs);
+
+    /// <summary>To the supervisor: take the job over, then confirm to the source.</summary>
+    public sealed record AdoptJob(JobRecord Record, IActorRef[] Waiting, IActorRef Source, string TransferId, long RestoreMs);
+
+    protected override void PreStart() =>
+        RemoveInterruptedRestoresAsync().PipeTo(Self, success: () => new Recovered(null), failure: e => new Recovered(e.Message));
+
+    /// <summary>
+    /// A restore that was under way when the node stopped never became this node's job: its source
+    /// is told "absent" and resumes the job, so the container must go before anyone is told so.
+    /// </summary>
+    private async Task RemoveInterruptedRestoresAsync()
+    {
+        foreach (var jobId in _node.Journal.Restoring())
+        {
+            if (!_ownedAtStart.Contains(jobId))
+            {
+                _log.Warning("removing the container of job {0}: its restore was interrupted", jobId);
+                await _node.Runtime.RemoveAsync(ContainerNames.For(jobId), Stopping);
+            }
+            _node.Journal.ClearRestoring(jobId);
+        }
+    }
+
+    private void Recovering()
+    {
+        Receive<Recovered>(r =>
+        {
+            if (r.Error is not null)
+            {
+                // Saying "absent" now could let a source resume a job that runs here: stay silent instead.
+                _log.Error("could not remove interrupted restores ({0}); transfers and questions about them go unanswered until the node restarts", r.Error);
+                return;
+            }
+            Become(Active);
+            Stash.UnstashAll();
+        });
+        Receive<Admit>(_ => Stash.Stash());
+        Receive<OutcomeQuery>(_ => Stash.Stash());
+        Receive<AbortTransfer>(Abort);
+    }
+
+    private void Active()
+    {
+        Receive<Admit>(OnAdmit);
+        Receive<OutcomeQuery>(q =>
+        {
+            var query = q.Query;
+            if (!Names.IsValidJobId(query.JobId))
+            {
+                return;
+            }
+            var state = q.OwnedHere || _completed.Contains(query.TransferId ?? "") ? TransferState.Restored
+                : _receiving.Values.Any(b => b.JobId == query.JobId) ? TransferState.InProgress
+                : TransferState.Absent;
+            Sender.Tell(new TransferOutcome(query.TransferId ?? "", query.JobId, state));
+        });
+        Receive<Restored>(r =>
+        {
+            if (!_receiving.Remove(Sender, out var begin))
+            {
+                return;
+            }
+            Remember(begin.TransferId);
+            _node.Journal.ClearRestoring(begin.JobId);
+            Context.Stop(Sender);
+            Context.Parent.Tell(new AdoptJob(r.Record, r.Waiting, r.Source, begin.TransferId, r.RestoreMs));
+        });
+        Receive<AbortTransfer>(Abort);
+        Receive<Terminated>(t => _receiving.Remove(t.ActorRef));
+    }
+
+    private void Abort(AbortTransfer abort) => Context.Child(ReceiverName(abort.TransferId ?? "")).Forward(abort);
+
+    private void OnAdmit(Admit admit)
+    {
+        var begin = admit.Begin;
+        var problem = admit.Refusal ?? begin switch
+        {
+            _ when !Names.IsValidJobId(begin.JobId) => $"invalid job id '{begin.JobId}'",
+            _ when !IsTransferId(begin.TransferId) => "invalid transfer id",
+            _ when begin.ChunkBytes is <= 0 or > 4 * 1024 * 1024 => $"chunk size {begin.ChunkBytes} is out of range",
+            // Its receiver's name is taken: ActorOf would throw and restart this actor.
+            _ when !Context.Child(ReceiverName(begin.TransferId)).IsNobody() => $"transfer {begin.TransferId} is already under way",
+            _ when _receiving.Values.Any(b => b.JobId == begin.JobId) => $"job {begin.JobId} is already being received",
+            _ when _receiving.Count >= MaxTransfers => $"{_node.Name} already receives {MaxTransfers} transfers",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            _log.Warning("refused transfer {0} from {1}: {2}", begin.TransferId, Sender.Path.Address, problem);
+            Sender.Tell(new TransferRefused(begin.TransferId!, problem));
+            return;
+        }
+        var receiver = Context.ActorOf(ArchiveReceiver.Props(begin, Sender, _node), ReceiverName(begin.TransferId));
+        Context.Watch(receiver);
+        _receiving[receiver] = begin;
+    }
+
+    private void Remember(string transferId)
+    {
+        _completed.Add(transferId);
+        _completedOrder.Enqueue(transferId);
+        if (_completedOrder.Count > CompletedKept)
+        {
+            _completed.Remove(_completedOrder.Dequeue());
+        }
+    }
+
+    private static string ReceiverName(string transferId) => $"incoming-{transferId}";
+
+    private sealed record Recovered(string? Error);
+
+    /// <summary>A peer's JSON may carry a null id: IsMatch(null) would throw and restart this actor.</summary>
+    private static bool IsTransferId(string? id) => id is not null && TransferId().IsMatch(id);
+
+    // \z, not $: $ also matches before a final newline, which no actor name or file name should carry.
+    [GeneratedRegex(@"^[a-f0-9]{32}\z")]
+    private static partial Regex TransferId();
+}

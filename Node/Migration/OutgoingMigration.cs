@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Globalization;
+using Akka.Actor;
+using Akka.Event;
+using AkkaMigration.Node.Actors;
+using AkkaMigration.Node.Journal;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Migration;
+
+/// <summary>
+/// The source side of one migration, a child of the job's actor, which it answers with exactly one
+/// <see cref="IOutcome"/> before it stops. Whoever asked for the move hears its progress and its end.
+/// <code>
+/// state          on                              next
+/// Checkpointing  checkpoint written              Transferring (the sender streams meanwhile)
+///                checkpoint failed               RollingBack
+/// Transferring   target confirmed the restore    → Moved
+///                sender gave up, archive partial RollingBack
+///                sender gave up, archive whole   Resolving (the target may run the job)
+/// Resolving      target: restored                → Moved
+///                target: absent                  RollingBack
+/// RollingBack    resumed here / could not        → ResumedHere / → Lost
+/// </code>
+/// The job's record says <see cref="PendingMigration"/> before this actor starts, so a node that
+/// restarts anywhere in here starts it again in <see cref="Resolve"/>.
+/// </summary>
+public sealed class OutgoingMigration : StatefulActor, IWithTimers
+{
+    private static readonly TimeSpan FirstResolveRetry = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LastResolveRetry = TimeSpan.FromSeconds(10);
+
+    private readonly string _jobId;
+    private readonly string _container;
+    private readonly PendingMigration? _pending;
+    private readonly Start _start;
+    private readonly NodeContext _node;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
+    public OutgoingMigration(string jobId, string container, PendingMigration? pending, Start start, NodeContext node)
+    {
+        _jobId = jobId;
+        _container = container;
+        _pending = pending;
+        _start = start;
+        _node = node;
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Why the actor is made.</summary>
+    public abstract record Start;
+
+    /// <summary>Checkpoint the running container and move it to the pending migration's target.</summary>
+    /// <param name="Pid">The container's process, whose memory estimates the archive's size; 0 when unknown.</param>
+    public sealed record Move(IActorRef Requester, JobHandoff Handoff, int Pid) : Start;
+
+    /// <summary>The node restarted, or lost the target's answer, with the whole archive sent: ask the target first.</summary>
+    public sealed record Resolve(string Reason) : Start;
+
+    /// <summary>A checkpoint outlived the node process that asked for it: resume the job here.</summary>
+    public sealed record RollBack(string Reason) : Start;
+
+    /// <summary>The one answer to the job's actor.</summary>
+    public interface IOutcome;
+
+    /// <summary>
+    /// The target owns the job now and the archive is deleted. The job actor removes the local
+    /// container, and only then tells <paramref name="Requester"/> of <paramref name="Success"/>
+    /// (null after a restart: nobody asked this process).
+    /// </summary>
+    public sealed record Moved(string Owner, IActorRef Requester, MigrationSucceeded? Success) : IOutcome;
+
+    /// <summary>The job runs here again; <paramref name="Restored"/> when it had to be restored (its loopback needs bringing up).</summary>
+    public sealed record ResumedHere(bool Restored) : IOutcome;
+
+    /// <summary>The move failed and the job could not be resumed here either.</summary>
+    public sealed record Lost(string Reason) : IOutcome;
+
+    /// <param name="pending">Null only for <see cref="RollBack"/> of a checkpoint no migration recorded.</param>
+    public static Props Props(string jobId, string container, PendingMigration? pending, Start start, NodeContext node) =>
+        Akka.Actor.Props.Create(() => new OutgoingMigration(jobId, container, pending, start, node));
+
+    private IContainerRuntime Runtime => _node.Runtime;
+
+    private string? ArchivePath => _pending is { } p ? _node.Archives.PathFor(_jobId, p.TransferId) : null;
+
+    private IActorRef Requester => _start is Move move ? move.Requester : ActorRefs.Nobody;
+
+    protected override void PreStart()
+    {
+        switch (_start)
+        {
+            case Move move:
+                Checkpoint(move);
+                break;
+            case Resolve resolve:
+                BeginResolving(resolve.Reason);
+                break;
+            case RollBack rollBack:
+                BeginRollingBack(rollBack.Reason);
+                break;
+        }
+    }
+
+    private void Checkpoint(Move move)
+    {
+        var pending = _pending!;
+        var target = _node.Config.GetHost(pending.Target);
+        _log.Info("migrating job {0} to {1} (transfer {2})", _jobId, target.Name, pending.TransferId);
+        Runtime.CheckpointAsync(_container, ArchivePath!, Stopping)
+            .PipeTo(Self, success: stats => new Checkpointed(stats), failure: e => new CheckpointFailed($"checkpoint failed: {e.Message}"));
+        // The archive streams to the target while podman writes it; the target restores only once it is whole.
+        var supervisor = Context.ActorSelection(_node.Config.SupervisorPath(target));
+        var sender = Context.ActorOf(ArchiveSender.Props(pending.TransferId, _jobId, ArchivePath!, supervisor, _node, target), "archive-sender");
+        var estimate = ResidentBytes(move.Pid);
+        Report(MigrationStep.Checkpoint, 0, estimate);
+        Become(() => Checkpointing(move, sender, estimate));
+    }
+
+    /// <param name="estimate">The archive's size as far as it can be told before podman has written it.</param>
+    private void Checkpointing(Move move, IActorRef sender, long estimate)
+    {
+        string? senderFailure = null;
+        Receive<Checkpointed>(c =>
+        {
+            // The checkpoint must finish before the job can resume here, whatever the sender said meanwhile.
+            if (senderFailure is not null)
+            {
+                BeginRollingBack(senderFailure);
+                return;
+            }
+            sender.Tell(new ArchiveSender.ArchiveWritten(c.Stats.ArchiveBytes, move.Handoff));
+            Become(() => Transferring(c.Stats, _clock.Elapsed));
+        });
+        Receive<ArchiveSender.GaveUp>(g => senderFailure ??= g.Reason);
+        Receive<CheckpointFailed>(f =>
+        {
+            // The sender aborts the transfer at the target as it stops.
+            Context.Stop(sender);
+            BeginRollingBack(f.Reason);
+        });
+        Receive<ArchiveSender.Progress>(p => Report(MigrationStep.Transfer, p.BytesAcknowledged, estimate));
+        RefuseMigrations($"the job is already migrating to {_pending!.Target}");
+    }
+
+    private void Transferring(CheckpointStats checkpoint, TimeSpan checkpointedAt)
+    {
+        var sentAt = checkpointedAt;
+        long streamMs = 0;
+        Receive<ArchiveSender.Progress>(p => Report(MigrationStep.Transfer, p.BytesAcknowledged, checkpoint.ArchiveBytes));
+        Receive<ArchiveSender.Restoring>(r =>
+        {
+            (sentAt, streamMs) = (_clock.Elapsed, r.StreamMs);
+            Report(MigrationStep.Restore, checkpoint.ArchiveBytes, checkpoint.ArchiveBytes);
+        });
+        Receive<ArchiveSender.Delivered>(d =>
+        {
+            // The transfer overlaps the checkpoint; what it adds is the time from the checkpoint's end to the archive's.
+            var timings = new MigrationTimings(checkpoint.DurationMs, (long)(sentAt - checkpointedAt).TotalMilliseconds, d.RestoreMs,
+                checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds, streamMs);
+            Finish(d.NewOwner, timings);
+        });
+        Receive<ArchiveSender.GaveUp>(g =>
+        {
+            if (g.InDoubt)
+            {
+                BeginResolving(g.Reason);
+            }
+            else
+            {
+                BeginRollingBack(g.Reason);
+            }
+        });
+        RefuseMigrations($"the job is already migrating to {_pending!.Target}");
+    }
+
+    /// <summary>Only now may this node let go of its copy: the target owns the job.</summary>
+    private void Finish(string owner, MigrationTimings? timings)
+    {
+        _log.Info("job {0} now runs on {1}", _jobId, owner);
+        ArchiveStore.Delete(ArchivePath!);
+        var success = timings is null ? null : new MigrationSucceeded(_jobId, _node.Name, owner, timings);
+        Context.Parent.Tell(new Moved(owner, Requester, success));
+        Context.Stop(Self);
+    }
+
+    /// <summary>
+    /// The whole archive went out but the target's answer did not come back (or this node restarted).
+    /// The job may be running there, so it must not resume here until the target says it is not.
+    /// </summary>
+    private void BeginResolving(string reason)
+    {
+        var pending = _pending!;
+        _log.Warning("job {0}: {1}; asking {2} whether it restored the job before going on", _jobId, reason, pending.Target);
+        var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(pending.Target)));
+        Become(() => Resolving(pending, reason, target));
+        Self.Tell(new ResolveTick(1));
+    }
+
+    private void Resolving(PendingMigration pending, string reason, ActorSelection target)
+    {
+        Receive<ResolveTick>(tick =>
+        {
+            target.Tell(new TransferOutcomeQuery(pending.TransferId, _jobId), Self);
+            // Asked until it answers: giving up would mean losing the job or risking two copies.
+            var delay = TimeSpan.FromTicks(Math.Min(LastResolveRetry.Ticks, FirstResolveRetry.Ticks << Math.Min(tick.Attempt - 1, 8)));
+            Timers.StartSingleTimer(nameof(ResolveTick), new ResolveTick(tick.Attempt + 1), delay);
+        });
+        Receive<TransferOutcome>(o => o.TransferId == pending.TransferId && o.JobId == _jobId, o =>
+        {
+            switch (o.State)
+            {
+                case TransferState.Restored:
+                    Timers.Cancel(nameof(ResolveTick));
+                    Finish(pending.Target, null);
+                    break;
+                case TransferState.Absent:
+                    Timers.Cancel(nameof(ResolveTick));
+                    BeginRollingBack($"{reason}; {pending.Target} holds nothing of it");
+                    break;
+            }
+        });
+        RefuseMigrations($"the job's move to {pending.Target} is not settled: waiting for {pending.Target} to say whether it restored it");
+    }
+
+    private void BeginRollingBack(string reason)
+    {
+        _log.Warning("migration of job {0} failed, resuming it here: {1}", _jobId, reason);
+        Become(RollingBack);
+        ResumeLocallyAsync(ArchivePath)
+            .PipeTo(Self, success: restored => new Resumed(reason, restored), failure: e => new ResumeFailed(reason, e.Message));
+    }
+
+    /// <summary>Back to running here: from the local checkpoint, else from the archive; untouched if never frozen.</summary>
+    /// <returns>Whether it restored the container (false: it was never frozen, or is gone with no archive).</returns>
+    private async Task<bool> ResumeLocallyAsync(string? archive)
+    {
+        var info = await Runtime.InspectAsync(_container, Stopping);
+        if (info is { Checkpointed: true })
+        {
+            try
+            {
+                await Runtime.RestoreAsync(_container, null, Stopping);
+            }
+            catch (ContainerRuntimeException) when (File.Exists(archive))
+            {
+                await Runtime.RemoveAsync(_container, Stopping);
+                await Runtime.RestoreAsync(_container, archive, Stopping);
+            }
+            return true;
+        }
+        if (info is null && File.Exists(archive))
+        {
+            await Runtime.RestoreAsync(_container, archive, Stopping);
+            return true;
+        }
+        return false;
+    }
+
+    private void RollingBack()
+    {
+        Receive<Resumed>(r =>
+        {
+            if (ArchivePath is { } archive)
+            {
+                ArchiveStore.Delete(archive);
+            }
+            Requester.Tell(new MigrationFailed(_jobId, r.Reason, _node.Name));
+            Context.Parent.Tell(new ResumedHere(r.Restored));
+            Context.Stop(Self);
+        });
+        Receive<ResumeFailed>(r =>
+        {
+            Requester.Tell(new MigrationFailed(_jobId, r.Reason, _node.Name));
+            Context.Parent.Tell(new Lost($"migration failed ({r.Reason}) and resuming here failed too: {r.Error}"));
+            Context.Stop(Self);
+        });
+        // Answers to the questions asked while resolving, sent before the target's first answer arrived.
+        Receive<TransferOutcome>(_ => { });
+        RefuseMigrations("the job is resuming after a failed migration; try again in a moment");
+    }
+
+    /// <summary>The job's actor passes on requests to move the job while this one is under way.</summary>
+    private void RefuseMigrations(string reason) =>
+        Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, reason)));
+
+    /// <summary>Tells whoever asked for the migration how far it got; the archive's size is known once podman has written it.</summary>
+    private void Report(MigrationStep step, long bytes, long expectedBytes) =>
+        Requester.Tell(new MigrationProgress(_jobId, step, bytes, expectedBytes));
+
+    /// <summary>The container's resident memory, which its checkpoint archive roughly matches; 0 when unknown.</summary>
+    private static long ResidentBytes(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 0;
+        }
+    }
+
+    private sealed record Checkpointed(CheckpointStats Stats);
+    private sealed record CheckpointFailed(string Reason);
+    private sealed record ResolveTick(int Attempt) : ILateReply;
+    private sealed record Resumed(string Reason, bool Restored);
+    private sealed record ResumeFailed(string Reason, string Error);
+}

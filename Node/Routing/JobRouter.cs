@@ -1,0 +1,99 @@
+using Akka.Cluster;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Routing;
+
+/// <summary>Where a client's request about a job goes from this node.</summary>
+public abstract record Route
+{
+    /// <summary>To the job's actor here (a migration's target filled in and checked).</summary>
+    public sealed record ToJob(IJobCommand Command) : Route;
+
+    /// <summary>On to the node the directory names as the job's owner.</summary>
+    public sealed record ToOwner(HostEntry Owner) : Route;
+
+    /// <summary>Answered here with <paramref name="Reply"/>; nothing moves.</summary>
+    public sealed record Answer(object Reply) : Route;
+}
+
+/// <summary>
+/// Routing and placement for one node: which node owns a job (the replicated
+/// <see cref="JobDirectory"/>, as last heard), which hosts are up, where a migration without a
+/// target goes, and whether a target can take one at all.
+/// </summary>
+public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cluster)
+{
+    /// <summary>How many nodes may pass one request on; bounded, so directories that disagree for a moment cannot bounce it forever.</summary>
+    public const int MaxHops = 3;
+
+    public IReadOnlyDictionary<string, JobLocation> Directory { get; private set; } = new Dictionary<string, JobLocation>();
+
+    /// <summary>The directory as gossip brought it.</summary>
+    public void Learn(IReadOnlyDictionary<string, JobLocation> entries) => Directory = entries;
+
+    /// <summary>This node's own write, known here at once, before gossip brings it back.</summary>
+    public void Set(string jobId, JobLocation location) =>
+        Directory = new Dictionary<string, JobLocation>(Directory) { [jobId] = location };
+
+    /// <param name="owned">The job's status if this node owns it.</param>
+    /// <param name="hasActor">This node has an actor for the job: its owner, or a redirect left by a move.</param>
+    public Route Decide(IJobCommand command, JobStatus? owned, bool hasActor, int hops)
+    {
+        if (!Names.IsValidJobId(command.JobId))
+        {
+            return new Route.Answer(new UnknownJob(command.JobId ?? "", self.Name));
+        }
+        if (owned is not null && hasActor)
+        {
+            return command is MigrateJob migrate && IsActive(owned) ? Place(migrate) : new Route.ToJob(command);
+        }
+        if (Directory.TryGetValue(command.JobId, out var where) && where.Node != self.Name && hops < MaxHops
+            && config.FindHost(where.Node) is { } owner)
+        {
+            // Sent on to a node that is down, it would wait out the client's timeout; its node keeps it and carries on when back.
+            return UpMembers().Contains(owner.Name)
+                ? new Route.ToOwner(owner)
+                : new Route.Answer(new CommandRejected(command.JobId, $"job {command.JobId} belongs to {owner.Name}, which is not up now; ask again once it is back"));
+        }
+        return hasActor ? new Route.ToJob(command) : new Route.Answer(new UnknownJob(command.JobId, self.Name));
+    }
+
+    /// <summary>A migration's target: the one asked for, if it can take the job, or the least-loaded peer.</summary>
+    private Route Place(MigrateJob migrate)
+    {
+        if (migrate.TargetNode is null)
+        {
+            return LeastLoadedPeer() is { } least
+                ? new Route.ToJob(migrate with { TargetNode = least })
+                : Refuse(migrate, $"no other host is up to take job {migrate.JobId}");
+        }
+        if (migrate.TargetNode == self.Name)
+        {
+            return Refuse(migrate, $"the job already runs on {self.Name}; pick another host");
+        }
+        if (config.FindHost(migrate.TargetNode) is not { } target)
+        {
+            return Refuse(migrate, $"unknown host '{migrate.TargetNode}'; known hosts: {string.Join(", ", config.Hosts.Select(h => h.Name))}");
+        }
+        return UpMembers().Contains(target.Name)
+            ? new Route.ToJob(migrate)
+            : Refuse(migrate, $"host {target.Name} is not an up member of the cluster; is its node running?");
+    }
+
+    public string? LeastLoadedPeer() => JobDirectory.LeastLoaded(Peers(), JobDirectory.Load(Directory));
+
+    /// <summary>Up members of the cluster that config.ini names, other than this node.</summary>
+    public List<string> Peers() => [.. UpMembers().Where(h => h != self.Name)];
+
+    /// <summary>Up members of the cluster that config.ini names.</summary>
+    public string[] UpMembers()
+    {
+        var up = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToList();
+        return [.. config.Hosts.Where(h => up.Any(a => a.Host == h.Address && a.Port == h.Port)).Select(h => h.Name)];
+    }
+
+    public static bool IsActive(JobStatus status) => status.Phase is not (JobPhase.Completed or JobPhase.Failed);
+
+    private static Route.Answer Refuse(MigrateJob migrate, string reason) => new(new CommandRejected(migrate.JobId, reason));
+}
