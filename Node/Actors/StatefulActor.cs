@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 
 namespace AkkaMigration.Node.Actors;
 
@@ -19,6 +20,13 @@ public abstract class StatefulActor : ReceiveActor
 
     /// <summary>Cancelled when the actor stops: pass it to every call whose answer is piped back.</summary>
     protected CancellationToken Stopping => _stopping.Token;
+
+    /// <summary>
+    /// For a call nothing waits for: its failure is logged. The adapter is safe off the actor's
+    /// thread, and nothing of the actor's state is touched there.
+    /// </summary>
+    protected static void WarnOnFailure(Task task, ILoggingAdapter log, string what) =>
+        task.ContinueWith(t => log.Warning("{0}: {1}", what, t.Exception?.GetBaseException().Message), TaskContinuationOptions.OnlyOnFaulted);
 
     protected override void PostStop()
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AkkaMigration.Node.Journal;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Jobs;
@@ -26,6 +27,14 @@ public static class JobResults
             ? new Outcome(new JobResult(r.Value, r.Checksum, r.Intact, node), null, null, null)
             : new Outcome(null, $"the worker exited with code {exitCode}: {lines.LastOrDefault() ?? "no output"}", null, null);
     }
+
+    /// <summary>Why a settled job cannot move: what it ended with.</summary>
+    public static string NothingToMigrate(JobRecord record) => record switch
+    {
+        { Result: { } result } => $"the job already finished with result {result.Value}; there is nothing left to migrate",
+        { Error: null, ExitCode: { } code } => $"the container already exited with code {code}; there is nothing left to migrate",
+        _ => $"the job failed ({record.Error}); there is nothing to migrate",
+    };
 
     /// <summary>The "RESULT value=… checksum=… intact=…" line, if the worker got that far.</summary>
     public static (long Value, string Checksum, bool Intact)? WorkerResult(IEnumerable<string> lines)
