@@ -36,19 +36,16 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
     private readonly Dictionary<long, ArchiveChunk> _unacknowledged = [];
     private readonly Stopwatch _progressClock = new();
     private ArchiveWritten? _written;
-    private FileStream? _archive;
+    private GrowingArchive? _archive;
     private IActorRef? _receiver;
     private ArchiveStreamWriter? _stream;
     private Task<ArchiveStreamWriter>? _opening;
     /// <summary>The target restored the archive, or was told to drop it.</summary>
     private bool _finished;
-    private byte[]? _buffer;
     private ChunkBuffers? _buffers;
-    private int _filled;
     private bool _reading;
     private bool _streaming;
     private long _nextSequence;
-    private long _read;
     private long _acknowledged;
     private int _resends;
     private Stopwatch? _streamClock;
@@ -125,6 +122,7 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
             // archive stream), and once it has acknowledged one the buffer is this actor's again.
             // A local receiver holds the very array, so its buffers are never used again.
             _buffers = _receiver.Path.Address.HasGlobalScope ? new ChunkBuffers(ChunkBytes, _node.Config.Transfer.Window + 1) : null;
+            _archive = new GrowingArchive(_archivePath, ChunkBytes, _buffers);
             if (_node.Streams is { } streams && _streamTo is { StreamPort: > 0 } target)
             {
                 OpenStream(streams, target);
@@ -291,13 +289,12 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
         {
             return;
         }
-        if (_written is { } written && _read == written.TotalBytes)
+        var archive = _archive!;
+        if (_written is { } written && archive.Read == written.TotalBytes)
         {
-            if (_filled > 0)
+            if (archive.TakeRest() is { } last)
             {
-                SendChunk(_buffer![.._filled]);
-                _buffer = null;
-                _filled = 0;
+                SendChunk(last);
             }
             if (_unacknowledged.Count == 0)
             {
@@ -305,46 +302,36 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
             }
             return;
         }
-        if (_archive is null)
+        bool opened;
+        try
         {
-            if (!File.Exists(_archivePath))
-            {
-                // podman creates the file only once CRIU has dumped the container.
-                Timers.StartSingleTimer(nameof(TailAgain), TailAgain.Instance, TailInterval);
-                return;
-            }
-            try
-            {
-                _archive = new FileStream(_archivePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                GiveUp($"could not open the archive: {e.Message}");
-                return;
-            }
+            opened = archive.TryOpen();
+        }
+        catch (IOException e)
+        {
+            GiveUp($"could not open the archive: {e.Message}");
+            return;
+        }
+        if (!opened)
+        {
+            Timers.StartSingleTimer(nameof(TailAgain), TailAgain.Instance, TailInterval);
+            return;
         }
         _reading = true;
-        var buffer = _buffer ??= _buffers?.Rent(ChunkBytes) ?? new byte[ChunkBytes];
-        var limit = _written is { } w ? (int)Math.Min(buffer.Length - _filled, w.TotalBytes - _read) : buffer.Length - _filled;
-        _archive.ReadAtLeastAsync(buffer.AsMemory(_filled, limit), limit, throwOnEndOfStream: false)
-            .PipeTo(Self, success: n => new ChunkRead(n), failure: e => new ReadFailed(e.Message));
+        archive.ReadMoreAsync(_written?.TotalBytes).PipeTo(Self, success: n => new ChunkRead(n), failure: e => new ReadFailed(e.Message));
     }
 
     private void OnChunkRead(ChunkRead read)
     {
         _reading = false;
-        _filled += read.Length;
-        _read += read.Length;
-        if (_filled == _buffer!.Length)
+        if (_archive!.Advance(read.Length) is { } chunk)
         {
-            SendChunk(_buffer);
-            _buffer = null;
-            _filled = 0;
+            SendChunk(chunk);
             Pump();
         }
-        else if (read.Length == 0 && _written is { } written && _read < written.TotalBytes)
+        else if (read.Length == 0 && _written is { } written && _archive.Read < written.TotalBytes)
         {
-            GiveUp($"the archive ended at {_read} bytes, but podman wrote {written.TotalBytes}");
+            GiveUp($"the archive ended at {_archive.Read} bytes, but podman wrote {written.TotalBytes}");
         }
         else if (read.Length == 0 && _written is null)
         {
@@ -356,12 +343,13 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
         }
     }
 
+    /// <summary>Sends the chunk just read: the archive's last <paramref name="data"/>.Length bytes so far.</summary>
     private void SendChunk(byte[] data)
     {
         // Timed from the first chunk: until podman has dumped the container there is nothing to send.
         _streamClock ??= Stopwatch.StartNew();
         _hash.AppendData(data);
-        var chunk = new ArchiveChunk(_transferId, _nextSequence, _read - _filled, data);
+        var chunk = new ArchiveChunk(_transferId, _nextSequence, _archive!.Read - data.Length, data);
         Deliver(chunk);
         _unacknowledged.Add(_nextSequence, chunk);
         _nextSequence++;
@@ -385,11 +373,11 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
     {
         var viaStream = _stream is not null;
         CloseStream();
-        var end = new EndOfArchive(_transferId, _nextSequence, _read, Convert.ToHexStringLower(_hash.GetHashAndReset()), written.Handoff);
+        var end = new EndOfArchive(_transferId, _nextSequence, _archive!.Read, Convert.ToHexStringLower(_hash.GetHashAndReset()), written.Handoff);
         _receiver!.Tell(end, Self);
         var streamMs = _streamClock?.ElapsedMilliseconds ?? 0;
         _log.Info("sent {0} bytes in {1} chunks to {2} in {3} ms, {4}; waiting for the restore",
-            _read, _nextSequence, _receiver.Path.Address, streamMs, viaStream ? "on the archive stream" : "as Akka messages");
+            _archive.Read, _nextSequence, _receiver.Path.Address, streamMs, viaStream ? "on the archive stream" : "as Akka messages");
         Context.Parent.Tell(new Restoring(streamMs));
         Become(() => AwaitingRestore(end));
         ArmTimeout("the target did not acknowledge the end of the archive", AckTimeout);
