@@ -7,7 +7,7 @@ using AkkaMigration.Shared.Config;
 namespace AkkaMigration.Node;
 
 /// <summary>What every actor of a node shares: who it is, the cluster's config, its runtime, archive folder and job records.</summary>
-/// <param name="Streams">The archive streams beside Akka.Remote; null sends archives as Akka messages.</param>
+/// <param name="Streams">The archive streams beside Akka.Remote; null only in specs of a node that sends no archive.</param>
 public sealed record NodeContext(
     HostEntry Self,
     MigrationConfig Config,

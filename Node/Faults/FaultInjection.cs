@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Faults;
 
@@ -22,6 +23,9 @@ public sealed record FaultInjection(long? CorruptChunk = null, long? DieOnChunk 
 
     public static FaultInjection None { get; } = new();
 
+    /// <summary>Any damage to a chunk on the wire, for specs: null leaves the chunk as it is. Not from the environment.</summary>
+    public Func<ArchiveChunk, ArchiveChunk?>? Damage { get; init; }
+
     public bool Any => this != None;
 
     public static FaultInjection FromEnvironment() => Parse(Environment.GetEnvironmentVariable(Variable));
@@ -42,6 +46,23 @@ public sealed record FaultInjection(long? CorruptChunk = null, long? DieOnChunk 
             };
         }
         return faults;
+    }
+
+    /// <summary>A chunk as it goes onto the archive stream, after the sender has hashed it: damaged when a fault says so.</summary>
+    public ArchiveChunk OnTheWire(ArchiveChunk chunk)
+    {
+        if (Damage?.Invoke(chunk) is { } damaged)
+        {
+            return damaged;
+        }
+        if (chunk.Sequence != CorruptChunk)
+        {
+            return chunk;
+        }
+        // A copy: the sender may send the chunk again, and its hash covers the original.
+        byte[] copy = [.. chunk.Data];
+        copy[copy.Length / 2] ^= 0x5A;
+        return chunk with { Data = copy };
     }
 
     /// <summary>The runtime the node's actors use: <paramref name="runtime"/>, wrapped when a fault acts on it.</summary>

@@ -24,15 +24,12 @@ public static class NodeHost
     {
         // The fault suite's faults come in here, around the runtime and on the wire, never inside the actors.
         faults ??= FaultInjection.None;
-        var streams = self.StreamPort == 0 ? null : new ArchiveStreams(self, tls, faults);
+        var streams = new ArchiveStreams(self, tls, faults);
         var node = NodeContext.Create(self, config, faults.Around(runtime), streams);
         // No defaults: nothing reads appsettings or the environment's configuration, and their reload
         // on change would watch the working directory's whole tree for every file written in it.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        if (streams is not null)
-        {
-            builder.Services.AddSingleton(streams).AddHostedService<ArchiveStreamListener>();
-        }
+        builder.Services.AddSingleton(streams).AddHostedService<ArchiveStreamListener>();
         builder.Logging.ClearProviders().AddSimpleConsole(o =>
         {
             o.SingleLine = true;

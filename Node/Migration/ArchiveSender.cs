@@ -16,76 +16,61 @@ namespace AkkaMigration.Node.Migration;
 /// job actor) says the archive is whole (<see cref="ArchiveWritten"/>), sends the rest and the
 /// job's pending-result state. Reports to its parent whether the target restored the container, and stops;
 /// stopped before that, it tells the target to drop what it received.
-/// Chunks go over the target's archive stream where it has one (<see cref="ArchiveStreams"/>), else,
-/// or once that stream breaks, as Akka messages; everything else is Akka messages either way.
+/// <code>
+/// state               on                                    next
+/// AwaitingAcceptance  TransferAccepted                      Opening (the archive stream's TLS handshake)
+/// Opening             stream open / cannot open             Streaming / gives up
+/// Streaming           ack → read and send more; all acked   AwaitingRestore (EndOfArchive over Akka)
+///                     stream broke, acks stopped (resent    gives up: the target cannot have restored
+///                     twice), target gave up                anything yet
+/// AwaitingRestore     RestoreConfirmed / TransferFailed     Delivered / gives up
+///                     no answer                             gives up in doubt: the target may run it
+/// </code>
+/// Chunks travel only on the archive stream (<see cref="ArchiveStreams"/>, about twice Akka.Remote's
+/// rate: docs/benchmark.md); the handshake, acknowledgements and the end are Akka messages.
 /// </summary>
-public sealed class ArchiveSender : StatefulActor, IWithTimers
+public sealed partial class ArchiveSender : StatefulActor, IWithTimers
 {
     /// <summary>How often to look again when the reader has caught up with podman's writing.</summary>
     private static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
 
-    private readonly string _transferId;
-    private readonly string _jobId;
-    private readonly string _archivePath;
+    private readonly BeginTransfer _begin;
     private readonly ActorSelection _target;
-    private readonly HostEntry? _streamTo;
+    private readonly HostEntry _streamTo;
     private readonly NodeContext _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Dictionary<long, ArchiveChunk> _unacknowledged = [];
     private readonly Stopwatch _progressClock = new();
+    private readonly GrowingArchive _archive;
     private ArchiveWritten? _written;
-    private GrowingArchive? _archive;
     private IActorRef? _receiver;
     private ArchiveStreamWriter? _stream;
     private Task<ArchiveStreamWriter>? _opening;
     /// <summary>The target restored the archive, or was told to drop it.</summary>
     private bool _finished;
-    private ChunkBuffers? _buffers;
     private bool _reading;
-    private bool _streaming;
     private long _nextSequence;
     private long _acknowledged;
     private int _resends;
     private Stopwatch? _streamClock;
 
-    /// <param name="streamTo">The target host, whose archive stream the chunks take; null for Akka messages only.</param>
-    public ArchiveSender(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry? streamTo)
+    /// <param name="target">The target's supervisor.</param>
+    /// <param name="streamTo">The target host, whose archive stream the chunks take.</param>
+    public ArchiveSender(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry streamTo)
     {
-        _transferId = transferId;
-        _jobId = jobId;
-        _archivePath = archivePath;
+        _begin = new BeginTransfer(transferId, jobId, node.Name, node.Config.Transfer.ChunkBytes);
         _target = target;
         _node = node;
         _streamTo = streamTo;
+        _archive = new GrowingArchive(archivePath, ChunkBytes, new ChunkBuffers(ChunkBytes, node.Config.Transfer.Window + 1));
         AwaitingAcceptance();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry? streamTo = null) =>
+    public static Props Props(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry streamTo) =>
         Akka.Actor.Props.Create(() => new ArchiveSender(transferId, jobId, archivePath, target, node, streamTo));
-
-    /// <summary>From the parent: the checkpoint finished and the archive file is whole; this is the state to hand over with it.</summary>
-    public sealed record ArchiveWritten(long TotalBytes, JobHandoff Handoff);
-
-    /// <summary>To the parent, now and then: bytes the target has acknowledged so far.</summary>
-    public sealed record Progress(long BytesAcknowledged) : ILateReply;
-
-    /// <summary>To the parent: the target has the whole archive and is restoring it.</summary>
-    /// <param name="StreamMs">From the first chunk sent until the last was acknowledged.</param>
-    public sealed record Restoring(long StreamMs) : ILateReply;
-
-    /// <summary>The target restored the container and its job actor owns the job now.</summary>
-    public sealed record Delivered(string NewOwner, long RestoreMs);
-
-    /// <summary>The transfer failed.</summary>
-    /// <param name="InDoubt">
-    /// The whole archive went out and the target's answer did not come back: it may have restored
-    /// the job. Otherwise the target cannot have restored it (it restores only after the end of the archive).
-    /// </param>
-    public sealed record GaveUp(string Reason, bool InDoubt = false) : ILateReply;
 
     /// <summary>Unacknowledged chunks are sent again this many times before the transfer fails.</summary>
     public const int MaxResends = 2;
@@ -96,7 +81,7 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
 
     protected override void PreStart()
     {
-        _target.Tell(new BeginTransfer(_transferId, _jobId, _node.Name, ChunkBytes), Self);
+        _target.Tell(_begin, Self);
         ArmTimeout("the target did not answer the transfer request", AckTimeout);
     }
     protected override void PostStop()
@@ -108,8 +93,7 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
         CloseStream();
         // A stream that opened after this actor gave up is nobody's: close it when it is there.
         _opening?.ContinueWith(t => t.Result.DisposeAsync(), TaskContinuationOptions.OnlyOnRanToCompletion);
-        _archive?.Dispose();
-        _hash.Dispose();
+        _archive.Dispose();
         base.PostStop();
     }
 
@@ -118,33 +102,25 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
         Receive<TransferAccepted>(_ =>
         {
             _receiver = Sender;
-            // A receiver in another ActorSystem gets a copy of each chunk (serialized, or on the
-            // archive stream), and once it has acknowledged one the buffer is this actor's again.
-            // A local receiver holds the very array, so its buffers are never used again.
-            _buffers = _receiver.Path.Address.HasGlobalScope ? new ChunkBuffers(ChunkBytes, _node.Config.Transfer.Window + 1) : null;
-            _archive = new GrowingArchive(_archivePath, ChunkBytes, _buffers);
-            if (_node.Streams is { } streams && _streamTo is { StreamPort: > 0 } target)
+            if (_node.Streams is { } streams)
             {
-                OpenStream(streams, target);
+                OpenStream(streams, _streamTo);
             }
             else
             {
-                StartStreaming();
+                GiveUp($"{_node.Name} has no archive streams to send with");
             }
         });
         Receive<TransferRefused>(r => GiveUp($"the target refused the transfer: {r.Reason}"));
         Receive<TimedOut>(t => GiveUp(t.Reason));
-        ParentMessages();
+        Receive<ArchiveWritten>(w => _written = w);
     }
 
     /// <summary>Podman is still dumping the container, so the stream's handshake costs the migration nothing.</summary>
     private void OpenStream(ArchiveStreams streams, HostEntry target)
     {
         Timers.Cancel(nameof(TimedOut));
-        var limit = CancellationTokenSource.CreateLinkedTokenSource(Stopping);
-        limit.CancelAfter(AckTimeout);
-        _opening = streams.OpenAsync(target, _transferId, Self, limit.Token);
-        _opening.ContinueWith(_ => limit.Dispose(), TaskScheduler.Default);
+        _opening = streams.OpenAsync(target, _begin.TransferId, Self, AckTimeout, Stopping);
         _opening.PipeTo(Self, success: w => new StreamOpened(w), failure: e => new StreamUnavailable(e.Message));
         Become(() =>
         {
@@ -157,17 +133,16 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
             Receive<StreamUnavailable>(u =>
             {
                 _opening = null;
-                _log.Warning("no archive stream to {0} ({1}); sending the archive as Akka messages", target.Name, u.Reason);
-                StartStreaming();
+                GiveUp($"could not open the archive stream to {target.Name}: {u.Reason}");
             });
             Receive<TransferFailed>(f => GiveUp($"the target gave up: {f.Reason}"));
-            ParentMessages();
+            // Until the stream starts nothing is read; StartStreaming pumps then.
+            Receive<ArchiveWritten>(w => _written = w);
         });
     }
 
     private void StartStreaming()
     {
-        _streaming = true;
         Become(Streaming);
         ArmTimeout("the target stopped acknowledging chunks", AckTimeout);
         _progressClock.Start();
@@ -184,7 +159,7 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
             if (_unacknowledged.Remove(ack.Sequence, out var chunk))
             {
                 _acknowledged += chunk.Data.Length;
-                _buffers?.Return(chunk.Data);
+                _archive.Reuse(chunk.Data);
                 _resends = 0;
                 ArmTimeout("the target stopped acknowledging chunks", AckTimeout);
                 if (_progressClock.Elapsed >= ProgressInterval)
@@ -196,16 +171,8 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
             }
         });
         Receive<TransferFailed>(f => GiveUp($"the target gave up: {f.Reason}"));
-        Receive<ArchiveStreamWriter.Broken>(b =>
-        {
-            // What was in flight on it may be lost: the rest, and those again, go as Akka messages.
-            _log.Warning("the archive stream broke ({0}); sending the rest as Akka messages", b.Reason);
-            CloseStream();
-            foreach (var chunk in _unacknowledged.Values.OrderBy(c => c.Sequence))
-            {
-                _receiver!.Tell(chunk, Self);
-            }
-        });
+        // The end of the archive has not gone out: the target cannot have restored anything.
+        Receive<ArchiveStreamWriter.Broken>(b => GiveUp($"the archive stream to {_streamTo.Name} broke: {b.Reason}"));
         Receive<TimedOut>(t =>
         {
             if (_unacknowledged.Count == 0)
@@ -219,30 +186,19 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
                 GiveUp($"{t.Reason} ({AckTimeout.TotalSeconds:0.#} s, {MaxResends + 1} tries)");
                 return;
             }
-            // A link that dropped and came back loses what was in flight; the receiver takes duplicates.
+            // Acknowledgements travel over Akka, whose link may drop and come back losing them; the receiver takes duplicates.
             _resends++;
-            _log.Warning("no acknowledgement for {0} s; sending {1} chunks again ({2} of {3})",
-                AckTimeout.TotalSeconds, _unacknowledged.Count, _resends, MaxResends);
+            _log.Warning("no acknowledgement for {0} s; sending {1} chunks again ({2} of {3})", AckTimeout.TotalSeconds, _unacknowledged.Count, _resends, MaxResends);
             foreach (var chunk in _unacknowledged.Values.OrderBy(c => c.Sequence))
             {
-                Deliver(chunk);
+                _stream!.TryWrite(chunk);
             }
             ArmTimeout(t.Reason, AckTimeout);
         });
-        ParentMessages();
-    }
-
-    private void ParentMessages()
-    {
         Receive<ArchiveWritten>(w =>
         {
             _written = w;
-            // Until the stream starts (the target's answer, the archive stream's handshake) nothing
-            // is read; StartStreaming pumps then.
-            if (_streaming)
-            {
-                Pump();
-            }
+            Pump();
         });
     }
 
@@ -274,8 +230,6 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
         Receive<TransferFailed>(f => GiveUp($"the target could not take the job: {f.Reason}"));
         Receive<TimedOut>(t => GiveUp(t.Reason, inDoubt: true));
         Receive<ChunkAck>(_ => { });
-        Receive<TailAgain>(_ => { });
-        Receive<ArchiveStreamWriter.Broken>(_ => { });
     }
 
     /// <summary>
@@ -289,7 +243,7 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
         {
             return;
         }
-        var archive = _archive!;
+        var archive = _archive;
         if (_written is { } written && archive.Read == written.TotalBytes)
         {
             if (archive.TakeRest() is { } last)
@@ -302,18 +256,13 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
             }
             return;
         }
-        bool opened;
-        try
+        if (!archive.TryOpen(out var error))
         {
-            opened = archive.TryOpen();
-        }
-        catch (IOException e)
-        {
-            GiveUp($"could not open the archive: {e.Message}");
-            return;
-        }
-        if (!opened)
-        {
+            if (error is not null)
+            {
+                GiveUp($"could not open the archive: {error}");
+                return;
+            }
             Timers.StartSingleTimer(nameof(TailAgain), TailAgain.Instance, TailInterval);
             return;
         }
@@ -324,7 +273,7 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
     private void OnChunkRead(ChunkRead read)
     {
         _reading = false;
-        if (_archive!.Advance(read.Length) is { } chunk)
+        if (_archive.Advance(read.Length) is { } chunk)
         {
             SendChunk(chunk);
             Pump();
@@ -348,19 +297,11 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
     {
         // Timed from the first chunk: until podman has dumped the container there is nothing to send.
         _streamClock ??= Stopwatch.StartNew();
-        _hash.AppendData(data);
-        var chunk = new ArchiveChunk(_transferId, _nextSequence, _archive!.Read - data.Length, data);
-        Deliver(chunk);
+        var chunk = new ArchiveChunk(_begin.TransferId, _nextSequence, _archive.Read - data.Length, data);
+        // False only once the stream is closed or broken, and then Broken is on its way.
+        _stream!.TryWrite(chunk);
         _unacknowledged.Add(_nextSequence, chunk);
         _nextSequence++;
-    }
-
-    private void Deliver(ArchiveChunk chunk)
-    {
-        if (_stream?.TryWrite(chunk) != true)
-        {
-            _receiver!.Tell(chunk, Self);
-        }
     }
 
     private void CloseStream()
@@ -371,13 +312,11 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
 
     private void SendEnd(ArchiveWritten written)
     {
-        var viaStream = _stream is not null;
         CloseStream();
-        var end = new EndOfArchive(_transferId, _nextSequence, _archive!.Read, Convert.ToHexStringLower(_hash.GetHashAndReset()), written.Handoff);
+        var end = new EndOfArchive(_begin.TransferId, _nextSequence, _archive.Read, _archive.Sha256(), written.Handoff);
         _receiver!.Tell(end, Self);
         var streamMs = _streamClock?.ElapsedMilliseconds ?? 0;
-        _log.Info("sent {0} bytes in {1} chunks to {2} in {3} ms, {4}; waiting for the restore",
-            _archive.Read, _nextSequence, _receiver.Path.Address, streamMs, viaStream ? "on the archive stream" : "as Akka messages");
+        _log.Info("sent {0} bytes in {1} chunks to {2} in {3} ms; waiting for the restore", _archive.Read, _nextSequence, _streamTo.Name, streamMs);
         Context.Parent.Tell(new Restoring(streamMs));
         Become(() => AwaitingRestore(end));
         ArmTimeout("the target did not acknowledge the end of the archive", AckTimeout);
@@ -394,7 +333,7 @@ public sealed class ArchiveSender : StatefulActor, IWithTimers
     private void Abort(string reason)
     {
         _finished = true;
-        (_receiver ?? (ICanTell)_target).Tell(new AbortTransfer(_transferId, reason), Self);
+        (_receiver ?? (ICanTell)_target).Tell(new AbortTransfer(_begin.TransferId, reason), Self);
     }
 
     private void ArmTimeout(string reason, TimeSpan after) => Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(reason), after);

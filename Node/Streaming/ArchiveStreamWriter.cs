@@ -2,6 +2,8 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Akka.Actor;
+using AkkaMigration.Node.Actors;
+using AkkaMigration.Node.Faults;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Streaming;
@@ -18,34 +20,35 @@ public sealed class ArchiveStreamWriter : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _writing;
 
-    /// <param name="corruptChunk">The fault suite's damaged chunk: one of its bytes is flipped on the wire.</param>
-    internal ArchiveStreamWriter(TcpClient tcp, SslStream ssl, string transferId, IActorRef owner, long? corruptChunk = null)
+    /// <param name="faults">What the fault suite or a spec does to chunks on the wire.</param>
+    internal ArchiveStreamWriter(TcpClient tcp, SslStream ssl, string transferId, IActorRef owner, FaultInjection faults)
     {
         _tcp = tcp;
         _ssl = ssl;
-        _writing = WriteAllAsync(transferId, owner, corruptChunk);
+        _writing = WriteAllAsync(transferId, owner, faults);
     }
 
     /// <summary>To the owner: the stream failed; chunks written to it may not have arrived.</summary>
-    public sealed record Broken(string Reason);
+    public sealed record Broken(string Reason) : ILateReply;
 
     /// <summary>False once the stream is closed or broken.</summary>
     public bool TryWrite(ArchiveChunk chunk) => _chunks.Writer.TryWrite(chunk);
 
-    private async Task WriteAllAsync(string transferId, IActorRef owner, long? corruptChunk)
+    private async Task WriteAllAsync(string transferId, IActorRef owner, FaultInjection faults)
     {
         var header = new byte[ArchiveStreams.FrameHeaderBytes];
         try
         {
-            await foreach (var chunk in _chunks.Reader.ReadAllAsync(_closing.Token))
+            await foreach (var sent in _chunks.Reader.ReadAllAsync(_closing.Token))
             {
+                var chunk = faults.OnTheWire(sent);
                 if (chunk.TransferId != transferId)
                 {
                     throw new InvalidOperationException($"a chunk of transfer {chunk.TransferId} on the stream of {transferId}");
                 }
                 ArchiveStreams.WriteFrameHeader(header, chunk.Sequence, chunk.Offset, chunk.Data.Length);
                 await _ssl.WriteAsync(header, _closing.Token);
-                await _ssl.WriteAsync(chunk.Sequence == corruptChunk ? Damaged(chunk.Data) : chunk.Data, _closing.Token);
+                await _ssl.WriteAsync(chunk.Data, _closing.Token);
             }
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested)
@@ -56,14 +59,6 @@ public sealed class ArchiveStreamWriter : IAsyncDisposable
             _chunks.Writer.TryComplete();
             owner.Tell(new Broken(e.Message));
         }
-    }
-
-    /// <summary>A copy: the sender may send the chunk again, and its hash covers the original.</summary>
-    private static byte[] Damaged(byte[] data)
-    {
-        byte[] copy = [.. data];
-        copy[copy.Length / 2] ^= 0x5A;
-        return copy;
     }
 
     public async ValueTask DisposeAsync()

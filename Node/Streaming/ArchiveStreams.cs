@@ -68,8 +68,12 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
     /// Connects to the target's stream port, shows this node's certificate and names the transfer.
     /// Chunks written to the result go out in order; a broken stream is reported to <paramref name="owner"/>.
     /// </summary>
-    public async Task<ArchiveStreamWriter> OpenAsync(HostEntry target, string transferId, IActorRef owner, CancellationToken cancellation)
+    /// <param name="limit">How long the connection and the handshake may take.</param>
+    public async Task<ArchiveStreamWriter> OpenAsync(HostEntry target, string transferId, IActorRef owner, TimeSpan limit, CancellationToken cancellation)
     {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        bounded.CancelAfter(limit);
+        cancellation = bounded.Token;
         var tcp = new TcpClient { NoDelay = true };
         try
         {
@@ -82,7 +86,7 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
                 RemoteCertificateValidationCallback = Admits,
             }, cancellation);
             await ssl.WriteAsync(Preamble(transferId), cancellation);
-            return new ArchiveStreamWriter(tcp, ssl, transferId, owner, Faults.CorruptChunk);
+            return new ArchiveStreamWriter(tcp, ssl, transferId, owner, Faults);
         }
         catch
         {

@@ -103,10 +103,10 @@ public static class ConfigLoader
             throw new ConfigException($"[hosts:{name}]: a host name is letters, digits and dashes, starting with a letter");
         }
         var port = Number(section, "port", 4053, 1, 65535);
-        var streamPort = Number(section, "stream_port", port == 65535 ? 0 : port + 1, 0, 65535);
+        var streamPort = Number(section, "stream_port", port == 65535 ? 65534 : port + 1, 1, 65535);
         if (streamPort == port)
         {
-            throw new ConfigException($"[hosts:{name}] stream_port: {streamPort} is the host's Akka port; pick another, or 0");
+            throw new ConfigException($"[hosts:{name}] stream_port: {streamPort} is the host's Akka port; pick another");
         }
         return new HostEntry(
             Name: name,

@@ -44,8 +44,8 @@ public sealed record MigrationConfig(
 /// <param name="PodmanRunRoot">Podman's --runroot; empty for the default.</param>
 /// <param name="StateDirectory">Where the node keeps archives (0700) and job records.</param>
 /// <param name="StreamPort">
-/// Where the node takes archive bytes over TLS of their own, beside Akka.Remote; 0 sends them as
-/// Akka messages instead (slower: see docs/benchmark.md).
+/// Where the node takes archive bytes over TLS of their own, beside Akka.Remote: the only way
+/// archives travel. 0 only in specs of nodes that never send or take one.
 /// </param>
 public sealed record HostEntry(
     string Name,

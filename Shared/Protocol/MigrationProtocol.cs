@@ -15,7 +15,10 @@ public sealed record TransferAccepted(string TransferId) : ITransferMessage;
 
 public sealed record TransferRefused(string TransferId, string Reason) : ITransferMessage;
 
-/// <summary>Bytes <paramref name="Offset"/> onwards of the archive; chunks may arrive out of order or twice.</summary>
+/// <summary>
+/// Bytes <paramref name="Offset"/> onwards of the archive; chunks may arrive out of order or twice.
+/// They travel only on the nodes' archive streams (docs/architecture.md), never as Akka messages.
+/// </summary>
 public sealed record ArchiveChunk(string TransferId, long Sequence, long Offset, byte[] Data) : ITransferMessage;
 
 public sealed record ChunkAck(string TransferId, long Sequence) : ITransferMessage;

@@ -1,5 +1,3 @@
-using System.Runtime.Serialization;
-using Akka.Actor;
 using AkkaMigration.Client.Console;
 using AkkaMigration.Node.Jobs;
 using AkkaMigration.Shared.Protocol;
@@ -9,36 +7,6 @@ namespace AkkaMigration.Tests.Specs;
 
 public sealed class WireAndInputSpecs : Akka.TestKit.Xunit2.TestKit
 {
-    [Fact]
-    public void An_archive_chunk_survives_the_binary_wire_format()
-    {
-        var serializer = new ArchiveChunkSerializer((ExtendedActorSystem)Sys);
-        var chunk = new ArchiveChunk("0123456789abcdef0123456789abcdef", 7, 7 * 4096, [1, 2, 3, 255]);
-
-        var back = (ArchiveChunk)serializer.FromBinary(serializer.ToBinary(chunk), serializer.Manifest(chunk));
-
-        Assert.Equal((chunk.TransferId, chunk.Sequence, chunk.Offset), (back.TransferId, back.Sequence, back.Offset));
-        Assert.Equal(chunk.Data, back.Data);
-    }
-
-    [Fact]
-    public void A_truncated_chunk_is_refused_by_the_wire_format()
-    {
-        var serializer = new ArchiveChunkSerializer((ExtendedActorSystem)Sys);
-
-        Assert.Throws<SerializationException>(() => serializer.FromBinary(new byte[5], "C"));
-    }
-
-    [Fact]
-    public void Archive_chunks_are_bound_to_the_binary_serializer_by_the_hocon_files()
-    {
-        using var system = ActorSystem.Create("wire", Support.LoopbackCluster.ClientSetup());
-
-        var serializer = system.Serialization.FindSerializerFor(new ArchiveChunk("t", 0, 0, []));
-
-        Assert.IsType<ArchiveChunkSerializer>(serializer);
-    }
-
     [Theory]
     [InlineData("41", true, 41L)]
     [InlineData(" -7 ", true, -7L)]

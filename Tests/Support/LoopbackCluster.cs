@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Configuration;
+using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Hosting;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
@@ -37,12 +38,14 @@ public sealed class LoopbackCluster : IAsyncDisposable
     public IReadOnlyList<ActorSystem> Systems => [.. _hosts.Select(h => h.Services.GetRequiredService<ActorSystem>())];
 
     /// <param name="hoconDirectory">Akka settings in place of the repository's hocon/, for nodes with test doubles wired in.</param>
+    /// <param name="faults">What each node's fault seam does, e.g. damage chunks on the wire.</param>
     public static async Task<LoopbackCluster> StartAsync(
         IReadOnlyList<string> names,
         Func<HostEntry, MigrationConfig, IContainerRuntime> runtimeFor,
         Func<TransferSettings, TransferSettings>? transfer = null,
         Func<HostEntry, HostEntry>? host = null,
-        string? hoconDirectory = null)
+        string? hoconDirectory = null,
+        Func<HostEntry, FaultInjection>? faults = null)
     {
         var stateRoot = Directory.CreateTempSubdirectory("akka-migration-spec-").FullName;
         var hosts = names.Select((name, i) => (host ?? (h => h))(new HostEntry(name, "127.0.0.1", Ports.Free(), i == 0, "", "",
@@ -57,7 +60,8 @@ public sealed class LoopbackCluster : IAsyncDisposable
         var started = new List<IHost>();
         foreach (var entry in hosts)
         {
-            var node = NodeHost.Build(config, entry, ClusterTls.ForNode(config, entry), runtimeFor(entry, config), LogLevel.Warning);
+            var node = NodeHost.Build(config, entry, ClusterTls.ForNode(config, entry), runtimeFor(entry, config), LogLevel.Warning,
+                faults: faults?.Invoke(entry));
             await node.StartAsync();
             started.Add(node);
         }

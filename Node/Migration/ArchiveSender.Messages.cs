@@ -1,0 +1,28 @@
+using AkkaMigration.Node.Actors;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Migration;
+
+/// <summary>What an <see cref="ArchiveSender"/> and its parent, the outgoing migration, tell each other.</summary>
+public sealed partial class ArchiveSender
+{
+    /// <summary>From the parent: the checkpoint finished and the archive file is whole; this is the state to hand over with it.</summary>
+    public sealed record ArchiveWritten(long TotalBytes, JobHandoff Handoff);
+
+    /// <summary>To the parent, now and then: bytes the target has acknowledged so far.</summary>
+    public sealed record Progress(long BytesAcknowledged) : ILateReply;
+
+    /// <summary>To the parent: the target has the whole archive and is restoring it.</summary>
+    /// <param name="StreamMs">From the first chunk sent until the last was acknowledged.</param>
+    public sealed record Restoring(long StreamMs) : ILateReply;
+
+    /// <summary>The target restored the container and its job actor owns the job now.</summary>
+    public sealed record Delivered(string NewOwner, long RestoreMs);
+
+    /// <summary>The transfer failed.</summary>
+    /// <param name="InDoubt">
+    /// The whole archive went out and the target's answer did not come back: it may have restored
+    /// the job. Otherwise the target cannot have restored it (it restores only after the end of the archive).
+    /// </param>
+    public sealed record GaveUp(string Reason, bool InDoubt = false) : ILateReply;
+}
