@@ -167,7 +167,7 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         {
             if (g.InDoubt)
             {
-                BeginResolving(g.Reason);
+                BeginResolving(g.Reason, checkpoint);
             }
             else
             {
@@ -191,16 +191,17 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
     /// The whole archive went out but the target's answer did not come back (or this node restarted).
     /// The job may be running there, so it must not resume here until the target says it is not.
     /// </summary>
-    private void BeginResolving(string reason)
+    /// <param name="checkpoint">This process's checkpoint, when it made one: whoever asked for the move hears its end too.</param>
+    private void BeginResolving(string reason, CheckpointStats? checkpoint = null)
     {
         var pending = _pending!;
         _log.Warning("job {0}: {1}; asking {2} whether it restored the job before going on", _jobId, reason, pending.Target);
         var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(pending.Target)));
-        Become(() => Resolving(pending, reason, target));
+        Become(() => Resolving(pending, reason, target, checkpoint));
         Self.Tell(new ResolveTick(1));
     }
 
-    private void Resolving(PendingMigration pending, string reason, ActorSelection target)
+    private void Resolving(PendingMigration pending, string reason, ActorSelection target, CheckpointStats? checkpoint)
     {
         Receive<ResolveTick>(tick =>
         {
@@ -215,7 +216,9 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
             {
                 case TransferState.Restored:
                     Timers.Cancel(nameof(ResolveTick));
-                    Finish(pending.Target, null);
+                    // The target's restore time and the stream's were in the answers that got lost.
+                    Finish(pending.Target, checkpoint is null ? null
+                        : new MigrationTimings(checkpoint.DurationMs, 0, 0, checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds));
                     break;
                 case TransferState.Absent:
                     Timers.Cancel(nameof(ResolveTick));

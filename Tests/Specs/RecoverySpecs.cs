@@ -102,6 +102,35 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     [Fact]
+    public void A_target_that_could_not_remove_a_failed_restore_never_says_absent_until_a_restart_removes_it()
+    {
+        var archive = _runtime.ArchiveFor(ContainerNames.For("stuck"), 5, 1, 30);
+        var chunks = TransferMessages.Chunk(archive, Transfer, 64 * 1024);
+        _runtime.FailRestoresWith = "criu failed";
+        _runtime.FailRemovesWith = "podman hung";
+        _supervisor.Tell(new BeginTransfer(Transfer, "stuck", "nodeA", 64 * 1024), TestActor);
+        ExpectMsg<TransferAccepted>();
+        var receiver = LastSender;
+        chunks.ForEach(c => receiver.Tell(c, TestActor));
+        ExpectMsgAllOf([.. chunks.Select(c => new ChunkAck(Transfer, c.Sequence))]);
+        receiver.Tell(TransferMessages.End("stuck", Transfer, chunks, archive), TestActor);
+        var failed = (TransferFailed)FishForMessage(m => m is TransferFailed, Long);
+        Assert.Contains("podman hung", failed.Reason);
+
+        _supervisor.Tell(new TransferOutcomeQuery(Transfer, "stuck"), TestActor);
+        Assert.Equal(TransferState.InProgress, ExpectMsg<TransferOutcome>().State);
+
+        _runtime.FailRemovesWith = null;
+        Restart();
+        AwaitAssert(() =>
+        {
+            _supervisor.Tell(new TransferOutcomeQuery(Transfer, "stuck"), TestActor);
+            Assert.Equal(TransferState.Absent, ExpectMsg<TransferOutcome>().State);
+        }, Long, TimeSpan.FromMilliseconds(200));
+        Assert.Contains($"remove {ContainerNames.For("stuck")}", _runtime.Calls.TakeLast(1));
+    }
+
+    [Fact]
     public void Job_records_are_private_replaced_whole_and_an_unreadable_one_is_left_for_a_human()
     {
         var journal = new JobJournal(_state);

@@ -25,6 +25,9 @@ public sealed class FakeContainerRuntime : IContainerRuntime
     /// <summary>When set, every restore from an archive fails with this message.</summary>
     public string? FailRestoresWith { get; set; }
 
+    /// <summary>When set, every removal fails with this message and leaves the container.</summary>
+    public string? FailRemovesWith { get; set; }
+
     public IReadOnlyList<string> Calls
     {
         get
@@ -152,6 +155,10 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         lock (_gate)
         {
             Record($"remove {container}");
+            if (FailRemovesWith is { } failure)
+            {
+                throw new ContainerRuntimeException(failure);
+            }
             _containers.Remove(container);
         }
         return Task.CompletedTask;
