@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both set up a fresh machine first.
-.PHONY: all setup build image certs demo test faults bench hosts-up hosts-down clean
+.PHONY: all setup build image certs demo test faults bench docs hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
 IMAGE_TAR  := build/worker-image.tar
@@ -46,6 +46,10 @@ faults: setup
 # Issue 4's benchmark: the cluster against podman by hand; writes docs/benchmark.md and .png.
 bench: setup
 	@scripts/bench.sh
+
+# docs/*.png drawn again from their Graphviz sources, docs/*.dot; installs graphviz if missing.
+docs:
+	@scripts/docs.sh
 
 hosts-up:
 	@scripts/hosts.sh up

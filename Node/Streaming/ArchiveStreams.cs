@@ -19,11 +19,7 @@ namespace AkkaMigration.Node.Streaming;
 /// replaces <see cref="Shared.Protocol.ArchiveChunk"/> messages, which through Akka.Remote cost
 /// about four copies a side (docs/benchmark.md).
 /// </summary>
-/// <remarks>
-/// Wire format, after the TLS handshake: a preamble (<see cref="Magic"/>, the transfer id's length
-/// in one byte, the id in ASCII), then frames of sequence (8), offset (8), length (4), all little
-/// endian, and the chunk's bytes.
-/// </remarks>
+/// <remarks>The wire format: docs/architecture.md, "The archive stream's wire format".</remarks>
 /// <param name="faults">What the fault suite injects on the wire (a damaged chunk, a death on a chunk's arrival); none elsewhere.</param>
 public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjection? faults = null)
 {
