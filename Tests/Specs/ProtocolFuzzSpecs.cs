@@ -52,9 +52,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         {
             var t = Begin(rng, $"order-{i}");
 
-            Send(t, Fuzz.ShuffledWithDuplicates(rng, t.Chunks));
-            AwaitAcks(t, t.Chunks);
-            t.Receiver.Tell(End(t.JobId, t.TransferId, t.Chunks, t.Archive), t.Source.Ref);
+            SendAndEnd(t, Fuzz.ShuffledWithDuplicates(rng, t.Chunks), t.Chunks);
 
             // The receiver confirms only when the SHA-256 of what it wrote matches the original's.
             AssertOutcome<RestoreConfirmed>(t);
@@ -74,9 +72,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
             missing.Add(Fuzz.Pick(rng, t.Chunks).Sequence);
             var sent = t.Chunks.Where(c => !missing.Contains(c.Sequence)).ToList();
 
-            Send(t, Fuzz.ShuffledWithDuplicates(rng, sent));
-            AwaitAcks(t, sent);
-            t.Receiver.Tell(End(t.JobId, t.TransferId, t.Chunks, t.Archive), t.Source.Ref);
+            SendAndEnd(t, Fuzz.ShuffledWithDuplicates(rng, sent), sent);
 
             Assert.Contains("incomplete", AssertOutcome<TransferFailed>(t).Reason);
             Assert.Equal(0, RestoresOf(t.JobId));
@@ -119,9 +115,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
             }
             var chunks = Chunk(damaged, t.TransferId, t.ChunkBytes);
 
-            Send(t, Fuzz.ShuffledWithDuplicates(rng, chunks));
-            AwaitAcks(t, chunks);
-            t.Receiver.Tell(End(t.JobId, t.TransferId, t.Chunks, t.Archive), t.Source.Ref);
+            SendAndEnd(t, Fuzz.ShuffledWithDuplicates(rng, chunks), chunks);
 
             Assert.Contains("checksum mismatch", AssertOutcome<TransferFailed>(t).Reason);
             Assert.Equal(0, RestoresOf(t.JobId));
@@ -151,9 +145,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
             Assert.Equal([_node.Archives.PathFor(live.JobId, live.TransferId)], Directory.GetFiles(_node.Archives.Folder));
             source.ExpectNoMsg(TimeSpan.Zero);
         });
-        Send(live, live.Chunks);
-        AwaitAcks(live, live.Chunks);
-        live.Receiver.Tell(End(live.JobId, live.TransferId, live.Chunks, live.Archive), live.Source.Ref);
+        SendAndEnd(live, live.Chunks, live.Chunks);
         AssertOutcome<RestoreConfirmed>(live);
         Sys.ActorSelection(_supervisor.Path / IncomingTransfers.Name / "incoming-*").Tell(new Identify("receivers"), TestActor);
         Assert.Null(ExpectMsg<ActorIdentity>().Subject);
@@ -180,6 +172,14 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         {
             t.Receiver.Tell(chunk, t.Source.Ref);
         }
+    }
+
+    /// <summary>Sends <paramref name="chunks"/>, waits until <paramref name="acknowledged"/> are, then ends the archive as the original.</summary>
+    private static void SendAndEnd(Transfer t, IEnumerable<ArchiveChunk> chunks, IEnumerable<ArchiveChunk> acknowledged)
+    {
+        Send(t, chunks);
+        AwaitAcks(t, acknowledged);
+        t.Receiver.Tell(End(t.JobId, t.TransferId, t.Chunks, t.Archive), t.Source.Ref);
     }
 
     /// <summary>Every chunk is acknowledged at least once; a duplicate may be acknowledged again.</summary>
@@ -295,9 +295,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         _supervisor.Tell(new QueryJob(Sentinel), TestActor);
         Assert.Equal(JobPhase.Running, ExpectMsg<JobStatus>(Patience).Phase);
         var t = Begin(_rng, "afterwards");
-        Send(t, t.Chunks);
-        AwaitAcks(t, t.Chunks);
-        t.Receiver.Tell(End(t.JobId, t.TransferId, t.Chunks, t.Archive), t.Source.Ref);
+        SendAndEnd(t, t.Chunks, t.Chunks);
         AssertOutcome<RestoreConfirmed>(t);
     }
 
