@@ -97,7 +97,7 @@ public sealed class JobActor : StatefulActor, IWithStash
                 Become(() => Moved(owner));
                 break;
             case { Pending: { } pending }:
-                Migrate(pending, new OutgoingMigration.Resolve("the node restarted during the migration"));
+                Migrate(new OutgoingMigration.Resolve(pending, "the node restarted during the migration"));
                 break;
             default:
                 Become(() => Recovering(Watch()));
@@ -162,7 +162,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             var pending = new PendingMigration(Guid.NewGuid().ToString("N"), m.TargetNode!);
             // Written before the checkpoint: a node restarted from here on must first learn the target's answer.
             Record(_record with { Phase = JobPhase.Migrating, Pending = pending });
-            Migrate(pending, new OutgoingMigration.Move(Sender, _record.ToHandoff([.. _waiting]), pid));
+            Migrate(new OutgoingMigration.Move(pending, Sender, _record.ToHandoff([.. _waiting]), pid));
         });
         WatchedContainer(watch, pid);
     }
@@ -182,7 +182,7 @@ public sealed class JobActor : StatefulActor, IWithStash
         Receive<ContainerWatch.CheckpointOutlived>(_ =>
         {
             Context.Stop(watch);
-            Migrate(_record.Pending, new OutgoingMigration.RollBack("a checkpoint finished after the node that asked for it had stopped"));
+            Migrate(new OutgoingMigration.RollBack(_record.Pending, "a checkpoint finished after the node that asked for it had stopped"));
         });
         Receive<ContainerWatch.InspectFailing>(_ => { });
         AnswerQueries();
@@ -190,9 +190,9 @@ public sealed class JobActor : StatefulActor, IWithStash
 
     private IActorRef Watch() => Context.ActorOf(ContainerWatch.Props(Container, _record.Spec, _node));
 
-    private void Migrate(PendingMigration? pending, OutgoingMigration.Start start)
+    private void Migrate(OutgoingMigration.Start start)
     {
-        var migration = Context.ActorOf(OutgoingMigration.Props(JobId, Container, pending, start, _node), $"migration-{pending?.TransferId ?? "rollback"}");
+        var migration = Context.ActorOf(OutgoingMigration.Props(JobId, Container, start, _node));
         Become(() => Migrating(migration));
         ReportPhase();
     }

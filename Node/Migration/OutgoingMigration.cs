@@ -33,17 +33,15 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
 
     private readonly string _jobId;
     private readonly string _container;
-    private readonly PendingMigration? _pending;
     private readonly Start _start;
     private readonly NodeContext _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
-    public OutgoingMigration(string jobId, string container, PendingMigration? pending, Start start, NodeContext node)
+    public OutgoingMigration(string jobId, string container, Start start, NodeContext node)
     {
         _jobId = jobId;
         _container = container;
-        _pending = pending;
         _start = start;
         _node = node;
     }
@@ -55,13 +53,13 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
 
     /// <summary>Checkpoint the running container and move it to the pending migration's target.</summary>
     /// <param name="Pid">The container's process, whose memory estimates the archive's size; 0 when unknown.</param>
-    public sealed record Move(IActorRef Requester, JobHandoff Handoff, int Pid) : Start;
+    public sealed record Move(PendingMigration Pending, IActorRef Requester, JobHandoff Handoff, int Pid) : Start;
 
     /// <summary>The node restarted, or lost the target's answer, with the whole archive sent: ask the target first.</summary>
-    public sealed record Resolve(string Reason) : Start;
+    public sealed record Resolve(PendingMigration Pending, string Reason) : Start;
 
-    /// <summary>A checkpoint outlived the node process that asked for it: resume the job here.</summary>
-    public sealed record RollBack(string Reason) : Start;
+    /// <summary>A checkpoint outlived the node process that asked for it: resume the job here (from the pending migration's archive, if any).</summary>
+    public sealed record RollBack(PendingMigration? Pending, string Reason) : Start;
 
     /// <summary>The one answer to the job's actor.</summary>
     public interface IOutcome;
@@ -79,13 +77,12 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
     /// <summary>The move failed and the job could not be resumed here either.</summary>
     public sealed record Lost(string Reason) : IOutcome;
 
-    /// <param name="pending">Null only for <see cref="RollBack"/> of a checkpoint no migration recorded.</param>
-    public static Props Props(string jobId, string container, PendingMigration? pending, Start start, NodeContext node) =>
-        Akka.Actor.Props.Create(() => new OutgoingMigration(jobId, container, pending, start, node));
+    public static Props Props(string jobId, string container, Start start, NodeContext node) =>
+        Akka.Actor.Props.Create(() => new OutgoingMigration(jobId, container, start, node));
 
     private IContainerRuntime Runtime => _node.Runtime;
 
-    private string? ArchivePath => _pending is { } p ? _node.Archives.PathFor(_jobId, p.TransferId) : null;
+    private string ArchiveOf(PendingMigration pending) => _node.Archives.PathFor(_jobId, pending.TransferId);
 
     private IActorRef Requester => _start is Move move ? move.Requester : ActorRefs.Nobody;
 
@@ -97,24 +94,24 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
                 Checkpoint(move);
                 break;
             case Resolve resolve:
-                BeginResolving(resolve.Reason);
+                BeginResolving(resolve.Pending, resolve.Reason);
                 break;
             case RollBack rollBack:
-                BeginRollingBack(rollBack.Reason);
+                BeginRollingBack(rollBack.Pending, rollBack.Reason);
                 break;
         }
     }
 
     private void Checkpoint(Move move)
     {
-        var pending = _pending!;
+        var pending = move.Pending;
         var target = _node.Config.GetHost(pending.Target);
         _log.Info("migrating job {0} to {1} (transfer {2})", _jobId, target.Name, pending.TransferId);
-        Runtime.CheckpointAsync(_container, ArchivePath!, Stopping)
+        Runtime.CheckpointAsync(_container, ArchiveOf(pending), Stopping)
             .PipeTo(Self, success: stats => new Checkpointed(stats), failure: e => new CheckpointFailed($"checkpoint failed: {e.Message}"));
         // The archive streams to the target while podman writes it; the target restores only once it is whole.
         var supervisor = Context.ActorSelection(_node.Config.SupervisorPath(target));
-        var sender = Context.ActorOf(ArchiveSender.Props(pending.TransferId, _jobId, ArchivePath!, supervisor, _node, target), "archive-sender");
+        var sender = Context.ActorOf(ArchiveSender.Props(pending.TransferId, _jobId, ArchiveOf(pending), supervisor, _node, target), "archive-sender");
         var estimate = ResidentBytes(move.Pid);
         Report(MigrationStep.Checkpoint, 0, estimate);
         Become(() => Checkpointing(move, sender, estimate));
@@ -129,24 +126,24 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
             // The checkpoint must finish before the job can resume here, whatever the sender said meanwhile.
             if (senderFailure is not null)
             {
-                BeginRollingBack(senderFailure);
+                BeginRollingBack(move.Pending, senderFailure);
                 return;
             }
             sender.Tell(new ArchiveSender.ArchiveWritten(c.Stats.ArchiveBytes, move.Handoff));
-            Become(() => Transferring(c.Stats, _clock.Elapsed));
+            Become(() => Transferring(move.Pending, c.Stats, _clock.Elapsed));
         });
         Receive<ArchiveSender.GaveUp>(g => senderFailure ??= g.Reason);
         Receive<CheckpointFailed>(f =>
         {
             // The sender aborts the transfer at the target as it stops.
             Context.Stop(sender);
-            BeginRollingBack(f.Reason);
+            BeginRollingBack(move.Pending, f.Reason);
         });
         Receive<ArchiveSender.Progress>(p => Report(MigrationStep.Transfer, p.BytesAcknowledged, estimate));
-        RefuseMigrations($"the job is already migrating to {_pending!.Target}");
+        RefuseMigrations($"the job is already migrating to {move.Pending.Target}");
     }
 
-    private void Transferring(CheckpointStats checkpoint, TimeSpan checkpointedAt)
+    private void Transferring(PendingMigration pending, CheckpointStats checkpoint, TimeSpan checkpointedAt)
     {
         var sentAt = checkpointedAt;
         long streamMs = 0;
@@ -161,27 +158,27 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
             // The transfer overlaps the checkpoint; what it adds is the time from the checkpoint's end to the archive's.
             var timings = new MigrationTimings(checkpoint.DurationMs, (long)(sentAt - checkpointedAt).TotalMilliseconds, d.RestoreMs,
                 checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds, streamMs);
-            Finish(d.NewOwner, timings);
+            Finish(pending, d.NewOwner, timings);
         });
         Receive<ArchiveSender.GaveUp>(g =>
         {
             if (g.InDoubt)
             {
-                BeginResolving(g.Reason, checkpoint);
+                BeginResolving(pending, g.Reason, checkpoint);
             }
             else
             {
-                BeginRollingBack(g.Reason);
+                BeginRollingBack(pending, g.Reason);
             }
         });
-        RefuseMigrations($"the job is already migrating to {_pending!.Target}");
+        RefuseMigrations($"the job is already migrating to {pending.Target}");
     }
 
     /// <summary>Only now may this node let go of its copy: the target owns the job.</summary>
-    private void Finish(string owner, MigrationTimings? timings)
+    private void Finish(PendingMigration pending, string owner, MigrationTimings? timings)
     {
         _log.Info("job {0} now runs on {1}", _jobId, owner);
-        ArchiveStore.Delete(ArchivePath!);
+        ArchiveStore.Delete(ArchiveOf(pending));
         var success = timings is null ? null : new MigrationSucceeded(_jobId, _node.Name, owner, timings);
         Context.Parent.Tell(new Moved(owner, Requester, success));
         Context.Stop(Self);
@@ -192,9 +189,8 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
     /// The job may be running there, so it must not resume here until the target says it is not.
     /// </summary>
     /// <param name="checkpoint">This process's checkpoint, when it made one: whoever asked for the move hears its end too.</param>
-    private void BeginResolving(string reason, CheckpointStats? checkpoint = null)
+    private void BeginResolving(PendingMigration pending, string reason, CheckpointStats? checkpoint = null)
     {
-        var pending = _pending!;
         _log.Warning("job {0}: {1}; asking {2} whether it restored the job before going on", _jobId, reason, pending.Target);
         var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(pending.Target)));
         Become(() => Resolving(pending, reason, target, checkpoint));
@@ -217,23 +213,25 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
                 case TransferState.Restored:
                     Timers.Cancel(nameof(ResolveTick));
                     // The target's restore time and the stream's were in the answers that got lost.
-                    Finish(pending.Target, checkpoint is null ? null
+                    Finish(pending, pending.Target, checkpoint is null ? null
                         : new MigrationTimings(checkpoint.DurationMs, 0, 0, checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds));
                     break;
                 case TransferState.Absent:
                     Timers.Cancel(nameof(ResolveTick));
-                    BeginRollingBack($"{reason}; {pending.Target} holds nothing of it");
+                    BeginRollingBack(pending, $"{reason}; {pending.Target} holds nothing of it");
                     break;
             }
         });
         RefuseMigrations($"the job's move to {pending.Target} is not settled: waiting for {pending.Target} to say whether it restored it");
     }
 
-    private void BeginRollingBack(string reason)
+    /// <param name="pending">The migration whose archive the job can resume from; null when none was recorded.</param>
+    private void BeginRollingBack(PendingMigration? pending, string reason)
     {
         _log.Warning("migration of job {0} failed, resuming it here: {1}", _jobId, reason);
-        Become(RollingBack);
-        ResumeLocallyAsync(ArchivePath)
+        var archive = pending is null ? null : ArchiveOf(pending);
+        Become(() => RollingBack(archive));
+        ResumeLocallyAsync(archive)
             .PipeTo(Self, success: restored => new Resumed(reason, restored), failure: e => new ResumeFailed(reason, e.Message));
     }
 
@@ -263,11 +261,11 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         return false;
     }
 
-    private void RollingBack()
+    private void RollingBack(string? archive)
     {
         Receive<Resumed>(r =>
         {
-            if (ArchivePath is { } archive)
+            if (archive is not null)
             {
                 ArchiveStore.Delete(archive);
             }
