@@ -50,7 +50,8 @@ public sealed class ClientSession : IAsyncDisposable
             {
                 akka.AddHocon(hocon, HoconAddMode.Prepend);
             }
-            // Akka's own stdout logger speaks before and after the one above, onto stdout and with stack traces.
+            // Akka's logger of last resort speaks before the one above has started; a failed start is
+            // the SessionStartException's to report.
             akka.AddHocon("akka.stdout-loglevel = OFF", HoconAddMode.Prepend);
             akka.ConfigureLoggers(l => l.AddAkkaLogBridge(LogLevel.Error))
                 .WithRemoting(new RemoteOptions { HostName = address, Port = config.Client.Port, Ssl = tls.RemoteSsl() })

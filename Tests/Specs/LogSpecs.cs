@@ -4,6 +4,7 @@ using Akka.Configuration;
 using Akka.Event;
 using Akka.Hosting.Logging;
 using AkkaMigration.Shared.Logging;
+using AkkaMigration.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -65,6 +66,14 @@ public sealed class LogSpecs : Akka.TestKit.Xunit2.TestKit
         log.CreateLogger("remoting").LogError(new Exception("outer", new IOException("connection reset")), "Association failed\n   at Some.Stack()");
 
         Assert.Matches($"^{Timestamp} error remoting: Association failed \\(connection reset\\)$", Assert.Single(log.Lines));
+    }
+
+    [Fact]
+    public void Akkas_logger_of_last_resort_is_the_one_line_one_from_the_hocon_files()
+    {
+        using var system = ActorSystem.Create("log-spec", LoopbackCluster.ClientSetup());
+
+        Assert.IsType<AkkaStdoutLogger>(system.Settings.StdoutLogger);
     }
 
     private static Exception Thrown(Exception e)
