@@ -50,7 +50,7 @@ public sealed class AkkaLogBridge : ActorBase, IRequiresMessageQueue<ILoggerMess
         {
             _loggers[category] = logger = _factory.CreateLogger(category);
         }
-        logger.Log(AkkaLogEvent.Level(e), default, new AkkaLogLine(AkkaLogEvent.Text(e), e.Timestamp), e.Cause,
+        logger.Log(AkkaLogEvent.Level(e), default, new AkkaLogLine(AkkaLogEvent.Text(e), e.Timestamp), AkkaLogEvent.Exception(e),
             (line, _) => line.Text);
     }
 }

@@ -12,8 +12,9 @@ public sealed class AkkaStdoutLogger : MinimalLogger
 {
     protected override void Log(object message)
     {
-        // Akka's loggers are sent log events only.
-        if (message is LogEvent e)
+        // Akka's loggers are sent log events only. This one cannot know the host's log level, so it
+        // leaves out the routine events that the log shows only at debug.
+        if (message is LogEvent e && !AkkaLogEvent.IsRoutine(e))
         {
             Console.Error.Write(OneLineLogFormatter.Format(e.Timestamp, AkkaLogEvent.Level(e), AkkaLogEvent.Category(e),
                 AkkaLogEvent.Text(e), e.Cause, stackTraces: false));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Configuration;
@@ -69,11 +70,67 @@ public sealed class LogSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_closed_connection_is_a_debug_line_without_stack_traces()
+    {
+        // The exception Akka.Remote reports a connection that the other side closed with is internal to it.
+        var closed = Thrown((Exception)Activator.CreateInstance(
+            typeof(Akka.Remote.RemoteTransportException).Assembly.GetType("Akka.Remote.EndpointDisassociatedException")!, "Disassociated")!);
+        var warnings = CreateTestProbe();
+        Sys.EventStream.Subscribe(warnings.Ref, typeof(Warning));
+        Logging.GetLogger(Sys, "remoting").Warning("Association with remote system {0} has failed; address is now gated for {1} ms. Reason is: [{2}]",
+            "akka.ssl.tcp://client@10.77.0.100:45365", 1000, closed);
+        var warning = warnings.ExpectMsg<Warning>();
+        var failure = new Error(closed, "akka://n/system/endpointManager/reliableEndpointWriter-x/endpointWriter", typeof(OneForOneStrategy), "Disassociated");
+
+        Assert.All(new LogEvent[] { warning, failure }, e =>
+        {
+            Assert.Equal(LogLevel.Debug, AkkaLogEvent.Level(e));
+            Assert.Null(AkkaLogEvent.Exception(e));
+            Assert.DoesNotContain("\n", AkkaLogEvent.Text(e));
+        });
+    }
+
+    [Fact]
+    public void A_failure_other_than_a_closed_connection_stays_an_error_with_its_exception()
+    {
+        var failure = new IOException("Failed to write message to the transport");
+        var e = new Error(failure, "akka://n/system/endpointManager/reliableEndpointWriter-x/endpointWriter", typeof(OneForOneStrategy), failure.Message);
+
+        Assert.Equal((LogLevel.Error, (Exception?)failure, "endpointWriter"), (AkkaLogEvent.Level(e), AkkaLogEvent.Exception(e), AkkaLogEvent.Category(e)));
+    }
+
+    [Fact]
     public void Akkas_logger_of_last_resort_is_the_one_line_one_from_the_hocon_files()
     {
         using var system = ActorSystem.Create("log-spec", LoopbackCluster.ClientSetup());
 
         Assert.IsType<AkkaStdoutLogger>(system.Settings.StdoutLogger);
+    }
+
+    [Fact]
+    public async Task A_client_that_connects_and_leaves_is_neither_a_warning_nor_an_error_in_the_nodes_log()
+    {
+        await using var cluster = await LoopbackCluster.StartAsync(["nodeA"], (_, _) => new FakeContainerRuntime());
+        var node = cluster.Systems[0];
+        var log = new CapturedLog();
+        node.Settings.Setup.Get<LoggerFactorySetup>().Value!.LoggerFactory.AddProvider(log);
+        var akkaErrors = CreateTestProbe(node);
+        node.EventStream.Subscribe(akkaErrors, typeof(Error));
+
+        // Some clients say goodbye before they go, and the node logs nothing; the others just close
+        // the connection, which Akka reports as a failure. Clients come and go until one has.
+        for (var closed = false; !closed;)
+        {
+            using var client = ActorSystem.Create("client", LoopbackCluster.ClientSetup());
+            await client.ActorSelection(cluster.SupervisorPath("nodeA")).Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(10));
+            await client.Terminate();
+            closed = akkaErrors.ReceiveWhile(TimeSpan.FromSeconds(2), m => (Error)m).Any(e => e.Cause?.GetType().Name == "EndpointDisassociatedException");
+        }
+        // The node's logger takes events in order: once it has logged this one, it has logged those before.
+        node.EventStream.Publish(new Warning("spec", typeof(LogSpecs), "marker"));
+        AwaitCondition(() => log.Entries.Any(e => e.Message == "marker"));
+
+        Assert.DoesNotContain(log.Entries, e => e.Level >= LogLevel.Warning && e.Message != "marker");
     }
 
     private static Exception Thrown(Exception e)
@@ -142,6 +199,32 @@ public sealed class LogSpecs : Akka.TestKit.Xunit2.TestKit
                     log._formatter.Write(new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter), null, log._text);
                 }
             }
+        }
+    }
+
+    private sealed record Entry(LogLevel Level, string Category, string Message);
+
+    /// <summary>What reaches a host's loggers, before any formatting.</summary>
+    private sealed class CapturedLog : ILoggerProvider
+    {
+        private readonly ConcurrentQueue<Entry> _entries = new();
+
+        public IReadOnlyList<Entry> Entries => [.. _entries];
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(CapturedLog log, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                log._entries.Enqueue(new Entry(logLevel, category, formatter(state, exception)));
         }
     }
 }
