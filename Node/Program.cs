@@ -4,9 +4,11 @@ using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Hosting;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Logging;
 using AkkaMigration.Shared.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 var configOption = new Option<FileInfo>("--config")
 {
@@ -59,7 +61,7 @@ root.SetAction(async (parse, cancellationToken) =>
 
     if (faults.Any)
     {
-        await Console.Error.WriteLineAsync($"warning: {FaultInjection.Variable} injects faults into this node: {faults}");
+        LogLine(LogLevel.Warning, nameof(FaultInjection), $"{FaultInjection.Variable} injects faults into this node: {faults}");
     }
     using var host = NodeHost.Build(config, self, tls, new PodmanRuntime(self, config.Container), faults: faults, drainOnTerminate: true);
     // Taken before the run: RunAsync disposes the host's services when it returns.
@@ -71,7 +73,7 @@ root.SetAction(async (parse, cancellationToken) =>
     // Exit non-zero when the cluster downed this node, so that a service manager restarts it.
     if (CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
     {
-        await Console.Error.WriteLineAsync($"error: the cluster downed {self.Name} (it was unreachable too long); " +
+        LogLine(LogLevel.Error, "Node", $"the cluster downed {self.Name} (it was unreachable too long); " +
             "its containers run on and it carries on with them when started again");
         return 3;
     }
@@ -112,3 +114,7 @@ root.Add(hosts);
 configOption.Recursive = true;
 // System.CommandLine would end the process 2 s after SIGTERM; a node takes as long as its drain takes.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+// A line of the node's log before its host's loggers have started or after they have stopped.
+static void LogLine(LogLevel level, string category, string message) =>
+    Console.Error.Write(OneLineLogFormatter.Format(DateTimeOffset.Now, level, category, message, null, stackTraces: false));

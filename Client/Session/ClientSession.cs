@@ -4,12 +4,12 @@ using Akka.Actor;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Logging;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
 
 namespace AkkaMigration.Client.Session;
 
@@ -39,12 +39,7 @@ public sealed class ClientSession : IAsyncDisposable
         // A console tool: Akka's connection chatter would bury the answer; errors still show, one line
         // each and on stderr, since stdout is for answers (--json must be its only content).
         builder.Logging.ClearProviders()
-            .AddConsole(o =>
-            {
-                o.FormatterName = OneLineLogFormatter.FormatterName;
-                o.LogToStandardErrorThreshold = LogLevel.Trace;
-            })
-            .AddConsoleFormatter<OneLineLogFormatter, ConsoleFormatterOptions>()
+            .AddOneLineConsole(stackTraces: false, toStderrFrom: LogLevel.Trace)
             .SetMinimumLevel(LogLevel.Error)
             // A failed start is reported once, by SessionStartException, not by the host as well.
             .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None)
@@ -55,13 +50,10 @@ public sealed class ClientSession : IAsyncDisposable
             {
                 akka.AddHocon(hocon, HoconAddMode.Prepend);
             }
-            // Akka's own stdout logger speaks before and after the one above, onto stdout and with stack traces.
+            // Akka's logger of last resort speaks before the one above has started; a failed start is
+            // the SessionStartException's to report.
             akka.AddHocon("akka.stdout-loglevel = OFF", HoconAddMode.Prepend);
-            akka.ConfigureLoggers(l =>
-                {
-                    l.LogLevel = Akka.Event.LogLevel.ErrorLevel;
-                    l.AddLoggerFactory();
-                })
+            akka.ConfigureLoggers(l => l.AddAkkaLogBridge(LogLevel.Error))
                 .WithRemoting(new RemoteOptions { HostName = address, Port = config.Client.Port, Ssl = tls.RemoteSsl() })
                 .WithActors((system, registry) =>
                     registry.Register<ClientActor>(system.ActorOf(ClientActor.Props(config), "console")));

@@ -78,7 +78,8 @@ public sealed class DrainBeforeLeaving
             var answer = await _supervisor.Ask<object>(new DrainNode(_node), null, interrupted);
             if (answer is NodeDrained drained)
             {
-                _log.LogInformation("{Node} drained ({Count} container(s) moved); leaving the cluster", _node, drained.Moved.Length);
+                // The supervisor has said so already ("drained: every container moved; leaving the cluster").
+                _log.LogDebug("{Node} drained ({Count} container(s) moved); leaving the cluster", _node, drained.Moved.Length);
                 return;
             }
             var reason = answer is DrainRefused refused ? refused.Reason : answer.ToString();

@@ -7,6 +7,7 @@ using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Streaming;
 using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Logging;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Security;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,18 +31,15 @@ public static class NodeHost
         // on change would watch the working directory's whole tree for every file written in it.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton(streams).AddHostedService<ArchiveStreamListener>();
-        builder.Logging.ClearProviders().AddSimpleConsole(o =>
-        {
-            o.SingleLine = true;
-            o.TimestampFormat = "HH:mm:ss.fff ";
-        }).SetMinimumLevel(logLevel);
+        // A node's log is read by whoever runs it: real errors keep their stack traces.
+        builder.Logging.ClearProviders().AddOneLineConsole(stackTraces: true).SetMinimumLevel(logLevel);
         builder.Services.AddAkka(config.SystemName, akka =>
         {
             foreach (var hocon in HoconFiles.For(config, HoconFiles.Node))
             {
                 akka.AddHocon(hocon, HoconAddMode.Prepend);
             }
-            akka.ConfigureLoggers(l => l.AddLoggerFactory())
+            akka.ConfigureLoggers(l => l.AddAkkaLogBridge(logLevel))
                 .WithRemoting(new RemoteOptions { HostName = self.Address, Port = self.Port, Ssl = tls.RemoteSsl() })
                 .WithClustering(new ClusterOptions { SeedNodes = [.. config.SeedNodes], Roles = [self.Executor ? "executor" : "node"] })
                 .WithActors((system, registry, resolver) =>

@@ -189,11 +189,12 @@ public sealed partial class ContainerSupervisor : ReceiveActor
         var peers = _router.Peers();
         if (jobs.Count > 0 && peers.Count == 0)
         {
-            _log.Warning("asked to drain, but no other host is up to take {0} container(s); staying up", jobs.Count);
+            // Whoever asked hears the refusal and reports it; here it is a fact, not a warning.
+            _log.Info("asked to drain, but no other host is up to take {0} container(s); staying up", jobs.Count);
             Sender.Tell(new DrainRefused(_node.Name, "no other host is up to take its containers; staying up", [], [.. jobs.Keys]));
             return;
         }
-        _log.Info("draining: moving {0} container(s) to {1}", jobs.Count, string.Join(", ", peers));
+        _log.Info(jobs.Count == 0 ? "draining: nothing to move" : $"draining: moving {jobs.Count} container(s) to {string.Join(", ", peers)}");
         _drainer = Context.ActorOf(NodeDrainer.Props(jobs, peers, JobDirectory.Load(_router.Directory), Sender, _node.Name,
             _node.Config.Transfer.MigrationLimit), "drainer");
     }
@@ -203,7 +204,7 @@ public sealed partial class ContainerSupervisor : ReceiveActor
         _drainer = null;
         if (finished.Stuck.Length > 0)
         {
-            _log.Warning("drain incomplete, staying up: {0} container(s) could not move ({1})", finished.Stuck.Length, string.Join(", ", finished.Stuck));
+            _log.Info("drain incomplete, staying up: {0} container(s) could not move ({1})", finished.Stuck.Length, string.Join(", ", finished.Stuck));
             return;
         }
         _log.Info("drained: every container moved; leaving the cluster");
