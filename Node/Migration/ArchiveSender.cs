@@ -36,7 +36,6 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly BeginTransfer _begin;
-    private readonly ActorSelection _target;
     private readonly HostEntry _streamTo;
     private readonly NodeContext _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -44,8 +43,9 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     private readonly Stopwatch _progressClock = new();
     private readonly GrowingArchive _archive;
     private ArchiveWritten? _written;
-    private IActorRef? _receiver;
-    private ArchiveStreamWriter? _stream;
+    /// <summary>The target's side of the transfer: its supervisor, then the transfer's receiver once it answers.</summary>
+    private ICanTell _peer;
+    /// <summary>The stream, opened or opening: closed when the actor stops, even if it opens only after that.</summary>
     private Task<ArchiveStreamWriter>? _opening;
     /// <summary>The target restored the archive, or was told to drop it.</summary>
     private bool _finished;
@@ -60,7 +60,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     public ArchiveSender(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry streamTo)
     {
         _begin = new BeginTransfer(transferId, jobId, node.Name, node.Config.Transfer.ChunkBytes);
-        _target = target;
+        _peer = target;
         _node = node;
         _streamTo = streamTo;
         _archive = new GrowingArchive(archivePath, ChunkBytes, new ChunkBuffers(ChunkBytes, node.Config.Transfer.Window + 1));
@@ -81,7 +81,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
 
     protected override void PreStart()
     {
-        _target.Tell(_begin, Self);
+        _peer.Tell(_begin, Self);
         ArmTimeout("the target did not answer the transfer request", AckTimeout);
     }
     protected override void PostStop()
@@ -90,8 +90,6 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         {
             Abort("the source stopped the transfer");
         }
-        CloseStream();
-        // A stream that opened after this actor gave up is nobody's: close it when it is there.
         _opening?.ContinueWith(t => t.Result.DisposeAsync(), TaskContinuationOptions.OnlyOnRanToCompletion);
         _archive.Dispose();
         base.PostStop();
@@ -101,10 +99,11 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     {
         Receive<TransferAccepted>(_ =>
         {
-            _receiver = Sender;
+            var receiver = Sender;
+            _peer = receiver;
             if (_node.Streams is { } streams)
             {
-                OpenStream(streams, _streamTo);
+                OpenStream(streams, _streamTo, receiver);
             }
             else
             {
@@ -117,42 +116,33 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     }
 
     /// <summary>Podman is still dumping the container, so the stream's handshake costs the migration nothing.</summary>
-    private void OpenStream(ArchiveStreams streams, HostEntry target)
+    private void OpenStream(ArchiveStreams streams, HostEntry target, IActorRef receiver)
     {
         Timers.Cancel(nameof(TimedOut));
         _opening = streams.OpenAsync(target, _begin.TransferId, Self, AckTimeout, Stopping);
         _opening.PipeTo(Self, success: w => new StreamOpened(w), failure: e => new StreamUnavailable(e.Message));
         Become(() =>
         {
-            Receive<StreamOpened>(o =>
-            {
-                _opening = null;
-                _stream = o.Writer;
-                StartStreaming();
-            });
-            Receive<StreamUnavailable>(u =>
-            {
-                _opening = null;
-                GiveUp($"could not open the archive stream to {target.Name}: {u.Reason}");
-            });
+            Receive<StreamOpened>(o => StartStreaming(new Link(receiver, o.Writer)));
+            Receive<StreamUnavailable>(u => GiveUp($"could not open the archive stream to {target.Name}: {u.Reason}"));
             Receive<TransferFailed>(f => GiveUp($"the target gave up: {f.Reason}"));
             // Until the stream starts nothing is read; StartStreaming pumps then.
             Receive<ArchiveWritten>(w => _written = w);
         });
     }
 
-    private void StartStreaming()
+    private void StartStreaming(Link link)
     {
-        Become(Streaming);
+        Become(() => Streaming(link));
         ArmTimeout("the target stopped acknowledging chunks", AckTimeout);
         _progressClock.Start();
-        Pump();
+        Pump(link);
     }
 
-    private void Streaming()
+    private void Streaming(Link link)
     {
-        Receive<ChunkRead>(OnChunkRead);
-        Receive<TailAgain>(_ => Pump());
+        Receive<ChunkRead>(r => OnChunkRead(link, r));
+        Receive<TailAgain>(_ => Pump(link));
         Receive<ReadFailed>(f => GiveUp($"reading the archive failed: {f.Reason}"));
         Receive<ChunkAck>(ack =>
         {
@@ -167,7 +157,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
                     _progressClock.Restart();
                     Context.Parent.Tell(new Progress(_acknowledged));
                 }
-                Pump();
+                Pump(link);
             }
         });
         Receive<TransferFailed>(f => GiveUp($"the target gave up: {f.Reason}"));
@@ -191,18 +181,18 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
             _log.Warning("no acknowledgement for {0} s; sending {1} chunks again ({2} of {3})", AckTimeout.TotalSeconds, _unacknowledged.Count, _resends, MaxResends);
             foreach (var chunk in _unacknowledged.Values.OrderBy(c => c.Sequence))
             {
-                _stream!.TryWrite(chunk);
+                link.Stream.TryWrite(chunk);
             }
             ArmTimeout(t.Reason, AckTimeout);
         });
         Receive<ArchiveWritten>(w =>
         {
             _written = w;
-            Pump();
+            Pump(link);
         });
     }
 
-    private void AwaitingRestore(EndOfArchive end)
+    private void AwaitingRestore(IActorRef receiver, EndOfArchive end)
     {
         var restoring = false;
         var resends = 0;
@@ -218,7 +208,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         Receive<TimedOut>(_ => !restoring && resends < MaxResends, t =>
         {
             resends++;
-            _receiver!.Tell(end, Self);
+            receiver.Tell(end, Self);
             ArmTimeout(t.Reason, AckTimeout);
         });
         Receive<RestoreConfirmed>(c =>
@@ -237,7 +227,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     /// caught up with podman: the partial chunk waits for more bytes, or, once the archive is
     /// whole, goes out as the last one. Ends the stream when all is read and acknowledged.
     /// </summary>
-    private void Pump()
+    private void Pump(Link link)
     {
         if (_reading || _unacknowledged.Count >= _node.Config.Transfer.Window)
         {
@@ -248,11 +238,11 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         {
             if (archive.TakeRest() is { } last)
             {
-                SendChunk(last);
+                SendChunk(link, last);
             }
             if (_unacknowledged.Count == 0)
             {
-                SendEnd(written);
+                SendEnd(link, written);
             }
             return;
         }
@@ -270,13 +260,13 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         archive.ReadMoreAsync(_written?.TotalBytes).PipeTo(Self, success: n => new ChunkRead(n), failure: e => new ReadFailed(e.Message));
     }
 
-    private void OnChunkRead(ChunkRead read)
+    private void OnChunkRead(Link link, ChunkRead read)
     {
         _reading = false;
         if (_archive.Advance(read.Length) is { } chunk)
         {
-            SendChunk(chunk);
-            Pump();
+            SendChunk(link, chunk);
+            Pump(link);
         }
         else if (read.Length == 0 && _written is { } written && _archive.Read < written.TotalBytes)
         {
@@ -288,37 +278,32 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         }
         else
         {
-            Pump();
+            Pump(link);
         }
     }
 
     /// <summary>Sends the chunk just read: the archive's last <paramref name="data"/>.Length bytes so far.</summary>
-    private void SendChunk(byte[] data)
+    private void SendChunk(Link link, byte[] data)
     {
         // Timed from the first chunk: until podman has dumped the container there is nothing to send.
         _streamClock ??= Stopwatch.StartNew();
         var chunk = new ArchiveChunk(_begin.TransferId, _nextSequence, _archive.Read - data.Length, data);
         // False only once the stream is closed or broken, and then Broken is on its way.
-        _stream!.TryWrite(chunk);
+        link.Stream.TryWrite(chunk);
         _unacknowledged.Add(_nextSequence, chunk);
         _nextSequence++;
     }
 
-    private void CloseStream()
+    private void SendEnd(Link link, ArchiveWritten written)
     {
-        _stream?.DisposeAsync();
-        _stream = null;
-    }
-
-    private void SendEnd(ArchiveWritten written)
-    {
-        CloseStream();
+        // Everything on it is acknowledged; the end goes over Akka.
+        WarnOnFailure(link.Stream.DisposeAsync().AsTask(), _log, "closing the archive stream");
         var end = new EndOfArchive(_begin.TransferId, _nextSequence, _archive.Read, _archive.Sha256(), written.Handoff);
-        _receiver!.Tell(end, Self);
+        link.Receiver.Tell(end, Self);
         var streamMs = _streamClock?.ElapsedMilliseconds ?? 0;
         _log.Info("sent {0} bytes in {1} chunks to {2} in {3} ms; waiting for the restore", _archive.Read, _nextSequence, _streamTo.Name, streamMs);
         Context.Parent.Tell(new Restoring(streamMs));
-        Become(() => AwaitingRestore(end));
+        Become(() => AwaitingRestore(link.Receiver, end));
         ArmTimeout("the target did not acknowledge the end of the archive", AckTimeout);
     }
 
@@ -333,10 +318,13 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     private void Abort(string reason)
     {
         _finished = true;
-        (_receiver ?? (ICanTell)_target).Tell(new AbortTransfer(_begin.TransferId, reason), Self);
+        _peer.Tell(new AbortTransfer(_begin.TransferId, reason), Self);
     }
 
     private void ArmTimeout(string reason, TimeSpan after) => Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(reason), after);
+
+    /// <summary>Where chunks go and who acknowledges them, once the target accepted and its stream opened.</summary>
+    private sealed record Link(IActorRef Receiver, ArchiveStreamWriter Stream);
 
     private sealed record StreamOpened(ArchiveStreamWriter Writer);
     private sealed record StreamUnavailable(string Reason);

@@ -19,6 +19,7 @@ public sealed class ArchiveStreamWriter : IAsyncDisposable
     private readonly Channel<ArchiveChunk> _chunks = Channel.CreateUnbounded<ArchiveChunk>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _writing;
+    private int _disposed;
 
     /// <param name="faults">What the fault suite or a spec does to chunks on the wire.</param>
     internal ArchiveStreamWriter(TcpClient tcp, SslStream ssl, string transferId, IActorRef owner, FaultInjection faults)
@@ -61,8 +62,13 @@ public sealed class ArchiveStreamWriter : IAsyncDisposable
         }
     }
 
+    /// <summary>Once; a second call finds it closed.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         _chunks.Writer.TryComplete();
         await _closing.CancelAsync();
         await _writing;
