@@ -41,6 +41,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
     private const int MaxAheadOfHash = 64;
     private long _hashedTo;
     private bool _hashFromFile;
+    /// <summary>Held only to close it when the actor stops; Receiving gets it as its data.</summary>
     private FileStream? _file;
     private long _bytes;
     private readonly ChunkBuffers _buffers;
@@ -53,7 +54,6 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         _path = node.Archives.PathFor(begin.JobId, begin.TransferId);
         // The stream reads ahead of the writes by a window's worth, at most, when the source keeps its window.
         _buffers = new ChunkBuffers(begin.ChunkBytes, node.Config.Transfer.Window * 2);
-        Receiving();
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -61,15 +61,14 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
     public static Props Props(BeginTransfer begin, IActorRef source, NodeContext node) =>
         Akka.Actor.Props.Create(() => new ArchiveReceiver(begin, source, node));
 
-    private SafeFileHandle Handle => _file!.SafeFileHandle;
-
     private string Container => ContainerNames.For(_begin.JobId);
 
     protected override void PreStart()
     {
+        FileStream file;
         try
         {
-            _file = _node.Archives.Create(_path);
+            _file = file = _node.Archives.Create(_path);
         }
         catch (IOException e)
         {
@@ -80,6 +79,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         _log.Info("receiving job {0} from {1} (transfer {2})", _begin.JobId, _begin.SourceNode, _begin.TransferId);
         _node.Streams?.Expect(_begin.TransferId, new ArchiveStreams.Inbound(Self, _source, _begin.SourceNode, _begin.ChunkBytes, _buffers));
         _source.Tell(new TransferAccepted(_begin.TransferId), Self);
+        Become(() => Receiving(file));
         ArmIdleTimeout();
     }
 
@@ -92,9 +92,9 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         base.PostStop();
     }
 
-    private void Receiving()
+    private void Receiving(FileStream file)
     {
-        Receive<ArchiveChunk>(OnChunk);
+        Receive<ArchiveChunk>(c => OnChunk(file.SafeFileHandle, c));
         Receive<ChunkWritten>(w =>
         {
             _writing.Remove(w.Sequence);
@@ -110,12 +110,12 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
             ArmIdleTimeout();
         });
         Receive<WriteFailed>(f => Fail($"writing the archive failed: {f.Reason}"));
-        Receive<EndOfArchive>(OnEnd);
+        Receive<EndOfArchive>(e => OnEnd(file, e));
         Receive<AbortTransfer>(a => Abandon($"the source aborted: {a.Reason}"));
         Receive<IdleTimeout>(_ => Fail("no chunk arrived in time"));
     }
 
-    private void OnChunk(ArchiveChunk chunk)
+    private void OnChunk(SafeFileHandle file, ArchiveChunk chunk)
     {
         if (chunk.TransferId != _begin.TransferId)
         {
@@ -141,7 +141,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         }
         _writing.Add(chunk.Sequence);
         var replyTo = Sender;
-        RandomAccess.WriteAsync(Handle, chunk.Data, chunk.Offset).AsTask()
+        RandomAccess.WriteAsync(file, chunk.Data, chunk.Offset).AsTask()
             .PipeTo(Self, success: () => new ChunkWritten(chunk.Sequence, chunk.Offset, chunk.Data, replyTo), failure: e => new WriteFailed(e.Message));
     }
 
@@ -168,7 +168,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         return true;
     }
 
-    private void OnEnd(EndOfArchive end)
+    private void OnEnd(FileStream file, EndOfArchive end)
     {
         if (end.Handoff.JobId != _begin.JobId)
         {
@@ -183,7 +183,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
             return;
         }
         Timers.Cancel(nameof(IdleTimeout));
-        _file!.Dispose();
+        file.Dispose();
         var clock = Stopwatch.StartNew();
         _source.Tell(new RestoreStarted(_begin.TransferId), Self);
         Become(() => Restoring(end, clock));
