@@ -6,8 +6,9 @@ namespace AkkaMigration.Node.Actors;
 /// <summary>
 /// A reply that may reach its actor after the actor has moved to a state that no longer expects it:
 /// a podman call or a timer that outlived the phase it served, a child's report sent as it stopped.
+/// One that reaches an actor already stopped (a call its token cancelled) is no dead letter worth a log line.
 /// </summary>
-public interface ILateReply;
+public interface ILateReply : IDeadLetterSuppression;
 
 /// <summary>
 /// The base of the node's actors with explicit states: late replies are dropped here, in one

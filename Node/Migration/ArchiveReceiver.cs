@@ -248,7 +248,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
             Become(Adopted);
         });
         Receive<RestoreFailed>(f => Fail($"restore failed: {f.Reason}"));
-        Receive<AbortTransfer>(_ => aborted = true);
+        Receive<AbortTransfer>(_ => { aborted = true; });
         Receive<EndOfArchive>(_ => Sender.Tell(new RestoreStarted(_begin.TransferId), Self));
         Receive<ArchiveChunk>(c => Sender.Tell(new ChunkAck(_begin.TransferId, c.Sequence), Self));
     }

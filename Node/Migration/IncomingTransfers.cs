@@ -127,7 +127,8 @@ public sealed partial class IncomingTransfers : StatefulActor, IWithStash
             Context.Parent.Tell(new AdoptJob(r.Record, r.Waiting, r.Source, begin.TransferId, r.RestoreMs));
         });
         Receive<AbortTransfer>(Abort);
-        Receive<Terminated>(t => _receiving.Remove(t.ActorRef));
+        // Braces: a handler returning bool would say whether it handled the message.
+        Receive<Terminated>(t => { _receiving.Remove(t.ActorRef); });
     }
 
     private void Abort(AbortTransfer abort) => Context.Child(ReceiverName(abort.TransferId ?? "")).Forward(abort);
