@@ -12,8 +12,6 @@ namespace AkkaMigration.Tests.Integration;
 [Collection(RealHostsCollection.Name)]
 public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
 {
-    private const string Image = "localhost/akka-migration-worker:latest";
-
     [Fact]
     public async Task A_checkpoint_from_one_store_restores_into_another_and_the_worker_continues()
     {
@@ -21,11 +19,11 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
         // /tmp is not private to a host: it stands for the copy from A to B.
         var archive = $"/tmp/it-continue-{Guid.NewGuid():N}.tar";
         await hosts.PodmanAsync("nodeA", ["run", "--detach", "--name", name, "--network", "none",
-            "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", Image, .. WorkerOutput.Arguments(41, 3000, 8)]);
+            "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", ClusterSteps.WorkerImage, .. WorkerOutput.Arguments(41, 3000, 8)]);
         await Task.Delay(1200);
 
         await hosts.PodmanAsync("nodeA", "container", "checkpoint", name, "--export", archive);
-        var progressAtCheckpoint = Progress((await hosts.PodmanAsync("nodeA", "logs", name)).Split('\n')).Last();
+        var progressAtCheckpoint = Progress(await LogAsync("nodeA", name)).Last();
         await hosts.PodmanAsync("nodeA", "rm", "-f", name);
         await hosts.PodmanAsync("nodeB", "container", "restore", "--import", archive);
         var lines = await WaitForExitAsync("nodeB", name);
@@ -41,19 +39,15 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
     [Fact]
     public async Task A_migrated_container_comes_back_with_its_loopback_up()
     {
-        await hosts.ClientAsync(["submit", "1", "--id", "it-loopback", "--work-ms", "20000"]);
-        var migrate = await hosts.ClientAsync(["migrate", "it-loopback", "nodeB"]);
+        await hosts.SubmitAsync("it-loopback", 1, workMs: 20_000);
+        await hosts.ClientOkAsync("migrate", "it-loopback", "nodeB");
 
         var pid = await hosts.PodmanAsync("nodeB", "inspect", "--format", "{{.State.Pid}}", WorkerOutput.ContainerName("it-loopback"));
 
-        Assert.Equal(0, migrate.ExitCode);
         // The node brings it up just after the restore, without holding the migration's answer for it.
-        var link = "";
-        for (var deadline = DateTime.UtcNow.AddSeconds(5); !link.Contains("LOOPBACK,UP") && DateTime.UtcNow < deadline; await Task.Delay(100))
-        {
-            link = (await hosts.InHostAsync("nodeB", ["nsenter", "--target", pid, "--net", "ip", "-o", "link", "show", "lo"])).StandardOutput;
-        }
-        Assert.Contains("LOOPBACK,UP", link);
+        await Poll.UntilAsync("the restored container's loopback up",
+            async () => (await hosts.InHostAsync("nodeB", ["nsenter", "--target", pid, "--net", "ip", "-o", "link", "show", "lo"])).StandardOutput,
+            link => link.Contains("LOOPBACK,UP"));
     }
 
     [Fact]
@@ -76,16 +70,13 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
 
     private async Task<string[]> WaitForExitAsync(string host, string name)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (await hosts.PodmanAsync(host, "inspect", "--format", "{{.State.Status}}", name) == "running")
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{name} still runs after 30 s");
-            await Task.Delay(200);
-        }
-        var lines = (await hosts.PodmanAsync(host, "logs", name)).Split('\n');
+        await Poll.UntilAsync($"{name} to exit", () => hosts.PodmanAsync(host, "inspect", "--format", "{{.State.Status}}", name), status => status != "running");
+        var lines = await LogAsync(host, name);
         await hosts.PodmanAsync(host, "rm", "-f", name);
         return lines;
     }
+
+    private async Task<string[]> LogAsync(string host, string name) => (await hosts.PodmanAsync(host, "logs", name)).Split('\n');
 
     /// <summary>The ticks done that the worker's "PROGRESS done/total" lines report, in order.</summary>
     private static IEnumerable<int> Progress(IEnumerable<string> lines) =>
