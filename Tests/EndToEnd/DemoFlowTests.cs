@@ -9,6 +9,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 [Collection(RealHostsCollection.Name)]
 public sealed class DemoFlowTests(SimulatedHosts hosts)
 {
+    // The console's job works as long as the fixture's config says: long enough to be migrated on a busy machine.
     [Fact]
     public async Task The_interactive_seed_flow_reads_the_result_from_the_new_owner()
     {
@@ -31,7 +32,7 @@ public sealed class DemoFlowTests(SimulatedHosts hosts)
     [Fact]
     public async Task Subcommands_move_a_job_with_state_and_follow_the_redirect_to_its_result()
     {
-        var submit = await hosts.SubmitAsync("e2e-state", 41, workMs: 4000, stateMb: 32);
+        var submit = await hosts.SubmitAsync("e2e-state", 41, Patience.OutlastingWorkMs, stateMb: 32);
         var migrate = await hosts.ClientAsync(["migrate", "e2e-state", "nodeB"]);
         var query = await hosts.ClientAsync(["query", "e2e-state", "--on", "nodeA", "--wait"]);
 
@@ -45,7 +46,7 @@ public sealed class DemoFlowTests(SimulatedHosts hosts)
     [Fact]
     public async Task A_job_migrated_A_to_B_and_back_completes_with_its_memory_intact()
     {
-        await hosts.SubmitAsync("e2e-round-trip", 41, workMs: 8000, stateMb: 16);
+        await hosts.SubmitAsync("e2e-round-trip", 41, Patience.OutlastingWorkMs, stateMb: 16);
 
         var there = await hosts.ClientAsync(["migrate", "e2e-round-trip", "nodeB"]);
         // Asked of the executor, which redirects to B, where the job now runs.
@@ -76,7 +77,7 @@ public sealed class DemoFlowTests(SimulatedHosts hosts)
     [Fact]
     public async Task Migrating_to_the_host_the_job_runs_on_is_refused_and_the_job_goes_on()
     {
-        await hosts.SubmitAsync("e2e-same", 5, workMs: 2000);
+        await hosts.SubmitAsync("e2e-same", 5, Patience.OutlastingWorkMs);
 
         var migrate = await hosts.ClientAsync(["migrate", "e2e-same", "nodeA"]);
         var query = await hosts.ClientAsync(["query", "e2e-same", "--wait"]);

@@ -8,16 +8,17 @@ namespace AkkaMigration.Tests.EndToEnd;
 [Collection(ThreeHostsCollection.Name)]
 public sealed class DrainTests(ThreeSimulatedHosts hosts)
 {
-    private const int WorkMs = 20_000;
+    // Three submits and a drain of three migrations come before the last job moves: twice the usual.
+    private const int DrainedWorkMs = 2 * Patience.OutlastingWorkMs;
 
     [Fact]
     public async Task Draining_a_host_moves_its_three_containers_to_the_others_with_their_memory_intact()
     {
         // Two demo jobs and the same worker run as any other image would be, all still working during the drain.
-        await hosts.SubmitAsync("drain-one", 100, WorkMs, stateMb: 16);
-        await hosts.SubmitAsync("drain-two", 200, WorkMs, stateMb: 8);
+        await hosts.SubmitAsync("drain-one", 100, DrainedWorkMs, stateMb: 16);
+        await hosts.SubmitAsync("drain-two", 200, DrainedWorkMs, stateMb: 8);
         await hosts.ClientOkAsync("run", "--on", "nodeA", "drain-three", ClusterSteps.WorkerImage,
-            "--number", "300", "--work-ms", WorkMs.ToString(), "--state-mb", "8");
+            "--number", "300", "--work-ms", DrainedWorkMs.ToString(), "--state-mb", "8");
 
         try
         {
@@ -53,7 +54,7 @@ public sealed class DrainTests(ThreeSimulatedHosts hosts)
     [Fact]
     public async Task SIGTERM_drains_the_node_and_it_exits_cleanly_once_its_container_runs_elsewhere()
     {
-        await hosts.SubmitAsync("sigterm-one", 500, WorkMs, stateMb: 8, on: "nodeC");
+        await hosts.SubmitAsync("sigterm-one", 500, Patience.OutlastingWorkMs, stateMb: 8, on: "nodeC");
 
         try
         {

@@ -31,14 +31,11 @@ public class SimulatedHosts : IAsyncLifetime
     {
     }
 
-    /// <summary>
-    /// <paramref name="hostCount"/> hosts, nodeA (the executor), nodeB, nodeC...: config.ini for two,
-    /// beyond that the config scripts/cluster-config.sh makes from it.
-    /// </summary>
+    /// <summary><paramref name="hostCount"/> hosts, nodeA (the executor), nodeB, nodeC...: config.ini's, and more after them.</summary>
     protected SimulatedHosts(int hostCount)
     {
         HostNames = [.. Enumerable.Range(0, hostCount).Select(i => $"node{(char)('A' + i)}")];
-        ConfigPath = hostCount == Hosts.Count ? Repo.Path("config.ini") : Repo.Path("build", $"hosts-{hostCount}", "config.ini");
+        ConfigPath = Path.Combine(_dir, "config.ini");
         Environment = new Dictionary<string, string?>
         {
             ["AKKA_MIGRATION_NETNS_PREFIX"] = hostCount == Hosts.Count ? NetnsPrefix : $"{NetnsPrefix}{hostCount}",
@@ -50,6 +47,11 @@ public class SimulatedHosts : IAsyncLifetime
     /// <summary>This fixture's hosts, the executor first.</summary>
     public IReadOnlyList<string> HostNames { get; }
 
+    /// <summary>
+    /// config.ini with this fixture's hosts, and with jobs that work <see cref="Patience.OutlastingWorkMs"/>
+    /// unless submitted with --work-ms: the interactive console's job must still be running when it
+    /// migrates it on a busy machine.
+    /// </summary>
     public string ConfigPath { get; }
 
     /// <summary>The same hosts plus one that nothing runs on (nodeC beside two), for the unreachable case.</summary>
@@ -201,10 +203,11 @@ public class SimulatedHosts : IAsyncLifetime
         }
     }
 
-    /// <summary>A config of <paramref name="hostCount"/> hosts at <paramref name="path"/>; config.ini itself for two.</summary>
+    /// <summary>A config of <paramref name="hostCount"/> hosts at <paramref name="path"/>, from config.ini.</summary>
     private static async Task MakeConfigAsync(int hostCount, string path)
     {
-        var result = await Shell.RunAsync(Repo.Path("scripts", "cluster-config.sh"), [hostCount.ToString(), path], Patience.Command,
+        var result = await Shell.RunAsync(Repo.Path("scripts", "cluster-config.sh"),
+            ["--work-ms", Patience.OutlastingWorkMs.ToString(), hostCount.ToString(), path], Patience.Command,
             environment: new Dictionary<string, string?> { ["AKKA_MIGRATION_CONFIG"] = Repo.Path("config.ini") });
         if (result.ExitCode != 0)
         {

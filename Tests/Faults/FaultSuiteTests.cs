@@ -19,7 +19,13 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
 {
     private const int Runs = 5;
     private const int StateMb = 16;
-    private const int WorkMillis = 8000;
+
+    /// <summary>
+    /// Each fault strikes once the worker runs, within a client call and the start of a migration: about
+    /// 5 s on a busy machine, where 8 s of work was once over before the fault. Every run then waits for
+    /// the result, and 40 runs pay for each second: hence less than <see cref="Patience.OutlastingWorkMs"/>.
+    /// </summary>
+    private const int WorkMillis = 15_000;
 
     [Fact]
     public Task The_target_killed_mid_transfer_leaves_the_job_on_its_source() => SufferAsync(
@@ -91,12 +97,13 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         before: () => hosts.RestartNodeAsync("nodeA", "die-after-restore-confirmed"),
         run: async job =>
         {
-            var migrate = hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
-            await hosts.WaitForNodeExitAsync("nodeA");
-            // The client notices that the node it asked is gone, long before its timeout.
-            var answer = await migrate;
+            // The client notices that the node it asked is gone, long before its timeout. Its answer is
+            // awaited first: a migration refused before the fault (say, the job had finished) then fails
+            // with the client's reason rather than after a wait for a node that never dies.
+            var answer = await hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
             Assert.True(answer.ExitCode == 3, $"migrate: {answer.ExitCode} {answer.StandardError}");
             Assert.Contains("lost the connection to nodeA before it answered", answer.StandardError);
+            await hosts.WaitForNodeExitAsync("nodeA");
             hosts.StartNode("nodeA", "die-after-restore-confirmed");
             await hosts.WaitForClusterAsync();
             return "nodeB";
@@ -181,8 +188,9 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         await using var census = ProcessCensus.Watch(job.Number);
 
         await hosts.SubmitAsync(job.Id, job.Number, WorkMillis, StateMb);
-        await Poll.UntilAsync($"job {job.Id} running", async () => (await hosts.ClientAsync(["query", job.Id])).StandardOutput,
-            query => query.Contains("is running"));
+        // Seen in /proc within milliseconds, where a client call would take seconds of the job's work time.
+        await Poll.UntilAsync($"job {job.Id}'s worker to start", () => Task.FromResult(census.MostAtOnce), seen => seen > 0,
+            interval: TimeSpan.FromMilliseconds(20));
 
         string? expectedProducer = null;
         try

@@ -18,9 +18,11 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
         var name = WorkerOutput.ContainerName("it-continue");
         // /tmp is not private to a host: it stands for the copy from A to B.
         var archive = $"/tmp/it-continue-{Guid.NewGuid():N}.tar";
+        var ticks = Patience.OutlastingWorkMs / Workload.TickMillis;
         await hosts.PodmanAsync("nodeA", ["run", "--detach", "--name", name, "--network", "none",
-            "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", ClusterSteps.WorkerImage, .. WorkerOutput.Arguments(41, 3000, 8)]);
-        await Task.Delay(1200);
+            "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", ClusterSteps.WorkerImage, .. WorkerOutput.Arguments(41, Patience.OutlastingWorkMs, 8)]);
+        // Checkpointed once at work, long before done.
+        await Poll.UntilAsync($"{name} at work", () => LogAsync("nodeA", name), lines => Progress(lines).Any(), describe: lines => string.Join(" | ", lines));
 
         await hosts.PodmanAsync("nodeA", "container", "checkpoint", name, "--export", archive);
         var progressAtCheckpoint = Progress(await LogAsync("nodeA", name)).Last();
@@ -31,15 +33,15 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
 
         // The whole log (A's lines travel in the archive) counts up once, without starting over.
         Assert.Single(lines, l => l.StartsWith("STARTED"));
-        Assert.Equal(Enumerable.Range(1, 30), Progress(lines));
-        Assert.InRange(progressAtCheckpoint, 1, 29);
+        Assert.Equal(Enumerable.Range(1, ticks), Progress(lines));
+        Assert.InRange(progressAtCheckpoint, 1, ticks - 1);
         Assert.Equal((42L, $"{Workload.ExpectedChecksum(41, 8):x16}", true), WorkerOutput.Result(lines));
     }
 
     [Fact]
     public async Task A_migrated_container_comes_back_with_its_loopback_up()
     {
-        await hosts.SubmitAsync("it-loopback", 1, workMs: 20_000);
+        await hosts.SubmitAsync("it-loopback", 1, Patience.OutlastingWorkMs);
         await hosts.ClientOkAsync("migrate", "it-loopback", "nodeB");
 
         var pid = await hosts.PodmanAsync("nodeB", "inspect", "--format", "{{.State.Pid}}", WorkerOutput.ContainerName("it-loopback"));

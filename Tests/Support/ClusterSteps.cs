@@ -6,7 +6,7 @@ using CliWrap.Buffered;
 namespace AkkaMigration.Tests.Support;
 
 /// <summary>
-/// How long the tests on the simulated hosts wait. They must pass on a
+/// How long the tests on the simulated hosts wait and how long their jobs work. They must pass on a
 /// 2-core machine that is busy with something else: with two CPU hogs beside them, one client call
 /// took about 3 s and a 16 MB migration about 4 s, twice the idle times.
 /// </summary>
@@ -20,6 +20,13 @@ public static class Patience
 
     /// <summary>A script or client call that may itself wait for a <see cref="Condition"/>.</summary>
     public static readonly TimeSpan Command = Condition + TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// The work time of a job that must still be running after the test has acted on it: a client
+    /// call or two and a migration or two, which on a busy machine take seconds each. A test then
+    /// waits for the result, so longer costs time: this is several times the busy machine's need.
+    /// </summary>
+    public const int OutlastingWorkMs = 20_000;
 }
 
 /// <summary>Waits on a condition, not a clock.</summary>
