@@ -150,9 +150,9 @@ public class SimulatedHosts : IAsyncLifetime
 
     /// <summary>Waits until a node process has ended on its own, e.g. killed by an injected fault or drained.</summary>
     /// <returns>The node's exit code.</returns>
-    public async Task<int> WaitForNodeExitAsync(string host, TimeSpan? limit = null)
+    public async Task<int> WaitForNodeExitAsync(string host)
     {
-        var patience = limit ?? Patience.Condition;
+        var patience = Patience.Condition;
         using var timeout = new CancellationTokenSource(patience);
         try
         {

@@ -36,12 +36,12 @@ public static class Poll
 
     /// <summary>
     /// Asks <paramref name="probe"/> until <paramref name="done"/> holds and returns that answer; after
-    /// <see cref="Patience.Condition"/> (or <paramref name="limit"/>) it throws, naming <paramref name="what"/> and the last answer.
+    /// <see cref="Patience.Condition"/> it throws, naming <paramref name="what"/> and the last answer.
     /// </summary>
     public static async Task<T> UntilAsync<T>(
-        string what, Func<Task<T>> probe, Func<T, bool> done, TimeSpan? limit = null, TimeSpan? interval = null, Func<T, string>? describe = null)
+        string what, Func<Task<T>> probe, Func<T, bool> done, TimeSpan? interval = null, Func<T, string>? describe = null)
     {
-        var patience = limit ?? Patience.Condition;
+        var patience = Patience.Condition;
         var clock = Stopwatch.StartNew();
         while (true)
         {
