@@ -40,30 +40,42 @@ podman_for() { # podman_root podman_runroot
   echo "${args[@]}"
 }
 
-# Start a node inside its host's namespace; its output goes to LOG. Prints the node's PID: the
-# background shell execs nsenter, which execs dotnet, so a SIGTERM to it reaches the node itself
-# (which then leaves the cluster) rather than a shell around it.
-start_node() { # host log
+# Become HOST's node, inside the host's namespaces: exec all the way down (this shell, nsenter,
+# dotnet), so that the caller's PID is the node's own; signals reach the node itself (SIGTERM makes
+# it leave the cluster) and its exit code is the node's. The executor gets --executor.
+run_node() { # host
   local flags=() args
+  [ -e "/var/run/netns/$(netns_of "$1")" ] || die "no simulated host '$1' is up (scripts/hosts.sh up)"
   [ "$(hosts_table | awk -F'\t' -v h="$1" '$1 == h {print $4}')" = executor ] && flags+=(--executor)
   mapfile -t args < <(nsenter_args "$1")
-  (exec nsenter "${args[@]}" dotnet "$node_dll" --config "$config" --host "$1" "${flags[@]}" >"$2" 2>&1) &
+  exec nsenter "${args[@]}" dotnet "$node_dll" --config "$config" --host "$1" "${flags[@]}"
+}
+
+# Start a node in the background; its output goes to LOG. Prints the node's PID.
+start_node() { # host log
+  (run_node "$1" >"$2" 2>&1) &
   echo $!
 }
 
 # The client, run from the client's namespace.
 client() { in_host client dotnet "$client_dll" --config "$config" "$@"; }
 
-# Wait until every node sees every host as an up member of the cluster.
+# Wait until every host's node answers and sees every host as an up member of the cluster. The
+# last status goes to stderr when it does not happen in time.
 wait_for_cluster() { # seconds
-  local names count want
-  names=$(hosts_table | cut -f1 | tr '\n' ' ' | sed 's/ $//')
-  want=$(hosts_table | wc -l)
-  for _ in $(seq "$1"); do
-    count=$(client status 2>/dev/null | grep -c "sees up: $names\$" || true)
-    [ "$count" = "$want" ] && return 0
+  local hosts status="" deadline=$((SECONDS + $1))
+  command -v jq >/dev/null || die "jq is missing (scripts/setup.sh installs it)"
+  hosts=$(hosts_table | cut -f1 | jq -Rsc 'split("\n") | map(select(length > 0)) | sort')
+  while :; do
+    # status exits 3 while a node can't be reached, and still prints its JSON.
+    status=$(client status --json 2>/dev/null || true)
+    jq -e --argjson hosts "$hosts" \
+      '(.unreachable | length) == 0 and ([.nodes[].node] | sort) == $hosts and all(.nodes[]; (.upMembers | sort) == $hosts)' \
+      <<<"$status" >/dev/null 2>&1 && return 0
+    [ "$SECONDS" -lt "$deadline" ] || break
     sleep 1
   done
+  echo "last status: ${status:-none}" >&2
   return 1
 }
 

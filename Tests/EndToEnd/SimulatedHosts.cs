@@ -8,38 +8,38 @@ namespace AkkaMigration.Tests.EndToEnd;
 /// <summary>
 /// The demo's two hosts as real processes: each with its own network namespace, its own mount
 /// namespace and podman store, and a node process (the executor in A); the client runs in a
-/// namespace of its own. Made by the repository's scripts under a prefix of its own, so it
+/// namespace of its own. Hosts and nodes are made, started and reset by the repository's scripts
+/// (hosts.sh, node.sh), as the demo makes them, under a netns prefix of their own, so the fixture
 /// never touches a demo's hosts. <see cref="ThreeSimulatedHosts"/> is the same with three.
 /// </summary>
 public class SimulatedHosts : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("akka-migration-e2e-").FullName;
     private readonly Dictionary<string, Process> _nodes = [];
-    private string _executor = "";
 
     /// <summary>The two-host fixture's hosts.</summary>
     public static IReadOnlyList<string> Hosts { get; } = ["nodeA", "nodeB"];
+
+    /// <summary>
+    /// amt unless told otherwise: two checkouts testing at once on one machine need two sets of hosts.
+    /// A larger fixture adds its host count (amt3), so that it can run beside the two-host one.
+    /// </summary>
+    public static string NetnsPrefix { get; } = System.Environment.GetEnvironmentVariable("AKKA_MIGRATION_TEST_NETNS_PREFIX") ?? "amt";
 
     public SimulatedHosts()
         : this(Hosts.Count)
     {
     }
 
-    /// <summary>
-    /// <paramref name="hostCount"/> hosts, nodeA (the executor), nodeB, nodeC...: config.ini for two,
-    /// beyond that the config scripts/cluster-config.sh makes from it.
-    /// </summary>
+    /// <summary><paramref name="hostCount"/> hosts, nodeA (the executor), nodeB, nodeC...: config.ini's, and more after them.</summary>
     protected SimulatedHosts(int hostCount)
     {
         HostNames = [.. Enumerable.Range(0, hostCount).Select(i => $"node{(char)('A' + i)}")];
-        ConfigPath = hostCount == Hosts.Count ? Repo.Path("config.ini") : Repo.Path("build", $"hosts-{hostCount}", "config.ini");
-        // amt unless told otherwise: two checkouts testing at once on one machine need two sets of hosts.
-        // A larger fixture adds its host count (amt3), so that it can run beside the two-host one.
-        var prefix = System.Environment.GetEnvironmentVariable("AKKA_MIGRATION_TEST_NETNS_PREFIX") ?? "amt";
+        ConfigPath = Path.Combine(_dir, "config.ini");
         Environment = new Dictionary<string, string?>
         {
-            ["AKKA_MIGRATION_NETNS_PREFIX"] = hostCount == Hosts.Count ? prefix : $"{prefix}{hostCount}",
-            // The scripts (hosts.sh, initializeDemo.sh) read the hosts from it.
+            ["AKKA_MIGRATION_NETNS_PREFIX"] = hostCount == Hosts.Count ? NetnsPrefix : $"{NetnsPrefix}{hostCount}",
+            // The scripts (hosts.sh, node.sh, initializeDemo.sh) read the hosts from it.
             ["AKKA_MIGRATION_CONFIG"] = ConfigPath,
         };
     }
@@ -47,6 +47,11 @@ public class SimulatedHosts : IAsyncLifetime
     /// <summary>This fixture's hosts, the executor first.</summary>
     public IReadOnlyList<string> HostNames { get; }
 
+    /// <summary>
+    /// config.ini with this fixture's hosts, and with jobs that work <see cref="Patience.OutlastingWorkMs"/>
+    /// unless submitted with --work-ms: the interactive console's job must still be running when it
+    /// migrates it on a busy machine.
+    /// </summary>
     public string ConfigPath { get; }
 
     /// <summary>The same hosts plus one that nothing runs on (nodeC beside two), for the unreachable case.</summary>
@@ -60,25 +65,23 @@ public class SimulatedHosts : IAsyncLifetime
         // Both made from config.ini, with a certificate for every host.
         await MakeConfigAsync(HostNames.Count, ConfigPath);
         await MakeConfigAsync(HostNames.Count + 1, ConfigWithDeadHostPath);
-        // Which hosts there are, and which is the executor, as the node itself reads them.
-        var table = (await Shell.CheckedAsync("dotnet", Repo.NodeDll, "hosts", "--config", ConfigPath))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')).ToList();
-        if (!table.Select(columns => columns[0]).SequenceEqual(HostNames))
+        // The tests name the hosts: the config must have them, as the node itself reads it.
+        var names = (await Shell.CheckedAsync("dotnet", Repo.NodeDll, "hosts", "--config", ConfigPath))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')[0]).ToList();
+        if (!names.SequenceEqual(HostNames))
         {
-            throw new InvalidOperationException($"{ConfigPath} lists {string.Join(", ", table.Select(c => c[0]))}, not {string.Join(", ", HostNames)}");
+            throw new InvalidOperationException($"{ConfigPath} lists {string.Join(", ", names)}, not {string.Join(", ", HostNames)}");
         }
-        _executor = table.Single(columns => columns[3] == "executor")[0];
 
-        await CheckedAsync(Repo.Path("scripts", "hosts.sh"), "up");
+        await ScriptAsync("hosts.sh", "up");
         foreach (var host in HostNames)
         {
             await LoadImageAsync(host);
-            await RemoveContainersAsync(host);
             // Nodes carry on with the jobs their records name: start from none.
-            await InHostAsync(host, ["rm", "-rf", "/var/lib/akka-migration/node/jobs"]);
+            await ScriptAsync("node.sh", "reset", host);
             StartNode(host);
         }
-        await WaitForClusterAsync(TimeSpan.FromSeconds(60));
+        await WaitForClusterAsync();
     }
 
     /// <summary>Runs the client from the client's namespace.</summary>
@@ -86,28 +89,19 @@ public class SimulatedHosts : IAsyncLifetime
         InHostAsync("client", ["dotnet", Repo.ClientDll, "--config", config ?? ConfigPath, .. arguments], input);
 
     /// <summary>Starts the client without waiting for it, e.g. to kill it halfway.</summary>
-    public Process StartClient(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("bash",
-            ["-c", "exec \"$0\" client dotnet \"$1\" --config \"$2\" \"${@:3}\" >/dev/null 2>&1",
-             Repo.Path("scripts", "in-host.sh"), Repo.ClientDll, ConfigPath, .. arguments])
-        {
-            WorkingDirectory = Repo.Root,
-        };
-        start.Environment["AKKA_MIGRATION_NETNS_PREFIX"] = Environment["AKKA_MIGRATION_NETNS_PREFIX"];
-        return Process.Start(start)!;
-    }
+    public Process StartClient(params string[] arguments) => Start(
+        ["-c", "exec \"$0\" client dotnet \"$1\" --config \"$2\" \"${@:3}\" >/dev/null 2>&1",
+         Repo.Path("scripts", "in-host.sh"), Repo.ClientDll, ConfigPath, .. arguments]);
 
     /// <summary>scripts/hosts.sh on these hosts, e.g. <c>cut nodeB</c>.</summary>
-    public Task HostsScriptAsync(params string[] arguments) => CheckedAsync(Repo.Path("scripts", "hosts.sh"), arguments);
+    public Task HostsScriptAsync(params string[] arguments) => ScriptAsync("hosts.sh", arguments);
 
     /// <summary>Loads the worker image into a host's store if it is missing there.</summary>
-    public Task LoadImageAsync(string host) =>
-        CheckedAsync(Repo.Path("scripts", "in-host.sh"), host, Repo.Path("initializeDemo.sh"), host);
+    public Task LoadImageAsync(string host) => ScriptAsync("in-host.sh", host, Repo.Path("initializeDemo.sh"), host);
 
     /// <summary>Runs a command inside a simulated host, as its processes see the world.</summary>
     public Task<BufferedCommandResult> InHostAsync(string host, string[] command, string? input = null) =>
-        Shell.RunAsync(Repo.Path("scripts", "in-host.sh"), [host, .. command], TimeSpan.FromMinutes(3), input, Environment);
+        Shell.RunAsync(Repo.Path("scripts", "in-host.sh"), [host, .. command], Patience.Command, input, Environment);
 
     public async Task<string> PodmanAsync(string host, params string[] arguments)
     {
@@ -125,36 +119,23 @@ public class SimulatedHosts : IAsyncLifetime
         }
         foreach (var host in HostNames)
         {
-            await RemoveContainersAsync(host);
+            await ScriptAsync("node.sh", "reset", host);
         }
-        await CheckedAsync(Repo.Path("scripts", "hosts.sh"), "down");
+        await ScriptAsync("hosts.sh", "down");
         Directory.Delete(_dir, recursive: true);
     }
 
-    private async Task RemoveContainersAsync(string host)
-    {
-        foreach (var id in (await PodmanAsync(host, "ps", "-aq", "--filter", "name=^amig-")).Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            await PodmanAsync(host, "rm", "-f", "-t", "0", id);
-        }
-    }
-
-    /// <summary>Starts a host's node process; <paramref name="faults"/> goes to AKKA_MIGRATION_FAULT.</summary>
+    /// <summary>
+    /// Starts a host's node (scripts/node.sh run, which becomes the node: this process is the node's
+    /// own, for signals and the exit code); <paramref name="faults"/> goes to AKKA_MIGRATION_FAULT.
+    /// </summary>
     public void StartNode(string host, string? faults = null)
     {
         if (_nodes.ContainsKey(host))
         {
             throw new InvalidOperationException($"{host}'s node is already running");
         }
-        var start = new ProcessStartInfo("bash",
-            ["-c", "exec \"$0\" \"$1\" dotnet \"$2\" --config \"$3\" --host \"$1\" $4 >>\"$5\" 2>&1",
-             Repo.Path("scripts", "in-host.sh"), host, Repo.NodeDll, ConfigPath, host == _executor ? "--executor" : "", NodeLogPath(host)])
-        {
-            WorkingDirectory = Repo.Root,
-        };
-        start.Environment["AKKA_MIGRATION_NETNS_PREFIX"] = Environment["AKKA_MIGRATION_NETNS_PREFIX"];
-        start.Environment["AKKA_MIGRATION_FAULT"] = faults;
-        _nodes[host] = Process.Start(start)!;
+        _nodes[host] = Start(["-c", "exec \"$0\" run \"$1\" >>\"$2\" 2>&1", Repo.Path("scripts", "node.sh"), host, NodeLogPath(host)], faults);
     }
 
     /// <summary>SIGKILL to the node process (its containers run on under conmon, as on a real host).</summary>
@@ -167,25 +148,26 @@ public class SimulatedHosts : IAsyncLifetime
         }
     }
 
-    /// <summary>Waits until a node process has ended on its own, e.g. killed by an injected fault.</summary>
-    /// <returns>The node's exit code (in-host.sh passes it on).</returns>
-    public async Task<int> WaitForNodeExitAsync(string host, TimeSpan limit)
+    /// <summary>Waits until a node process has ended on its own, e.g. killed by an injected fault or drained.</summary>
+    /// <returns>The node's exit code.</returns>
+    public async Task<int> WaitForNodeExitAsync(string host)
     {
-        using var timeout = new CancellationTokenSource(limit);
-        await _nodes[host].WaitForExitAsync(timeout.Token);
+        var patience = Patience.Condition;
+        using var timeout = new CancellationTokenSource(patience);
+        try
+        {
+            await _nodes[host].WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"{host}'s node did not exit within {patience.TotalSeconds:0} s\n{LogTails()}");
+        }
         _nodes.Remove(host, out var node);
         return node!.ExitCode;
     }
 
-    /// <summary>SIGTERM to the node process itself, not to the in-host.sh shell that waits for it.</summary>
-    public async Task TerminateNodeAsync(string host)
-    {
-        var shell = _nodes[host].Id;
-        foreach (var child in File.ReadAllText($"/proc/{shell}/task/{shell}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries))
-        {
-            await CliWrap.Cli.Wrap("kill").WithArguments(["-TERM", child]).ExecuteAsync();
-        }
-    }
+    /// <summary>SIGTERM to the node: it moves its containers to peers, then leaves the cluster.</summary>
+    public Task TerminateNodeAsync(string host) => Shell.CheckedAsync("kill", "-TERM", _nodes[host].Id.ToString());
 
     public bool NodeRunning(string host) => _nodes.TryGetValue(host, out var node) && !node.HasExited;
 
@@ -194,7 +176,7 @@ public class SimulatedHosts : IAsyncLifetime
     {
         await KillNodeAsync(host);
         StartNode(host, faults);
-        await WaitForClusterAsync(TimeSpan.FromSeconds(60));
+        await WaitForClusterAsync();
     }
 
     /// <summary>Everything the host's node processes wrote, across restarts.</summary>
@@ -204,32 +186,28 @@ public class SimulatedHosts : IAsyncLifetime
         return reader.ReadToEnd();
     }
 
+    /// <summary>The last lines of every node's log, for a failure's message.</summary>
+    public string LogTails(int lines = 30) => string.Join('\n', HostNames.Where(h => File.Exists(NodeLogPath(h))).Select(h =>
+        $"--- {h}'s log ends:\n{string.Join('\n', NodeLog(h).Split('\n').TakeLast(lines))}"));
+
     private string NodeLogPath(string host) => Path.Combine(_dir, $"{host}.log");
 
-    public async Task WaitForClusterAsync(TimeSpan limit)
+    /// <summary>Until every node sees every host as an up member (scripts/node.sh wait, which reads status --json).</summary>
+    public async Task WaitForClusterAsync()
     {
-        var deadline = DateTime.UtcNow + limit;
-        while (true)
+        var wait = await Shell.RunAsync(Repo.Path("scripts", "node.sh"), ["wait", ((int)Patience.Condition.TotalSeconds).ToString()],
+            Patience.Command, environment: Environment);
+        if (wait.ExitCode != 0)
         {
-            var status = await ClientAsync(["status"]);
-            if (status.StandardOutput.Split('\n').Count(l => l.Contains($"sees up: {string.Join(' ', HostNames)}")) == HostNames.Count)
-            {
-                return;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                var logs = HostNames.Select(h => $"--- {h}'s log ends:\n{string.Join('\n', NodeLog(h).Split('\n').TakeLast(15))}");
-                throw new TimeoutException($"the simulated hosts' cluster did not form within {limit}; last status: " +
-                    $"{status.StandardOutput}{status.StandardError}\n{string.Join('\n', logs)}");
-            }
-            await Task.Delay(1000);
+            throw new TimeoutException($"the simulated hosts' cluster did not form: {wait.StandardError}\n{LogTails(15)}");
         }
     }
 
-    /// <summary>A config of <paramref name="hostCount"/> hosts at <paramref name="path"/>; config.ini itself for two.</summary>
+    /// <summary>A config of <paramref name="hostCount"/> hosts at <paramref name="path"/>, from config.ini.</summary>
     private static async Task MakeConfigAsync(int hostCount, string path)
     {
-        var result = await Shell.RunAsync(Repo.Path("scripts", "cluster-config.sh"), [hostCount.ToString(), path], TimeSpan.FromMinutes(1),
+        var result = await Shell.RunAsync(Repo.Path("scripts", "cluster-config.sh"),
+            ["--work-ms", Patience.OutlastingWorkMs.ToString(), hostCount.ToString(), path], Patience.Command,
             environment: new Dictionary<string, string?> { ["AKKA_MIGRATION_CONFIG"] = Repo.Path("config.ini") });
         if (result.ExitCode != 0)
         {
@@ -237,12 +215,24 @@ public class SimulatedHosts : IAsyncLifetime
         }
     }
 
-    private async Task CheckedAsync(string program, params string[] arguments)
+    /// <summary>A bash process in the repository with this fixture's environment, not waited for.</summary>
+    private Process Start(string[] bashArguments, string? faults = null)
     {
-        var result = await Shell.RunAsync(program, arguments, TimeSpan.FromMinutes(3), environment: Environment);
+        var start = new ProcessStartInfo("bash", bashArguments) { WorkingDirectory = Repo.Root };
+        foreach (var (name, value) in Environment)
+        {
+            start.Environment[name] = value;
+        }
+        start.Environment["AKKA_MIGRATION_FAULT"] = faults;
+        return Process.Start(start)!;
+    }
+
+    private async Task ScriptAsync(string script, params string[] arguments)
+    {
+        var result = await Shell.RunAsync(Repo.Path("scripts", script), arguments, Patience.Command, environment: Environment);
         if (result.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({result.ExitCode}): {result.StandardError}{result.StandardOutput}");
+            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} failed ({result.ExitCode}): {result.StandardError}{result.StandardOutput}");
         }
     }
 }

@@ -1,8 +1,9 @@
 using System.Diagnostics;
-using System.Text.Json;
 using AkkaMigration.Tests.EndToEnd;
 using AkkaMigration.Tests.Integration;
+using AkkaMigration.Tests.Support;
 using Xunit.Abstractions;
+using Xunit.Sdk;
 
 namespace AkkaMigration.Tests.Faults;
 
@@ -18,8 +19,13 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
 {
     private const int Runs = 5;
     private const int StateMb = 16;
-    private const int WorkMillis = 8000;
-    private static readonly TimeSpan NodeExit = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Each fault strikes once the worker runs, within a client call and the start of a migration: about
+    /// 5 s on a busy machine, where 8 s of work was once over before the fault. Every run then waits for
+    /// the result, and 40 runs pay for each second: hence less than <see cref="Patience.OutlastingWorkMs"/>.
+    /// </summary>
+    private const int WorkMillis = 15_000;
 
     [Fact]
     public Task The_target_killed_mid_transfer_leaves_the_job_on_its_source() => SufferAsync(
@@ -28,9 +34,9 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         run: async job =>
         {
             await ExpectMigrationToFailAsync(job, "goes on on nodeA");
-            await hosts.WaitForNodeExitAsync("nodeB", NodeExit);
+            await hosts.WaitForNodeExitAsync("nodeB");
             hosts.StartNode("nodeB", "die-on-chunk=8");
-            await hosts.WaitForClusterAsync(NodeExit);
+            await hosts.WaitForClusterAsync();
             return "nodeA";
         },
         after: () => hosts.RestartNodeAsync("nodeB"));
@@ -59,7 +65,7 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
                 await hosts.HostsScriptAsync("mend", "nodeB");
                 await hosts.InHostAsync("nodeB", ["tc", "qdisc", "del", "dev", "eth0", "root"]);
             }
-            await hosts.WaitForClusterAsync(NodeExit);
+            await hosts.WaitForClusterAsync();
             return null;
         });
 
@@ -77,7 +83,7 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
     [Fact]
     public Task A_restore_that_fails_on_the_target_leaves_the_job_on_its_source() => SufferAsync(
         "restore fails on the target (image missing)",
-        before: () => hosts.PodmanAsync("nodeB", "rmi", "--force", "localhost/akka-migration-worker:latest"),
+        before: () => hosts.PodmanAsync("nodeB", "rmi", "--force", ClusterSteps.WorkerImage),
         run: async job =>
         {
             await ExpectMigrationToFailAsync(job, "restore failed");
@@ -91,14 +97,15 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         before: () => hosts.RestartNodeAsync("nodeA", "die-after-restore-confirmed"),
         run: async job =>
         {
-            var migrate = hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
-            await hosts.WaitForNodeExitAsync("nodeA", NodeExit);
-            // The client notices that the node it asked is gone, long before its timeout.
-            var answer = await migrate;
+            // The client notices that the node it asked is gone, long before its timeout. Its answer is
+            // awaited first: a migration refused before the fault (say, the job had finished) then fails
+            // with the client's reason rather than after a wait for a node that never dies.
+            var answer = await hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
             Assert.True(answer.ExitCode == 3, $"migrate: {answer.ExitCode} {answer.StandardError}");
             Assert.Contains("lost the connection to nodeA before it answered", answer.StandardError);
+            await hosts.WaitForNodeExitAsync("nodeA");
             hosts.StartNode("nodeA", "die-after-restore-confirmed");
-            await hosts.WaitForClusterAsync(NodeExit);
+            await hosts.WaitForClusterAsync();
             return "nodeB";
         },
         after: () => hosts.RestartNodeAsync("nodeA"));
@@ -112,7 +119,7 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
             await hosts.KillNodeAsync("nodeA");
             await Task.Delay(TimeSpan.FromSeconds(2));
             hosts.StartNode("nodeA");
-            await hosts.WaitForClusterAsync(NodeExit);
+            await hosts.WaitForClusterAsync();
             return "nodeA";
         });
 
@@ -180,10 +187,10 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         var clock = Stopwatch.StartNew();
         await using var census = ProcessCensus.Watch(job.Number);
 
-        var submit = await hosts.ClientAsync(["submit", job.Number.ToString(), "--id", job.Id,
-            "--state-mb", StateMb.ToString(), "--work-ms", WorkMillis.ToString()]);
-        Assert.True(submit.ExitCode == 0, $"submit: {submit.StandardError}");
-        await WaitUntilRunningAsync(job);
+        await hosts.SubmitAsync(job.Id, job.Number, WorkMillis, StateMb);
+        // Seen in /proc within milliseconds, where a client call would take seconds of the job's work time.
+        await Poll.UntilAsync($"job {job.Id}'s worker to start", () => Task.FromResult(census.MostAtOnce), seen => seen > 0,
+            interval: TimeSpan.FromMilliseconds(20));
 
         string? expectedProducer = null;
         try
@@ -197,24 +204,33 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         }
 
         var result = await ResultAsync(job);
-        var lost = result is null || result.Value.Value != job.Number + 1 || !result.Value.Intact;
+        var lost = result is null || result.Value != job.Number + 1 || !result.MemoryIntact;
         if (lost)
         {
             problems.Add(result is null ? "no result could be read" : $"wrong result: {result}");
         }
-        else if (expectedProducer is not null && result!.Value.Producer != expectedProducer)
+        else if (expectedProducer is not null && result!.ProducedBy != expectedProducer)
         {
-            problems.Add($"the result came from {result.Value.Producer}, expected {expectedProducer}");
+            problems.Add($"the result came from {result.ProducedBy}, expected {expectedProducer}");
         }
-        var owners = await OwnersAsync(job);
+        var status = await hosts.StatusAsync();
+        if (status.Unreachable.Length > 0)
+        {
+            problems.Add($"unreachable: {string.Join("; ", status.Unreachable)}");
+        }
+        var owners = status.Owners(job.Id);
         if (owners.Count != 1)
         {
             problems.Add($"{owners.Count} nodes own the job: {string.Join(", ", owners)}");
         }
-        var leftovers = await LeftoverContainersAsync(job);
-        if (leftovers.Count > 0)
+        try
         {
-            problems.Add($"containers left behind: {string.Join(", ", leftovers)}");
+            await Poll.UntilAsync($"job {job.Id}'s containers removed", () => ContainersAsync(job), found => found.Count == 0,
+                describe: found => string.Join(", ", found));
+        }
+        catch (TimeoutException e)
+        {
+            problems.Add(e.Message);
         }
         var duplicates = census.MostAtOnce > 1 || owners.Count > 1;
         if (census.MostAtOnce > 1)
@@ -223,7 +239,7 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         }
         var outcome = new RunOutcome(index, lost || owners.Count == 0, duplicates, problems);
         output.WriteLine($"{fault} #{index}: {(outcome.Passed ? "ok" : "FAILED")} in {clock.Elapsed.TotalSeconds:0.0} s; " +
-            $"result {result?.Value.ToString() ?? "-"} from {result?.Producer ?? "-"}; owners {string.Join(",", owners)}; " +
+            $"result {result?.Value.ToString() ?? "-"} from {result?.ProducedBy ?? "-"}; owners {string.Join(",", owners)}; " +
             $"at most {census.MostAtOnce} worker(s) at once in {census.Samples} samples{(problems.Count > 0 ? "; " + string.Join("; ", problems) : "")}");
         return outcome;
     }
@@ -236,74 +252,35 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         Assert.Contains(reason, migrate.StandardError);
     }
 
-    private async Task WaitUntilRunningAsync(Job job)
+    /// <summary>The finished job's result as the client reads it, asked through the executor (following redirects); null if none could be read.</summary>
+    private async Task<ResultView?> ResultAsync(Job job)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
+        try
         {
-            var query = await hosts.ClientAsync(["query", job.Id]);
-            if (query.StandardOutput.Contains("is running"))
-            {
-                return;
-            }
-            Assert.True(DateTime.UtcNow < deadline, $"job {job.Id} did not start: {query.StandardOutput}{query.StandardError}");
-            await Task.Delay(200);
+            return (await hosts.FinishedJobAsync(job.Id)).Result;
         }
-    }
-
-    /// <summary>The result as the client reads it, asked through the executor (following redirects).</summary>
-    private async Task<(long Value, bool Intact, string Producer)?> ResultAsync(Job job)
-    {
-        var query = await hosts.ClientAsync(["query", job.Id, "--wait", "--timeout", "120"]);
-        var lines = query.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        if (query.ExitCode != 0 || lines is not [.., var details, var last] || last.Split(' ') is not ["result", var value, "from", var producer])
+        catch (XunitException e)
         {
-            output.WriteLine($"query {job.Id}: exit {query.ExitCode}: {query.StandardOutput}{query.StandardError}");
+            output.WriteLine(e.Message);
             return null;
         }
-        return (long.Parse(value), details.EndsWith(" intact"), producer);
     }
 
-    /// <summary>The nodes that list the job among their own, each asked for itself.</summary>
-    private async Task<IReadOnlyList<string>> OwnersAsync(Job job)
+    /// <summary>A job's containers on every host; a finished job's is removed by its owner, and no other host may hold one.</summary>
+    private async Task<IReadOnlyList<string>> ContainersAsync(Job job)
     {
-        var status = await hosts.ClientAsync(["status", "--json"]);
-        Assert.True(status.ExitCode == 0, $"status: {status.StandardError}");
-        using var json = JsonDocument.Parse(status.StandardOutput);
-        return [.. json.RootElement.GetProperty("nodes").EnumerateArray()
-            .Where(n => n.GetProperty("jobs").EnumerateArray().Any(j => j.GetProperty("jobId").GetString() == job.Id))
-            .Select(n => n.GetProperty("node").GetString()!)];
-    }
-
-    /// <summary>A finished job's container is removed by its owner, and no other host may hold one.</summary>
-    private async Task<IReadOnlyList<string>> LeftoverContainersAsync(Job job)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
+        var found = new List<string>();
+        foreach (var host in SimulatedHosts.Hosts)
         {
-            var found = new List<string>();
-            foreach (var host in SimulatedHosts.Hosts)
-            {
-                var names = await hosts.PodmanAsync(host, "ps", "-a", "--format", "{{.Names}} {{.State}}", "--filter", $"name=^amig-{job.Id}$");
-                found.AddRange(names.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(n => $"{n} on {host}"));
-            }
-            if (found.Count == 0 || DateTime.UtcNow > deadline)
-            {
-                return found;
-            }
-            await Task.Delay(500);
+            var names = await hosts.PodmanAsync(host, "ps", "-a", "--format", "{{.Names}} {{.State}}", "--filter", $"name=^amig-{job.Id}$");
+            found.AddRange(names.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(n => $"{n} on {host}"));
         }
+        return found;
     }
 
-    private async Task WaitForLogAsync(string host, string text)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!hosts.NodeLog(host).Contains(text))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"{host}'s log never said '{text}'");
-            await Task.Delay(20);
-        }
-    }
+    private Task WaitForLogAsync(string host, string text) =>
+        Poll.UntilAsync($"{host}'s log to say '{text}'", () => Task.FromResult(hosts.NodeLog(host).Contains(text)), said => said,
+            interval: TimeSpan.FromMilliseconds(20));
 
     /// <summary>After a run went wrong: whatever happened, the next run starts with every node up.</summary>
     private async Task EnsureAllNodesRunAsync()
@@ -312,7 +289,7 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         {
             await hosts.RestartNodeAsync(host);
         }
-        await hosts.WaitForClusterAsync(NodeExit);
+        await hosts.WaitForClusterAsync();
     }
 
     private sealed record Job(string Id, long Number);

@@ -31,7 +31,7 @@ public static class Shell
 
     public static async Task<string> CheckedAsync(string program, params string[] arguments)
     {
-        var result = await RunAsync(program, arguments, TimeSpan.FromMinutes(2));
+        var result = await RunAsync(program, arguments, Patience.Command);
         return result.ExitCode == 0
             ? result.StandardOutput
             : throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed ({result.ExitCode}): {result.StandardError}");
