@@ -74,6 +74,9 @@ public sealed class JobJournal
 
     public void ClearRestoring(string jobId) => File.Delete(PathOf(jobId, RestoreSuffix));
 
+    /// <summary>Whether a restore of the job is marked: under way, or failed and not cleaned up.</summary>
+    public bool IsRestoring(string jobId) => File.Exists(PathOf(jobId, RestoreSuffix));
+
     /// <summary>Jobs whose restore was under way when the node stopped.</summary>
     public IReadOnlyList<string> Restoring() =>
         [.. Directory.EnumerateFiles(Folder, "*" + RestoreSuffix).Select(Path.GetFileNameWithoutExtension).OfType<string>().Where(Names.IsValidJobId)];

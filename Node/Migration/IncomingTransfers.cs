@@ -111,7 +111,7 @@ public sealed partial class IncomingTransfers : StatefulActor, IWithStash
             // A restore whose container could not be removed keeps its marker until a restart removes
             // it: until then the job may run here, and the source must not hear "absent".
             var state = q.OwnedHere || _completed.Contains(query.TransferId ?? "") ? TransferState.Restored
-                : _receiving.Values.Any(b => b.JobId == query.JobId) || _node.Journal.Restoring().Contains(query.JobId) ? TransferState.InProgress
+                : _receiving.Values.Any(b => b.JobId == query.JobId) || _node.Journal.IsRestoring(query.JobId) ? TransferState.InProgress
                 : TransferState.Absent;
             Sender.Tell(new TransferOutcome(query.TransferId ?? "", query.JobId, state));
         });

@@ -72,7 +72,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
     public static MigrationConfig ForHosts(IReadOnlyList<HostEntry> hosts, Func<TransferSettings, TransferSettings>? transfer = null) =>
         new("akka-migration-spec", hosts, new ClientEntry("127.0.0.1", 0),
-            new ContainerSettings("localhost/akka-migration-worker:latest", Repo.ImageArchive, "runc",
+            new ContainerSettings(ClusterSteps.WorkerImage, Repo.ImageArchive, "runc",
                 ["nofile=1024:1024", "nproc=1024:1024"], "none", 3000, 0),
             (transfer ?? (t => t))(new TransferSettings(64 * 1024, 4, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60), 1L << 30)),
             TestPki.Settings, Repo.Path("hocon"), Repo.Root);
