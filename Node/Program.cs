@@ -63,7 +63,7 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         LogLine(LogLevel.Warning, nameof(FaultInjection), $"{FaultInjection.Variable} injects faults into this node: {faults}");
     }
-    using var host = NodeHost.Build(config, self, tls, new PodmanRuntime(self, config.Container), faults: faults, drainOnTerminate: true);
+    using var host = NodeHost.Build(config, self, tls, new PodmanRuntime(self, config.Container, config.ServiceNetwork), faults: faults, drainOnTerminate: true);
     // Taken before the run: RunAsync disposes the host's services when it returns.
     var system = host.Services.GetRequiredService<ActorSystem>();
     await host.RunAsync(cancellationToken);
@@ -81,9 +81,13 @@ root.SetAction(async (parse, cancellationToken) =>
 });
 // For the shell scripts: config.ini's hosts through the same reader the node uses, one line each.
 var clientAddressOption = new Option<bool>("--client-address") { Description = "Print only the client's address" };
+var serviceGatewayOption = new Option<bool>("--service-gateway")
+{
+    Description = "Print only the service network's gateway as ADDRESS/PREFIX (nothing without [service_network])",
+};
 var hosts = new Command("hosts", "Print config.ini's hosts: name address port executor podman_root podman_runroot state_dir image_archive image")
 {
-    clientAddressOption,
+    clientAddressOption, serviceGatewayOption,
 };
 hosts.SetAction(parse =>
 {
@@ -93,6 +97,14 @@ hosts.SetAction(parse =>
         if (parse.GetValue(clientAddressOption))
         {
             Console.WriteLine(config.Client.Address);
+            return 0;
+        }
+        if (parse.GetValue(serviceGatewayOption))
+        {
+            if (config.ServiceNetwork is { } network)
+            {
+                Console.WriteLine($"{network.Gateway}/{network.Subnet.PrefixLength}");
+            }
             return 0;
         }
         foreach (var h in config.Hosts)

@@ -18,8 +18,10 @@ switch=$netns_prefix-switch
 # allows 15 characters in an interface name.
 [ ${#netns_prefix} -le 11 ] || die "AKKA_MIGRATION_NETNS_PREFIX '$netns_prefix' is too long: 11 characters at most (veth names)"
 prefix_len=24
-# The paths a host's podman and node use, each given a per-host folder inside the host.
-private_paths=(/var/lib/containers /run/containers /run/libpod /run/runc /var/lib/akka-migration/node)
+# The paths a host's podman and node use, each given a per-host folder inside the host: podman's
+# store, CNI's network configs and address leases, and the containers' network namespaces.
+private_paths=(/var/lib/containers /run/containers /run/libpod /run/runc /var/lib/akka-migration/node
+  /etc/cni/net.d /var/lib/cni /run/netns)
 
 ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
 
@@ -41,7 +43,11 @@ network() { # namespace address index
 
 filesystem() { # namespace
   local ns=$1 file=$mount_ns_dir/$1 binds="" path
-  [ -e "$file" ] && mountpoint -q "$file" && return 0
+  if [ -e "$file" ] && mountpoint -q "$file"; then
+    # Made by an older version with fewer private paths: made again, as after a reboot.
+    nsenter --mount="$file" mountpoint -q "${private_paths[-1]}" && return 0
+    umount "$file"
+  fi
   # A persistent mount namespace is kept as a bind mount of its nsfs file, on a private mount.
   mkdir -p "$mount_ns_dir"
   mountpoint -q "$mount_ns_dir" || mount --bind "$mount_ns_dir" "$mount_ns_dir"
@@ -75,6 +81,13 @@ up() {
     index=$((index + 1))
   done < <(hosts_table)
   network "$(netns_of client)" "$(client_address)" 99
+  # The client stands on the service network too, as the network's gateway: services' clients
+  # and the services share one L2 here, like machines on one LAN.
+  local gateway
+  gateway=$(dotnet "$node_dll" hosts --service-gateway --config "$config")
+  if [ -n "$gateway" ] && ! ip -n "$(netns_of client)" -4 addr show dev eth0 | grep -q " ${gateway} "; then
+    ip -n "$(netns_of client)" addr add "$gateway" dev eth0
+  fi
   log "hosts up: $(ip netns list | awk '{print $1}' | grep "^$netns_prefix-" | grep -v "$switch" | sort | tr '\n' ' ')"
 }
 

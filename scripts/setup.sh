@@ -11,8 +11,9 @@ die() { printf '\033[1;31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
 
 # runc, not crun: CRIU checkpoint/restore is verified with runc here. iproute2 for the
 # simulated hosts, socat for the by-hand benchmark, openssl for the cluster CA, clang for NativeAOT,
-# jq for the scripts that read the client's --json answers.
-packages=(podman runc conmon golang-github-containers-common iproute2 socat openssl make clang zlib1g-dev jq)
+# jq for the scripts that read the client's --json answers, nftables for the rules that keep a
+# moving service's connections from being reset.
+packages=(podman runc conmon golang-github-containers-common iproute2 socat openssl make clang zlib1g-dev jq nftables)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -92,9 +92,38 @@ public static class ClientCommandLine
             Arity = ArgumentArity.ZeroOrMore,
         };
         var on = new Option<string?>("--on") { Description = "The host to run it on (default: the executor)" };
-        var command = new Command("run", "Run any image as a managed container that can then be migrated") { name, image, arguments, on, JsonOption };
-        command.SetAction((parse, _) => Execute(parse, terminal, operations =>
-            operations.RunAsync(parse.GetValue(name)!, parse.GetValue(image)!, parse.GetValue(arguments) ?? [], parse.GetValue(on))));
+        var network = new Option<string>("--network")
+        {
+            Description = "none, or cluster: an address on the service network that moves with it, open connections included",
+            DefaultValueFactory = _ => "none",
+        };
+        network.AcceptOnlyFromAmong("none", "cluster");
+        var ip = new Option<string?>("--ip") { Description = "The service's address (default: the cluster picks a free one); implies --network cluster" };
+        var env = new Option<string[]>("--env", "-e") { Description = "NAME=VALUE, as many as needed", AllowMultipleArgumentsPerToken = false };
+        var volume = new Option<string[]>("--volume", "-v") { Description = "NAME:/path[:ro], a named volume whose data moves with the container" };
+        var memory = new Option<string?>("--memory", "-m") { Description = "Memory limit, e.g. 512m" };
+        var cpus = new Option<string?>("--cpus") { Description = "CPU limit, e.g. 1.5" };
+        var publish = new Option<string[]>("--publish", "-p") { Description = "Not supported: see the error it gives" };
+        var command = new Command("run", "Run any image as a managed container that can then be migrated")
+        {
+            name, image, arguments, on, network, ip, env, volume, memory, cpus, publish, JsonOption,
+        };
+        command.SetAction((parse, _) =>
+        {
+            if (parse.GetValue(publish) is { Length: > 0 })
+            {
+                // A host port leads to one host; after a move it would lead nowhere, and its open connections break.
+                return Task.FromResult(Report(terminal, parse.GetValue(JsonOption), Outcome.BadInput(
+                    "--publish: a published host port stays on the host the container leaves, so it cannot move; " +
+                    "run it with --network cluster and reach it at its own address, which moves with it")));
+            }
+            var address = parse.GetValue(ip);
+            var service = new ServiceOptions(
+                address is not null || parse.GetValue(network) == "cluster" ? JobNetwork.Cluster : JobNetwork.None,
+                address, parse.GetValue(volume) ?? [], parse.GetValue(memory), parse.GetValue(cpus));
+            return Execute(parse, terminal, operations => operations.RunAsync(
+                parse.GetValue(name)!, parse.GetValue(image)!, parse.GetValue(arguments) ?? [], parse.GetValue(on), parse.GetValue(env) ?? [], service));
+        });
         return command;
     }
 

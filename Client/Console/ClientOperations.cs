@@ -30,7 +30,8 @@ public sealed class ClientOperations(ClientSession session)
             : null);
     }
 
-    public async Task<Outcome> RunAsync(string jobId, string image, IReadOnlyList<string> arguments, string? host)
+    public async Task<Outcome> RunAsync(string jobId, string image, IReadOnlyList<string> arguments, string? host,
+        IReadOnlyList<string>? environment = null, ServiceOptions? service = null)
     {
         if ((CheckJobId(jobId) ?? CheckHost(host ?? Config.Executor.Name)) is { } bad)
         {
@@ -40,9 +41,11 @@ public sealed class ClientOperations(ClientSession session)
         {
             return Outcome.BadInput("the image is empty; name one the host has, e.g. localhost/akka-migration-worker:latest");
         }
-        var answer = await session.AskAsync(host ?? Config.Executor.Name, new RunJob(jobId, JobSpec.Container(image, [.. arguments])), ShortWait);
+        var spec = JobSpec.Container(image, [.. arguments], [.. environment ?? []]) with { Service = service ?? ServiceOptions.None };
+        var answer = await session.AskAsync(host ?? Config.Executor.Name, new RunJob(jobId, spec), ShortWait);
         return Render(answer, a => a is JobAccepted accepted
-            ? Outcome.Ok(accepted, $"job {accepted.JobId} accepted by {accepted.Node}: {string.Join(' ', [image, .. arguments.Select(Quoted)])}")
+            ? Outcome.Ok(accepted, $"job {accepted.JobId} accepted by {accepted.Node}: {string.Join(' ', [image, .. arguments.Select(Quoted)])}" +
+                (accepted.Address is null ? "" : $", at {accepted.Address}"))
             : null);
     }
 

@@ -15,17 +15,17 @@ public sealed class FaultInjectingRuntime(IContainerRuntime inner) : IContainerR
     public Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken) =>
         inner.RunAsync(container, spec, cancellationToken);
 
-    public async Task<CheckpointStats> CheckpointAsync(string container, string archivePath, CancellationToken cancellationToken)
+    public async Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)
     {
-        var stats = await inner.CheckpointAsync(container, archivePath, cancellationToken);
+        var stats = await inner.CheckpointAsync(container, spec, archivePath, cancellationToken);
         _checkpointed[container] = true;
         return stats;
     }
 
-    public Task<RestoreStats> RestoreAsync(string container, string? archivePath, CancellationToken cancellationToken)
+    public Task<RestoreStats> RestoreAsync(string container, JobSpec spec, string? archivePath, CancellationToken cancellationToken)
     {
         _checkpointed.TryRemove(container, out _);
-        return inner.RestoreAsync(container, archivePath, cancellationToken);
+        return inner.RestoreAsync(container, spec, archivePath, cancellationToken);
     }
 
     public Task RemoveAsync(string container, CancellationToken cancellationToken)
@@ -36,6 +36,8 @@ public sealed class FaultInjectingRuntime(IContainerRuntime inner) : IContainerR
         }
         return inner.RemoveAsync(container, cancellationToken);
     }
+
+    public Task RemoveVolumesAsync(JobSpec spec, CancellationToken cancellationToken) => inner.RemoveVolumesAsync(spec, cancellationToken);
 
     public Task EnableLoopbackAsync(string container, CancellationToken cancellationToken) => inner.EnableLoopbackAsync(container, cancellationToken);
 

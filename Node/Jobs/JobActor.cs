@@ -192,7 +192,7 @@ public sealed class JobActor : StatefulActor, IWithStash
 
     private void Migrate(OutgoingMigration.Start start)
     {
-        var migration = Context.ActorOf(OutgoingMigration.Props(JobId, Container, start, _node));
+        var migration = Context.ActorOf(OutgoingMigration.Props(JobId, Container, _record.Spec, start, _node));
         Become(() => Migrating(migration));
         ReportPhase();
     }
@@ -204,7 +204,7 @@ public sealed class JobActor : StatefulActor, IWithStash
         Receive<MigrateJob>(migration.Forward);
         Receive<OutgoingMigration.Moved>(m =>
         {
-            RemoveContainer();
+            RemoveMovedContainer();
             Record(_record with { MovedTo = m.Owner, Pending = null });
             if (m.Success is not null)
             {
@@ -283,6 +283,15 @@ public sealed class JobActor : StatefulActor, IWithStash
 
     /// <summary>Nothing waits for it: a container left behind is reported, and podman's own rm is idempotent.</summary>
     private void RemoveContainer() => WarnOnFailure(_node.Runtime.RemoveAsync(Container, Stopping), _log, $"job {JobId}: could not remove its container");
+
+    /// <summary>The container and its volumes: their data went with the archive, and a move back would fail on volumes left here.</summary>
+    private void RemoveMovedContainer() => WarnOnFailure(RemoveWithVolumesAsync(), _log, $"job {JobId}: could not remove its container and volumes after the move");
+
+    private async Task RemoveWithVolumesAsync()
+    {
+        await _node.Runtime.RemoveAsync(Container, Stopping);
+        await _node.Runtime.RemoveVolumesAsync(_record.Spec, Stopping);
+    }
 
     /// <summary>The record goes to disk before anyone hears of the change.</summary>
     private void Record(JobRecord record)

@@ -188,12 +188,12 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         _source.Tell(new RestoreStarted(_begin.TransferId), Self);
         Become(() => Restoring(end, clock));
         var streamed = !_hashFromFile && _hashedTo == end.TotalBytes ? Convert.ToHexStringLower(_hash.GetHashAndReset()) : null;
-        VerifyAndRestoreAsync(end.Sha256, streamed)
+        VerifyAndRestoreAsync(end.Handoff.Spec, end.Sha256, streamed)
             .PipeTo(Self, success: () => new Restored(), failure: e => new RestoreFailed(e.Message));
     }
 
     /// <param name="streamedSha256">The hash taken as the chunks arrived, or null to hash the file.</param>
-    private async Task VerifyAndRestoreAsync(string expectedSha256, string? streamedSha256)
+    private async Task VerifyAndRestoreAsync(JobSpec spec, string expectedSha256, string? streamedSha256)
     {
         var actual = streamedSha256 ?? await HashFileAsync();
         if (actual != expectedSha256)
@@ -204,7 +204,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         _node.Journal.MarkRestoring(_begin.JobId, _begin.TransferId);
         try
         {
-            await _node.Runtime.RestoreAsync(Container, _path, Stopping);
+            await _node.Runtime.RestoreAsync(Container, spec, _path, Stopping);
         }
         catch
         {

@@ -33,15 +33,17 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
 
     private readonly string _jobId;
     private readonly string _container;
+    private readonly JobSpec _spec;
     private readonly Start _start;
     private readonly NodeContext _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
 
-    public OutgoingMigration(string jobId, string container, Start start, NodeContext node)
+    public OutgoingMigration(string jobId, string container, JobSpec spec, Start start, NodeContext node)
     {
         _jobId = jobId;
         _container = container;
+        _spec = spec;
         _start = start;
         _node = node;
     }
@@ -77,8 +79,8 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
     /// <summary>The move failed and the job could not be resumed here either.</summary>
     public sealed record Lost(string Reason) : IOutcome;
 
-    public static Props Props(string jobId, string container, Start start, NodeContext node) =>
-        Akka.Actor.Props.Create(() => new OutgoingMigration(jobId, container, start, node));
+    public static Props Props(string jobId, string container, JobSpec spec, Start start, NodeContext node) =>
+        Akka.Actor.Props.Create(() => new OutgoingMigration(jobId, container, spec, start, node));
 
     private IContainerRuntime Runtime => _node.Runtime;
 
@@ -107,7 +109,7 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         var pending = move.Pending;
         var target = _node.Config.GetHost(pending.Target);
         _log.Info("migrating job {0} to {1} (transfer {2})", _jobId, target.Name, pending.TransferId);
-        Runtime.CheckpointAsync(_container, ArchiveOf(pending), Stopping)
+        Runtime.CheckpointAsync(_container, _spec, ArchiveOf(pending), Stopping)
             .PipeTo(Self, success: stats => new Checkpointed(stats), failure: e => new CheckpointFailed($"checkpoint failed: {e.Message}"));
         // The archive streams to the target while podman writes it; the target restores only once it is whole.
         var supervisor = Context.ActorSelection(_node.Config.SupervisorPath(target));
@@ -244,18 +246,18 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         {
             try
             {
-                await Runtime.RestoreAsync(_container, null, Stopping);
+                await Runtime.RestoreAsync(_container, _spec, null, Stopping);
             }
             catch (ContainerRuntimeException) when (File.Exists(archive))
             {
                 await Runtime.RemoveAsync(_container, Stopping);
-                await Runtime.RestoreAsync(_container, archive, Stopping);
+                await Runtime.RestoreAsync(_container, _spec, archive, Stopping);
             }
             return true;
         }
         if (info is null && File.Exists(archive))
         {
-            await Runtime.RestoreAsync(_container, archive, Stopping);
+            await Runtime.RestoreAsync(_container, _spec, archive, Stopping);
             return true;
         }
         return false;

@@ -2,8 +2,8 @@ using Akka.DistributedData;
 
 namespace AkkaMigration.Node.Routing;
 
-/// <summary>Where a job lives: its owner, and whether its container still runs (settled jobs keep an owner for their result).</summary>
-public sealed record JobLocation(string Node, bool Active);
+/// <summary>Where a job lives: its owner, whether its container still runs (settled jobs keep an owner for their result), and its service address if any.</summary>
+public sealed record JobLocation(string Node, bool Active, string? Address = null);
 
 /// <summary>
 /// Who owns which job, replicated to every node with Akka.DistributedData (a last-writer-wins dictionary

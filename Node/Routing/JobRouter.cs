@@ -81,6 +81,30 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
             : Refuse(migrate, $"host {target.Name} is not an up member of the cluster; is its node running?");
     }
 
+    /// <summary>The active job holding <paramref name="address"/>, as the directory last heard; null when it is free.</summary>
+    public string? AddressHolder(string address) =>
+        Directory.FirstOrDefault(e => e.Value.Active && e.Value.Address == address).Key;
+
+    /// <summary>
+    /// The lowest free address of this node's share: every n-th address of the range, n the number
+    /// of hosts, from this host's place in config.ini. Two nodes starting services at the same
+    /// moment thus never pick the same one, although neither has heard of the other's yet.
+    /// </summary>
+    public string? FreeAddress(ServiceNetworkSettings network)
+    {
+        var share = config.Hosts.ToList().FindIndex(h => h.Name == self.Name);
+        var taken = Directory.Values.Where(l => l.Active && l.Address is not null).Select(l => l.Address!).ToHashSet();
+        for (var i = (long)share; i < network.Size; i += config.Hosts.Count)
+        {
+            var candidate = network.At(i).ToString();
+            if (!taken.Contains(candidate))
+            {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
     public string? LeastLoadedPeer() => JobDirectory.LeastLoaded(Peers(), JobDirectory.Load(Directory));
 
     /// <summary>Up members of the cluster that config.ini names, other than this node.</summary>

@@ -11,14 +11,18 @@ public interface IContainerRuntime
     /// <summary>Starts <paramref name="spec"/> as a detached container named <paramref name="container"/>.</summary>
     Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken);
 
-    /// <summary>Checkpoints a running container into an archive; the container stops and keeps its checkpoint.</summary>
-    Task<CheckpointStats> CheckpointAsync(string container, string archivePath, CancellationToken cancellationToken);
+    /// <summary>
+    /// Checkpoints a running container into an archive, its open TCP connections included; the
+    /// container stops and keeps its checkpoint. <paramref name="spec"/> says what else to look after
+    /// (a service's address, which takes no new connections meanwhile).
+    /// </summary>
+    Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken);
 
     /// <summary>
     /// Restores a container under its original name: from <paramref name="archivePath"/> when given
     /// (another host's checkpoint), else from the checkpoint it keeps locally.
     /// </summary>
-    Task<RestoreStats> RestoreAsync(string container, string? archivePath, CancellationToken cancellationToken);
+    Task<RestoreStats> RestoreAsync(string container, JobSpec spec, string? archivePath, CancellationToken cancellationToken);
 
     /// <summary>
     /// Brings a restored container's loopback up (podman restores a --network none container with
@@ -31,6 +35,12 @@ public interface IContainerRuntime
 
     /// <summary>Removes the container, running or not; no error when it is already gone.</summary>
     Task RemoveAsync(string container, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes the named volumes of <paramref name="spec"/> once its container has moved away: the
+    /// archive carried their data, and a restore here later fails if they still exist.
+    /// </summary>
+    Task RemoveVolumesAsync(JobSpec spec, CancellationToken cancellationToken);
 
     /// <summary>The last <paramref name="tail"/> lines the container printed.</summary>
     Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken);

@@ -12,17 +12,30 @@ namespace AkkaMigration.Node.Runtime;
 /// Podman (with runc and CRIU underneath) driven through CliWrap, against one host's store. Each
 /// call is bounded: a podman process still running at its limit is killed, and the call fails.
 /// </summary>
-public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings) : IContainerRuntime
+public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, ServiceNetworkSettings? network) : IContainerRuntime
 {
     /// <summary>Inspect, logs, remove, run: podman answers these in well under a second on an idle machine.</summary>
     private static readonly TimeSpan QuickLimit = TimeSpan.FromMinutes(2);
 
-    public Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken) =>
-        Podman(a =>
+    /// <summary>How many of CRIU's error lines a failed checkpoint or restore quotes.</summary>
+    private const int CriuErrorLines = 3;
+
+    private readonly PacketGuard? _guard = network is null ? null : new PacketGuard(network.Parent);
+
+    public async Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken)
+    {
+        var service = spec.Service;
+        if (service.Network == JobNetwork.Cluster)
         {
-            a.Add("run").Add("--detach").Add("--name").Add(container)
-                // No network: the workload needs none, and CRIU then has no sockets to carry.
-                .Add("--network").Add("none");
+            await EnsureServiceNetworkAsync(cancellationToken);
+        }
+        await Podman(a =>
+        {
+            a.Add("run").Add("--detach").Add("--name").Add(container);
+            // The address is the cluster's to give: each host's IPAM knows only its own containers.
+            a.Add(service.Network == JobNetwork.Cluster
+                ? ["--network", ServiceNetwork.Name, "--ip", service.Address ?? throw new ArgumentException("a service needs its address", nameof(spec))]
+                : ["--network", "none"]);
             foreach (var ulimit in settings.Ulimits)
             {
                 a.Add("--ulimit").Add(ulimit);
@@ -31,29 +44,129 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings) : 
             {
                 a.Add("--env").Add(variable);
             }
+            foreach (var volume in service.Volumes)
+            {
+                a.Add("--volume").Add(volume);
+            }
+            if (service.Memory is { } memory)
+            {
+                a.Add("--memory").Add(memory);
+            }
+            if (service.Cpus is { } cpus)
+            {
+                a.Add("--cpus").Add(cpus);
+            }
             a.Add(spec.Image).Add(spec.Arguments);
         }, QuickLimit, cancellationToken);
+    }
 
-    public async Task<CheckpointStats> CheckpointAsync(string container, string archivePath, CancellationToken cancellationToken)
+    public async Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        await Podman(a => a
-            .Add("container").Add("checkpoint").Add(container)
-            .Add("--export").Add(archivePath)
-            .Add("--compress").Add(settings.Compression), settings.CheckpointLimit, cancellationToken);
+        // A connection still being opened when CRIU freezes the process fails the dump: hold new ones.
+        await using (await GuardAsync(spec, (g, address) => g.HoldNewConnections(address, cancellationToken)))
+        {
+            await WithCriuErrors(container, "dump.log", Podman(a => a
+                .Add("container").Add("checkpoint").Add(container)
+                .Add("--export").Add(archivePath)
+                .Add("--tcp-established")
+                .Add("--compress").Add(settings.Compression), settings.CheckpointLimit, cancellationToken), cancellationToken);
+        }
         return new CheckpointStats(clock.ElapsedMilliseconds, new FileInfo(archivePath).Length);
     }
 
-    public async Task<RestoreStats> RestoreAsync(string container, string? archivePath, CancellationToken cancellationToken)
+    public async Task<RestoreStats> RestoreAsync(string container, JobSpec spec, string? archivePath, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        await Podman(a =>
+        if (spec.Service.Network == JobNetwork.Cluster)
         {
-            a.Add("container").Add("restore");
-            // Without --name an import keeps the original name and ID, so the container can move again.
-            a.Add(archivePath is null ? [container] : ["--import", archivePath]);
-        }, settings.CheckpointLimit, cancellationToken);
+            await EnsureServiceNetworkAsync(cancellationToken);
+        }
+        // The address is up before the sockets are back; a packet arriving between would be answered with a reset.
+        await using (await GuardAsync(spec, (g, address) => g.DropTraffic(address, cancellationToken)))
+        {
+            await WithCriuErrors(container, "restore.log", Podman(a =>
+            {
+                a.Add("container").Add("restore").Add("--tcp-established");
+                // Without --name an import keeps the original name and ID, so the container can move again.
+                a.Add(archivePath is null ? [container] : ["--import", archivePath]);
+            }, settings.CheckpointLimit, cancellationToken), cancellationToken);
+        }
         return new RestoreStats(clock.ElapsedMilliseconds);
+    }
+
+    public async Task RemoveVolumesAsync(JobSpec spec, CancellationToken cancellationToken)
+    {
+        foreach (var volume in spec.Service.VolumeNames())
+        {
+            await Podman(a => a.Add("volume").Add("rm").Add("--force").Add(volume), QuickLimit, cancellationToken);
+        }
+    }
+
+    private ServiceNetworkSettings ServiceNetwork =>
+        network ?? throw new ContainerRuntimeException("this job asks for the service network, and config.ini has no [service_network]");
+
+    /// <summary>The same macvlan network, by name and subnet, on every host: a restore finds its address's network wherever it lands.</summary>
+    private async Task EnsureServiceNetworkAsync(CancellationToken cancellationToken)
+    {
+        var net = ServiceNetwork;
+        var exists = await Execute(a => a.Add("network").Add("exists").Add(net.Name), QuickLimit, cancellationToken);
+        if (exists.ExitCode == 0)
+        {
+            return;
+        }
+        var created = await Execute(a => a.Add("network").Add("create").Add("--driver").Add("macvlan")
+            .Add("--opt").Add($"parent={net.Parent}")
+            .Add("--subnet").Add(net.Subnet.ToString())
+            .Add("--gateway").Add(net.Gateway.ToString())
+            .Add(net.Name), QuickLimit, cancellationToken);
+        // Two jobs starting at once may both create it; the second finds it there.
+        if (created.ExitCode != 0 && !created.StandardError.Contains("already exists", StringComparison.OrdinalIgnoreCase))
+        {
+            throw Failure("creating the service network", created);
+        }
+    }
+
+    private async Task<IAsyncDisposable?> GuardAsync(JobSpec spec, Func<PacketGuard, string, Task<IAsyncDisposable>> add) =>
+        spec.Service is { Network: JobNetwork.Cluster, Address: { } address } && _guard is not null ? await add(_guard, address) : null;
+
+    /// <summary>A failed dump or restore names CRIU's own first errors, not only podman's summary.</summary>
+    private async Task WithCriuErrors(string container, string logName, Task operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await operation;
+        }
+        catch (ContainerRuntimeException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            var errors = await CriuErrorsAsync(container, logName, cancellationToken);
+            if (errors.Count == 0)
+            {
+                throw;
+            }
+            throw new ContainerRuntimeException($"{e.Message}; CRIU said: {string.Join(" | ", errors)}");
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> CriuErrorsAsync(string container, string logName, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await Execute(a => a.Add("container").Add("inspect").Add("--format").Add("{{.StaticDir}}").Add(container), QuickLimit, cancellationToken);
+            var log = Path.Combine(result.StandardOutput.Trim(), logName);
+            if (result.ExitCode != 0 || !File.Exists(log))
+            {
+                return [];
+            }
+            return [.. (await File.ReadAllLinesAsync(log, cancellationToken))
+                .Where(l => l.Contains("Error (", StringComparison.Ordinal))
+                .Select(l => l[(l.IndexOf("Error (", StringComparison.Ordinal))..].Trim())
+                .Take(CriuErrorLines)];
+        }
+        catch (IOException)
+        {
+            return [];
+        }
     }
 
     public async Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken)

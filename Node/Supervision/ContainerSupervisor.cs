@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
@@ -19,11 +18,8 @@ namespace AkkaMigration.Node.Supervision;
 /// date with the jobs it owns, and drains the node on request. On start it carries on from the job
 /// records on disk.
 /// </summary>
-public sealed partial class ContainerSupervisor : ReceiveActor
+public sealed class ContainerSupervisor : ReceiveActor
 {
-    private const int MaxArguments = 256;
-    private const int MaxArgumentLength = 4096;
-
     private readonly NodeContext _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _replicator = DistributedData.Get(Context.System).Replicator;
@@ -55,14 +51,14 @@ public sealed partial class ContainerSupervisor : ReceiveActor
         {
             if (_owned.TryGetValue(s.JobId, out var before) && JobRouter.IsActive(before) != JobRouter.IsActive(s))
             {
-                Publish(s.JobId, new JobLocation(_node.Name, JobRouter.IsActive(s)));
+                Publish(s.JobId, new JobLocation(_node.Name, JobRouter.IsActive(s), s.Spec.Service.Address));
             }
             _owned[s.JobId] = s;
         });
         Receive<JobLeft>(l => IsCurrent(l.JobId), l =>
         {
-            _owned.Remove(l.JobId);
-            Publish(l.JobId, new JobLocation(l.NewOwner, true));
+            _owned.Remove(l.JobId, out var left);
+            Publish(l.JobId, new JobLocation(l.NewOwner, true, left?.Spec.Service.Address));
         });
         Receive<Changed>(c => c.Key.Equals(JobDirectory.Key), c => _router.Learn(c.Get(JobDirectory.Key).Entries));
         Receive<IUpdateResponse>(_ => { });
@@ -108,15 +104,20 @@ public sealed partial class ContainerSupervisor : ReceiveActor
 
     private void Run(RunJob run)
     {
-        var problem = NewJobProblem(run.JobId) ?? SpecProblem(run.Spec);
+        var problem = NewJobProblem(run.JobId) ?? JobSpecRules.Problem(run.Spec, _node.Config.ServiceNetwork);
+        var spec = run.Spec;
+        if (problem is null && spec.Service.Network == JobNetwork.Cluster)
+        {
+            (spec, problem) = WithAddress(run.JobId, spec);
+        }
         if (problem is not null)
         {
             Sender.Tell(new CommandRejected(run.JobId ?? "", problem));
             return;
         }
-        var job = new JobRecord(run.JobId, run.Spec, 0, DateTimeOffset.UtcNow, JobPhase.Starting);
+        var job = new JobRecord(run.JobId, spec, 0, DateTimeOffset.UtcNow, JobPhase.Starting);
         StartJobActor(job, [], JobStart.Run);
-        Sender.Tell(new JobAccepted(run.JobId, _node.Name));
+        Sender.Tell(new JobAccepted(run.JobId, _node.Name, spec.Service.Address));
     }
 
     /// <summary>Why a new job may not take this id here, or null.</summary>
@@ -130,21 +131,19 @@ public sealed partial class ContainerSupervisor : ReceiveActor
         _ => null,
     };
 
-    /// <summary>Everything in a spec becomes a podman argument: none may read as an option or carry a NUL.</summary>
-    private static string? SpecProblem(JobSpec? spec) => spec switch
+    /// <summary>The service's address: the one asked for if no other job holds it, else the next free one of this node's share.</summary>
+    private (JobSpec Spec, string? Problem) WithAddress(string jobId, JobSpec spec)
     {
-        null => "the request names no container to run",
-        _ when spec.Image is null || !ImageName().IsMatch(spec.Image) => $"invalid image name '{spec.Image}'",
-        _ when !AreArguments(spec.Arguments) =>
-            $"the container's arguments must be at most {MaxArguments} strings of at most {MaxArgumentLength} characters, without NUL",
-        _ when !AreArguments(spec.Environment) || spec.Environment.Any(e => !EnvironmentEntry().IsMatch(e)) =>
-            "each environment entry must be NAME=VALUE, NAME of letters, digits and _ not starting with a digit",
-        _ when !Enum.IsDefined(spec.Result) => $"unknown result source {spec.Result}",
-        _ => null,
-    };
-
-    private static bool AreArguments(string[]? values) =>
-        values is not null && values.Length <= MaxArguments && values.All(a => a is not null && a.Length <= MaxArgumentLength && !a.Contains('\0'));
+        if (spec.Service.Address is { } asked)
+        {
+            return _router.AddressHolder(asked) is { } holder
+                ? (spec, $"the address {asked} belongs to job {holder}")
+                : (spec, null);
+        }
+        return _router.FreeAddress(_node.Config.ServiceNetwork!) is { } free
+            ? (spec with { Service = spec.Service with { Address = free } }, null)
+            : (spec, $"no free address left for job {jobId} in this node's share of {_node.Config.ServiceNetwork!.First}–{_node.Config.ServiceNetwork.Last}");
+    }
 
     /// <summary>To the job's actor when this node owns it, else where the router says (the sender kept, so the answer goes straight back).</summary>
     private void Route(IJobCommand command, int hops)
@@ -249,14 +248,7 @@ public sealed partial class ContainerSupervisor : ReceiveActor
         if (record.MovedTo is null)
         {
             _owned[record.JobId] = record.Status(_node.Name);
-            Publish(record.JobId, new JobLocation(_node.Name, !record.Settled));
+            Publish(record.JobId, new JobLocation(_node.Name, !record.Settled, record.Spec.Service.Address));
         }
     }
-
-    /// <summary>A podman image reference without a transport: it becomes one argument, and must not read as an option.</summary>
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}\z")]
-    private static partial Regex ImageName();
-
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*=")]
-    private static partial Regex EnvironmentEntry();
 }

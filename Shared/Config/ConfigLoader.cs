@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 
 namespace AkkaMigration.Shared.Config;
@@ -69,6 +71,7 @@ public static class ConfigLoader
                 RestoreTimeout: TimeSpan.FromSeconds(Number(transfer, "restore_timeout_s", 120, 1, 3600)),
                 MaxArchiveBytes: Number(transfer, "max_archive_mb", 8192, 1, 1 << 20) * 1024L * 1024L),
             Tls: ReadTls(ini.GetSection("tls"), baseDirectory),
+            ServiceNetwork: ReadServiceNetwork(ini.GetSection("service_network")),
             HoconDirectory: Path.GetFullPath(Text(ini, "cluster:hocon_dir", "hocon"), baseDirectory),
             BaseDirectory: baseDirectory);
     }
@@ -93,6 +96,42 @@ public static class ConfigLoader
             NodeCertificatePattern: pattern,
             ClientCertificate: FilePath("client_certificate"),
             PasswordFile: FilePath("password_file"));
+    }
+
+    /// <summary>Null when config.ini has no [service_network]: jobs then run without a network.</summary>
+    private static ServiceNetworkSettings? ReadServiceNetwork(IConfigurationSection section)
+    {
+        if (!section.Exists())
+        {
+            return null;
+        }
+        var subnetText = Text(section, "subnet");
+        if (!IPNetwork.TryParse(subnetText, out var subnet) || subnet.BaseAddress.AddressFamily != AddressFamily.InterNetwork
+            || subnet.PrefixLength is < 8 or > 29)
+        {
+            throw new ConfigException($"{Where(section, "subnet")} = '{subnetText}': expected an IPv4 subnet such as 10.78.0.0/24 (prefix 8 to 29)");
+        }
+        IPAddress InSubnet(string key, IPAddress fallback)
+        {
+            var text = section[key]?.Trim();
+            if (string.IsNullOrEmpty(text))
+            {
+                return fallback;
+            }
+            return IPAddress.TryParse(text, out var address) && subnet.Contains(address)
+                ? address
+                : throw new ConfigException($"{Where(section, key)} = '{text}': expected an address in {subnet}");
+        }
+        var settings = new ServiceNetworkSettings(
+            Name: Text(section, "name", "akka-migration"),
+            Parent: Text(section, "parent", "eth0"),
+            Subnet: subnet,
+            Gateway: InSubnet("gateway", ServiceNetworkSettings.Offset(subnet, 1)),
+            First: InSubnet("first", ServiceNetworkSettings.Offset(subnet, 10)),
+            Last: InSubnet("last", ServiceNetworkSettings.Offset(subnet, (1L << (32 - subnet.PrefixLength)) - 2)));
+        return settings.Size > 0
+            ? settings
+            : throw new ConfigException($"{Where(section, "first")}: the range {settings.First} to {settings.Last} is empty");
     }
 
     private static HostEntry ReadHost(IConfigurationSection section)

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Net;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Shared.Config;
@@ -11,7 +13,8 @@ public sealed record MigrationConfig(
     TransferSettings Transfer,
     TlsSettings Tls,
     string HoconDirectory,
-    string BaseDirectory)
+    string BaseDirectory,
+    ServiceNetworkSettings? ServiceNetwork = null)
 {
     public HostEntry Executor => Hosts.Single(h => h.Executor);
 
@@ -93,6 +96,34 @@ public sealed record TlsSettings(string Authority, string NodeCertificatePattern
     public const string HostPlaceholder = "{host}";
 
     public string NodeCertificate(HostEntry host) => NodeCertificatePattern.Replace(HostPlaceholder, host.Name, StringComparison.Ordinal);
+}
+
+/// <summary>
+/// config.ini's [service_network]: a macvlan network of this name and subnet on every host, on
+/// the host's interface to the LAN the hosts share, so that a service's address is reachable
+/// wherever the service runs. The cluster hands out the addresses from First to Last.
+/// </summary>
+public sealed record ServiceNetworkSettings(string Name, string Parent, IPNetwork Subnet, IPAddress Gateway, IPAddress First, IPAddress Last)
+{
+    public long Size => ToNumber(Last) - ToNumber(First) + 1;
+
+    /// <summary>The address <paramref name="offset"/> after the subnet's own.</summary>
+    public static IPAddress Offset(IPNetwork subnet, long offset) => FromNumber(ToNumber(subnet.BaseAddress) + offset);
+
+    /// <summary>The <paramref name="index"/>-th address of the range, from 0.</summary>
+    public IPAddress At(long index) => FromNumber(ToNumber(First) + index);
+
+    public bool InRange(IPAddress address) =>
+        Subnet.Contains(address) && ToNumber(address) >= ToNumber(First) && ToNumber(address) <= ToNumber(Last);
+
+    private static long ToNumber(IPAddress address) => BinaryPrimitives.ReadUInt32BigEndian(address.GetAddressBytes());
+
+    private static IPAddress FromNumber(long number)
+    {
+        var bytes = new byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)number);
+        return new IPAddress(bytes);
+    }
 }
 
 public sealed class ConfigException(string message) : Exception(message);

@@ -12,7 +12,8 @@ public interface IJobCommand
 /// <summary>Run <paramref name="Spec"/> as a managed container named after <paramref name="JobId"/>; it can then be migrated.</summary>
 public sealed record RunJob(string JobId, JobSpec Spec) : IJobCommand;
 
-public sealed record JobAccepted(string JobId, string Node);
+/// <param name="Address">A service's address on the cluster network, which its clients use wherever it runs.</param>
+public sealed record JobAccepted(string JobId, string Node, string? Address = null);
 
 /// <summary>Move a running job's container to <paramref name="TargetNode"/>, or, when null, to the least-loaded peer.</summary>
 public sealed record MigrateJob(string JobId, string? TargetNode = null) : IJobCommand;

@@ -12,6 +12,19 @@ public enum ResultSource
     WorkerResultLine,
 }
 
+/// <summary>Which network a job's container joins.</summary>
+public enum JobNetwork
+{
+    /// <summary>None: a computation, nothing to reach it by (the +1 demo).</summary>
+    None,
+
+    /// <summary>
+    /// The cluster's service network (config.ini's [service_network]): an address the cluster
+    /// allocates, the same on every host, kept by every move along with the open TCP connections.
+    /// </summary>
+    Cluster,
+}
+
 /// <summary>
 /// What a job runs: the container as podman starts it, and how its result is read. It travels
 /// unchanged from the client's request into the job's record and, with every migration, to the
@@ -20,6 +33,9 @@ public enum ResultSource
 /// <param name="Environment">KEY=VALUE pairs, as podman's <c>--env</c> takes them.</param>
 public sealed record JobSpec(string Image, string[] Arguments, string[] Environment, ResultSource Result)
 {
+    /// <summary>Absent from records written before services existed, hence the default.</summary>
+    public ServiceOptions Service { get; init; } = ServiceOptions.None;
+
     /// <summary>Any image, its exit code as its result.</summary>
     public static JobSpec Container(string image, string[] arguments, string[]? environment = null) =>
         new(image, arguments, environment ?? [], ResultSource.ExitCode);
@@ -31,4 +47,17 @@ public sealed record JobSpec(string Image, string[] Arguments, string[] Environm
              "--work-ms", workMillis.ToString(CultureInfo.InvariantCulture),
              "--state-mb", stateMb.ToString(CultureInfo.InvariantCulture)],
             [], ResultSource.WorkerResultLine);
+}
+
+/// <summary>What makes a container a service: where it is reached, its data, its limits. Re-created as it is on every host it moves to.</summary>
+/// <param name="Address">The service's address on the cluster network; the node that accepts the job allocates one when none is asked for.</param>
+/// <param name="Volumes">Named volumes as podman's <c>--volume NAME:/path[:ro]</c>; their data moves with the container.</param>
+/// <param name="Memory">podman's <c>--memory</c>, e.g. 512m.</param>
+/// <param name="Cpus">podman's <c>--cpus</c>, e.g. 1.5.</param>
+public sealed record ServiceOptions(JobNetwork Network, string? Address, string[] Volumes, string? Memory, string? Cpus)
+{
+    public static readonly ServiceOptions None = new(JobNetwork.None, null, [], null, null);
+
+    /// <summary>The volumes' names, the part before the first colon.</summary>
+    public IEnumerable<string> VolumeNames() => Volumes.Select(v => v.Split(':')[0]);
 }

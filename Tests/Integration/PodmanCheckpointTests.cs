@@ -63,13 +63,13 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
     public async Task A_failing_podman_command_reports_what_podman_said()
     {
         var error = await Assert.ThrowsAsync<ContainerRuntimeException>(() =>
-            MachineDefaultStore().CheckpointAsync("amig-never-created", "/tmp/never.tar", default));
+            MachineDefaultStore().CheckpointAsync("amig-never-created", Jobs.AddOneSpec(1), "/tmp/never.tar", default));
 
         Assert.Contains("no such container", error.Message, StringComparison.OrdinalIgnoreCase);
     }
 
     private static PodmanRuntime MachineDefaultStore() =>
-        new(new HostEntry("local", "127.0.0.1", 0, true, "", "", "/tmp"), LoopbackCluster.ForHosts([]).Container);
+        new(new HostEntry("local", "127.0.0.1", 0, true, "", "", "/tmp"), LoopbackCluster.ForHosts([]).Container, network: null);
 
     private async Task<string[]> WaitForExitAsync(string host, string name)
     {

@@ -39,7 +39,7 @@ public sealed class UnsettledMigrationSpecs()
     {
         await LeaveUnsettledMigrationOnA("handed", 7);
         // B restored it and recorded it as its own before A heard back.
-        await _b.RestoreAsync(ContainerNames.For("handed"), Archive("nodeA", "handed"), CancellationToken.None);
+        await _b.RestoreAsync(ContainerNames.For("handed"), Jobs.AddOneSpec(7, 2000), Archive("nodeA", "handed"), CancellationToken.None);
         new JobJournal(State("nodeB")).Save(new JobRecord("handed", Jobs.AddOneSpec(7, 2000), 1, DateTimeOffset.UtcNow, JobPhase.Running));
 
         await using var cluster = await StartAsync();
@@ -65,7 +65,7 @@ public sealed class UnsettledMigrationSpecs()
         await _a.RunAsync(container, Jobs.AddOneSpec(number, 2000, 0), CancellationToken.None);
         await Task.Delay(300);
         Directory.CreateDirectory(Path.GetDirectoryName(Archive("nodeA", jobId))!);
-        await _a.CheckpointAsync(container, Archive("nodeA", jobId), CancellationToken.None);
+        await _a.CheckpointAsync(container, Jobs.AddOneSpec(number, 2000, 0), Archive("nodeA", jobId), CancellationToken.None);
         new JobJournal(State("nodeA")).Save(new JobRecord(jobId, Jobs.AddOneSpec(number, 2000), 0, DateTimeOffset.UtcNow, JobPhase.Migrating,
             Pending: new PendingMigration(Transfer, "nodeB")));
     }

@@ -73,7 +73,7 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         return Task.CompletedTask;
     }
 
-    public async Task<CheckpointStats> CheckpointAsync(string container, string archivePath, CancellationToken cancellationToken)
+    public async Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)
     {
         byte[] archive;
         lock (_gate)
@@ -91,7 +91,7 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         return new CheckpointStats(1, archive.Length);
     }
 
-    public async Task<RestoreStats> RestoreAsync(string container, string? archivePath, CancellationToken cancellationToken)
+    public async Task<RestoreStats> RestoreAsync(string container, JobSpec spec, string? archivePath, CancellationToken cancellationToken)
     {
         ArchiveHeader? header = null;
         if (archivePath is not null)
@@ -146,6 +146,15 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         lock (_gate)
         {
             Record($"loopback {container}");
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveVolumesAsync(JobSpec spec, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Record($"remove volumes {string.Join(' ', spec.Service.VolumeNames())}");
         }
         return Task.CompletedTask;
     }

@@ -1,0 +1,69 @@
+using CliWrap;
+using CliWrap.Buffered;
+
+namespace AkkaMigration.Node.Runtime;
+
+/// <summary>
+/// nftables rules on the host's interface to the service network, for one service address while
+/// it moves. Both close a race the kernel would otherwise settle with a reset:
+/// <list type="bullet">
+/// <item><see cref="HoldNewConnections"/>, on the source during the checkpoint: a connection half
+/// open when CRIU freezes the process fails the dump; held SYNs are retried by the client and land
+/// wherever the service then runs.</item>
+/// <item><see cref="DropTraffic"/>, on the target during the restore: podman raises the address
+/// before CRIU has put the sockets back, and a retransmission arriving in between would be reset.</item>
+/// </list>
+/// A rule is a table of its own, named after the address, so a leftover from a crash is replaced.
+/// </summary>
+public sealed class PacketGuard(string device)
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
+
+    public Task<IAsyncDisposable> HoldNewConnections(string address, CancellationToken cancellationToken) =>
+        AddAsync("hold", address, "tcp flags & (syn | ack) == syn drop", cancellationToken);
+
+    public Task<IAsyncDisposable> DropTraffic(string address, CancellationToken cancellationToken) =>
+        AddAsync("guard", address, "meta l4proto tcp drop", cancellationToken);
+
+    private async Task<IAsyncDisposable> AddAsync(string kind, string address, string rule, CancellationToken cancellationToken)
+    {
+        var table = $"akka_migration_{kind}_{address.Replace('.', '_')}";
+        // "add" then "delete" makes the load idempotent: a table left by a crash is replaced, not doubled.
+        await NftAsync($"""
+            add table netdev {table}
+            delete table netdev {table}
+            table netdev {table} {"{"}
+              chain in {"{"} type filter hook ingress device "{device}" priority -500; ip daddr {address} {rule}; {"}"}
+            {"}"}
+            """, cancellationToken);
+        return new Rule(table);
+    }
+
+    private static async Task NftAsync(string script, CancellationToken cancellationToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(Limit);
+        var result = await (script | Cli.Wrap("nft").WithArguments(["-f", "-"]).WithValidation(CommandResultValidation.None))
+            .ExecuteBufferedAsync(bounded.Token);
+        if (result.ExitCode != 0)
+        {
+            throw new ContainerRuntimeException($"nft failed (exit {result.ExitCode}): {result.StandardError.Trim()}");
+        }
+    }
+
+    /// <summary>Removed even when the caller has been cancelled: a rule left behind would cut the service off.</summary>
+    private sealed class Rule(string table) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            using var bounded = new CancellationTokenSource(Limit);
+            var result = await Cli.Wrap("nft").WithArguments(["delete", "table", "netdev", table])
+                .WithValidation(CommandResultValidation.None)
+                .ExecuteBufferedAsync(bounded.Token);
+            if (result.ExitCode != 0 && !result.StandardError.Contains("No such file", StringComparison.Ordinal))
+            {
+                throw new ContainerRuntimeException($"could not remove nft table {table}: {result.StandardError.Trim()}");
+            }
+        }
+    }
+}
