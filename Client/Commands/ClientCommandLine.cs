@@ -136,9 +136,14 @@ public static class ClientCommandLine
             Arity = ArgumentArity.ZeroOrOne,
         };
         var from = new Option<string?>("--from") { Description = "The host to ask first (default: the executor; redirects are followed)" };
-        var command = new Command("migrate", "Live-migrate a running job's container to another host") { job, target, from, JsonOption };
+        var check = new Option<bool>("--check") { Description = "Only say whether it can move now, and if not, why; nothing is frozen" };
+        var command = new Command("migrate", "Live-migrate a running job's container to another host") { job, target, from, check, JsonOption };
         command.SetAction((parse, _) => Execute(parse, terminal, operations =>
         {
+            if (parse.GetValue(check))
+            {
+                return operations.CheckMigrationAsync(parse.GetValue(job)!, parse.GetValue(target), parse.GetValue(from));
+            }
             Task<Outcome> Move(IProgress<MigrationProgress>? progress) =>
                 operations.MigrateAsync(parse.GetValue(job)!, parse.GetValue(target), parse.GetValue(from), progress);
             // A live display only for a person: scripts parse stdout, and --json must be its only content.

@@ -72,6 +72,22 @@ public sealed class ClientOperations(ClientSession session)
             : null) with { ClientMs = elapsed };
     }
 
+    /// <summary>Whether the job could move now, as both hosts see it; nothing is frozen.</summary>
+    public async Task<Outcome> CheckMigrationAsync(string jobId, string? target, string? from)
+    {
+        if (((target is null ? null : CheckHost(target)) ?? CheckHost(from ?? Config.Executor.Name)) is { } bad)
+        {
+            return bad;
+        }
+        var answer = await session.AskAsync(from ?? Config.Executor.Name, new MigrateJob(jobId, target, CheckOnly: true), ShortWait);
+        return Render(answer, a => a switch
+        {
+            MigrationCheck { Problems.Length: 0 } c => Outcome.Ok(c, $"job {c.JobId} can move {c.From} → {c.To}"),
+            MigrationCheck c => Outcome.Refused($"job {c.JobId} cannot move {c.From} → {c.To}: {string.Join("; ", c.Problems)}", c),
+            _ => null,
+        });
+    }
+
     public async Task<Outcome> QueryAsync(string jobId, string? on, bool wait, TimeSpan waitLimit)
     {
         if (CheckHost(on ?? Config.Executor.Name) is { } bad)

@@ -39,6 +39,12 @@ public sealed class FaultInjectingRuntime(IContainerRuntime inner) : IContainerR
 
     public Task RemoveVolumesAsync(JobSpec spec, CancellationToken cancellationToken) => inner.RemoveVolumesAsync(spec, cancellationToken);
 
+    public Task<IReadOnlyList<string>> CheckpointProblemsAsync(string container, CancellationToken cancellationToken) =>
+        inner.CheckpointProblemsAsync(container, cancellationToken);
+
+    public Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken) =>
+        inner.RestoreProblemsAsync(container, spec, cancellationToken);
+
     public Task EnableLoopbackAsync(string container, CancellationToken cancellationToken) => inner.EnableLoopbackAsync(container, cancellationToken);
 
     public Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken) => inner.InspectAsync(container, cancellationToken);

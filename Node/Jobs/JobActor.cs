@@ -158,11 +158,40 @@ public sealed class JobActor : StatefulActor, IWithStash
         });
         Receive<MigrateJob>(m =>
         {
+            var requester = Sender;
+            var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(m.TargetNode!)));
+            Preflight.RunAsync(m, requester, Container, _record.Spec, _node, target, Stopping).PipeTo(Self,
+                failure: e => new Preflight.Done(m, requester, [$"the pre-flight check failed: {e.Message}"]));
+            Become(() => Checking(watch, pid));
+        });
+        WatchedContainer(watch, pid);
+    }
+
+    /// <summary>Before anything is frozen: can the job move? The container runs on meanwhile.</summary>
+    private void Checking(IActorRef watch, int pid)
+    {
+        Receive<ContainerWatch.Seen>(s => Become(() => Checking(watch, s.Pid)));
+        Receive<MigrateJob>(_ => Stash.Stash());
+        Receive<Preflight.Done>(d => d.Command.CheckOnly || d.Problems.Length > 0, d =>
+        {
+            d.Requester.Tell(d.Command.CheckOnly
+                ? new MigrationCheck(JobId, _node.Name, d.Command.TargetNode!, d.Problems)
+                : new CommandRejected(JobId, $"job {JobId} cannot move to {d.Command.TargetNode} and runs on here: {string.Join("; ", d.Problems)}"));
+            Become(() => Running(watch, pid));
+            Stash.UnstashAll();
+        });
+        Receive<Preflight.Done>(d =>
+        {
             Context.Stop(watch);
-            var pending = new PendingMigration(Guid.NewGuid().ToString("N"), m.TargetNode!);
+            var pending = new PendingMigration(Guid.NewGuid().ToString("N"), d.Command.TargetNode!);
             // Written before the checkpoint: a node restarted from here on must first learn the target's answer.
             Record(_record with { Phase = JobPhase.Migrating, Pending = pending });
-            Migrate(new OutgoingMigration.Move(pending, Sender, _record.ToHandoff([.. _waiting]), pid));
+            Migrate(new OutgoingMigration.Move(pending, d.Requester, _record.ToHandoff([.. _waiting]), pid));
+        });
+        Receive<ContainerWatch.Vanished>(_ =>
+        {
+            Context.Stop(watch);
+            Fail("the container disappeared");
         });
         WatchedContainer(watch, pid);
     }

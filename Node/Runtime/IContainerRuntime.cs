@@ -42,6 +42,12 @@ public interface IContainerRuntime
     /// </summary>
     Task RemoveVolumesAsync(JobSpec spec, CancellationToken cancellationToken);
 
+    /// <summary>What in the running container CRIU could not dump (an io_uring, say); empty when nothing is known to stop it.</summary>
+    Task<IReadOnlyList<string>> CheckpointProblemsAsync(string container, CancellationToken cancellationToken);
+
+    /// <summary>Why a restore of <paramref name="container"/> running <paramref name="spec"/> would fail here (image, name, volumes, CRIU); empty when none is known.</summary>
+    Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken);
+
     /// <summary>The last <paramref name="tail"/> lines the container printed.</summary>
     Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken);
 }

@@ -103,6 +103,67 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         }
     }
 
+    public async Task<IReadOnlyList<string>> CheckpointProblemsAsync(string container, CancellationToken cancellationToken)
+    {
+        if (await InspectAsync(container, cancellationToken) is not { State: ContainerState.Running, Pid: > 0 } info)
+        {
+            return [$"container {container} is not running"];
+        }
+        return ProcessChecks.UndumpableIn(info.Pid);
+    }
+
+    public async Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        if ((await Execute(a => a.Add("image").Add("exists").Add(spec.Image), QuickLimit, cancellationToken)).ExitCode != 0)
+        {
+            problems.Add($"the image {spec.Image} is not here: load it first (podman load), no registry is asked");
+        }
+        if (await InspectAsync(container, cancellationToken) is not null)
+        {
+            problems.Add($"a container named {container} is already here");
+        }
+        foreach (var volume in spec.Service.VolumeNames())
+        {
+            if ((await Execute(a => a.Add("volume").Add("exists").Add(volume), QuickLimit, cancellationToken)).ExitCode == 0)
+            {
+                problems.Add($"a volume named {volume} is already here, and the archive brings its own");
+            }
+        }
+        if (spec.Service.Network == JobNetwork.Cluster && network is null)
+        {
+            problems.Add("no [service_network] in this host's config.ini, so the service's address cannot come up here");
+        }
+        if (await CriuProblemAsync(cancellationToken) is { } criu)
+        {
+            problems.Add(criu);
+        }
+        return problems;
+    }
+
+    /// <summary>`criu check` once per process: its answer depends on the kernel and the binary, not on the job.</summary>
+    private async Task<string?> CriuProblemAsync(CancellationToken cancellationToken)
+    {
+        if (_criuChecked is { } known)
+        {
+            return known.Length == 0 ? null : known;
+        }
+        try
+        {
+            using var bounded = Limit(QuickLimit, cancellationToken);
+            var result = await Cli.Wrap("criu").WithArguments(["check"]).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(bounded.Token);
+            var error = (result.StandardError + result.StandardOutput).Trim().Split('\n').LastOrDefault() ?? "";
+            _criuChecked = result.ExitCode == 0 ? "" : $"criu check fails here: {error}";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            _criuChecked = "CRIU is not installed here (criu not on PATH)";
+        }
+        return _criuChecked.Length == 0 ? null : _criuChecked;
+    }
+
+    private string? _criuChecked;
+
     private ServiceNetworkSettings ServiceNetwork =>
         network ?? throw new ContainerRuntimeException("this job asks for the service network, and config.ini has no [service_network]");
 

@@ -29,6 +29,7 @@ public sealed class ContainerSupervisor : ReceiveActor
     private readonly Dictionary<string, IActorRef> _jobs = [];
     /// <summary>The jobs this node owns, as their actors last reported.</summary>
     private readonly Dictionary<string, JobStatus> _owned = [];
+    private readonly CancellationTokenSource _stopping = new();
     private IActorRef _incoming = ActorRefs.Nobody;
     private IActorRef? _drainer;
     private int _generation;
@@ -46,6 +47,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<BeginTransfer>(b => _incoming.Forward(new IncomingTransfers.Admit(b, AdmissionProblem(b))));
         Receive<TransferOutcomeQuery>(q => _incoming.Forward(new IncomingTransfers.OutcomeQuery(q, q.JobId is not null && _owned.ContainsKey(q.JobId))));
         Receive<AbortTransfer>(a => _incoming.Forward(a));
+        Receive<CheckRestore>(AnswerRestoreCheck);
         Receive<IncomingTransfers.AdoptJob>(Adopt);
         Receive<JobStatus>(s => IsCurrent(s.JobId), s =>
         {
@@ -217,6 +219,32 @@ public sealed class ContainerSupervisor : ReceiveActor
         _ when begin.JobId is not null && _owned.ContainsKey(begin.JobId) => $"job {begin.JobId} already runs on {_node.Name}",
         _ => null,
     };
+
+    /// <summary>A source's pre-flight question: checked like a transfer's admission, then against this host's podman.</summary>
+    private void AnswerRestoreCheck(CheckRestore check)
+    {
+        if ((NewJobIdProblem(check.JobId) ?? JobSpecRules.Problem(check.Spec, _node.Config.ServiceNetwork)) is { } invalid)
+        {
+            Sender.Tell(new RestoreCheck(check.JobId ?? "", _node.Name, [invalid]));
+            return;
+        }
+        var admission = _drainer is not null ? $"{_node.Name} is draining"
+            : _owned.ContainsKey(check.JobId) ? $"job {check.JobId} already runs on {_node.Name}"
+            : null;
+        var holder = check.Spec.Service.Address is { } address ? _router.AddressHolder(address) : null;
+        Preflight.AnswerAsync(check, _node, admission, holder == check.JobId ? null : holder, _stopping.Token).PipeTo(Sender,
+            failure: e => new RestoreCheck(check.JobId, _node.Name, [$"the check itself failed: {e.Message}"]));
+    }
+
+    private static string? NewJobIdProblem(string? jobId) =>
+        Names.IsValidJobId(jobId) ? null : $"invalid job id '{jobId}': {Names.JobIdRule}";
+
+    protected override void PostStop()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        base.PostStop();
+    }
 
     private void Adopt(IncomingTransfers.AdoptJob adopt)
     {

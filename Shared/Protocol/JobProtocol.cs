@@ -16,7 +16,11 @@ public sealed record RunJob(string JobId, JobSpec Spec) : IJobCommand;
 public sealed record JobAccepted(string JobId, string Node, string? Address = null);
 
 /// <summary>Move a running job's container to <paramref name="TargetNode"/>, or, when null, to the least-loaded peer.</summary>
-public sealed record MigrateJob(string JobId, string? TargetNode = null) : IJobCommand;
+/// <param name="CheckOnly">Only say whether it could move (answered with <see cref="MigrationCheck"/>); nothing is frozen.</param>
+public sealed record MigrateJob(string JobId, string? TargetNode = null, bool CheckOnly = false) : IJobCommand;
+
+/// <summary>Whether a job could move from <paramref name="From"/> to <paramref name="To"/> now: it can when <paramref name="Problems"/> is empty.</summary>
+public sealed record MigrationCheck(string JobId, string From, string To, string[] Problems);
 
 public enum MigrationStep
 {

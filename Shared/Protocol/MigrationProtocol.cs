@@ -8,6 +8,16 @@ public interface ITransferMessage
     string TransferId { get; }
 }
 
+/// <summary>
+/// Before anything is frozen, the source asks the target whether it could restore the job: what
+/// the archive will need (image, volumes, address, OCI runtime, CPU features) against what it has.
+/// </summary>
+/// <param name="CpuFlags">The source CPU's features (/proc/cpuinfo): a restored process may use any of them.</param>
+public sealed record CheckRestore(string JobId, JobSpec Spec, string SourceNode, string Runtime, string[] CpuFlags);
+
+/// <summary>The target's answer: it can restore the job when <paramref name="Problems"/> is empty.</summary>
+public sealed record RestoreCheck(string JobId, string Node, string[] Problems);
+
 /// <summary>Sent by the source to the target's supervisor; answered by the receiver that will take the chunks.</summary>
 public sealed record BeginTransfer(string TransferId, string JobId, string SourceNode, int ChunkBytes) : ITransferMessage;
 

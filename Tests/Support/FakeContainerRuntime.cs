@@ -150,6 +150,17 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         return Task.CompletedTask;
     }
 
+    /// <summary>What the next pre-flight checks report, on the source and on the target.</summary>
+    public string[] CheckpointProblems { get; set; } = [];
+
+    public string[] RestoreProblems { get; set; } = [];
+
+    public Task<IReadOnlyList<string>> CheckpointProblemsAsync(string container, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>(CheckpointProblems);
+
+    public Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<string>>(RestoreProblems);
+
     public Task RemoveVolumesAsync(JobSpec spec, CancellationToken cancellationToken)
     {
         lock (_gate)

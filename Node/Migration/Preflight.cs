@@ -1,0 +1,67 @@
+using Akka.Actor;
+using AkkaMigration.Node.Actors;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Migration;
+
+/// <summary>
+/// Whether a job can move, found out before anything is frozen: the source looks at what its
+/// container holds, the target at what a restore would need. A refusal names every cause, and the
+/// container runs on untouched.
+/// </summary>
+public static class Preflight
+{
+    /// <summary>A target that does not answer this soon is reported as such; a migration would not fare better.</summary>
+    private static readonly TimeSpan TargetLimit = TimeSpan.FromSeconds(15);
+
+    /// <summary>To the job's actor: the causes that stop the move, none when it can go ahead.</summary>
+    public sealed record Done(MigrateJob Command, IActorRef Requester, string[] Problems) : ILateReply;
+
+    /// <summary>The source's side, then the target's answer to <see cref="CheckRestore"/>, each cause prefixed with its host.</summary>
+    public static async Task<Done> RunAsync(MigrateJob command, IActorRef requester, string container, JobSpec spec, NodeContext node,
+        ActorSelection targetSupervisor, CancellationToken cancellationToken)
+    {
+        var target = command.TargetNode!;
+        var problems = (await node.Runtime.CheckpointProblemsAsync(container, cancellationToken)).Select(p => $"{node.Name}: {p}").ToList();
+        try
+        {
+            var check = new CheckRestore(command.JobId, spec, node.Name, node.Config.Container.Runtime, HostFacts.CpuFlags());
+            var answer = await targetSupervisor.Ask<RestoreCheck>(check, TargetLimit, cancellationToken);
+            problems.AddRange(answer.Problems.Select(p => $"{target}: {p}"));
+        }
+        catch (AskTimeoutException)
+        {
+            problems.Add($"{target} did not answer the pre-flight check within {TargetLimit.TotalSeconds:0} s");
+        }
+        return new Done(command, requester, [.. problems]);
+    }
+
+    /// <summary>The target's side of <see cref="CheckRestore"/>: what this host lacks to restore the job.</summary>
+    /// <param name="admission">What only the supervisor knows against it (draining, the job already here), or null.</param>
+    /// <param name="addressHolder">Another job holding the service's address, as the directory says, or null.</param>
+    public static async Task<RestoreCheck> AnswerAsync(CheckRestore check, NodeContext node, string? admission, string? addressHolder,
+        CancellationToken cancellationToken)
+    {
+        var problems = new List<string>();
+        if (admission is not null)
+        {
+            problems.Add(admission);
+        }
+        if (!string.Equals(check.Runtime, node.Config.Container.Runtime, StringComparison.Ordinal))
+        {
+            problems.Add($"its OCI runtime is {node.Config.Container.Runtime}, the source's {check.Runtime}: a checkpoint restores only under the runtime that made it");
+        }
+        var missing = check.CpuFlags.Except(HostFacts.CpuFlags()).Order(StringComparer.Ordinal).ToArray();
+        if (missing.Length > 0)
+        {
+            problems.Add($"its CPU lacks {string.Join(' ', missing.Take(8))}{(missing.Length > 8 ? $" and {missing.Length - 8} more" : "")}: a restored process using them would die of SIGILL");
+        }
+        if (addressHolder is not null)
+        {
+            problems.Add($"the address {check.Spec.Service.Address} is held by job {addressHolder}");
+        }
+        problems.AddRange(await node.Runtime.RestoreProblemsAsync(ContainerNames.For(check.JobId), check.Spec, cancellationToken));
+        return new RestoreCheck(check.JobId, node.Name, [.. problems]);
+    }
+}
