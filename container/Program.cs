@@ -1,10 +1,13 @@
 using AkkaMigration.Worker;
 
-// One binary, one image: the +1 job the node runs, and a key-value service to move live.
+// One binary, one image, three modes: the +1 job the node runs, a key-value service to move live,
+// and the load generator that watches that service from outside.
 switch (args.FirstOrDefault())
 {
     case "kv":
         return KeyValueServer.Run(args[1..]);
+    case "kv-load":
+        return KeyValueLoad.Run(args[1..]);
     case null:
         PrintUsage();
         return 2;
@@ -35,6 +38,7 @@ static void PrintUsage()
 {
     Console.Error.WriteLine("usage: worker --number N [--work-ms 3000] [--state-mb 0]");
     Console.Error.WriteLine("       " + KeyValueServer.Usage);
+    Console.Error.WriteLine("       " + KeyValueLoad.Usage);
 }
 
 static bool TryParse(string[] args, out long number, out int workMillis, out int stateMb, out string error)
