@@ -1,10 +1,23 @@
 using AkkaMigration.Worker;
 
+// One binary, one image, three modes: the +1 job the node runs, a key-value service to move live,
+// and the load generator that watches that service from outside.
+switch (args.FirstOrDefault())
+{
+    case "kv":
+        return KeyValueServer.Run(args[1..]);
+    case "kv-load":
+        return KeyValueLoad.Run(args[1..]);
+    case null:
+        PrintUsage();
+        return 2;
+}
+
 // Output is line based and read by the node: STARTED, PROGRESS and, last, RESULT.
 if (!TryParse(args, out var number, out var workMillis, out var stateMb, out var error))
 {
     Console.Error.WriteLine(error);
-    Console.Error.WriteLine("usage: worker --number N [--work-ms 3000] [--state-mb 0]");
+    PrintUsage();
     return 2;
 }
 
@@ -20,6 +33,13 @@ var checksum = workload.CurrentChecksum();
 var intact = checksum == workload.InitialChecksum ? "true" : "false";
 Console.WriteLine($"RESULT value={workload.Result} checksum={checksum:x16} intact={intact}");
 return 0;
+
+static void PrintUsage()
+{
+    Console.Error.WriteLine("usage: worker --number N [--work-ms 3000] [--state-mb 0]");
+    Console.Error.WriteLine("       " + KeyValueServer.Usage);
+    Console.Error.WriteLine("       " + KeyValueLoad.Usage);
+}
 
 static bool TryParse(string[] args, out long number, out int workMillis, out int stateMb, out string error)
 {
