@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both set up a fresh machine first.
-.PHONY: all setup build image certs demo test faults bench docs hosts-up hosts-down clean
+.PHONY: all setup build image certs demo demo-service test faults bench docs hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
 IMAGE_TAR  := build/worker-image.tar
@@ -31,6 +31,10 @@ $(IMAGE_TAR): $(WORKER_SRC)
 # it after the build: the node reads config.ini's hosts).
 certs:
 	@bash -c 'source scripts/lib.sh && scripts/certs.sh build/pki $$(hosts_table | cut -f1) client'
+
+# A key-value service moved between two hosts while a client writes to it over one connection.
+demo-service: setup
+	@scripts/demo-service.sh
 
 # `make demo HOSTS=3` (2 to 26): the same demo in a cluster of that many simulated hosts.
 demo: setup

@@ -87,5 +87,44 @@ reset_host() { # host
   IFS=$'\t' read -r _ _ _ _ root runroot state _ <<<"$entry"
   podman=$(podman_for "$root" "$runroot")
   in_host "$1" sh -c "$podman ps -aq --filter name='^amig-' | xargs -r $podman rm -f -t 0" >/dev/null 2>&1 || true
+  # A service's volumes too: one left here would stop that service from moving here again.
+  in_host "$1" $podman volume prune -f >/dev/null 2>&1 || true
   in_host "$1" rm -rf "$state/jobs"
+}
+
+# The demos' cluster: hosts up with the image loaded and nothing left from earlier runs, the
+# executor's node first, then the others, logs in RUN_DIR; node PIDs in node_pids.
+node_pids=()
+cluster_up() { # run_dir
+  local run=$1 name role limit
+  mkdir -p "$run"
+  "$repo/scripts/hosts.sh" up
+  while IFS=$'\t' read -r name _; do
+    in_host "$name" "$repo/initializeDemo.sh" "$name"
+    reset_host "$name"
+  done < <(hosts_table)
+  while IFS=$'\t' read -r name _ _ role _; do
+    [ "$role" = executor ] && node_pids+=("$(start_node "$name" "$run/$name.log")")
+  done < <(hosts_table)
+  while IFS=$'\t' read -r name _ _ role _; do
+    [ "$role" = executor ] || node_pids+=("$(start_node "$name" "$run/$name.log")")
+  done < <(hosts_table)
+  log "nodes starting; logs in $run"
+  # 60 s, and more for a cluster of many nodes starting at once on a small machine.
+  limit=$(( $(hosts_table | wc -l) * 15 > 60 ? $(hosts_table | wc -l) * 15 : 60 ))
+  wait_for_cluster "$limit" || die "the cluster did not form within $limit s; see $run/*.log"
+  log "cluster up"
+}
+
+# Stops the nodes (SIGTERM, then SIGKILL after 5 s), empties the hosts and takes them down.
+cluster_down() {
+  local pid name
+  for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${node_pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  node_pids=()
+  while IFS=$'\t' read -r name _; do reset_host "$name"; done < <(hosts_table)
+  "$repo/scripts/hosts.sh" down
 }
