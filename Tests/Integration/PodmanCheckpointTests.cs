@@ -68,6 +68,31 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
         Assert.Contains("no such container", error.Message, StringComparison.OrdinalIgnoreCase);
     }
 
+    [Fact]
+    public async Task A_failed_checkpoint_quotes_the_error_CRIU_logged_and_the_container_runs_on()
+    {
+        // CRIU cannot seize a process another tracer holds: a dump that fails inside CRIU, not in podman.
+        var runtime = MachineDefaultStore();
+        var name = ContainerNames.For("it-dump-fails");
+        var spec = Jobs.AddOneSpec(1, Patience.OutlastingWorkMs);
+        await runtime.RunAsync(name, spec, default);
+        try
+        {
+            var pid = (await runtime.InspectAsync(name, default))!.Pid;
+            using var tracer = Tracer.Seize(pid);
+
+            var error = await Assert.ThrowsAsync<ContainerRuntimeException>(() =>
+                runtime.CheckpointAsync(name, spec, $"/tmp/it-dump-fails-{Guid.NewGuid():N}.tar", default));
+
+            Assert.Contains("CRIU said: Error (", error.Message);
+            Assert.Equal(ContainerState.Running, (await runtime.InspectAsync(name, default))!.State);
+        }
+        finally
+        {
+            await runtime.RemoveAsync(name, default);
+        }
+    }
+
     private static PodmanRuntime MachineDefaultStore() =>
         new(new HostEntry("local", "127.0.0.1", 0, true, "", "", "/tmp"), LoopbackCluster.ForHosts([]).Container, network: null);
 
