@@ -45,6 +45,12 @@ public sealed class FaultInjectingRuntime(IContainerRuntime inner) : IContainerR
     public Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken) =>
         inner.RestoreProblemsAsync(container, spec, cancellationToken);
 
+    public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => inner.HasImageAsync(image, cancellationToken);
+
+    public Task SaveImageAsync(string image, string path, CancellationToken cancellationToken) => inner.SaveImageAsync(image, path, cancellationToken);
+
+    public Task LoadImageAsync(string path, CancellationToken cancellationToken) => inner.LoadImageAsync(path, cancellationToken);
+
     public Task EnableLoopbackAsync(string container, CancellationToken cancellationToken) => inner.EnableLoopbackAsync(container, cancellationToken);
 
     public Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken) => inner.InspectAsync(container, cancellationToken);

@@ -22,6 +22,9 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
 
     private readonly PacketGuard? _guard = network is null ? null : new PacketGuard(network.Parent);
 
+    /// <summary>What `criu check` said, once asked: empty when it passed.</summary>
+    private string? _criuChecked;
+
     public async Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken)
     {
         var service = spec.Service;
@@ -115,10 +118,6 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     public async Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
-        if ((await Execute(a => a.Add("image").Add("exists").Add(spec.Image), QuickLimit, cancellationToken)).ExitCode != 0)
-        {
-            problems.Add($"the image {spec.Image} is not here: load it first (podman load), no registry is asked");
-        }
         if (await InspectAsync(container, cancellationToken) is not null)
         {
             problems.Add($"a container named {container} is already here");
@@ -141,6 +140,15 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         return problems;
     }
 
+    public async Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) =>
+        (await Execute(a => a.Add("image").Add("exists").Add(image), QuickLimit, cancellationToken)).ExitCode == 0;
+
+    public Task SaveImageAsync(string image, string path, CancellationToken cancellationToken) =>
+        Podman(a => a.Add("save").Add("--quiet").Add("--output").Add(path).Add(image), settings.CheckpointLimit, cancellationToken);
+
+    public Task LoadImageAsync(string path, CancellationToken cancellationToken) =>
+        Podman(a => a.Add("load").Add("--quiet").Add("--input").Add(path), settings.CheckpointLimit, cancellationToken);
+
     /// <summary>`criu check` once per process: its answer depends on the kernel and the binary, not on the job.</summary>
     private async Task<string?> CriuProblemAsync(CancellationToken cancellationToken)
     {
@@ -161,8 +169,6 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         }
         return _criuChecked.Length == 0 ? null : _criuChecked;
     }
-
-    private string? _criuChecked;
 
     private ServiceNetworkSettings ServiceNetwork =>
         network ?? throw new ContainerRuntimeException("this job asks for the service network, and config.ini has no [service_network]");

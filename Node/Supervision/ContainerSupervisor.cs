@@ -48,6 +48,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<TransferOutcomeQuery>(q => _incoming.Forward(new IncomingTransfers.OutcomeQuery(q, q.JobId is not null && _owned.ContainsKey(q.JobId))));
         Receive<AbortTransfer>(a => _incoming.Forward(a));
         Receive<CheckRestore>(AnswerRestoreCheck);
+        Receive<FetchImage>(f => Preflight.FetchImageAsync(f, _node, _stopping.Token).PipeTo(Sender));
         Receive<IncomingTransfers.AdoptJob>(Adopt);
         Receive<JobStatus>(s => IsCurrent(s.JobId), s =>
         {

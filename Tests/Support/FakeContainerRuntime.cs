@@ -161,6 +161,14 @@ public sealed class FakeContainerRuntime : IContainerRuntime
     public Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>>(RestoreProblems);
 
+    public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => Task.FromResult(true);
+
+    public Task SaveImageAsync(string image, string path, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the fake runtime's hosts all have every image");
+
+    public Task LoadImageAsync(string path, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the fake runtime's hosts all have every image");
+
     public Task RemoveVolumesAsync(JobSpec spec, CancellationToken cancellationToken)
     {
         lock (_gate)
