@@ -1,6 +1,9 @@
 using System.Net;
 using Akka.Cluster;
+using AkkaMigration.Node;
+using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Routing;
+using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -87,5 +90,24 @@ public sealed class ServiceSpecs() : Akka.TestKit.Xunit2.TestKit(LoopbackCluster
         }
 
         Assert.Null(a.FreeAddress(Network));
+    }
+
+    [Fact]
+    public async Task A_target_names_a_different_runtime_and_each_CPU_feature_it_lacks_and_asks_for_a_missing_image()
+    {
+        var host = new HostEntry("nodeB", "127.0.0.1", 4055, false, "", "", Path.Combine(Path.GetTempPath(), $"svc-spec-{Guid.NewGuid():N}"));
+        var runtime = new FakeContainerRuntime { RestoreProblems = ["a container named amig-kv is already here"], HasImages = false };
+        var node = NodeContext.Create(host, LoopbackCluster.ForHosts([host]), runtime);
+        var check = new CheckRestore("kv", Service(ServiceOptions.None), "nodeA", "crun", [.. HostFacts.CpuFlags().Take(2), "avx9000"]);
+
+        var answer = await Preflight.AnswerAsync(check, node, admission: "nodeB is draining", addressHolder: null, CancellationToken.None);
+
+        Assert.Equal([
+            "nodeB is draining",
+            "its OCI runtime is runc, the source's crun: a checkpoint restores only under the runtime that made it",
+            "its CPU lacks avx9000: a restored process using them would die of SIGILL",
+            "a container named amig-kv is already here",
+        ], answer.Problems);
+        Assert.True(answer.ImageMissing);
     }
 }

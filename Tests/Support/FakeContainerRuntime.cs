@@ -161,7 +161,10 @@ public sealed class FakeContainerRuntime : IContainerRuntime
     public Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>>(RestoreProblems);
 
-    public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => Task.FromResult(true);
+    /// <summary>Whether every image is here; false stands for a host that lacks the job's image.</summary>
+    public bool HasImages { get; set; } = true;
+
+    public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => Task.FromResult(HasImages);
 
     public Task SaveImageAsync(string image, string path, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the fake runtime's hosts all have every image");
