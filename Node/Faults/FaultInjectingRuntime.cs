@@ -28,6 +28,8 @@ public sealed class FaultInjectingRuntime(IContainerRuntime inner) : IContainerR
         return inner.RestoreAsync(container, spec, archivePath, cancellationToken);
     }
 
+    public Task StopAsync(string container, CancellationToken cancellationToken) => inner.StopAsync(container, cancellationToken);
+
     public Task RemoveAsync(string container, CancellationToken cancellationToken)
     {
         if (_checkpointed.TryRemove(container, out _))

@@ -33,6 +33,9 @@ public interface IContainerRuntime
     /// <summary>The container's state, or null when there is no such container.</summary>
     Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken);
 
+    /// <summary>Stops the container and keeps it (its files stay for a human); no error when it is gone or stopped.</summary>
+    Task StopAsync(string container, CancellationToken cancellationToken);
+
     /// <summary>Removes the container, running or not; no error when it is already gone.</summary>
     Task RemoveAsync(string container, CancellationToken cancellationToken);
 

@@ -17,6 +17,9 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     /// <summary>Inspect, logs, remove, run: podman answers these in well under a second on an idle machine.</summary>
     private static readonly TimeSpan QuickLimit = TimeSpan.FromMinutes(2);
 
+    /// <summary>Processes a container may have at most, like the nproc ulimit the hosts need anyway.</summary>
+    private const int PidsLimit = 1024;
+
     /// <summary>How many of CRIU's error lines a failed checkpoint or restore quotes.</summary>
     private const int CriuErrorLines = 3;
 
@@ -34,7 +37,10 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         }
         await Podman(a =>
         {
-            a.Add("run").Add("--detach").Add("--name").Add(container);
+            a.Add("run").Add("--detach").Add("--name").Add(container)
+                // Only images the host has (a move ships a missing one), nothing gained by exec'ing
+                // a setuid binary, and a bound on processes, whatever the image asks for.
+                .Add("--pull=never").Add("--security-opt").Add("no-new-privileges").Add("--pids-limit").Add(PidsLimit);
             // The address is the cluster's to give: each host's IPAM knows only its own containers.
             a.Add(service.Network == JobNetwork.Cluster
                 ? ["--network", ServiceNetwork.Name, "--ip", service.Address ?? throw new ArgumentException("a service needs its address", nameof(spec))]
@@ -261,6 +267,9 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
             state.GetProperty("Pid").GetInt32(),
             state.TryGetProperty("Checkpointed", out var checkpointed) && checkpointed.GetBoolean());
     }
+
+    public Task StopAsync(string container, CancellationToken cancellationToken) =>
+        Podman(a => a.Add("stop").Add("--ignore").Add("--time").Add(10).Add(container), QuickLimit, cancellationToken);
 
     public Task RemoveAsync(string container, CancellationToken cancellationToken) =>
         Podman(a => a.Add("rm").Add("--force").Add("--ignore").Add("--time").Add("0").Add(container), QuickLimit, cancellationToken);

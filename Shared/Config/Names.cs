@@ -15,6 +15,9 @@ public static partial class Names
 
     public static bool IsValidHostName(string? name) => name is not null && HostName().IsMatch(name);
 
+    /// <summary>A transfer id as a source makes it (32 hex digits): it names an actor and a file.</summary>
+    public static bool IsValidTransferId(string? id) => id is not null && TransferId().IsMatch(id);
+
     /// <summary>A podman image reference without a transport: one argument that must not read as an option.</summary>
     public static bool IsValidImageName(string? image) => image is not null && ImageName().IsMatch(image);
 
@@ -28,6 +31,9 @@ public static partial class Names
 
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9-]{0,62}\z")]
     private static partial Regex HostName();
+
+    [GeneratedRegex(@"^[a-f0-9]{32}\z")]
+    private static partial Regex TransferId();
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}\z")]
     private static partial Regex ImageName();

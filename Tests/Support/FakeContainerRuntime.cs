@@ -181,6 +181,19 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         return Task.CompletedTask;
     }
 
+    public Task StopAsync(string container, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Record($"stop {container}");
+            if (_containers.TryGetValue(container, out var c))
+            {
+                c.Stopped = true;
+            }
+        }
+        return Task.CompletedTask;
+    }
+
     public Task RemoveAsync(string container, CancellationToken cancellationToken)
     {
         lock (_gate)
@@ -228,11 +241,12 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         public int TicksTotal { get; } = ticksTotal;
         public int TicksAtResume { get; private set; } = ticksDone;
         public bool Checkpointed { get; private set; }
+        public bool Stopped { get; set; }
 
         public int TicksDone => Math.Min(TicksTotal,
             TicksAtResume + (Checkpointed ? 0 : (int)(_running.ElapsedMilliseconds / Workload.TickMillis)));
 
-        public ContainerState State => Checkpointed || TicksDone >= TicksTotal ? ContainerState.Exited : ContainerState.Running;
+        public ContainerState State => Checkpointed || Stopped || TicksDone >= TicksTotal ? ContainerState.Exited : ContainerState.Running;
 
         public void Freeze()
         {
