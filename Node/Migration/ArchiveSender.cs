@@ -167,7 +167,8 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         {
             if (_unacknowledged.Count == 0)
             {
-                // Nothing in flight: the wait is for podman to write more, not for the target.
+                // Nothing in flight: the wait is for podman to write more, not for the target, which hears so.
+                link.Receiver.Tell(new TransferAlive(_begin.TransferId), Self);
                 ArmTimeout(t.Reason, AckTimeout);
                 return;
             }

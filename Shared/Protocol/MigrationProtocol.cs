@@ -40,6 +40,12 @@ public sealed record ArchiveChunk(string TransferId, long Sequence, long Offset,
 
 public sealed record ChunkAck(string TransferId, long Sequence) : ITransferMessage;
 
+/// <summary>
+/// The source is alive and podman is still writing the archive: a large container's dump takes
+/// longer than the target's patience for a silent transfer, and podman writes no byte until it ends.
+/// </summary>
+public sealed record TransferAlive(string TransferId) : ITransferMessage;
+
 /// <summary>All chunks are sent: verify, restore and take the job over.</summary>
 public sealed record EndOfArchive(string TransferId, long ChunkCount, long TotalBytes, string Sha256, JobHandoff Handoff) : ITransferMessage;
 

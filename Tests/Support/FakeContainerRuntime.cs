@@ -73,6 +73,9 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         return Task.CompletedTask;
     }
 
+    /// <summary>How long a checkpoint takes before its archive appears, as a large container's dump does.</summary>
+    public TimeSpan CheckpointDelay { get; set; }
+
     public async Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)
     {
         byte[] archive;
@@ -87,6 +90,7 @@ public sealed class FakeContainerRuntime : IContainerRuntime
             c.Freeze();
             archive = ArchiveFor(container, c.Number, c.TicksDone, c.TicksTotal);
         }
+        await Task.Delay(CheckpointDelay, cancellationToken);
         await File.WriteAllBytesAsync(archivePath, archive, cancellationToken);
         return new CheckpointStats(1, archive.Length);
     }
