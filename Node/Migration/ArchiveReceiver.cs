@@ -111,7 +111,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         });
         Receive<WriteFailed>(f => Fail($"writing the archive failed: {f.Reason}"));
         Receive<EndOfArchive>(e => OnEnd(file, e));
-        Receive<AbortTransfer>(a => Abandon($"the source aborted: {a.Reason}"));
+        Receive<AbortTransfer>(a => a.TransferId == _begin.TransferId, a => Abandon($"the source aborted: {a.Reason}"));
         // Its patience runs from the last sign of life: a chunk, or the source saying podman is still dumping.
         Receive<TransferAlive>(a => a.TransferId == _begin.TransferId, _ => ArmIdleTimeout());
         Receive<IdleTimeout>(_ => Fail("no chunk arrived in time"));
