@@ -91,6 +91,11 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             await EnsureServiceNetworkAsync(cancellationToken);
         }
+        // Restored as root: another host's archive must describe the container this job is, made as this cluster makes them.
+        if (archivePath is not null && ArchiveInspection.Problem(archivePath, container, spec, host) is { } refusal)
+        {
+            throw new ContainerRuntimeException($"refused to restore the archive: {refusal}");
+        }
         // The address is up before the sockets are back; a packet arriving between would be answered with a reset.
         await using (await GuardAsync(spec, (g, address) => g.DropTraffic(address, cancellationToken)))
         {
