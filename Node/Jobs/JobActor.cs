@@ -162,23 +162,23 @@ public sealed class JobActor : StatefulActor, IWithStash
             var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(m.TargetNode!)));
             Preflight.RunAsync(m, requester, Container, _record.Spec, _node, target, Stopping).PipeTo(Self,
                 failure: e => new Preflight.Done(m, requester, [$"the pre-flight check failed: {e.Message}"]));
-            Become(() => Checking(watch, pid));
+            Become(() => Checking(watch, pid, m.TargetNode!));
         });
         WatchedContainer(watch, pid);
     }
 
     /// <summary>Before anything is frozen: can the job move? The container runs on meanwhile.</summary>
-    private void Checking(IActorRef watch, int pid)
+    private void Checking(IActorRef watch, int pid, string target)
     {
-        Receive<ContainerWatch.Seen>(s => Become(() => Checking(watch, s.Pid)));
-        Receive<MigrateJob>(_ => Stash.Stash());
+        Receive<ContainerWatch.Seen>(s => Become(() => Checking(watch, s.Pid, target)));
+        // As during the move itself: one move at a time, the second asker told at once.
+        Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, $"the job is already migrating to {target} (checking that it can)")));
         Receive<Preflight.Done>(d => d.Command.CheckOnly || d.Problems.Length > 0, d =>
         {
             d.Requester.Tell(d.Command.CheckOnly
                 ? new MigrationCheck(JobId, _node.Name, d.Command.TargetNode!, d.Problems)
                 : new CommandRejected(JobId, $"job {JobId} cannot move to {d.Command.TargetNode} and runs on here: {string.Join("; ", d.Problems)}"));
             Become(() => Running(watch, pid));
-            Stash.UnstashAll();
         });
         Receive<Preflight.Done>(d =>
         {
