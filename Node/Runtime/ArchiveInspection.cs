@@ -58,7 +58,9 @@ public static class ArchiveInspection
         return config switch
         {
             _ when Text(config, "name") != container => $"it names container '{Text(config, "name")}', not {container}",
-            _ when Text(config, "rootfsImageName") != spec.Image => $"it runs image '{Text(config, "rootfsImageName")}', not {spec.Image}",
+            // As the user named it (RawImageName), or as podman resolved it (a name without a tag gains :latest).
+            _ when spec.Image != Text(config, "RawImageName") && spec.Image != Text(config, "rootfsImageName")
+                   && $"{spec.Image}:latest" != Text(config, "rootfsImageName") => $"it runs image '{Text(config, "rootfsImageName")}', not {spec.Image}",
             _ when !config.TryGetProperty("privileged", out var p) || p.ValueKind != JsonValueKind.False => "it is privileged",
             _ when !volumes.SequenceEqual(expected) => $"its volumes ({string.Join(", ", volumes)}) are not the job's ({string.Join(", ", expected)})",
             _ => null,
