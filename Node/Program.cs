@@ -71,13 +71,20 @@ root.SetAction(async (parse, cancellationToken) =>
     // (or stays up because a container could not move) lives until the shutdown has finished.
     await system.WhenTerminated;
     // Exit non-zero when the cluster downed this node, so that a service manager restarts it.
-    if (CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+    switch (CoordinatedShutdown.Get(system).ShutdownReason)
     {
-        LogLine(LogLevel.Error, "Node", $"the cluster downed {self.Name} (it was unreachable too long); " +
-            "its containers run on and it carries on with them when started again");
-        return 3;
+        case CoordinatedShutdown.ClusterDowningReason:
+            LogLine(LogLevel.Error, "Node", $"the cluster downed {self.Name} (it was unreachable too long); " +
+                "its containers run on and it carries on with them when started again");
+            return 3;
+        case CoordinatedShutdown.ClrExitReason or CoordinatedShutdown.ClusterLeavingReason or null:
+            return 0;
+        case var reason:
+            // Akka.Remote shuts a node down after a failed outgoing TLS handshake (exit code 79), say.
+            LogLine(LogLevel.Error, "Node", $"Akka shut {self.Name} down ({reason.GetType().Name}, exit code {reason.ExitCode}); " +
+                "its containers run on, unmoved, and it carries on with them when started again");
+            return reason.ExitCode is > 0 and < 256 ? reason.ExitCode : 1;
     }
-    return 0;
 });
 // For the shell scripts: config.ini's hosts through the same reader the node uses, one line each.
 var clientAddressOption = new Option<bool>("--client-address") { Description = "Print only the client's address" };

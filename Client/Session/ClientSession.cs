@@ -100,8 +100,21 @@ public sealed class ClientSession : IAsyncDisposable
         // The console actor bounds every wait itself; the extra margin only catches a stuck client.
         _console.Ask<object>(new ClientActor.Request(host, message, timeout, progress), timeout + TimeSpan.FromSeconds(10));
 
+    /// <summary>
+    /// Set by the client's process, which exits right after its command: its ActorSystem is then not
+    /// shut down gracefully but dropped with the process, whose sockets the kernel closes at once.
+    /// A graceful shutdown keeps the listener open for a while, and a node that connects back in that
+    /// while (a late answer) fails its TLS handshake, which Akka.NET answers by shutting the node
+    /// down (exit code 79).
+    /// </summary>
+    public static bool EndsWithProcess { get; set; }
+
     public async ValueTask DisposeAsync()
     {
+        if (EndsWithProcess)
+        {
+            return;
+        }
         await _host.StopAsync();
         _host.Dispose();
     }

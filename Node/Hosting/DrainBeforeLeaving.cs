@@ -53,8 +53,11 @@ public sealed class DrainBeforeLeaving
 
     private async Task<Done> DrainAsync()
     {
-        // A node the cluster downed is no longer a member: its peers treat it as gone, so nothing can move.
-        if (CoordinatedShutdown.Get(_system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+        // Only an operator's stop drains. A node the cluster downed is no longer a member: nothing can
+        // move. A shutdown Akka started for its own reasons (a failed TLS handshake, exit code 79) is
+        // no reason to move every container away: they run on, and the restarted node carries on with them.
+        var reason = CoordinatedShutdown.Get(_system).ShutdownReason;
+        if (reason is not (CoordinatedShutdown.ClrExitReason or CoordinatedShutdown.ClusterLeavingReason))
         {
             return Done.Instance;
         }
