@@ -37,9 +37,9 @@ public static class ConfigLoader
         {
             throw new ConfigException($"{fullPath}: exactly one host must have executor = true (found {executors})");
         }
-        // A host's stream port counts too: two listeners on one address and port cannot both start.
+        // A host's stream and metrics ports count too: two listeners on one address and port cannot both start.
         var duplicate = hosts
-            .SelectMany(h => new[] { (Host: h, h.Port), (Host: h, Port: h.StreamPort) }.Where(e => e.Port != 0))
+            .SelectMany(h => new[] { (Host: h, h.Port), (Host: h, Port: h.StreamPort), (Host: h, Port: h.MetricsPort) }.Where(e => e.Port != 0))
             .GroupBy(e => $"{e.Host.Address}:{e.Port}")
             .FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
@@ -147,6 +147,12 @@ public static class ConfigLoader
         {
             throw new ConfigException($"[hosts:{name}] stream_port: {streamPort} is the host's Akka port; pick another");
         }
+        // 0 turns the node's /metrics, /healthz and /readyz off.
+        var metricsPort = Number(section, "metrics_port", port <= 65533 ? port + 2 : port - 2, 0, 65535);
+        if (metricsPort == port || metricsPort == streamPort)
+        {
+            throw new ConfigException($"[hosts:{name}] metrics_port: {metricsPort} is the host's {(metricsPort == port ? "Akka" : "stream")} port; pick another");
+        }
         return new HostEntry(
             Name: name,
             Address: Text(section, "address"),
@@ -155,7 +161,8 @@ public static class ConfigLoader
             PodmanRoot: Text(section, "podman_root", ""),
             PodmanRunRoot: Text(section, "podman_runroot", ""),
             StateDirectory: Text(section, "state_dir", "/var/lib/akka-migration/node"),
-            StreamPort: streamPort);
+            StreamPort: streamPort,
+            MetricsPort: metricsPort);
     }
 
     private static string Text(IConfiguration section, string key, string? fallback = null)

@@ -50,6 +50,7 @@ public sealed record MigrationConfig(
 /// Where the node takes archive bytes over TLS of their own, beside Akka.Remote: the only way
 /// archives travel. 0 only in specs of nodes that never send or take one.
 /// </param>
+/// <param name="MetricsPort">Where the node serves /metrics (Prometheus), /healthz and /readyz over plain HTTP; 0: nowhere.</param>
 public sealed record HostEntry(
     string Name,
     string Address,
@@ -58,7 +59,8 @@ public sealed record HostEntry(
     string PodmanRoot,
     string PodmanRunRoot,
     string StateDirectory,
-    int StreamPort = 0);
+    int StreamPort = 0,
+    int MetricsPort = 0);
 
 public sealed record ClientEntry(string Address, int Port);
 

@@ -21,6 +21,20 @@ public sealed class ConfigSpecs : IDisposable
         Assert.Equal(2, HoconFiles.For(config, HoconFiles.Node).Count);
         Assert.Equal(Repo.Path("build", "pki", "nodeB.pfx"), config.Tls.NodeCertificate(config.GetHost("nodeB")));
         Assert.Equal(Repo.Path("build", "pki", "ca.crt"), config.Tls.Authority);
+        Assert.Equal((4054, 4055), (config.Executor.StreamPort, config.Executor.MetricsPort));
+    }
+
+    [Theory]
+    [InlineData("", 4055)]
+    [InlineData("port=5000\n", 5002)]
+    [InlineData("metrics_port=9464\n", 9464)]
+    [InlineData("metrics_port=0\n", 0)]
+    public void The_metrics_port_is_the_akka_port_plus_two_unless_set_and_0_turns_it_off(string line, int expected)
+    {
+        var path = Path.Combine(_dir, "config.ini");
+        File.WriteAllText(path, "[hosts:a]\naddress=1.1.1.1\nexecutor=true\n" + line + "[container]\nimage=x" + Tls);
+
+        Assert.Equal(expected, ConfigLoader.Load(path).Executor.MetricsPort);
     }
 
     private const string Tls = "\n[tls]\nca=ca.crt\nnode_certificate={host}.pfx\nclient_certificate=client.pfx\npassword_file=password";
@@ -32,6 +46,9 @@ public sealed class ConfigSpecs : IDisposable
     [InlineData("[hosts:a]\nexecutor=true\n[container]\nimage=x", "[hosts:a] address is required")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\ncompression=lz4", "[container] compression = 'lz4': expected one of none, gzip, zstd")]
     [InlineData("[cluster]\nsystem=x", "no [hosts:NAME] sections")]
+    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\nmetrics_port=4054\n[container]\nimage=x", "[hosts:a] metrics_port: 4054 is the host's stream port; pick another")]
+    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\nmetrics_port=70000\n[container]\nimage=x", "[hosts:a] metrics_port = '70000': expected a whole number from 0 to 65535")]
+    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[hosts:b]\naddress=1.1.1.1\nport=4055\n[container]\nimage=x", "hosts a and b share 1.1.1.1:4055")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x", "[tls] ca is required")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[tls]\nca=ca.crt\nnode_certificate=node.pfx", "[tls] node_certificate = 'node.pfx': must contain {host}")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[tls]\nca=ca.crt\nnode_certificate={host}.pfx\nclient_certificate=client.pfx", "[tls] password_file is required")]
