@@ -1,5 +1,6 @@
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
+using AkkaMigration.Node.Observability;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Config;
@@ -20,6 +21,9 @@ public sealed record NodeContext(
 
     /// <summary>Images fetched from, and served to, peers over the archive streams' port; null where <see cref="Streams"/> is.</summary>
     public ImageShipping? Images { get; } = Streams is null ? null : new ImageShipping(Streams, Runtime, Path.Combine(Self.StateDirectory, "images"));
+
+    /// <summary>What the node's actors count and measure, exported on its metrics port (see <see cref="NodeObservability"/>).</summary>
+    public NodeMetrics Metrics { get; } = new();
 
     public static NodeContext Create(HostEntry self, MigrationConfig config, IContainerRuntime runtime, ArchiveStreams? streams = null) =>
         new(self, config, runtime, new ArchiveStore(self.StateDirectory), new JobJournal(self.StateDirectory), streams);

@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Journal;
+using AkkaMigration.Node.Observability;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Protocol;
@@ -249,6 +250,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
             // the job has moved on from here must hear "restored", or it would resume its own copy.
             _node.Journal.MarkCompleted(_begin.TransferId);
             _node.Journal.Save(record);
+            _node.Metrics.ArchiveBytes(_bytes, MigrationDirection.In);
             Context.Parent.Tell(new IncomingTransfers.Restored(record, end.Handoff.Waiting, _source, clock.ElapsedMilliseconds));
             Become(Adopted);
         });

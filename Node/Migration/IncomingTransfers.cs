@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Journal;
+using AkkaMigration.Node.Observability;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -118,11 +119,21 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             }
             _node.Journal.ClearRestoring(begin.JobId);
             Context.Stop(Sender);
+            // Counted before the source can hear of it, so that a scrape after the move's answer shows it.
+            _node.Metrics.Ended(MigrationResult.Moved, MigrationDirection.In);
+            _node.Metrics.Incoming(_receiving.Count);
             Context.Parent.Tell(new AdoptJob(r.Record, r.Waiting, r.Source, begin.TransferId, r.RestoreMs));
         });
         Receive<AbortTransfer>(Abort);
-        // Braces: a handler returning bool would say whether it handled the message.
-        Receive<Terminated>(t => { _receiving.Remove(t.ActorRef); });
+        Receive<Terminated>(t =>
+        {
+            // A receiver that stops before it restored has failed, whatever the reason (it logged it).
+            if (_receiving.Remove(t.ActorRef))
+            {
+                _node.Metrics.Ended(MigrationResult.Failed, MigrationDirection.In);
+                _node.Metrics.Incoming(_receiving.Count);
+            }
+        });
     }
 
     private void Abort(AbortTransfer abort) => Context.Child(ReceiverName(abort.TransferId ?? "")).Forward(abort);
@@ -150,6 +161,7 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
         var receiver = Context.ActorOf(ArchiveReceiver.Props(begin, Sender, _node), ReceiverName(begin.TransferId));
         Context.Watch(receiver);
         _receiving[receiver] = begin;
+        _node.Metrics.Incoming(_receiving.Count);
     }
 
     private static string ReceiverName(string transferId) => $"incoming-{transferId}";

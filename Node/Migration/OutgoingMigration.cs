@@ -4,6 +4,7 @@ using Akka.Actor;
 using Akka.Event;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Journal;
+using AkkaMigration.Node.Observability;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Protocol;
 
@@ -90,6 +91,7 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
 
     protected override void PreStart()
     {
+        _node.Metrics.OutgoingStarted();
         switch (_start)
         {
             case Move move:
@@ -160,7 +162,7 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
             // The transfer overlaps the checkpoint; what it adds is the time from the checkpoint's end to the archive's.
             var timings = new MigrationTimings(checkpoint.DurationMs, (long)(sentAt - checkpointedAt).TotalMilliseconds, d.RestoreMs,
                 checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds, streamMs);
-            Finish(pending, d.NewOwner, timings);
+            Finish(pending, d.NewOwner, timings, whole: true);
         });
         Receive<ArchiveSender.GaveUp>(g =>
         {
@@ -177,9 +179,11 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
     }
 
     /// <summary>Only now may this node let go of its copy: the target owns the job.</summary>
-    private void Finish(PendingMigration pending, string owner, MigrationTimings? timings)
+    /// <param name="whole">Whether <paramref name="timings"/> has the target's figures too (false: its answers were lost).</param>
+    private void Finish(PendingMigration pending, string owner, MigrationTimings? timings, bool whole)
     {
-        _log.Info("job {0} now runs on {1}", _jobId, owner);
+        // Its line says where the job runs now.
+        Ended(pending, MigrationResult.Moved, timings, whole);
         ArchiveStore.Delete(ArchiveOf(pending));
         var success = timings is null ? null : new MigrationSucceeded(_jobId, _node.Name, owner, timings);
         Context.Parent.Tell(new Moved(owner, Requester, success));
@@ -216,7 +220,7 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
                     Timers.Cancel(nameof(ResolveTick));
                     // The target's restore time and the stream's were in the answers that got lost.
                     Finish(pending, pending.Target, checkpoint is null ? null
-                        : new MigrationTimings(checkpoint.DurationMs, 0, 0, checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds));
+                        : new MigrationTimings(checkpoint.DurationMs, 0, 0, checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds), whole: false);
                     break;
                 case TransferState.Absent:
                     Timers.Cancel(nameof(ResolveTick));
@@ -232,7 +236,7 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
     {
         _log.Warning("migration of job {0} failed, resuming it here: {1}", _jobId, reason);
         var archive = pending is null ? null : ArchiveOf(pending);
-        Become(() => RollingBack(archive));
+        Become(() => RollingBack(pending, archive));
         ResumeLocallyAsync(archive)
             .PipeTo(Self, success: restored => new Resumed(reason, restored), failure: e => new ResumeFailed(reason, e.Message));
     }
@@ -263,10 +267,11 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         return false;
     }
 
-    private void RollingBack(string? archive)
+    private void RollingBack(PendingMigration? pending, string? archive)
     {
         Receive<Resumed>(r =>
         {
+            Ended(pending, MigrationResult.Resumed, null, false);
             if (archive is not null)
             {
                 ArchiveStore.Delete(archive);
@@ -277,6 +282,7 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         });
         Receive<ResumeFailed>(r =>
         {
+            Ended(pending, MigrationResult.Lost, null, false);
             Requester.Tell(new MigrationFailed(_jobId, r.Reason, _node.Name));
             Context.Parent.Tell(new Lost($"migration failed ({r.Reason}) and resuming here failed too: {r.Error}"));
             Context.Stop(Self);
@@ -284,6 +290,32 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         // Answers to the questions asked while resolving, sent before the target's first answer arrived.
         Receive<TransferOutcome>(_ => { });
         RefuseMigrations("the job is resuming after a failed migration; try again in a moment");
+    }
+
+    /// <summary>
+    /// Each migration's one line, key=value for whoever greps or parses the log (why one failed is in
+    /// the warning before it), and its metrics. <paramref name="timings"/> is null where none were
+    /// taken: a failed move, or one this process only settled after a restart.
+    /// </summary>
+    /// <param name="whole">Whether <paramref name="timings"/> holds the target's figures too (false: its answers were lost).</param>
+    private void Ended(PendingMigration? pending, MigrationResult result, MigrationTimings? timings, bool whole)
+    {
+        var line = $"migration transfer={pending?.TransferId ?? "-"} job={_jobId} from={_node.Name} to={pending?.Target ?? "-"} " +
+            $"result={result.ToString().ToLowerInvariant()}";
+        _log.Info(timings switch
+        {
+            null => $"{line} total_ms={_clock.ElapsedMilliseconds}",
+            _ when !whole => $"{line} checkpoint_ms={timings.CheckpointMs} total_ms={timings.TotalMs} archive_bytes={timings.ArchiveBytes} (the target's answers were lost)",
+            _ => $"{line} checkpoint_ms={timings.CheckpointMs} transfer_ms={timings.TransferMs} restore_ms={timings.RestoreMs} " +
+                $"downtime_ms={NodeMetrics.Downtime(timings)} total_ms={timings.TotalMs} stream_ms={timings.StreamMs} archive_bytes={timings.ArchiveBytes}",
+        });
+        _node.Metrics.Ended(result, MigrationDirection.Out, timings, whole);
+    }
+
+    protected override void PostStop()
+    {
+        _node.Metrics.OutgoingEnded();
+        base.PostStop();
     }
 
     /// <summary>The job's actor passes on requests to move the job while this one is under way.</summary>

@@ -58,10 +58,12 @@ public sealed class ContainerSupervisor : ReceiveActor
                 Publish(s.JobId, new JobLocation(_node.Name, JobRouter.IsActive(s), s.Spec.Service.Address));
             }
             _owned[s.JobId] = s;
+            _node.Metrics.Jobs(_owned.Values);
         });
         Receive<JobLeft>(l => IsCurrent(l.JobId), l =>
         {
             _owned.Remove(l.JobId, out var left);
+            _node.Metrics.Jobs(_owned.Values);
             Publish(l.JobId, new JobLocation(l.NewOwner, true, left?.Spec.Service.Address));
         });
         Receive<Changed>(c => c.Key.Equals(JobDirectory.Key), c => _router.Learn(c.Get(JobDirectory.Key).Entries));
@@ -85,6 +87,7 @@ public sealed class ContainerSupervisor : ReceiveActor
     protected override void PreStart()
     {
         _replicator.Tell(Dsl.Subscribe(JobDirectory.Key, Self));
+        _node.Metrics.Attach(_cluster, Self);
         var (records, unreadable) = _node.Journal.Load();
         foreach (var problem in unreadable)
         {
@@ -290,6 +293,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         if (record.MovedTo is null)
         {
             _owned[record.JobId] = record.Status(_node.Name);
+            _node.Metrics.Jobs(_owned.Values);
             Publish(record.JobId, new JobLocation(_node.Name, !record.Settled, record.Spec.Service.Address));
         }
     }
