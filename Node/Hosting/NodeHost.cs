@@ -3,6 +3,7 @@ using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
 using AkkaMigration.Node.Faults;
+using AkkaMigration.Node.Observability;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Streaming;
 using AkkaMigration.Node.Supervision;
@@ -31,6 +32,7 @@ public static class NodeHost
         // on change would watch the working directory's whole tree for every file written in it.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton(streams).AddSingleton(node.Images!).AddHostedService<ArchiveStreamListener>();
+        builder.AddNodeObservability(node);
         // A node's log is read by whoever runs it: real errors keep their stack traces.
         builder.Logging.ClearProviders().AddOneLineConsole(stackTraces: true).SetMinimumLevel(logLevel);
         builder.Services.AddAkka(config.SystemName, akka =>

@@ -1,0 +1,115 @@
+using System.Net;
+using System.Text;
+using AkkaMigration.Shared.Config;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AkkaMigration.Node.Observability;
+
+/// <summary>
+/// /healthz and /readyz on the node's metrics port, beside the Prometheus exporter's /metrics (one
+/// port: HttpListener hands each request to the listener with the longest matching prefix). 200 with
+/// "healthy", or 503 with what is wrong. HttpListener rather than ASP.NET: two paths need no web stack.
+/// </summary>
+public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, ILogger<HealthEndpoints> log) : IHostedService, IDisposable
+{
+    /// <summary>A request is answered, or dropped, within this; the checks themselves have a shorter limit.</summary>
+    private static readonly TimeSpan AnswerLimit = NodeObservability.CheckLimit + TimeSpan.FromSeconds(2);
+
+    private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(2);
+
+    private readonly HttpListener _listener = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _serving = Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var path in new[] { "/healthz/", "/readyz/" })
+        {
+            _listener.Prefixes.Add(new UriBuilder(Uri.UriSchemeHttp, self.Address, self.MetricsPort, path).Uri.AbsoluteUri);
+        }
+        _listener.Start();
+        _serving = Task.Run(ServeAsync, CancellationToken.None);
+        // Where to point a scraper and the probes (scripts/demo.sh reads the address from here).
+        log.LogInformation("metrics at {Url}, health at /healthz and /readyz",
+            new UriBuilder(Uri.UriSchemeHttp, self.Address, self.MetricsPort, "/metrics").Uri.AbsoluteUri);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        // Close ends a pending GetContextAsync; answers under way see the cancelled token.
+        _listener.Close();
+        try
+        {
+            await _serving.WaitAsync(StopLimit, cancellationToken);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException)
+        {
+            // Shutdown does not wait on a stuck answer.
+        }
+    }
+
+    private async Task ServeAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().WaitAsync(_stopping.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+            // Not awaited: a slow readiness check must not hold up a liveness probe.
+            _ = AnswerAsync(context);
+        }
+    }
+
+    private async Task AnswerAsync(HttpListenerContext context)
+    {
+        var response = context.Response;
+        try
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            limit.CancelAfter(AnswerLimit);
+            var tag = context.Request.Url?.AbsolutePath.TrimEnd('/') switch
+            {
+                "/healthz" => NodeObservability.Live,
+                "/readyz" => NodeObservability.Ready,
+                _ => null,
+            };
+            string text;
+            if (tag is null)
+            {
+                (response.StatusCode, text) = (404, "not found: /healthz, /readyz or /metrics\n");
+            }
+            else
+            {
+                var report = await health.CheckHealthAsync(r => r.Tags.Contains(tag), limit.Token);
+                var healthy = report.Status == HealthStatus.Healthy;
+                response.StatusCode = healthy ? 200 : 503;
+                text = healthy
+                    ? "healthy\n"
+                    : string.Concat(report.Entries.Values.Where(e => e.Status != HealthStatus.Healthy).Select(e => $"{e.Description}\n"));
+            }
+            var body = Encoding.UTF8.GetBytes(text);
+            response.ContentType = "text/plain; charset=utf-8";
+            response.ContentLength64 = body.Length;
+            await response.OutputStream.WriteAsync(body, limit.Token);
+            response.Close();
+        }
+        catch (Exception e) when (e is OperationCanceledException or HttpListenerException or ObjectDisposedException or IOException)
+        {
+            log.LogDebug("a health request was dropped: {Reason}", e.Message);
+            response.Abort();
+        }
+    }
+
+    // The token source is not disposed: an answer still under way may read it.
+    public void Dispose() => ((IDisposable)_listener).Dispose();
+}
