@@ -29,7 +29,15 @@ public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, I
         {
             _listener.Prefixes.Add(new UriBuilder(Uri.UriSchemeHttp, self.Address, self.MetricsPort, path).Uri.AbsoluteUri);
         }
-        _listener.Start();
+        try
+        {
+            _listener.Start();
+        }
+        catch (HttpListenerException e)
+        {
+            throw new InvalidOperationException(
+                $"cannot serve /healthz and /readyz on {self.Address}:{self.MetricsPort} (config.ini metrics_port; 0 turns it off): {e.Message}", e);
+        }
         _serving = Task.Run(ServeAsync, CancellationToken.None);
         // Where to point a scraper and the probes (scripts/demo.sh reads the address from here).
         log.LogInformation("metrics at {Url}, health at /healthz and /readyz",

@@ -34,6 +34,10 @@ public static class NodeObservability
             return builder;
         }
         var metrics = node.Metrics;
+        // Started before the exporter, on the same port: a port in use fails here, with a message that names the key.
+        builder.Services.AddSingleton(sp => new HealthEndpoints(sp.GetRequiredService<HealthCheckService>(), node.Self,
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<HealthEndpoints>>()));
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HealthEndpoints>());
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("akka-migration-node", serviceInstanceId: node.Name))
             .WithMetrics(m => m
@@ -55,9 +59,6 @@ public static class NodeObservability
         builder.Services.AddHealthChecks()
             .AddCheck("process", () => HealthCheckResult.Healthy("the node process answers"), [Live])
             .Add(new HealthCheckRegistration("node", _ => new NodeReadiness(node), HealthStatus.Unhealthy, [Ready], CheckLimit));
-        builder.Services.AddSingleton(sp => new HealthEndpoints(sp.GetRequiredService<HealthCheckService>(), node.Self,
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<HealthEndpoints>>()));
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<HealthEndpoints>());
         return builder;
     }
 
