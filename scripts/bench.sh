@@ -124,9 +124,13 @@ load() { cut -d' ' -f1 /proc/loadavg; }
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # pid field
 
 # Until the worker has filled its state and printed STARTED, a checkpoint would catch less memory.
+# The log is read whole before it is searched: `podman logs | grep -q` under pipefail fails with
+# 141 once the log outgrows what grep reads before it exits (podman dies of SIGPIPE).
 wait_started() { # host container
+  local logs
   for _ in $(seq 600); do
-    in_host "$1" $podman logs "$2" 2>/dev/null | grep -q '^STARTED' && return 0
+    logs=$(in_host "$1" timeout 30 $podman logs "$2" 2>/dev/null) || logs=
+    grep -q '^STARTED' <<<"$logs" && return 0
     sleep 0.1
   done
   die "$2 on $1 never printed STARTED"
@@ -141,7 +145,7 @@ by_hand() { # state_mb repeat
   # The receiver listens first, so the copy's clock starts with bytes on the wire, not with setup.
   in_host nodeB socat -u "TCP-LISTEN:$tcp_port,reuseaddr" "OPEN:$archive,creat,trunc" &
   listener=$!
-  for _ in $(seq 100); do in_host nodeB ss -ltnH "sport = :$tcp_port" | grep -q . && break; sleep 0.05; done
+  for _ in $(seq 100); do [ -n "$(in_host nodeB ss -ltnH "sport = :$tcp_port")" ] && break; sleep 0.05; done
 
   t0=$(now_ms)
   in_host nodeA $podman container checkpoint "$name" --export "$archive" --compress none --print-stats >"$out-checkpoint.json"
