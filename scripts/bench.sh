@@ -18,7 +18,8 @@
 # The last lines printed are the key=value figures. How each is measured is written into
 # docs/benchmark.md by scripts/bench/report.py.
 #   BENCH_QUICK=1: a smoke slice, each part once at small size (0 and 16 MB, a 16 MB service,
-#   3 jobs, links none and 1gbit); its report stays in build/bench/, docs/ is untouched.
+#   3 jobs, links none and 1gbit); everything stays in build/bench-quick/, so a full run's raw
+#   figures in build/bench/ and docs/ are untouched.
 set -euo pipefail
 # Our own simulated hosts, so a concurrent `make test` (amt) or `make demo` (amig) is untouched.
 export AKKA_MIGRATION_NETNS_PREFIX=${AKKA_MIGRATION_NETNS_PREFIX:-amb}
@@ -38,6 +39,7 @@ concurrent=${BENCH_TEN:-10}
 skip_ten=${BENCH_SKIP_TEN:-0}
 skip_service=${BENCH_SKIP_SERVICE:-0}
 run=$repo/build/bench
+[ "$quick" = 1 ] && run=$repo/build/bench-quick
 results=$run/results.txt
 podman="podman --runtime runc"
 loader=$repo/build/worker/worker
@@ -531,7 +533,7 @@ fi
 for rep in $(seq "$repeats"); do part status "rep=$rep" client_status "$rep"; done
 
 echo "meta test_processes_end=$(pgrep -fc 'dotnet.*(test|testhost)' || true)" >>"$results"
-# BENCH_NO_DOCS=1 (scripts/bench/tune.sh, BENCH_QUICK=1): the report goes to build/bench/, docs/ stays as it is.
+# BENCH_NO_DOCS=1 (scripts/bench/tune.sh, BENCH_QUICK=1): the report goes to the run's folder, docs/ stays as it is.
 docs=$repo/docs
 [ "${BENCH_NO_DOCS:-0}" = 1 ] && docs=$run
 mkdir -p "$docs"
