@@ -178,6 +178,22 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         Assert.Equal(ContainerState.Exited, _runtime.Inspect(ContainerNames.For("garbled"))!.State);
     }
 
+    [Fact]
+    public void A_stopped_job_ends_and_a_second_stop_hears_that_it_has()
+    {
+        Submit("service", 1, workMillis: 600_000);
+        AwaitPhase("service", JobPhase.Running);
+
+        _supervisor.Tell(new StopJob("service"), TestActor);
+
+        Assert.Equal("service", ExpectMsg<JobStopped>().JobId);
+        Assert.Contains($"stop {ContainerNames.For("service")}", _runtime.Calls);
+        // The demo worker stopped early has no result line: the job ends failed, saying so.
+        AwaitPhase("service", JobPhase.Failed);
+        _supervisor.Tell(new StopJob("service"), TestActor);
+        Assert.Contains("has already ended", ExpectMsg<CommandRejected>().Reason);
+    }
+
     private const string Transfer = "0123456789abcdef0123456789abcdef";
 
     private IActorRef StartSupervisor() =>
