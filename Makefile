@@ -47,7 +47,9 @@ test: setup
 faults: setup
 	@scripts/faults.sh
 
-# Issue 4's benchmark: the cluster against podman by hand; writes docs/benchmark.md and .png.
+# Issues 4 and 16's benchmark: the cluster against podman by hand, per link (bare, tc 10 and 1 Gbit/s),
+# with a live service's pause; writes docs/benchmark.md and .png. Its own target, not in `make test`.
+# `make bench BENCH_QUICK=1`: a smoke slice, each part once at small size; report in build/bench-quick/.
 bench: setup
 	@scripts/bench.sh
 

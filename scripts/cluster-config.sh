@@ -40,7 +40,7 @@ if [ "$n" -gt "$have" ] || [ -n "$work_ms" ]; then
   [ "$n" -eq "$have" ] || extra=$'\n'"; Added by scripts/cluster-config.sh: seeds like every host, at the addresses after the last one."$'\n'
   for ((i = have; i < n; i++)); do
     name=node${letters[i]} address=$net.$((octet + i - have + 1))
-    printf '%s\n' "${table[@]}" | cut -f1 | grep -qx "$name" && die "$source_config already has a host $name"
+    printf '%s\n' "${table[@]}" | cut -f1 | grep -cx "$name" >/dev/null && die "$source_config already has a host $name"
     [ "${address##*.}" -lt 255 ] && [ "${address##*.}" != "$client_octet" ] ||
       die "no free address for $name after $last_address (the client has .$client_octet)"
     extra+="[hosts:$name]"$'\n'"address = $address"$'\n'"port = $last_port"$'\n'$'\n'

@@ -16,7 +16,7 @@ die() { printf '\033[1;31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
 packages=(podman runc conmon golang-github-containers-common iproute2 socat openssl make clang zlib1g-dev jq nftables)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == *'install ok installed'* ]] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
