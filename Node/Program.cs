@@ -10,26 +10,19 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-var configOption = new Option<FileInfo>("--config")
+var configOption = new Option<FileInfo?>("--config")
 {
-    Description = "The cluster's config.ini",
-    DefaultValueFactory = _ => new FileInfo(ConfigLoader.DefaultFileName),
+    Description = $"The cluster's config.ini (default: ${ConfigLocation.Variable}, else {ConfigLocation.Installed}, else ./config.ini)",
 };
 var hostOption = new Option<string>("--host")
 {
     Description = "This node's entry in config.ini, e.g. nodeB",
     Required = true,
 };
-var executorOption = new Option<bool>("--executor")
-{
-    Description = "Launch the seed node, the one config.ini marks executor = true; without it the node joins the seed",
-};
-
 var root = new RootCommand("An AkkaMigration cluster node: runs containers and live-migrates them to peers.")
 {
     configOption,
     hostOption,
-    executorOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -39,7 +32,7 @@ root.SetAction(async (parse, cancellationToken) =>
     FaultInjection faults;
     try
     {
-        config = ConfigLoader.Load(parse.GetValue(configOption)!.FullName);
+        config = ConfigLoader.Discover(parse.GetValue(configOption)?.FullName);
         self = config.GetHost(parse.GetValue(hostOption)!);
         // Without its certificate a node does not start: it never runs unencrypted.
         tls = ClusterTls.ForNode(config, self);
@@ -50,15 +43,6 @@ root.SetAction(async (parse, cancellationToken) =>
         await Console.Error.WriteLineAsync($"error: {e.Message}");
         return 2;
     }
-    var executor = parse.GetValue(executorOption);
-    if (executor != self.Executor)
-    {
-        await Console.Error.WriteLineAsync(executor
-            ? $"error: --executor given, but config.ini makes {config.Executor.Name} the executor, not {self.Name}"
-            : $"error: {self.Name} is the executor in config.ini; start it with --executor");
-        return 2;
-    }
-
     if (faults.Any)
     {
         LogLine(LogLevel.Warning, nameof(FaultInjection), $"{FaultInjection.Variable} injects faults into this node: {faults}");
@@ -93,7 +77,7 @@ hosts.SetAction(parse =>
 {
     try
     {
-        var config = ConfigLoader.Load(parse.GetValue(configOption)!.FullName);
+        var config = ConfigLoader.Discover(parse.GetValue(configOption)?.FullName);
         if (parse.GetValue(clientAddressOption))
         {
             Console.WriteLine(config.Client.Address);

@@ -9,6 +9,9 @@ public static class ConfigLoader
 {
     public const string DefaultFileName = "config.ini";
 
+    /// <summary>The config.ini that <see cref="ConfigLocation"/> finds, read.</summary>
+    public static MigrationConfig Discover(string? commandLine) => Load(ConfigLocation.Find(commandLine));
+
     public static MigrationConfig Load(string path)
     {
         var fullPath = Path.GetFullPath(path);
