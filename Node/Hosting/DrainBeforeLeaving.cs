@@ -57,11 +57,8 @@ public sealed class DrainBeforeLeaving
     private async Task<Done> DrainAsync()
     {
         // systemctl status shows why the stop takes a while; STOPPING=1 also covers a drain asked by a client.
-        if (_systemd is { IsEnabled: true })
-        {
-            _systemd.Notify(ServiceState.Stopping);
-            _systemd.Notify(new ServiceState("STATUS=moving its containers to peers before leaving the cluster"));
-        }
+        SignalFreeLifetime.TryNotify(_systemd, ServiceState.Stopping, _log);
+        SignalFreeLifetime.TryNotify(_systemd, new ServiceState("STATUS=moving its containers to peers before leaving the cluster"), _log);
         // A node the cluster downed is no longer a member: its peers treat it as gone, so nothing can move.
         if (CoordinatedShutdown.Get(_system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
         {
