@@ -69,15 +69,28 @@ var serviceGatewayOption = new Option<bool>("--service-gateway")
 {
     Description = "Print only the service network's gateway as ADDRESS/PREFIX (nothing without [service_network])",
 };
+// For install.sh: the checks a node (or the client) makes at start, without starting it.
+var checkNodeOption = new Option<string?>("--check-node") { Description = "Check that this host of config.ini has its certificate as a node would at start; print nothing else" };
+var checkClientOption = new Option<bool>("--check-client") { Description = "Check the client's certificate as the client would at start; print nothing else" };
 var hosts = new Command("hosts", "Print config.ini's hosts: name address port executor podman_root podman_runroot state_dir image_archive image")
 {
-    clientAddressOption, serviceGatewayOption,
+    clientAddressOption, serviceGatewayOption, checkNodeOption, checkClientOption,
 };
 hosts.SetAction(parse =>
 {
     try
     {
         var config = ConfigLoader.Discover(parse.GetValue(configOption)?.FullName);
+        if (parse.GetValue(checkNodeOption) is { } name)
+        {
+            ClusterTls.ForNode(config, config.GetHost(name));
+            return 0;
+        }
+        if (parse.GetValue(checkClientOption))
+        {
+            ClusterTls.ForClient(config);
+            return 0;
+        }
         if (parse.GetValue(clientAddressOption))
         {
             Console.WriteLine(config.Client.Address);
