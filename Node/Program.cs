@@ -54,14 +54,22 @@ root.SetAction(async (parse, cancellationToken) =>
     // The host returns once it has asked Akka to shut down; a node that drains before it leaves
     // (or stays up because a container could not move) lives until the shutdown has finished.
     await system.WhenTerminated;
-    // Exit non-zero when the cluster downed this node, so that a service manager restarts it.
-    if (CoordinatedShutdown.Get(system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+    // Exit non-zero when the node did not choose to stop, so that a service manager restarts it.
+    switch (CoordinatedShutdown.Get(system).ShutdownReason)
     {
-        LogLine(LogLevel.Error, "Node", $"the cluster downed {self.Name} (it was unreachable too long); " +
-            "its containers run on and it carries on with them when started again");
-        return 3;
+        case CoordinatedShutdown.ClusterDowningReason:
+            LogLine(LogLevel.Error, "Node", $"the cluster downed {self.Name} (it was unreachable too long); " +
+                "its containers run on and it carries on with them when started again");
+            return 3;
+        case { ExitCode: not 0 } failure:
+            // Akka 1.5.73 stops a process whose outbound TLS handshake fails (exit 79), also when the
+            // peer was only a client that exited while this node dialed back to answer it.
+            LogLine(LogLevel.Error, "Node", $"{self.Name} stopped: {failure} (exit {failure.ExitCode}); " +
+                "its containers run on and it carries on with them when started again");
+            return failure.ExitCode;
+        default:
+            return 0;
     }
-    return 0;
 });
 // For the shell scripts: config.ini's hosts through the same reader the node uses, one line each.
 var clientAddressOption = new Option<bool>("--client-address") { Description = "Print only the client's address" };

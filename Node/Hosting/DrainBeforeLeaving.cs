@@ -59,8 +59,11 @@ public sealed class DrainBeforeLeaving
         // systemctl status shows why the stop takes a while; STOPPING=1 also covers a drain asked by a client.
         SignalFreeLifetime.TryNotify(_systemd, ServiceState.Stopping, _log);
         SignalFreeLifetime.TryNotify(_systemd, new ServiceState("STATUS=moving its containers to peers before leaving the cluster"), _log);
-        // A node the cluster downed is no longer a member: its peers treat it as gone, so nothing can move.
-        if (CoordinatedShutdown.Get(_system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+        // A node the cluster downed is no longer a member: its peers treat it as gone, so nothing can
+        // move. A shutdown with an exit code of its own (Akka's 79 after a failed outbound TLS
+        // handshake) was not asked for: the node exits for its service manager to restart it, and
+        // its containers run on here meanwhile rather than all moving away.
+        if (CoordinatedShutdown.Get(_system).ShutdownReason is CoordinatedShutdown.ClusterDowningReason or { ExitCode: not 0 })
         {
             return Done.Instance;
         }
