@@ -17,14 +17,15 @@ public sealed class DeployCheckTests
         var run = await Shell.RunAsync("make", ["-s", "deploy-check"], TimeSpan.FromMinutes(8),
             environment: new Dictionary<string, string?>
             {
-                ["AKKA_MIGRATION_NETNS_PREFIX"] = "amdc",
+                // Hosts of its own, beside the fixture's and any deploy-check someone runs by hand (amdc).
+                ["AKKA_MIGRATION_NETNS_PREFIX"] = $"{SimulatedHosts.NetnsPrefix}dc",
                 // Still running when the client migrates it, however busy the machine.
                 ["DEPLOY_CHECK_WORK_MS"] = "10000",
             });
 
         Assert.True(run.ExitCode == 0, $"make deploy-check failed ({run.ExitCode}): {run.StandardError}\n{run.StandardOutput}");
         Assert.Equal("result 42 from nodeB", run.StandardOutput.TrimEnd().Split('\n')[^1]);
-        Assert.DoesNotContain("amdc-", await Shell.CheckedAsync("ip", "netns", "list"));
+        Assert.DoesNotContain($"{SimulatedHosts.NetnsPrefix}dc-", await Shell.CheckedAsync("ip", "netns", "list"));
     }
 
     [Fact]
