@@ -61,6 +61,8 @@ admin=$run/admin
 rm -rf "$run"
 mkdir -p "$admin"
 node_pids=() socat_pids=()
+# The notify sockets sit under /run, which the hosts share with this machine (the checkout is hidden from them).
+notify_dir=/run/akka-migration/deploy-check-$netns_prefix
 declare -A node_pid
 
 # Every node stopped, this project's containers and job records gone, the hosts down
@@ -73,6 +75,7 @@ cleanup() {
     kill -9 "$pid" 2>/dev/null || true
   done
   for pid in "${socat_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$notify_dir"
   if [ "$status" != 0 ] && [ "${DEPLOY_CHECK_KEEP:-}" = 1 ]; then
     log "hosts kept up: AKKA_MIGRATION_NETNS_PREFIX=$netns_prefix scripts/in-host.sh HOST ...; then scripts/hosts.sh down"
     return
@@ -160,9 +163,8 @@ start_from_unit() { # host
     fi
     args+=("$word")
   done
-  # Under /run, which the hosts share with this machine (the checkout is hidden from them).
-  notify=/run/akka-migration/deploy-check/$host.notify.sock
-  mkdir -p "$(dirname "$notify")"
+  notify=$notify_dir/$host.notify.sock
+  mkdir -p "$notify_dir"
   rm -f "$notify"
   socat -u "UNIX-RECV:$notify" "OPEN:$run/$host.notify,creat,append" &
   socat_pids+=($!)
