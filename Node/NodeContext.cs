@@ -18,6 +18,9 @@ public sealed record NodeContext(
 {
     public string Name => Self.Name;
 
+    /// <summary>Images fetched from, and served to, peers over the archive streams' port; null where <see cref="Streams"/> is.</summary>
+    public ImageShipping? Images { get; } = Streams is null ? null : new ImageShipping(Streams, Runtime, Path.Combine(Self.StateDirectory, "images"));
+
     public static NodeContext Create(HostEntry self, MigrationConfig config, IContainerRuntime runtime, ArchiveStreams? streams = null) =>
         new(self, config, runtime, new ArchiveStore(self.StateDirectory), new JobJournal(self.StateDirectory), streams);
 }

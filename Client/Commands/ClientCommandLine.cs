@@ -54,6 +54,7 @@ public static class ClientCommandLine
             Migrate(terminal),
             Query(terminal),
             Logs(terminal),
+            Stop(terminal),
             Drain(terminal),
             Status(terminal),
         };
@@ -173,6 +174,15 @@ public static class ClientCommandLine
         var command = new Command("logs", "Print the last lines a job's container wrote (kept after it ends)") { job, on, tail, JsonOption };
         command.SetAction((parse, _) => Execute(parse, terminal, operations =>
             operations.LogsAsync(parse.GetValue(job)!, parse.GetValue(on), parse.GetValue(tail))));
+        return command;
+    }
+
+    private static Command Stop(Terminal terminal)
+    {
+        var job = new Argument<string>("job") { Description = "The job's id" };
+        var on = new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the owner)" };
+        var command = new Command("stop", "Stop a job's container (SIGTERM, SIGKILL after 10 s); the job ends with its exit code") { job, on, JsonOption };
+        command.SetAction((parse, _) => Execute(parse, terminal, operations => operations.StopAsync(parse.GetValue(job)!, parse.GetValue(on))));
         return command;
     }
 

@@ -98,6 +98,16 @@ public sealed class ClientOperations(ClientSession session)
         return Render(answer, _ => null);
     }
 
+    public async Task<Outcome> StopAsync(string jobId, string? on)
+    {
+        if (CheckHost(on ?? Config.Executor.Name) is { } bad)
+        {
+            return bad;
+        }
+        var answer = await session.AskAsync(on ?? Config.Executor.Name, new StopJob(jobId), ShortWait);
+        return Render(answer, a => a is JobStopped s ? Outcome.Ok(s, $"job {s.JobId} stopped on {s.Node}") : null);
+    }
+
     public async Task<Outcome> LogsAsync(string jobId, string? on, int tail)
     {
         if (CheckHost(on ?? Config.Executor.Name) is { } bad)

@@ -9,12 +9,12 @@ public static class StatusTable
 {
     public static Table Build(ClusterStatus status, DateTimeOffset now)
     {
-        var table = new Table().AddColumns("host", "job", "image", "phase", "uptime", "migrations", "result");
+        var table = new Table().AddColumns("host", "job", "image", "address", "phase", "uptime", "migrations", "result");
         foreach (var node in status.Nodes)
         {
             if (node.Jobs.Length == 0)
             {
-                table.AddRow(Markup.Escape(node.Node), "-", "", "", "", "", "");
+                table.AddRow(Markup.Escape(node.Node), "-", "", "", "", "", "", "");
             }
             foreach (var job in node.Jobs)
             {
@@ -22,6 +22,7 @@ public static class StatusTable
                     Markup.Escape(job.Owner == node.Node ? node.Node : $"{node.Node} → {job.Owner}"),
                     Markup.Escape(job.JobId),
                     Markup.Escape(job.Spec.Image),
+                    Markup.Escape(job.Spec.Service.Address ?? ""),
                     job.Phase.ToString().ToLowerInvariant(),
                     Uptime(job, now),
                     job.Migrations.ToString(CultureInfo.InvariantCulture),

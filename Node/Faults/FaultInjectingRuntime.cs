@@ -5,10 +5,11 @@ using AkkaMigration.Shared.Protocol;
 namespace AkkaMigration.Node.Faults;
 
 /// <summary>
-/// The runtime of a node that dies as it removes a container it has checkpointed: a source removes
-/// one only once the target has confirmed the restore, before it records the move or tells anyone.
+/// The runtime of a node with faults of its own: it dies as it removes a container it has
+/// checkpointed (a source removes one only once the target has confirmed the restore, before it
+/// records the move or tells anyone), or it fails every restore of an archive from another host.
 /// </summary>
-public sealed class FaultInjectingRuntime(IContainerRuntime inner) : IContainerRuntime
+public sealed class FaultInjectingRuntime(IContainerRuntime inner, FaultInjection faults) : IContainerRuntime
 {
     private readonly ConcurrentDictionary<string, bool> _checkpointed = new();
 
@@ -24,13 +25,19 @@ public sealed class FaultInjectingRuntime(IContainerRuntime inner) : IContainerR
 
     public Task<RestoreStats> RestoreAsync(string container, JobSpec spec, string? archivePath, CancellationToken cancellationToken)
     {
+        if (faults.FailRestore && archivePath is not null)
+        {
+            throw new ContainerRuntimeException($"restore of {container} failed (injected fault fail-restore)");
+        }
         _checkpointed.TryRemove(container, out _);
         return inner.RestoreAsync(container, spec, archivePath, cancellationToken);
     }
 
+    public Task StopAsync(string container, CancellationToken cancellationToken) => inner.StopAsync(container, cancellationToken);
+
     public Task RemoveAsync(string container, CancellationToken cancellationToken)
     {
-        if (_checkpointed.TryRemove(container, out _))
+        if (_checkpointed.TryRemove(container, out _) && faults.DieAfterRestoreConfirmed)
         {
             FaultInjection.Die();
         }
@@ -44,6 +51,12 @@ public sealed class FaultInjectingRuntime(IContainerRuntime inner) : IContainerR
 
     public Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken) =>
         inner.RestoreProblemsAsync(container, spec, cancellationToken);
+
+    public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => inner.HasImageAsync(image, cancellationToken);
+
+    public Task SaveImageAsync(string image, string path, CancellationToken cancellationToken) => inner.SaveImageAsync(image, path, cancellationToken);
+
+    public Task LoadImageAsync(string path, CancellationToken cancellationToken) => inner.LoadImageAsync(path, cancellationToken);
 
     public Task EnableLoopbackAsync(string container, CancellationToken cancellationToken) => inner.EnableLoopbackAsync(container, cancellationToken);
 

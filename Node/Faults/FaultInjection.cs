@@ -17,7 +17,8 @@ namespace AkkaMigration.Node.Faults;
 /// The source kills its own process as it lets go of a container it checkpointed, which it does
 /// only once the target has confirmed the restore.
 /// </param>
-public sealed record FaultInjection(long? CorruptChunk = null, long? DieOnChunk = null, bool DieAfterRestoreConfirmed = false)
+/// <param name="FailRestore">Every restore of another host's archive fails here, as podman's would on a broken host.</param>
+public sealed record FaultInjection(long? CorruptChunk = null, long? DieOnChunk = null, bool DieAfterRestoreConfirmed = false, bool FailRestore = false)
 {
     public const string Variable = "AKKA_MIGRATION_FAULT";
 
@@ -41,8 +42,9 @@ public sealed record FaultInjection(long? CorruptChunk = null, long? DieOnChunk 
                 ("corrupt-chunk", _) => faults with { CorruptChunk = Sequence(fault, argument) },
                 ("die-on-chunk", _) => faults with { DieOnChunk = Sequence(fault, argument) },
                 ("die-after-restore-confirmed", null) => faults with { DieAfterRestoreConfirmed = true },
+                ("fail-restore", null) => faults with { FailRestore = true },
                 _ => throw new ConfigException(
-                    $"{Variable}: unknown fault '{fault}'; known: corrupt-chunk=N, die-on-chunk=N, die-after-restore-confirmed"),
+                    $"{Variable}: unknown fault '{fault}'; known: corrupt-chunk=N, die-on-chunk=N, die-after-restore-confirmed, fail-restore"),
             };
         }
         return faults;
@@ -67,7 +69,7 @@ public sealed record FaultInjection(long? CorruptChunk = null, long? DieOnChunk 
 
     /// <summary>The runtime the node's actors use: <paramref name="runtime"/>, wrapped when a fault acts on it.</summary>
     public IContainerRuntime Around(IContainerRuntime runtime) =>
-        DieAfterRestoreConfirmed ? new FaultInjectingRuntime(runtime) : runtime;
+        DieAfterRestoreConfirmed || FailRestore ? new FaultInjectingRuntime(runtime, this) : runtime;
 
     /// <summary>SIGKILL to this very process: nothing gets a chance to clean up, as with a crash or the OOM killer.</summary>
     public static void Die() => Process.GetCurrentProcess().Kill();

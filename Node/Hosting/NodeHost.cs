@@ -31,7 +31,7 @@ public static class NodeHost
         // No defaults: nothing reads appsettings or the environment's configuration, and their reload
         // on change would watch the working directory's whole tree for every file written in it.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Services.AddSingleton(streams).AddHostedService<ArchiveStreamListener>();
+        builder.Services.AddSingleton(streams).AddSingleton(node.Images!).AddHostedService<ArchiveStreamListener>();
         // A node's log is read by whoever runs it: real errors keep their stack traces.
         builder.Logging.ClearProviders().AddOneLineConsole(stackTraces: true).SetMinimumLevel(logLevel);
         builder.Services.AddAkka(config.SystemName, akka =>

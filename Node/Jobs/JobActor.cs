@@ -79,8 +79,9 @@ public sealed class JobActor : StatefulActor, IWithStash
             Receive<ContainerStarted>(_ => BecomeRunning());
             Receive<ContainerFailed>(f => Fail($"container did not start: {f.Reason}"));
             AnswerQueries();
-            // A migration asked for right after the submit waits for the container to run.
+            // A migration or a stop asked for right after the submit waits for the container to run.
             Receive<MigrateJob>(_ => Stash.Stash());
+            Receive<StopJob>(_ => Stash.Stash());
         });
     }
 
@@ -130,6 +131,7 @@ public sealed class JobActor : StatefulActor, IWithStash
         });
         WatchedContainer(watch, pid: 0);
         Receive<MigrateJob>(_ => Stash.Stash());
+        Receive<StopJob>(_ => Stash.Stash());
     }
 
     /// <summary>With the container's watch, after a restart, or a new one.</summary>
@@ -162,23 +164,32 @@ public sealed class JobActor : StatefulActor, IWithStash
             var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(m.TargetNode!)));
             Preflight.RunAsync(m, requester, Container, _record.Spec, _node, target, Stopping).PipeTo(Self,
                 failure: e => new Preflight.Done(m, requester, [$"the pre-flight check failed: {e.Message}"]));
-            Become(() => Checking(watch, pid));
+            Become(() => Checking(watch, pid, m.TargetNode!));
+        });
+        Receive<StopJob>(_ =>
+        {
+            // The watch sees the container exit and settles the job with its exit code.
+            var replyTo = Sender;
+            _node.Runtime.StopAsync(Container, Stopping).PipeTo(replyTo,
+                success: () => new JobStopped(JobId, _node.Name),
+                failure: e => new CommandRejected(JobId, $"could not stop job {JobId}: {e.Message}"));
         });
         WatchedContainer(watch, pid);
     }
 
     /// <summary>Before anything is frozen: can the job move? The container runs on meanwhile.</summary>
-    private void Checking(IActorRef watch, int pid)
+    private void Checking(IActorRef watch, int pid, string target)
     {
-        Receive<ContainerWatch.Seen>(s => Become(() => Checking(watch, s.Pid)));
-        Receive<MigrateJob>(_ => Stash.Stash());
+        Receive<ContainerWatch.Seen>(s => Become(() => Checking(watch, s.Pid, target)));
+        // As during the move itself: one move at a time, the second asker told at once.
+        Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, $"the job is already migrating to {target} (checking that it can)")));
+        RefuseStops($"job {JobId} is being checked for a move to {target}; stop it once that has ended");
         Receive<Preflight.Done>(d => d.Command.CheckOnly || d.Problems.Length > 0, d =>
         {
             d.Requester.Tell(d.Command.CheckOnly
                 ? new MigrationCheck(JobId, _node.Name, d.Command.TargetNode!, d.Problems)
                 : new CommandRejected(JobId, $"job {JobId} cannot move to {d.Command.TargetNode} and runs on here: {string.Join("; ", d.Problems)}"));
             Become(() => Running(watch, pid));
-            Stash.UnstashAll();
         });
         Receive<Preflight.Done>(d =>
         {
@@ -231,6 +242,7 @@ public sealed class JobActor : StatefulActor, IWithStash
         Receive<QueryJob>(q => q.WaitForResult, _ => Stash.Stash());
         AnswerQueries();
         Receive<MigrateJob>(migration.Forward);
+        RefuseStops($"job {JobId} is migrating; stop it once the move has ended");
         Receive<OutgoingMigration.Moved>(m =>
         {
             RemoveMovedContainer();
@@ -267,7 +279,10 @@ public sealed class JobActor : StatefulActor, IWithStash
         // The container is gone; what it printed last was kept.
         Receive<GetLogs>(l => Sender.Tell(new JobLogs(JobId, _node.Name, [.. (_record.Output ?? []).TakeLast(Math.Max(0, l.Tail))])));
         Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, JobResults.NothingToMigrate(_record))));
+        RefuseStops($"job {JobId} has already ended");
     }
+
+    private void RefuseStops(string reason) => Receive<StopJob>(s => Sender.Tell(new CommandRejected(s.JobId, reason)));
 
     private void Fail(string reason)
     {

@@ -5,10 +5,10 @@ using AkkaMigration.Shared.Config;
 namespace AkkaMigration.Node.Journal;
 
 /// <summary>
-/// The node's job records, one JSON file per job in a private folder (0700, files 0600), and the
-/// markers of restores in progress. Files are replaced by rename, so a killed node leaves either the
-/// old record or the new one, never half of one. No fsync: this guards against a killed process,
-/// and the page cache outlives it.
+/// The node's job records, one JSON file per job in a private folder (0700, files 0600), the
+/// markers of restores in progress, and the transfers this node completed. A file is written to a
+/// temporary one, fsynced, renamed over the old one, and the folder fsynced: a killed node or a lost
+/// host leaves either the old record or the new one, never half of one, and never forgets one it wrote.
 /// </summary>
 public sealed class JobJournal
 {
@@ -16,6 +16,9 @@ public sealed class JobJournal
     private const string RecordSuffix = ".json";
     private const string RestoreSuffix = ".restoring";
     private const string TemporarySuffix = ".tmp";
+    private const string UnreadableSuffix = ".unreadable";
+    /// <summary>Completed transfers remembered, the newest first; a source asks about its own within minutes.</summary>
+    private const int CompletedKept = 4096;
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -28,6 +31,12 @@ public sealed class JobJournal
         Folder = Path.Combine(stateDirectory, "jobs");
         Directory.CreateDirectory(Folder, OwnerOnly);
         File.SetUnixFileMode(Folder, OwnerOnly);
+        CompletedFolder = Path.Combine(stateDirectory, "transfers-completed");
+        Directory.CreateDirectory(CompletedFolder, OwnerOnly);
+        foreach (var old in new DirectoryInfo(CompletedFolder).EnumerateFiles().OrderByDescending(f => f.LastWriteTimeUtc).Skip(CompletedKept))
+        {
+            old.Delete();
+        }
         // Half-written replacements of a killed node; the record they were to replace is intact.
         foreach (var leftover in Directory.EnumerateFiles(Folder, "*" + TemporarySuffix))
         {
@@ -37,6 +46,8 @@ public sealed class JobJournal
 
     public string Folder { get; }
 
+    private string CompletedFolder { get; }
+
     public void Save(JobRecord record) => Replace(PathOf(record.JobId, RecordSuffix), JsonSerializer.Serialize(record, Json));
 
     public JobRecord? Find(string jobId)
@@ -45,11 +56,14 @@ public sealed class JobJournal
         return File.Exists(path) ? Read(path) : null;
     }
 
-    /// <summary>Every record, and a line for each file that could not be read (kept, not deleted, for a human to look at).</summary>
-    public (IReadOnlyList<JobRecord> Records, IReadOnlyList<string> Unreadable) Load()
+    /// <summary>
+    /// Every record, and each file that could not be read: renamed to *.unreadable (kept for a human
+    /// to look at, out of the next load's way), with the job its name says, if any.
+    /// </summary>
+    public (IReadOnlyList<JobRecord> Records, IReadOnlyList<UnreadableRecord> Unreadable) Load()
     {
         var records = new List<JobRecord>();
-        var unreadable = new List<string>();
+        var unreadable = new List<UnreadableRecord>();
         foreach (var path in Directory.EnumerateFiles(Folder, "*" + RecordSuffix).Order())
         {
             try
@@ -63,11 +77,25 @@ public sealed class JobJournal
             }
             catch (Exception e) when (e is JsonException or InvalidDataException or IOException or NotSupportedException)
             {
-                unreadable.Add($"{path}: {e.Message}");
+                var jobId = Path.GetFileNameWithoutExtension(path);
+                var quarantined = path + UnreadableSuffix;
+                File.Move(path, quarantined, overwrite: true);
+                unreadable.Add(new UnreadableRecord(Names.IsValidJobId(jobId) ? jobId : null, quarantined, e.Message));
             }
         }
         return (records, unreadable);
     }
+
+    /// <summary>A transfer that ended with the job restored here: a source that asks later hears so, even once the job has moved on.</summary>
+    public void MarkCompleted(string transferId)
+    {
+        if (Names.IsValidTransferId(transferId))
+        {
+            Replace(Path.Combine(CompletedFolder, transferId), "");
+        }
+    }
+
+    public bool IsCompleted(string? transferId) => Names.IsValidTransferId(transferId) && File.Exists(Path.Combine(CompletedFolder, transferId!));
 
     /// <summary>Written before an incoming container is restored, removed once its record says it runs here.</summary>
     public void MarkRestoring(string jobId, string transferId) => Replace(PathOf(jobId, RestoreSuffix), transferId);
@@ -90,15 +118,30 @@ public sealed class JobJournal
     private static void Replace(string path, string contents)
     {
         var temporary = $"{path}.{Guid.NewGuid():N}{TemporarySuffix}";
-        using (var writer = new StreamWriter(new FileStream(temporary, new FileStreamOptions
+        try
         {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        })))
-        {
-            writer.Write(contents);
+            using (var file = new FileStream(temporary, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            }))
+            {
+                file.Write(System.Text.Encoding.UTF8.GetBytes(contents));
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path, overwrite: true);
+            DurableFolder.Sync(Path.GetDirectoryName(path)!);
         }
-        File.Move(temporary, path, overwrite: true);
+        catch
+        {
+            // A full disk, say: the old record stays as it was, and no half-written file is left.
+            File.Delete(temporary);
+            throw;
+        }
     }
 }
+
+/// <summary>A record file that could not be read, moved aside to <paramref name="QuarantinedAt"/>.</summary>
+/// <param name="JobId">The job its file name says, if it is a valid id: that job's container must not run unsupervised.</param>
+public sealed record UnreadableRecord(string? JobId, string QuarantinedAt, string Reason);

@@ -111,7 +111,9 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         });
         Receive<WriteFailed>(f => Fail($"writing the archive failed: {f.Reason}"));
         Receive<EndOfArchive>(e => OnEnd(file, e));
-        Receive<AbortTransfer>(a => Abandon($"the source aborted: {a.Reason}"));
+        Receive<AbortTransfer>(a => a.TransferId == _begin.TransferId, a => Abandon($"the source aborted: {a.Reason}"));
+        // Its patience runs from the last sign of life: a chunk, or the source saying podman is still dumping.
+        Receive<TransferAlive>(a => a.TransferId == _begin.TransferId, _ => ArmIdleTimeout());
         Receive<IdleTimeout>(_ => Fail("no chunk arrived in time"));
     }
 
@@ -243,6 +245,9 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
             _log.Info("restored job {0} from {1} in {2} ms", _begin.JobId, _begin.SourceNode, clock.ElapsedMilliseconds);
             // On disk before anyone hears of it: a node restarted from here on still owns the job.
             var record = JobRecord.From(end.Handoff with { Migrations = end.Handoff.Migrations + 1 }, JobPhase.Running);
+            // Remembered for good before anything else: a source that asks about this transfer after
+            // the job has moved on from here must hear "restored", or it would resume its own copy.
+            _node.Journal.MarkCompleted(_begin.TransferId);
             _node.Journal.Save(record);
             Context.Parent.Tell(new IncomingTransfers.Restored(record, end.Handoff.Waiting, _source, clock.ElapsedMilliseconds));
             Become(Adopted);

@@ -84,6 +84,17 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         _peer.Tell(_begin, Self);
         ArmTimeout("the target did not answer the transfer request", AckTimeout);
     }
+    /// <summary>The target's answers name this transfer; one that names another is not this transfer's business, whoever sent it.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is ITransferMessage answer && answer.TransferId != _begin.TransferId)
+        {
+            _log.Warning("dropped {0} naming transfer {1} from {2}: this is transfer {3}", message.GetType().Name, answer.TransferId, Sender.Path, _begin.TransferId);
+            return true;
+        }
+        return base.AroundReceive(receive, message);
+    }
+
     protected override void PostStop()
     {
         if (!_finished)
@@ -167,7 +178,8 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         {
             if (_unacknowledged.Count == 0)
             {
-                // Nothing in flight: the wait is for podman to write more, not for the target.
+                // Nothing in flight: the wait is for podman to write more, not for the target, which hears so.
+                link.Receiver.Tell(new TransferAlive(_begin.TransferId), Self);
                 ArmTimeout(t.Reason, AckTimeout);
                 return;
             }

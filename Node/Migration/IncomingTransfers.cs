@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.Event;
 using AkkaMigration.Node.Actors;
@@ -21,19 +20,15 @@ namespace AkkaMigration.Node.Migration;
 /// </code>
 /// Everything from a message is checked here before it can reach podman's arguments or a file path.
 /// </summary>
-public sealed partial class IncomingTransfers : StatefulActor, IWithStash
+public sealed class IncomingTransfers : StatefulActor, IWithStash
 {
     public const string Name = "incoming";
     private const int MaxTransfers = 16;
-    /// <summary>Transfers this node completed, remembered so a source that asks late still hears "restored".</summary>
-    private const int CompletedKept = 1024;
 
     private readonly NodeContext _node;
     private readonly IReadOnlySet<string> _ownedAtStart;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IActorRef, BeginTransfer> _receiving = [];
-    private readonly Queue<string> _completedOrder = new();
-    private readonly HashSet<string> _completed = [];
 
     /// <param name="ownedAtStart">Jobs the node's records say run here: their containers stay, whatever a restore left.</param>
     public IncomingTransfers(NodeContext node, IReadOnlySet<string> ownedAtStart)
@@ -110,7 +105,7 @@ public sealed partial class IncomingTransfers : StatefulActor, IWithStash
             }
             // A restore whose container could not be removed keeps its marker until a restart removes
             // it: until then the job may run here, and the source must not hear "absent".
-            var state = q.OwnedHere || _completed.Contains(query.TransferId ?? "") ? TransferState.Restored
+            var state = q.OwnedHere || _node.Journal.IsCompleted(query.TransferId) ? TransferState.Restored
                 : _receiving.Values.Any(b => b.JobId == query.JobId) || _node.Journal.IsRestoring(query.JobId) ? TransferState.InProgress
                 : TransferState.Absent;
             Sender.Tell(new TransferOutcome(query.TransferId ?? "", query.JobId, state));
@@ -121,7 +116,6 @@ public sealed partial class IncomingTransfers : StatefulActor, IWithStash
             {
                 return;
             }
-            Remember(begin.TransferId);
             _node.Journal.ClearRestoring(begin.JobId);
             Context.Stop(Sender);
             Context.Parent.Tell(new AdoptJob(r.Record, r.Waiting, r.Source, begin.TransferId, r.RestoreMs));
@@ -139,7 +133,7 @@ public sealed partial class IncomingTransfers : StatefulActor, IWithStash
         var problem = admit.Refusal ?? begin switch
         {
             _ when !Names.IsValidJobId(begin.JobId) => $"invalid job id '{begin.JobId}'",
-            _ when !IsTransferId(begin.TransferId) => "invalid transfer id",
+            _ when !Names.IsValidTransferId(begin.TransferId) => "invalid transfer id",
             _ when begin.ChunkBytes is <= 0 or > 4 * 1024 * 1024 => $"chunk size {begin.ChunkBytes} is out of range",
             // Its receiver's name is taken: ActorOf would throw and restart this actor.
             _ when !Context.Child(ReceiverName(begin.TransferId)).IsNobody() => $"transfer {begin.TransferId} is already under way",
@@ -158,24 +152,7 @@ public sealed partial class IncomingTransfers : StatefulActor, IWithStash
         _receiving[receiver] = begin;
     }
 
-    private void Remember(string transferId)
-    {
-        _completed.Add(transferId);
-        _completedOrder.Enqueue(transferId);
-        if (_completedOrder.Count > CompletedKept)
-        {
-            _completed.Remove(_completedOrder.Dequeue());
-        }
-    }
-
     private static string ReceiverName(string transferId) => $"incoming-{transferId}";
 
     private sealed record Recovered(string? Error);
-
-    /// <summary>A peer's JSON may carry a null id: IsMatch(null) would throw and restart this actor.</summary>
-    private static bool IsTransferId(string? id) => id is not null && TransferId().IsMatch(id);
-
-    // \z, not $: $ also matches before a final newline, which no actor name or file name should carry.
-    [GeneratedRegex(@"^[a-f0-9]{32}\z")]
-    private static partial Regex TransferId();
 }

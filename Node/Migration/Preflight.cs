@@ -1,6 +1,7 @@
 using Akka.Actor;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Migration;
@@ -14,6 +15,9 @@ public static class Preflight
 {
     /// <summary>A target that does not answer this soon is reported as such; a migration would not fare better.</summary>
     private static readonly TimeSpan TargetLimit = TimeSpan.FromSeconds(15);
+
+    /// <summary>Fetching and loading an image the target lacks; its side bounds the work by the same limit.</summary>
+    private static readonly TimeSpan ImageLimit = TimeSpan.FromMinutes(10);
 
     /// <summary>To the job's actor: the causes that stop the move, none when it can go ahead.</summary>
     public sealed record Done(MigrateJob Command, IActorRef Requester, string[] Problems) : ILateReply;
@@ -29,6 +33,15 @@ public static class Preflight
             var check = new CheckRestore(command.JobId, spec, node.Name, node.Config.Container.Runtime, HostFacts.CpuFlags());
             var answer = await targetSupervisor.Ask<RestoreCheck>(check, TargetLimit, cancellationToken);
             problems.AddRange(answer.Problems.Select(p => $"{target}: {p}"));
+            // A missing image is no reason to refuse: the target fetches it from here, while the container runs on.
+            if (answer.ImageMissing && problems.Count == 0 && !command.CheckOnly)
+            {
+                var fetched = await targetSupervisor.Ask<ImageFetched>(new FetchImage(spec.Image, node.Name), ImageLimit + TargetLimit, cancellationToken);
+                if (fetched.Error is not null)
+                {
+                    problems.Add($"{target}: lacks the image {spec.Image}, and {fetched.Error}");
+                }
+            }
         }
         catch (AskTimeoutException)
         {
@@ -36,6 +49,12 @@ public static class Preflight
         }
         return new Done(command, requester, [.. problems]);
     }
+
+    /// <summary>The target's side of <see cref="FetchImage"/>: the image from the source's stream port, loaded here.</summary>
+    public static Task<ImageFetched> FetchImageAsync(FetchImage fetch, NodeContext node, CancellationToken cancellationToken) =>
+        node.Config.FindHost(fetch.FromNode) is not { } source || node.Images is null || !Names.IsValidImageName(fetch.Image)
+            ? Task.FromResult(new ImageFetched(fetch.Image ?? "", 0, 0, $"cannot fetch '{fetch.Image}' from '{fetch.FromNode}'"))
+            : node.Images.FetchAsync(source, fetch.Image, ImageLimit, cancellationToken);
 
     /// <summary>The target's side of <see cref="CheckRestore"/>: what this host lacks to restore the job.</summary>
     /// <param name="admission">What only the supervisor knows against it (draining, the job already here), or null.</param>
@@ -62,6 +81,7 @@ public static class Preflight
             problems.Add($"the address {check.Spec.Service.Address} is held by job {addressHolder}");
         }
         problems.AddRange(await node.Runtime.RestoreProblemsAsync(ContainerNames.For(check.JobId), check.Spec, cancellationToken));
-        return new RestoreCheck(check.JobId, node.Name, [.. problems]);
+        var imageMissing = !await node.Runtime.HasImageAsync(check.Spec.Image, cancellationToken);
+        return new RestoreCheck(check.JobId, node.Name, [.. problems], imageMissing);
     }
 }

@@ -33,6 +33,9 @@ public interface IContainerRuntime
     /// <summary>The container's state, or null when there is no such container.</summary>
     Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken);
 
+    /// <summary>Stops the container and keeps it (its files stay for a human); no error when it is gone or stopped.</summary>
+    Task StopAsync(string container, CancellationToken cancellationToken);
+
     /// <summary>Removes the container, running or not; no error when it is already gone.</summary>
     Task RemoveAsync(string container, CancellationToken cancellationToken);
 
@@ -47,6 +50,15 @@ public interface IContainerRuntime
 
     /// <summary>Why a restore of <paramref name="container"/> running <paramref name="spec"/> would fail here (image, name, volumes, CRIU); empty when none is known.</summary>
     Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken);
+
+    /// <summary>Whether this host's store has <paramref name="image"/>.</summary>
+    Task<bool> HasImageAsync(string image, CancellationToken cancellationToken);
+
+    /// <summary>Writes <paramref name="image"/> to an archive at <paramref name="path"/> (podman save), for a host that lacks it.</summary>
+    Task SaveImageAsync(string image, string path, CancellationToken cancellationToken);
+
+    /// <summary>Loads an image archive another host saved.</summary>
+    Task LoadImageAsync(string path, CancellationToken cancellationToken);
 
     /// <summary>The last <paramref name="tail"/> lines the container printed.</summary>
     Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken);

@@ -17,10 +17,16 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     /// <summary>Inspect, logs, remove, run: podman answers these in well under a second on an idle machine.</summary>
     private static readonly TimeSpan QuickLimit = TimeSpan.FromMinutes(2);
 
+    /// <summary>Processes a container may have at most, like the nproc ulimit the hosts need anyway.</summary>
+    private const int PidsLimit = 1024;
+
     /// <summary>How many of CRIU's error lines a failed checkpoint or restore quotes.</summary>
     private const int CriuErrorLines = 3;
 
     private readonly PacketGuard? _guard = network is null ? null : new PacketGuard(network.Parent);
+
+    /// <summary>What `criu check` said, once asked: empty when it passed.</summary>
+    private string? _criuChecked;
 
     public async Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken)
     {
@@ -31,7 +37,10 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         }
         await Podman(a =>
         {
-            a.Add("run").Add("--detach").Add("--name").Add(container);
+            a.Add("run").Add("--detach").Add("--name").Add(container)
+                // Only images the host has (a move ships a missing one), nothing gained by exec'ing
+                // a setuid binary, and a bound on processes, whatever the image asks for.
+                .Add("--pull=never").Add("--security-opt").Add("no-new-privileges").Add("--pids-limit").Add(PidsLimit);
             // The address is the cluster's to give: each host's IPAM knows only its own containers.
             a.Add(service.Network == JobNetwork.Cluster
                 ? ["--network", ServiceNetwork.Name, "--ip", service.Address ?? throw new ArgumentException("a service needs its address", nameof(spec))]
@@ -82,6 +91,11 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             await EnsureServiceNetworkAsync(cancellationToken);
         }
+        // Restored as root: another host's archive must describe the container this job is, made as this cluster makes them.
+        if (archivePath is not null && ArchiveInspection.Problem(archivePath, container, spec, host) is { } refusal)
+        {
+            throw new ContainerRuntimeException($"refused to restore the archive: {refusal}");
+        }
         // The address is up before the sockets are back; a packet arriving between would be answered with a reset.
         await using (await GuardAsync(spec, (g, address) => g.DropTraffic(address, cancellationToken)))
         {
@@ -115,10 +129,6 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     public async Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken)
     {
         var problems = new List<string>();
-        if ((await Execute(a => a.Add("image").Add("exists").Add(spec.Image), QuickLimit, cancellationToken)).ExitCode != 0)
-        {
-            problems.Add($"the image {spec.Image} is not here: load it first (podman load), no registry is asked");
-        }
         if (await InspectAsync(container, cancellationToken) is not null)
         {
             problems.Add($"a container named {container} is already here");
@@ -141,6 +151,15 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         return problems;
     }
 
+    public async Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) =>
+        (await Execute(a => a.Add("image").Add("exists").Add(image), QuickLimit, cancellationToken)).ExitCode == 0;
+
+    public Task SaveImageAsync(string image, string path, CancellationToken cancellationToken) =>
+        Podman(a => a.Add("save").Add("--quiet").Add("--output").Add(path).Add(image), settings.CheckpointLimit, cancellationToken);
+
+    public Task LoadImageAsync(string path, CancellationToken cancellationToken) =>
+        Podman(a => a.Add("load").Add("--quiet").Add("--input").Add(path), settings.CheckpointLimit, cancellationToken);
+
     /// <summary>`criu check` once per process: its answer depends on the kernel and the binary, not on the job.</summary>
     private async Task<string?> CriuProblemAsync(CancellationToken cancellationToken)
     {
@@ -161,8 +180,6 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         }
         return _criuChecked.Length == 0 ? null : _criuChecked;
     }
-
-    private string? _criuChecked;
 
     private ServiceNetworkSettings ServiceNetwork =>
         network ?? throw new ContainerRuntimeException("this job asks for the service network, and config.ini has no [service_network]");
@@ -255,6 +272,9 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
             state.GetProperty("Pid").GetInt32(),
             state.TryGetProperty("Checkpointed", out var checkpointed) && checkpointed.GetBoolean());
     }
+
+    public Task StopAsync(string container, CancellationToken cancellationToken) =>
+        Podman(a => a.Add("stop").Add("--ignore").Add("--time").Add(10).Add(container), QuickLimit, cancellationToken);
 
     public Task RemoveAsync(string container, CancellationToken cancellationToken) =>
         Podman(a => a.Add("rm").Add("--force").Add("--ignore").Add("--time").Add("0").Add(container), QuickLimit, cancellationToken);

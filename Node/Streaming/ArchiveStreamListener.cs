@@ -17,10 +17,13 @@ namespace AkkaMigration.Node.Streaming;
 /// cluster CA and names the host a transfer this node accepted comes from, and hands each chunk to
 /// that transfer's receiver actor as if it had come through Akka. Anything else closes the connection.
 /// </summary>
-public sealed class ArchiveStreamListener(ArchiveStreams streams, ILogger<ArchiveStreamListener> log) : BackgroundService
+public sealed class ArchiveStreamListener(ArchiveStreams streams, ImageShipping images, ILogger<ArchiveStreamListener> log) : BackgroundService
 {
     /// <summary>A peer that connects and says nothing is not kept waiting on forever.</summary>
     private static readonly TimeSpan HandshakeLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>Saving and sending an image: podman save of a large image takes a while.</summary>
+    private static readonly TimeSpan ImageLimit = TimeSpan.FromMinutes(10);
 
     private TcpListener? _listener;
 
@@ -68,10 +71,17 @@ public sealed class ArchiveStreamListener(ArchiveStreams streams, ILogger<Archiv
             using (client)
             await using (var ssl = new SslStream(client.GetStream(), leaveInnerStreamOpen: false))
             {
-                var (transferId, inbound) = await AdmitAsync(ssl, peer, stopping);
+                var (transferId, inbound, image) = await AdmitAsync(ssl, peer, stopping);
                 if (inbound is not null)
                 {
                     await ForwardChunksAsync(ssl, transferId, inbound, stopping);
+                }
+                else if (image is not null)
+                {
+                    using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                    limit.CancelAfter(ImageLimit);
+                    log.LogInformation("sending image {Image} to {Peer}", image, peer);
+                    await images.ServeAsync(ssl, image, limit.Token);
                 }
             }
         }
@@ -89,35 +99,40 @@ public sealed class ArchiveStreamListener(ArchiveStreams streams, ILogger<Archiv
         }
     }
 
-    /// <returns>The transfer the stream is for, or a null inbound if the peer may not send it.</returns>
-    private async Task<(string TransferId, ArchiveStreams.Inbound? Inbound)> AdmitAsync(SslStream ssl, string peer, CancellationToken stopping)
+    /// <returns>The transfer the stream is for, or a null inbound if the peer may not send it; or the image it asks for.</returns>
+    private async Task<(string TransferId, ArchiveStreams.Inbound? Inbound, string? Image)> AdmitAsync(SslStream ssl, string peer, CancellationToken stopping)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         limit.CancelAfter(HandshakeLimit);
         await ssl.AuthenticateAsServerAsync(streams.ServerOptions, limit.Token);
         var head = new byte[ArchiveStreams.Magic.Length + 1];
         await ssl.ReadExactlyAsync(head, limit.Token);
-        if (!head.AsSpan(0, ArchiveStreams.Magic.Length).SequenceEqual(ArchiveStreams.Magic))
+        var forImage = head.AsSpan(0, ArchiveStreams.ImageMagic.Length).SequenceEqual(ArchiveStreams.ImageMagic);
+        if (!forImage && !head.AsSpan(0, ArchiveStreams.Magic.Length).SequenceEqual(ArchiveStreams.Magic))
         {
             log.LogWarning("archive stream from {Peer} refused: it does not start like one", peer);
-            return ("", null);
+            return ("", null, null);
         }
         var id = new byte[head[^1]];
         await ssl.ReadExactlyAsync(id, limit.Token);
         var transferId = Encoding.ASCII.GetString(id);
+        if (forImage)
+        {
+            return ("", null, transferId);
+        }
         var name = (ssl.RemoteCertificate as X509Certificate2)?.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
         if (!streams.TryFind(transferId, out var inbound))
         {
             log.LogWarning("archive stream from {Peer} ({Name}) refused: no transfer {Transfer} is under way here", peer, name, transferId);
-            return (transferId, null);
+            return (transferId, null, null);
         }
         if (name != inbound.SourceNode)
         {
             log.LogWarning("archive stream from {Peer} refused: transfer {Transfer} comes from {Source}, the certificate is {Name}'s",
                 peer, transferId, inbound.SourceNode, name);
-            return (transferId, null);
+            return (transferId, null, null);
         }
-        return (transferId, inbound);
+        return (transferId, inbound, null);
     }
 
     private async Task ForwardChunksAsync(SslStream ssl, string transferId, ArchiveStreams.Inbound inbound, CancellationToken stopping)

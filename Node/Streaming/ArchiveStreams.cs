@@ -69,7 +69,13 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         bounded.CancelAfter(limit);
-        cancellation = bounded.Token;
+        var (tcp, ssl) = await ConnectAsync(target, Preamble(Magic, transferId), bounded.Token);
+        return new ArchiveStreamWriter(tcp, ssl, transferId, owner, Faults);
+    }
+
+    /// <summary>A TLS connection to <paramref name="target"/>'s stream port, this node's certificate shown, <paramref name="preamble"/> sent.</summary>
+    internal async Task<(TcpClient Tcp, SslStream Ssl)> ConnectAsync(HostEntry target, byte[] preamble, CancellationToken cancellation)
+    {
         var tcp = new TcpClient { NoDelay = true };
         try
         {
@@ -81,8 +87,8 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
                 ClientCertificateContext = _certificate,
                 RemoteCertificateValidationCallback = Admits,
             }, cancellation);
-            await ssl.WriteAsync(Preamble(transferId), cancellation);
-            return new ArchiveStreamWriter(tcp, ssl, transferId, owner, Faults);
+            await ssl.WriteAsync(preamble, cancellation);
+            return (tcp, ssl);
         }
         catch
         {
@@ -91,10 +97,14 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
         }
     }
 
-    internal static byte[] Preamble(string transferId)
+    /// <summary>Opens a request for an image (<see cref="ImageShipping"/>) rather than a transfer's chunks.</summary>
+    internal static ReadOnlySpan<byte> ImageMagic => "AMI1"u8;
+
+    /// <summary>A stream's first bytes: what it is for (<paramref name="magic"/>), then the transfer id or the image's name.</summary>
+    internal static byte[] Preamble(ReadOnlySpan<byte> magic, string name)
     {
-        var id = Encoding.ASCII.GetBytes(transferId);
-        return [.. Magic, checked((byte)id.Length), .. id];
+        var id = Encoding.ASCII.GetBytes(name);
+        return [.. magic, checked((byte)id.Length), .. id];
     }
 
     internal static void WriteFrameHeader(Span<byte> header, long sequence, long offset, int length)

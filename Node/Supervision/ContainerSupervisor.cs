@@ -6,6 +6,7 @@ using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Routing;
+using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 
@@ -48,6 +49,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<TransferOutcomeQuery>(q => _incoming.Forward(new IncomingTransfers.OutcomeQuery(q, q.JobId is not null && _owned.ContainsKey(q.JobId))));
         Receive<AbortTransfer>(a => _incoming.Forward(a));
         Receive<CheckRestore>(AnswerRestoreCheck);
+        Receive<FetchImage>(f => Preflight.FetchImageAsync(f, _node, _stopping.Token).PipeTo(Sender));
         Receive<IncomingTransfers.AdoptJob>(Adopt);
         Receive<JobStatus>(s => IsCurrent(s.JobId), s =>
         {
@@ -86,7 +88,19 @@ public sealed class ContainerSupervisor : ReceiveActor
         var (records, unreadable) = _node.Journal.Load();
         foreach (var problem in unreadable)
         {
-            _log.Error("a job record could not be read and is left alone: {0}", problem);
+            // Without its record nobody supervises the job: its container stops, and stays for a human.
+            _log.Error("the job record {0} could not be read ({1}); moved aside{2}", problem.QuarantinedAt, problem.Reason,
+                problem.JobId is null ? "" : $", and the job's container {ContainerNames.For(problem.JobId)} is stopped and kept");
+            if (problem.JobId is { } jobId)
+            {
+                _node.Runtime.StopAsync(ContainerNames.For(jobId), _stopping.Token).ContinueWith(t =>
+                {
+                    if (t.IsFaulted)
+                    {
+                        _log.Error("stopping the container of unreadable job {0} failed: {1}", jobId, t.Exception!.GetBaseException().Message);
+                    }
+                }, TaskScheduler.Default);
+            }
         }
         _node.Archives.DeleteLeftoversExcept(records
             .Where(r => r.Pending is not null)

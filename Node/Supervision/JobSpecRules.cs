@@ -19,7 +19,7 @@ public static partial class JobSpecRules
     public static string? Problem(JobSpec? spec, ServiceNetworkSettings? network) => spec switch
     {
         null => "the request names no container to run",
-        _ when spec.Image is null || !ImageName().IsMatch(spec.Image) => $"invalid image name '{spec.Image}'",
+        _ when !Names.IsValidImageName(spec.Image) => $"invalid image name '{spec.Image}'",
         _ when !AreArguments(spec.Arguments) =>
             $"the container's arguments must be at most {MaxArguments} strings of at most {MaxArgumentLength} characters, without NUL",
         _ when !AreArguments(spec.Environment) || spec.Environment.Any(e => !EnvironmentEntry().IsMatch(e)) =>
@@ -50,10 +50,6 @@ public static partial class JobSpecRules
 
     private static bool AreArguments(string[]? values) =>
         values is not null && values.Length <= MaxArguments && values.All(a => a is not null && a.Length <= MaxArgumentLength && !a.Contains('\0'));
-
-    /// <summary>A podman image reference without a transport: it becomes one argument, and must not read as an option.</summary>
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}\z")]
-    private static partial Regex ImageName();
 
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*=")]
     private static partial Regex EnvironmentEntry();

@@ -3,8 +3,9 @@ using System.Text.RegularExpressions;
 namespace AkkaMigration.Shared.Config;
 
 /// <summary>
-/// What a job id and a host name may look like. Job ids end up in container names and file
-/// paths, so anything else is refused before it reaches podman or the file system.
+/// What a job id, a host name and an image name may look like. Job ids end up in container names
+/// and file paths, images in podman's arguments, so anything else is refused before it reaches
+/// podman or the file system.
 /// </summary>
 public static partial class Names
 {
@@ -13,6 +14,12 @@ public static partial class Names
     public static bool IsValidJobId(string? id) => id is not null && JobId().IsMatch(id);
 
     public static bool IsValidHostName(string? name) => name is not null && HostName().IsMatch(name);
+
+    /// <summary>A transfer id as a source makes it (32 hex digits): it names an actor and a file.</summary>
+    public static bool IsValidTransferId(string? id) => id is not null && TransferId().IsMatch(id);
+
+    /// <summary>A podman image reference without a transport: one argument that must not read as an option.</summary>
+    public static bool IsValidImageName(string? image) => image is not null && ImageName().IsMatch(image);
 
     public static string JobIdRule => $"a job id is 1 to {MaxJobIdLength} lowercase letters, digits and dashes, starting with a letter or digit";
 
@@ -24,4 +31,10 @@ public static partial class Names
 
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9-]{0,62}\z")]
     private static partial Regex HostName();
+
+    [GeneratedRegex(@"^[a-f0-9]{32}\z")]
+    private static partial Regex TransferId();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}\z")]
+    private static partial Regex ImageName();
 }

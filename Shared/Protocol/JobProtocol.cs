@@ -19,6 +19,12 @@ public sealed record JobAccepted(string JobId, string Node, string? Address = nu
 /// <param name="CheckOnly">Only say whether it could move (answered with <see cref="MigrationCheck"/>); nothing is frozen.</param>
 public sealed record MigrateJob(string JobId, string? TargetNode = null, bool CheckOnly = false) : IJobCommand;
 
+/// <summary>Stop a running job's container (podman stop: SIGTERM, then SIGKILL after 10 s); the job then ends with its exit code.</summary>
+public sealed record StopJob(string JobId) : IJobCommand;
+
+/// <summary>The container has stopped; the job's status says how it ended.</summary>
+public sealed record JobStopped(string JobId, string Node);
+
 /// <summary>Whether a job could move from <paramref name="From"/> to <paramref name="To"/> now: it can when <paramref name="Problems"/> is empty.</summary>
 public sealed record MigrationCheck(string JobId, string From, string To, string[] Problems);
 

@@ -16,7 +16,14 @@ public interface ITransferMessage
 public sealed record CheckRestore(string JobId, JobSpec Spec, string SourceNode, string Runtime, string[] CpuFlags);
 
 /// <summary>The target's answer: it can restore the job when <paramref name="Problems"/> is empty.</summary>
-public sealed record RestoreCheck(string JobId, string Node, string[] Problems);
+/// <param name="ImageMissing">The target lacks the job's image: not a problem, the source ships it first (<see cref="FetchImage"/>).</param>
+public sealed record RestoreCheck(string JobId, string Node, string[] Problems, bool ImageMissing = false);
+
+/// <summary>To a target that lacks <paramref name="Image"/>: fetch it from <paramref name="FromNode"/>'s archive stream and load it. No registry is needed.</summary>
+public sealed record FetchImage(string Image, string FromNode);
+
+/// <summary>The image is loaded (<paramref name="Error"/> null), or why not.</summary>
+public sealed record ImageFetched(string Image, long Bytes, long Milliseconds, string? Error = null);
 
 /// <summary>Sent by the source to the target's supervisor; answered by the receiver that will take the chunks.</summary>
 public sealed record BeginTransfer(string TransferId, string JobId, string SourceNode, int ChunkBytes) : ITransferMessage;
@@ -32,6 +39,12 @@ public sealed record TransferRefused(string TransferId, string Reason) : ITransf
 public sealed record ArchiveChunk(string TransferId, long Sequence, long Offset, byte[] Data) : ITransferMessage;
 
 public sealed record ChunkAck(string TransferId, long Sequence) : ITransferMessage;
+
+/// <summary>
+/// The source is alive and podman is still writing the archive: a large container's dump takes
+/// longer than the target's patience for a silent transfer, and podman writes no byte until it ends.
+/// </summary>
+public sealed record TransferAlive(string TransferId) : ITransferMessage;
 
 /// <summary>All chunks are sent: verify, restore and take the job over.</summary>
 public sealed record EndOfArchive(string TransferId, long ChunkCount, long TotalBytes, string Sha256, JobHandoff Handoff) : ITransferMessage;

@@ -21,4 +21,17 @@ public sealed class MakeDemoTests(SimulatedHosts hosts)
         Assert.Equal("result 42 from nodeB", run.StandardOutput.TrimEnd().Split('\n')[^1]);
         Assert.DoesNotContain($"{prefix}-", await Shell.CheckedAsync("ip", "netns", "list"));
     }
+
+    [Fact]
+    public async Task The_service_demo_moves_the_service_with_nothing_lost_and_its_connection_kept()
+    {
+        var prefix = $"{SimulatedHosts.NetnsPrefix}s";
+
+        var run = await Shell.RunAsync(Repo.Path("scripts", "demo-service.sh"), [], TimeSpan.FromMinutes(5),
+            environment: new Dictionary<string, string?> { ["AKKA_MIGRATION_NETNS_PREFIX"] = prefix, ["AKKA_MIGRATION_CONFIG"] = hosts.ConfigPath });
+
+        Assert.True(run.ExitCode == 0, $"demo-service.sh failed ({run.ExitCode}): {run.StandardOutput}\n{run.StandardError}");
+        Assert.Matches(@"^service moved nodeA → nodeB: \d+ writes, 0 lost, connection kept, longest pause \d+ ms$", run.StandardOutput.TrimEnd().Split('\n')[^1]);
+        Assert.DoesNotContain($"{prefix}-", await Shell.CheckedAsync("ip", "netns", "list"));
+    }
 }

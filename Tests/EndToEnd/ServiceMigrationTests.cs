@@ -95,7 +95,7 @@ public sealed class ServiceMigrationTests(SimulatedHosts hosts)
         try
         {
             await hosts.PodmanAsync("nodeB", "volume", "create", "svc-refused-data");
-            await hosts.PodmanAsync("nodeB", "rmi", "--force", ClusterSteps.WorkerImage);
+            await hosts.PodmanAsync("nodeB", "create", "--name", ContainerNames.For("svc-refused"), ClusterSteps.WorkerImage);
 
             var check = await hosts.ClientAsync(["migrate", "--check", "svc-refused", "nodeB"]);
             var move = await hosts.ClientAsync(["migrate", "svc-refused", "nodeB"]);
@@ -103,7 +103,7 @@ public sealed class ServiceMigrationTests(SimulatedHosts hosts)
             Assert.Equal((1, 1), (check.ExitCode, move.ExitCode));
             foreach (var output in new[] { check.StandardError, move.StandardError })
             {
-                Assert.Contains($"nodeB: the image {ClusterSteps.WorkerImage} is not here", output);
+                Assert.Contains($"nodeB: a container named {ContainerNames.For("svc-refused")} is already here", output);
                 Assert.Contains("nodeB: a volume named svc-refused-data is already here", output);
             }
             Assert.Equal("running", await hosts.PodmanAsync("nodeA", "inspect", "--format", "{{.State.Status}}", ContainerNames.For("svc-refused")));
@@ -111,9 +111,30 @@ public sealed class ServiceMigrationTests(SimulatedHosts hosts)
         }
         finally
         {
-            await hosts.LoadImageAsync("nodeB");
-            await hosts.InHostAsync("nodeB", ["podman", "volume", "rm", "--force", "svc-refused-data"]);
             await RemoveServiceAsync("svc-refused", "nodeA");
+            await hosts.InHostAsync("nodeB", ["podman", "volume", "rm", "--force", "svc-refused-data"]);
+        }
+    }
+
+    [Fact]
+    public async Task A_target_without_the_image_gets_it_from_the_source_and_the_move_succeeds()
+    {
+        var address = await StartServiceAsync("svc-image");
+        var imageId = await hosts.PodmanAsync("nodeA", "image", "inspect", "--format", "{{.Id}}", ClusterSteps.WorkerImage);
+        try
+        {
+            await hosts.PodmanAsync("nodeB", "rmi", "--force", ClusterSteps.WorkerImage);
+
+            await hosts.ClientOkAsync("migrate", "svc-image", "nodeB");
+
+            Assert.Equal(imageId, await hosts.PodmanAsync("nodeB", "image", "inspect", "--format", "{{.Id}}", ClusterSteps.WorkerImage));
+            Assert.Equal("running", await hosts.PodmanAsync("nodeB", "inspect", "--format", "{{.State.Status}}", ContainerNames.For("svc-image")));
+            Assert.Equal("PONG", (await hosts.InHostAsync("client", ["bash", "-c", $"exec 3<>/dev/tcp/{address}/{Port}; echo PING >&3; read -t 5 r <&3; echo $r"])).StandardOutput.Trim());
+        }
+        finally
+        {
+            await RemoveServiceAsync("svc-image", "nodeB");
+            await hosts.LoadImageAsync("nodeB");
         }
     }
 
@@ -151,13 +172,10 @@ public sealed class ServiceMigrationTests(SimulatedHosts hosts)
         return address;
     }
 
-    /// <summary>The service's container goes; its node then records the job as failed, which ends it.</summary>
+    /// <summary>The service stopped as a user would, and its volume removed where it ended up.</summary>
     private async Task RemoveServiceAsync(string id, string host)
     {
-        foreach (var each in SimulatedHosts.Hosts)
-        {
-            await hosts.InHostAsync(each, ["podman", "rm", "--force", "--time", "0", ContainerNames.For(id)]);
-        }
+        await hosts.ClientOkAsync("stop", id);
         await hosts.InHostAsync(host, ["podman", "volume", "prune", "--force"]);
     }
 

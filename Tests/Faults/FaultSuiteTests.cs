@@ -82,14 +82,14 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
 
     [Fact]
     public Task A_restore_that_fails_on_the_target_leaves_the_job_on_its_source() => SufferAsync(
-        "restore fails on the target (image missing)",
-        before: () => hosts.PodmanAsync("nodeB", "rmi", "--force", ClusterSteps.WorkerImage),
+        "restore fails on the target",
+        before: () => hosts.RestartNodeAsync("nodeB", "fail-restore"),
         run: async job =>
         {
-            await ExpectMigrationToFailAsync(job, "restore failed");
+            await ExpectMigrationToFailAsync(job, "fail-restore");
             return "nodeA";
         },
-        after: () => hosts.LoadImageAsync("nodeB"));
+        after: () => hosts.RestartNodeAsync("nodeB"));
 
     [Fact]
     public Task The_source_killed_right_after_the_target_confirmed_lets_go_of_its_copy_when_it_restarts() => SufferAsync(

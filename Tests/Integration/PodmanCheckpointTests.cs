@@ -93,6 +93,39 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
         }
     }
 
+    [Theory]
+    [InlineData("privileged", "it is privileged")]
+    [InlineData("host-folder", "it mounts the host's /etc at /host-etc")]
+    [InlineData("other-name", "it names container 'amig-someone-else'")]
+    public async Task An_archive_not_made_as_this_cluster_makes_containers_is_refused_and_nothing_is_restored(string crafted, string reason)
+    {
+        var runtime = MachineDefaultStore();
+        var name = ContainerNames.For($"it-crafted-{crafted}");
+        var spec = Jobs.AddOneSpec(1, Patience.OutlastingWorkMs);
+        var (archive, craftedArchive) = ($"/tmp/{name}-{Guid.NewGuid():N}.tar", $"/tmp/{name}-{Guid.NewGuid():N}-crafted.tar");
+        await runtime.RunAsync(name, spec, default);
+        try
+        {
+            await runtime.CheckpointAsync(name, spec, archive, default);
+            await runtime.RemoveAsync(name, default);
+            CheckpointArchives.Rewrite(archive, craftedArchive, crafted);
+
+            var error = await Assert.ThrowsAsync<ContainerRuntimeException>(() => runtime.RestoreAsync(name, spec, craftedArchive, default));
+
+            Assert.Contains($"refused to restore the archive: {reason}", error.Message);
+            Assert.Null(await runtime.InspectAsync(name, default));
+            // The same archive, as the source made it, restores.
+            await runtime.RestoreAsync(name, spec, archive, default);
+            Assert.Equal(ContainerState.Running, (await runtime.InspectAsync(name, default))!.State);
+        }
+        finally
+        {
+            await runtime.RemoveAsync(name, default);
+            File.Delete(archive);
+            File.Delete(craftedArchive);
+        }
+    }
+
     private static PodmanRuntime MachineDefaultStore() =>
         new(new HostEntry("local", "127.0.0.1", 0, true, "", "", "/tmp"), LoopbackCluster.ForHosts([]).Container, network: null);
 

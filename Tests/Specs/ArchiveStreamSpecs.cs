@@ -41,7 +41,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
             .ToList();
         _config = LoopbackCluster.ForHosts(hosts, t => t with { ChunkBytes = ChunkBytes, Window = 2, AckTimeout = TimeSpan.FromSeconds(2) });
         (_nodeA, _nodeB, _nodeC) = (StreamsOf("nodeA"), StreamsOf("nodeB"), StreamsOf("nodeC"));
-        _listener = new ArchiveStreamListener(_nodeB, NullLogger<ArchiveStreamListener>.Instance);
+        _listener = new ArchiveStreamListener(_nodeB, new ImageShipping(_nodeB, new FakeContainerRuntime(), Path.Combine(_state, "images")), NullLogger<ArchiveStreamListener>.Instance);
         // The sender's progress reports to its parent depend on timing; no spec here is about them.
         IgnoreMessages(m => m is ArchiveSender.Progress);
     }
@@ -119,7 +119,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
                 ClientCertificates = [foreign],
                 RemoteCertificateValidationCallback = (_, _, _, _) => true,
             });
-            await ssl.WriteAsync(ArchiveStreams.Preamble(Transfer));
+            await ssl.WriteAsync(ArchiveStreams.Preamble(ArchiveStreams.Magic, Transfer));
             var header = new byte[ArchiveStreams.FrameHeaderBytes];
             ArchiveStreams.WriteFrameHeader(header, 0, 0, 16);
             await ssl.WriteAsync(header);

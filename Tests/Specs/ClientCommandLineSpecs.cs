@@ -133,6 +133,35 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
+    public async Task Run_sends_a_service_s_network_volumes_environment_and_limits_and_prints_its_address()
+    {
+        var run = ClientAsync("run", "--network", "cluster", "-v", "kv-data:/data", "-e", "MODE=fast", "--env", "LEVEL=2",
+            "--memory", "512m", "--cpus", "1.5", "kv", "img", "kv", "--data", "/data");
+        var request = await _nodeA.ExpectMsgAsync<RunJob>(Wait);
+
+        _nodeA.LastSender.Tell(new JobAccepted("kv", "nodeA", "10.78.0.10"));
+
+        var service = request.Spec.Service;
+        Assert.Equal((JobNetwork.Cluster, null, "512m", "1.5"), (service.Network, service.Address, service.Memory, service.Cpus));
+        Assert.Equal(["kv-data:/data"], service.Volumes);
+        Assert.Equal(["MODE=fast", "LEVEL=2"], request.Spec.Environment);
+        Assert.Equal(["kv", "--data", "/data"], request.Spec.Arguments);
+        var (exit, output, _) = await run;
+        Assert.Equal((ExitCodes.Ok, "job kv accepted by nodeA: img kv --data /data, at 10.78.0.10\n"), (exit, output));
+    }
+
+    [Fact]
+    public async Task Run_with_a_published_port_is_refused_before_anything_is_sent_and_says_what_to_do_instead()
+    {
+        var (exit, _, error) = await ClientAsync("run", "-p", "8080:80", "web", "img");
+
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("a published host port stays on the host the container leaves", error);
+        Assert.Contains("--network cluster", error);
+        _nodeA.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public async Task A_refused_drain_exits_1_with_the_reason_and_the_containers_that_are_stuck()
     {
         var run = ClientAsync("drain", "nodeB");
@@ -176,12 +205,15 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
-    public async Task Status_shows_each_job_s_image_uptime_and_result_and_the_members_each_host_sees_up()
+    public async Task Status_shows_each_job_s_image_address_uptime_and_result_and_the_members_each_host_sees_up()
     {
         var run = ClientAsync("status");
         var now = DateTimeOffset.Now;
         await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [
-            new JobStatus("web", "nodeA", JobPhase.Running, JobSpec.Container("docker.io/library/nginx:latest", []), null, null, 1, now.AddSeconds(-75)),
+            new JobStatus("web", "nodeA", JobPhase.Running, JobSpec.Container("docker.io/library/nginx:latest", []) with
+            {
+                Service = new ServiceOptions(JobNetwork.Cluster, "10.78.0.10", [], null, null),
+            }, null, null, 1, now.AddSeconds(-75)),
             new JobStatus("batch", "nodeA", JobPhase.Completed, JobSpec.Container("busybox", []), null, null, 0, now.AddHours(-1), ExitCode: 3),
         ], ["nodeA", "nodeB"]));
         await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [
@@ -191,9 +223,9 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         var (exit, output, error) = await run;
         Assert.Equal(ExitCodes.Unreachable, exit);
         var rows = output.Split('\n');
-        Assert.Matches(@"│ nodeA +│ web +│ docker\.io/library/nginx:latest +│ running +│ 1 m \d\d s +│ 1 +│ +│", rows.Single(r => r.Contains(" web ")));
-        Assert.Matches(@"│ nodeA +│ batch +│ busybox +│ completed +│ +│ 0 +│ exit 3 +│", rows.Single(r => r.Contains(" batch ")));
-        Assert.Matches(@"│ nodeB +│ job1 +│ localhost/akka-migration-worker:latest +│ completed +│ +│ 1 +│ 42 +│", rows.Single(r => r.Contains(" job1 ")));
+        Assert.Matches(@"│ nodeA +│ web +│ docker\.io/library/nginx:latest +│ 10\.78\.0\.10 +│ running +│ 1 m \d\d s +│ 1 +│ +│", rows.Single(r => r.Contains(" web ")));
+        Assert.Matches(@"│ nodeA +│ batch +│ busybox +│ +│ completed +│ +│ 0 +│ exit 3 +│", rows.Single(r => r.Contains(" batch ")));
+        Assert.Matches(@"│ nodeB +│ job1 +│ localhost/akka-migration-worker:latest +│ +│ completed +│ +│ 1 +│ 42 +│", rows.Single(r => r.Contains(" job1 ")));
         Assert.Equal(["nodeA sees up: nodeA nodeB", "nodeB sees up: nodeA nodeB"], rows.Where(r => r.Contains("sees up")));
         Assert.Contains("error: node nodeC at 127.0.0.1:", error);
     }

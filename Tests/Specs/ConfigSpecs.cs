@@ -35,6 +35,9 @@ public sealed class ConfigSpecs : IDisposable
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x", "[tls] ca is required")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[tls]\nca=ca.crt\nnode_certificate=node.pfx", "[tls] node_certificate = 'node.pfx': must contain {host}")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[tls]\nca=ca.crt\nnode_certificate={host}.pfx\nclient_certificate=client.pfx\npassword_file=password", "[tls] password_file: no longer used; each certificate's password is in NAME.password")]
+    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[service_network]\nsubnet=10.78.0.0" + Tls, "[service_network] subnet = '10.78.0.0': expected an IPv4 subnet")]
+    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[service_network]\nsubnet=10.78.0.0/24\nfirst=10.79.0.1" + Tls, "[service_network] first = '10.79.0.1': expected an address in 10.78.0.0/24")]
+    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[service_network]\nsubnet=10.78.0.0/24\nfirst=10.78.0.20\nlast=10.78.0.19" + Tls, "the range 10.78.0.20 to 10.78.0.19 is empty")]
     public void A_mistake_in_config_ini_is_reported_with_the_key_that_holds_it(string ini, string message)
     {
         var path = Path.Combine(_dir, "config.ini");

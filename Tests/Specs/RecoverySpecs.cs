@@ -102,6 +102,20 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     [Fact]
+    public void A_target_that_restored_a_transfer_says_so_after_a_restart_and_after_the_job_moved_on()
+    {
+        // B restored A's transfer, then moved the job on to C and restarted; A, in doubt, asks only now.
+        new JobJournal(_state).MarkCompleted(Transfer);
+
+        Restart();
+        _supervisor.Tell(new TransferOutcomeQuery(Transfer, "moved-on"), TestActor);
+
+        Assert.Equal(TransferState.Restored, ExpectMsg<TransferOutcome>().State);
+        _supervisor.Tell(new TransferOutcomeQuery("fedcba9876543210fedcba9876543210", "moved-on"), TestActor);
+        Assert.Equal(TransferState.Absent, ExpectMsg<TransferOutcome>().State);
+    }
+
+    [Fact]
     public void A_target_that_could_not_remove_a_failed_restore_never_says_absent_until_a_restart_removes_it()
     {
         var archive = _runtime.ArchiveFor(ContainerNames.For("stuck"), 5, 1, 30);
@@ -131,7 +145,7 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     [Fact]
-    public void Job_records_are_private_replaced_whole_and_an_unreadable_one_is_left_for_a_human()
+    public void Job_records_are_private_replaced_whole_and_an_unreadable_one_is_moved_aside_for_a_human()
     {
         var journal = new JobJournal(_state);
         var record = new JobRecord("private", Jobs.AddOneSpec(1, 100), 0, DateTimeOffset.UtcNow, JobPhase.Running);
@@ -142,11 +156,42 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         var (records, unreadable) = journal.Load();
 
         Assert.Equal(JobPhase.Completed, Assert.Single(records, r => r.JobId == "private").Phase);
-        Assert.Contains(unreadable, u => u.Contains("broken.json"));
-        Assert.True(File.Exists(Path.Combine(journal.Folder, "broken.json")));
+        var broken = Assert.Single(unreadable);
+        Assert.Equal(("broken", Path.Combine(journal.Folder, "broken.json.unreadable")), (broken.JobId, broken.QuarantinedAt));
+        Assert.True(File.Exists(broken.QuarantinedAt));
+        Assert.Empty(journal.Load().Unreadable);
         Assert.Empty(Directory.GetFiles(journal.Folder, "*.tmp"));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(journal.Folder));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(journal.Folder, "private.json")));
+    }
+
+    [Fact]
+    public async Task The_container_of_a_record_that_cannot_be_read_is_stopped_not_left_running_unsupervised()
+    {
+        await _runtime.RunAsync(ContainerNames.For("garbled"), Jobs.AddOneSpec(1, 60_000), CancellationToken.None);
+        var journal = new JobJournal(_state);
+        File.WriteAllText(Path.Combine(journal.Folder, "garbled.json"), "{ half a reco");
+
+        Restart();
+
+        AwaitAssert(() => Assert.Contains($"stop {ContainerNames.For("garbled")}", _runtime.Calls));
+        Assert.Equal(ContainerState.Exited, _runtime.Inspect(ContainerNames.For("garbled"))!.State);
+    }
+
+    [Fact]
+    public void A_stopped_job_ends_and_a_second_stop_hears_that_it_has()
+    {
+        Submit("service", 1, workMillis: 600_000);
+        AwaitPhase("service", JobPhase.Running);
+
+        _supervisor.Tell(new StopJob("service"), TestActor);
+
+        Assert.Equal("service", ExpectMsg<JobStopped>().JobId);
+        Assert.Contains($"stop {ContainerNames.For("service")}", _runtime.Calls);
+        // The demo worker stopped early has no result line: the job ends failed, saying so.
+        AwaitPhase("service", JobPhase.Failed);
+        _supervisor.Tell(new StopJob("service"), TestActor);
+        Assert.Contains("has already ended", ExpectMsg<CommandRejected>().Reason);
     }
 
     private const string Transfer = "0123456789abcdef0123456789abcdef";

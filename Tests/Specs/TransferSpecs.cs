@@ -158,6 +158,23 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     [Fact]
+    public void Answers_naming_another_transfer_neither_refuse_nor_fail_this_one()
+    {
+        var path = _node.Archives.PathFor("foreign", "33333333333333333333333333333333");
+        File.WriteAllBytes(path, new byte[10]);
+        ChildActorOf(ArchiveSender.Props("33333333333333333333333333333333", "foreign", path, Sys.ActorSelection(TestActor.Path), _node, _node.Self));
+        ExpectMsg<BeginTransfer>();
+
+        // Someone else's refusal and failure, as a peer replaying old messages or a rogue one would send them.
+        LastSender.Tell(new TransferRefused("44444444444444444444444444444444", "go away"), TestActor);
+        LastSender.Tell(new TransferFailed("44444444444444444444444444444444", "it broke"), TestActor);
+
+        // Only the transfer's own silence ends it.
+        var gaveUp = FishForMessage<ArchiveSender.GaveUp>(_ => true, TimeSpan.FromSeconds(5));
+        Assert.Contains("did not answer", gaveUp.Reason);
+    }
+
+    [Fact]
     public void A_starting_node_drops_archives_an_earlier_run_left_except_those_of_unsettled_migrations()
     {
         var leftover = _node.Archives.PathFor("old", "33333333333333333333333333333333");

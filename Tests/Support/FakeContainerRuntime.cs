@@ -73,6 +73,9 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         return Task.CompletedTask;
     }
 
+    /// <summary>How long a checkpoint takes before its archive appears, as a large container's dump does.</summary>
+    public TimeSpan CheckpointDelay { get; set; }
+
     public async Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)
     {
         byte[] archive;
@@ -87,6 +90,7 @@ public sealed class FakeContainerRuntime : IContainerRuntime
             c.Freeze();
             archive = ArchiveFor(container, c.Number, c.TicksDone, c.TicksTotal);
         }
+        await Task.Delay(CheckpointDelay, cancellationToken);
         await File.WriteAllBytesAsync(archivePath, archive, cancellationToken);
         return new CheckpointStats(1, archive.Length);
     }
@@ -161,11 +165,35 @@ public sealed class FakeContainerRuntime : IContainerRuntime
     public Task<IReadOnlyList<string>> RestoreProblemsAsync(string container, JobSpec spec, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<string>>(RestoreProblems);
 
+    /// <summary>Whether every image is here; false stands for a host that lacks the job's image.</summary>
+    public bool HasImages { get; set; } = true;
+
+    public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => Task.FromResult(HasImages);
+
+    public Task SaveImageAsync(string image, string path, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the fake runtime's hosts all have every image");
+
+    public Task LoadImageAsync(string path, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the fake runtime's hosts all have every image");
+
     public Task RemoveVolumesAsync(JobSpec spec, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             Record($"remove volumes {string.Join(' ', spec.Service.VolumeNames())}");
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(string container, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Record($"stop {container}");
+            if (_containers.TryGetValue(container, out var c))
+            {
+                c.Stopped = true;
+            }
         }
         return Task.CompletedTask;
     }
@@ -217,11 +245,12 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         public int TicksTotal { get; } = ticksTotal;
         public int TicksAtResume { get; private set; } = ticksDone;
         public bool Checkpointed { get; private set; }
+        public bool Stopped { get; set; }
 
         public int TicksDone => Math.Min(TicksTotal,
             TicksAtResume + (Checkpointed ? 0 : (int)(_running.ElapsedMilliseconds / Workload.TickMillis)));
 
-        public ContainerState State => Checkpointed || TicksDone >= TicksTotal ? ContainerState.Exited : ContainerState.Running;
+        public ContainerState State => Checkpointed || Stopped || TicksDone >= TicksTotal ? ContainerState.Exited : ContainerState.Running;
 
         public void Freeze()
         {
