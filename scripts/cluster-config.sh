@@ -58,7 +58,7 @@ if [ "$n" -gt "$have" ] || [ -n "$work_ms" ]; then
         key = $0; sub(/[ \t]*=.*/, "", key); gsub(/^[ \t]+/, "", key)
         if (work_ms != "" && section == "container" && key == "work_ms") { print "work_ms = " work_ms; next }
         path = (section == "cluster" && key == "hocon_dir") || (section == "container" && key == "image_archive") ||
-               (section == "tls" && key ~ /^(ca|node_certificate|client_certificate|password_file)$/)
+               (section == "tls" && key ~ /^(ca|node_certificate|client_certificate)$/)
         if (path && index($0, "=")) {
           value = $0; sub(/^[^=]*=[ \t]*/, "", value); sub(/[ \t\r]+$/, "", value)
           gsub(/^"|"$/, "", value)
