@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both set up a fresh machine first.
-.PHONY: all setup build image certs demo demo-service test faults bench docs hosts-up hosts-down clean
+.PHONY: all setup build image certs dist deploy-check demo demo-service test faults bench docs hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
 IMAGE_TAR  := build/worker-image.tar
@@ -27,6 +27,23 @@ $(IMAGE_TAR): $(WORKER_SRC)
 	podman build --runtime runc -q -t $(IMAGE) build/image
 	rm -f $@.tmp && podman save -q -o $@.tmp $(IMAGE) && mv $@.tmp $@
 
+# The bundle for real hosts (no SDK, no source there): dist/akka-migration-VERSION-linux-x64.tar.gz.
+VERSION  := $(shell cat VERSION)
+DIST_TAR := dist/akka-migration-$(VERSION)-linux-x64.tar.gz
+DIST_SRC := $(shell find Node Client Shared hocon packaging -type f -not -path '*/bin/*' -not -path '*/obj/*') \
+  Directory.Build.props Directory.Packages.props config.ini VERSION \
+  scripts/dist.sh scripts/install-runtime.sh scripts/build-criu.sh scripts/pki.sh
+
+dist: $(DIST_TAR)
+
+$(DIST_TAR): $(DIST_SRC) $(IMAGE_TAR)
+	@scripts/dist.sh >/dev/null
+
+# The bundle installed as the README's "Deploy on real machines" says, on simulated hosts that see
+# nothing else; ends with: result 42 from nodeB.
+deploy-check: dist
+	@scripts/deploy-check.sh $(DIST_TAR)
+
 # The cluster CA and certificates for config.ini's hosts and the client, in build/pki (setup runs
 # it after the build: the node reads config.ini's hosts).
 certs:
@@ -47,7 +64,9 @@ test: setup
 faults: setup
 	@scripts/faults.sh
 
-# Issue 4's benchmark: the cluster against podman by hand; writes docs/benchmark.md and .png.
+# Issues 4 and 16's benchmark: the cluster against podman by hand, per link (bare, tc 10 and 1 Gbit/s),
+# with a live service's pause; writes docs/benchmark.md and .png. Its own target, not in `make test`.
+# `make bench BENCH_QUICK=1`: a smoke slice, each part once at small size; report in build/bench-quick/.
 bench: setup
 	@scripts/bench.sh
 
@@ -62,5 +81,5 @@ hosts-down:
 	@scripts/hosts.sh down
 
 clean:
-	rm -rf build
+	rm -rf build dist
 	dotnet clean AkkaMigration.sln -nologo -v:q

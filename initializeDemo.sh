@@ -38,9 +38,10 @@ podman=$(podman_for "$root" "$runroot")
 # a host still holding an older build under the same name cannot restore it.
 wanted=$(tar -xOf "$archive" manifest.json | sed -n 's/.*"Config":"\([0-9a-f]*\)\.json".*/\1/p')
 [ -n "$wanted" ] || die "$archive is not an image archive from make image (no manifest.json)"
-if [ "$($podman image inspect --format '{{.Id}}' "$image" 2>/dev/null)" = "$wanted" ]; then
+if [ "$(timeout 60 $podman image inspect --format '{{.Id}}' "$image" 2>/dev/null)" = "$wanted" ]; then
   log "$host: image already loaded"
 else
-  $podman load -q -i "$archive" >/dev/null || die "$host: podman load failed"
+  # Bounded, like every podman call: a load that hangs must not hold the demo or the tests forever.
+  timeout 300 $podman load -q -i "$archive" >/dev/null || die "$host: podman load failed or took over 5 minutes"
   log "$host: image ${wanted:0:12} loaded into its store"
 fi

@@ -10,26 +10,19 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-var configOption = new Option<FileInfo>("--config")
+var configOption = new Option<FileInfo?>("--config")
 {
-    Description = "The cluster's config.ini",
-    DefaultValueFactory = _ => new FileInfo(ConfigLoader.DefaultFileName),
+    Description = $"The cluster's config.ini (default: ${ConfigLocation.Variable}, else {ConfigLocation.Installed}, else ./config.ini)",
 };
 var hostOption = new Option<string>("--host")
 {
     Description = "This node's entry in config.ini, e.g. nodeB",
     Required = true,
 };
-var executorOption = new Option<bool>("--executor")
-{
-    Description = "Launch the seed node, the one config.ini marks executor = true; without it the node joins the seed",
-};
-
 var root = new RootCommand("An AkkaMigration cluster node: runs containers and live-migrates them to peers.")
 {
     configOption,
     hostOption,
-    executorOption,
 };
 root.SetAction(async (parse, cancellationToken) =>
 {
@@ -39,7 +32,7 @@ root.SetAction(async (parse, cancellationToken) =>
     FaultInjection faults;
     try
     {
-        config = ConfigLoader.Load(parse.GetValue(configOption)!.FullName);
+        config = ConfigLoader.Discover(parse.GetValue(configOption)?.FullName);
         self = config.GetHost(parse.GetValue(hostOption)!);
         // Without its certificate a node does not start: it never runs unencrypted.
         tls = ClusterTls.ForNode(config, self);
@@ -50,15 +43,6 @@ root.SetAction(async (parse, cancellationToken) =>
         await Console.Error.WriteLineAsync($"error: {e.Message}");
         return 2;
     }
-    var executor = parse.GetValue(executorOption);
-    if (executor != self.Executor)
-    {
-        await Console.Error.WriteLineAsync(executor
-            ? $"error: --executor given, but config.ini makes {config.Executor.Name} the executor, not {self.Name}"
-            : $"error: {self.Name} is the executor in config.ini; start it with --executor");
-        return 2;
-    }
-
     if (faults.Any)
     {
         LogLine(LogLevel.Warning, nameof(FaultInjection), $"{FaultInjection.Variable} injects faults into this node: {faults}");
@@ -70,7 +54,7 @@ root.SetAction(async (parse, cancellationToken) =>
     // The host returns once it has asked Akka to shut down; a node that drains before it leaves
     // (or stays up because a container could not move) lives until the shutdown has finished.
     await system.WhenTerminated;
-    // Exit non-zero when the cluster downed this node, so that a service manager restarts it.
+    // Exit non-zero when the node did not choose to stop, so that a service manager restarts it.
     switch (CoordinatedShutdown.Get(system).ShutdownReason)
     {
         case CoordinatedShutdown.ClusterDowningReason:
@@ -80,8 +64,9 @@ root.SetAction(async (parse, cancellationToken) =>
         case CoordinatedShutdown.ClrExitReason or CoordinatedShutdown.ClusterLeavingReason or null:
             return 0;
         case var reason:
-            // Akka.Remote shuts a node down after a failed outgoing TLS handshake (exit code 79), say.
-            LogLine(LogLevel.Error, "Node", $"Akka shut {self.Name} down ({reason.GetType().Name}, exit code {reason.ExitCode}); " +
+            // Akka 1.5.73 stops a process whose outbound TLS handshake fails (exit 79), also when the
+            // peer was only a client that exited while this node dialed back to answer it.
+            LogLine(LogLevel.Error, "Node", $"{self.Name} stopped: {reason} (exit {reason.ExitCode}); " +
                 "its containers run on, unmoved, and it carries on with them when started again");
             return reason.ExitCode is > 0 and < 256 ? reason.ExitCode : 1;
     }
@@ -92,15 +77,28 @@ var serviceGatewayOption = new Option<bool>("--service-gateway")
 {
     Description = "Print only the service network's gateway as ADDRESS/PREFIX (nothing without [service_network])",
 };
+// For install.sh: the checks a node (or the client) makes at start, without starting it.
+var checkNodeOption = new Option<string?>("--check-node") { Description = "Check that this host of config.ini has its certificate as a node would at start; print nothing else" };
+var checkClientOption = new Option<bool>("--check-client") { Description = "Check the client's certificate as the client would at start; print nothing else" };
 var hosts = new Command("hosts", "Print config.ini's hosts: name address port executor podman_root podman_runroot state_dir image_archive image")
 {
-    clientAddressOption, serviceGatewayOption,
+    clientAddressOption, serviceGatewayOption, checkNodeOption, checkClientOption,
 };
 hosts.SetAction(parse =>
 {
     try
     {
-        var config = ConfigLoader.Load(parse.GetValue(configOption)!.FullName);
+        var config = ConfigLoader.Discover(parse.GetValue(configOption)?.FullName);
+        if (parse.GetValue(checkNodeOption) is { } name)
+        {
+            ClusterTls.ForNode(config, config.GetHost(name));
+            return 0;
+        }
+        if (parse.GetValue(checkClientOption))
+        {
+            ClusterTls.ForClient(config);
+            return 0;
+        }
         if (parse.GetValue(clientAddressOption))
         {
             Console.WriteLine(config.Client.Address);

@@ -1,54 +1,117 @@
 #!/usr/bin/env bash
-# `make bench`: issue 4's benchmark on two simulated hosts of this machine. For three workloads
-# (the worker with no extra state, 64 MB and 256 MB of incompressible state) it moves a running
-# container from nodeA to nodeB two ways, each BENCH_REPEATS times (default 3), interleaved:
-#   by hand: podman checkpoint --export on A, a raw TCP copy (socat) to B, podman restore --import on B;
-#   ours:    the client's `migrate JOB nodeB` through the cluster.
-# Then 10 small jobs migrated concurrently against the same 10 one after another.
-# Writes docs/benchmark.md and docs/benchmark.png (medians); raw figures stay in build/bench/.
-# The last lines printed are the issue's key=value figures. How each figure is measured is
-# written into docs/benchmark.md by scripts/bench/report.py.
+# `make bench`: issues 4 and 16's benchmark on two simulated hosts of this machine.
+# For each link (BENCH_LINKS, default "none 10gbit 1gbit": the bare veth, then `tc qdisc ... tbf
+# rate R burst 256kb latency 50ms` on both hosts' eth0), BENCH_REPEATS times (default 3), interleaved:
+#   - for each workload (BENCH_WORKLOADS, MB of incompressible state, default "0 64 256") the
+#     worker moves nodeA → nodeB two ways:
+#       by hand: podman checkpoint --export on A, a raw TCP copy (socat) to B, podman restore --import on B;
+#       ours:    the client's `migrate JOB nodeB` through the cluster;
+#   - the key-value service (`worker kv --data`, filled with BENCH_SERVICE_MB MB of values, default
+#     256) moves both ways while `worker kv-load` writes to it over one TCP connection from the
+#     client's host: by hand with --tcp-established and the nft guards the node uses, ours started
+#     with `client run --network cluster`. The figure is the longest pause that client saw.
+# Then, on the bare link, BENCH_TEN small jobs (default 10) moved one after another against all at
+# once, and the wall time of `client status` (a client process's start-up and one request).
+# Every part runs on its own: a part that fails becomes that part's figure (a `fail` line in the
+# raw results, `KEY=failed reason="..."` in the key lines) and the rest still runs.
+# Writes docs/benchmark.md and docs/benchmark*.png (medians); raw figures stay in build/bench/.
+# The last lines printed are the key=value figures. How each is measured is written into
+# docs/benchmark.md by scripts/bench/report.py.
+#   BENCH_QUICK=1: a smoke slice, each part once at small size (0 and 16 MB, a 16 MB service,
+#   3 jobs, links none and 1gbit); everything stays in build/bench-quick/, so a full run's raw
+#   figures in build/bench/ and docs/ are untouched.
 set -euo pipefail
 # Our own simulated hosts, so a concurrent `make test` (amt) or `make demo` (amig) is untouched.
-export AKKA_MIGRATION_NETNS_PREFIX=amb
+export AKKA_MIGRATION_NETNS_PREFIX=${AKKA_MIGRATION_NETNS_PREFIX:-amb}
 source "$(dirname "$0")/lib.sh"
 
+quick=${BENCH_QUICK:-0}
+if [ "$quick" = 1 ]; then
+  : "${BENCH_REPEATS:=1}" "${BENCH_WORKLOADS:=0 16}" "${BENCH_LINKS:=none 1gbit}" "${BENCH_SERVICE_MB:=16}" \
+    "${BENCH_TEN:=3}" "${BENCH_NO_DOCS:=1}"
+fi
 repeats=${BENCH_REPEATS:-3}
-# BENCH_WORKLOADS="256" BENCH_SKIP_TEN=1: a quick run for tuning (the key figures then lack some parts).
 read -r -a workloads <<<"${BENCH_WORKLOADS:-0 64 256}"
+read -r -a links <<<"${BENCH_LINKS:-none 10gbit 1gbit}"
+service_mb=${BENCH_SERVICE_MB:-256}
+concurrent=${BENCH_TEN:-10}
+# BENCH_SKIP_TEN=1, BENCH_SKIP_SERVICE=1: quick runs for tuning (the key figures then lack those parts).
 skip_ten=${BENCH_SKIP_TEN:-0}
-concurrent=10
+skip_service=${BENCH_SKIP_SERVICE:-0}
 run=$repo/build/bench
+[ "$quick" = 1 ] && run=$repo/build/bench-quick
 results=$run/results.txt
 podman="podman --runtime runc"
-image=$(awk -F' *= *' '/^image *=/{print $2; exit}' "$config")
+loader=$repo/build/worker/worker
+ini() { # section key: a value of config.ini
+  awk -F' *= *' -v s="[$1]" -v k="$2" '/^\[/ {in_s = ($0 == s)} in_s && $1 == k {print $2; exit}' "$config"
+}
+image=$(ini container image)
 # Inside each host this path is its own folder (hosts.sh binds it per host), the node's state dir.
 archive=/var/lib/akka-migration/node/bench-by-hand.tar
 tcp_port=5999
 address_b=$(hosts_table | awk -F'\t' '$1 == "nodeB" {print $2}')
+# By hand's service address: on the cluster's service network, far above the addresses the
+# cluster hands out first (from [service_network] first, .10).
+net_name=$(ini service_network name)
+hand_ip=${net_name:+$(ini service_network subnet | sed 's|\.[0-9]*/.*|.250|')}
+kv_port=7000
 node_pids=()
-job_seq=0
+# The wall clock allowed to one command: a hung podman, copy or client fails its part, not the run.
+quick_s=60 move_s=900
 
 # The same container flags as Node/Runtime/PodmanRuntime.cs and config.ini.
-run_flags=(--detach --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
-[ "$(awk -F' *= *' '/^compression *=/{print $2; exit}' "$config")" = none ] ||
+run_flags=(--detach --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
+[ "$(ini container compression)" = none ] ||
   die "config.ini's compression is not none; the by-hand path would not match the node's checkpoint"
 
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 
+# in_host with a time limit.
+in_host_t() { # seconds host command...
+  local limit=$1 args
+  mapfile -t args < <(nsenter_args "$2")
+  shift 2
+  timeout -k 10 "$limit" nsenter "${args[@]}" "$@"
+}
+# The client, time-limited; lib.sh's wait_for_cluster uses `client` too.
+client_t() { in_host_t "$1" client dotnet "$client_dll" --config "$config" "${@:2}"; }
+client() { client_t "$quick_s" "$@"; }
+
+# Processes a part starts in the background, so that a failed part's are ended by their PIDs.
+bg_pids=$run/background.pids
+remember() { echo "$1" >>"$bg_pids"; }
+
+# What a part may leave behind when it fails half way: its background processes, containers,
+# volumes, archives and nft tables on both hosts. Nodes' own job records stay.
+sweep() {
+  local pid name
+  if [ -f "$bg_pids" ]; then
+    while read -r pid; do kill -9 "$pid" 2>/dev/null || true; done <"$bg_pids"
+    : >"$bg_pids"
+  fi
+  [ -e "/var/run/netns/$(netns_of nodeA)" ] || return 0
+  while IFS=$'\t' read -r name _; do
+    in_host_t "$quick_s" "$name" sh -c "$podman ps -aq --filter name='^amb-hand' | xargs -r $podman rm -f -t 0;
+      $podman ps -aq --filter name='^amig-bench' | xargs -r $podman rm -f -t 0; $podman volume prune -f; rm -f $archive;
+      nft delete table netdev bench_hand_hold; nft delete table netdev bench_hand_guard" >/dev/null 2>&1 || true
+  done < <(hosts_table)
+}
+
 cleanup() {
   set +e
-  for pid in "${node_pids[@]}"; do kill "$pid" 2>/dev/null; done
+  # 0 is a node not started: `kill 0` would signal our own process group.
+  for pid in "${node_pids[@]}"; do [ "$pid" = 0 ] || kill "$pid" 2>/dev/null; done
   for pid in "${node_pids[@]}"; do
+    [ "$pid" = 0 ] && continue
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null
   done
   node_pids=()
+  sweep
   if [ -e "/var/run/netns/$(netns_of nodeA)" ]; then
-    while IFS=$'\t' read -r name _; do
-      reset_host "$name"
-      in_host "$name" sh -c "$podman ps -aq --filter name='^amb-hand' | xargs -r $podman rm -f -t 0; rm -f $archive" >/dev/null 2>&1
-    done < <(hosts_table)
+    shape none >/dev/null 2>&1
+    while IFS=$'\t' read -r name _; do reset_host "$name"; done < <(hosts_table)
   fi
   "$repo/scripts/hosts.sh" down
 }
@@ -57,6 +120,8 @@ trap 'exit 130' INT TERM
 
 # ---- preparation ---------------------------------------------------------------------------
 command -v socat >/dev/null || die "socat is missing: run scripts/setup.sh"
+command -v nft >/dev/null || die "nft is missing: run scripts/setup.sh (nftables)"
+[ -x "$loader" ] || die "$loader is missing: run scripts/setup.sh (or make image)"
 # Installed here, not in setup.sh, since only the benchmark needs them: jq reads the client's
 # --json answers, gnuplot draws the plot.
 missing=()
@@ -64,16 +129,18 @@ command -v jq >/dev/null || missing+=(jq)
 command -v gnuplot >/dev/null || missing+=(gnuplot-nox)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
-  apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  timeout 300 apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# A 256 MB archive exists twice at most (A and B) at any time; 2 GB leaves room for podman's copies.
+# A service's archive (memory and its log in the volume) exists twice at most (A and B) at any time.
 free_mb=$(df -Pm /var/lib | awk 'NR==2{print $4}')
-[ "$free_mb" -ge 2048 ] || die "only $free_mb MB free under /var/lib; the benchmark needs 2 GB"
+need_mb=$((service_mb * 5 + 1024))
+[ "$free_mb" -ge "$need_mb" ] || die "only $free_mb MB free under /var/lib; the benchmark needs $need_mb MB"
 
 rm -rf "$run"
-mkdir -p "$run/runs"
+mkdir -p "$run/runs" "$run/parts"
 : >"$results"
+: >"$bg_pids"
 
 # Pre-copy needs the kernel's soft-dirty tracking; without it CRIU can only do a stop-and-copy dump.
 if criu check --feature mem_dirty_track >/dev/null 2>&1; then
@@ -85,26 +152,23 @@ else
 fi
 
 # Record whether the machine was shared: other simulated hosts or a test run beside us.
-others=$(ip netns list | awk '{print $1}' | grep -v "^$netns_prefix-" | paste -sd, - || true)
+others=$(ip netns list | awk '{print $1}' | grep -v "^$netns_prefix-" | sed 's/-.*//' | sort -u | paste -sd, - || true)
 tests=$(pgrep -fc 'dotnet.*(test|testhost)' || true)
+bench_env=$(env | grep '^BENCH_' | sort | paste -sd' ' - || true)
 {
-  echo "meta precopy=$precopy repeats=$repeats workloads=$(IFS=,; echo "${workloads[*]}") skip_ten=$skip_ten chunk_kb=$(awk -F' *= *' '/^chunk_kb *=/{print $2; exit}' "$config") window=$(awk -F' *= *' '/^window *=/{print $2; exit}' "$config") cpus=$(nproc) kernel=$(uname -r)"
+  echo "meta precopy=$precopy repeats=$repeats workloads=$(IFS=,; echo "${workloads[*]}") links=$(IFS=,; echo "${links[*]}") service_mb=$service_mb ten=$concurrent skip_ten=$skip_ten skip_service=$skip_service quick=$quick chunk_kb=$(ini transfer chunk_kb) window=$(ini transfer window) cpus=$(nproc) kernel=$(uname -r) prefix=$netns_prefix"
   echo "meta criu=$(criu --version | sed -n 's/^Version: *//p') podman=$(podman --version | awk '{print $3}') date=$(date -u +%Y-%m-%dT%H:%MZ)"
   echo "meta other_netns=${others:-none} test_processes=$tests loadavg=$(cut -d' ' -f1 /proc/loadavg)"
+  echo "meta command=${bench_env// /+}"
 } >>"$results"
 
 "$repo/scripts/hosts.sh" down # leftovers of an interrupted run
 "$repo/scripts/hosts.sh" up
 while IFS=$'\t' read -r name _; do
-  in_host "$name" "$repo/initializeDemo.sh" "$name"
+  in_host_t 300 "$name" "$repo/initializeDemo.sh" "$name"
   reset_host "$name"
-  in_host "$name" sh -c "$podman ps -aq --filter name='^amb-hand' | xargs -r $podman rm -f -t 0; rm -f $archive" >/dev/null 2>&1
 done < <(hosts_table)
-
-node_pids+=("$(start_node nodeA "$run/nodeA.log")")
-node_pids+=("$(start_node nodeB "$run/nodeB.log")")
-wait_for_cluster 90 || die "the cluster did not form within 90 s; see $run/*.log"
-log "cluster up"
+sweep
 
 # start_node prints the pid of the shell that runs nsenter; the node is its dotnet child.
 dotnet_pid() { # wrapper-pid
@@ -115,138 +179,374 @@ dotnet_pid() { # wrapper-pid
   done
   die "no dotnet process under $1"
 }
-node_a=$(dotnet_pid "${node_pids[0]}")
-node_b=$(dotnet_pid "${node_pids[1]}")
-[ -n "$node_a" ] && [ -n "$node_b" ] || die "could not find the nodes' dotnet processes"
+node_pids=(0 0)
+node_a=0 node_b=0
+# Starts the nodes that are not running (all of them at first), then waits for the cluster.
+nodes_up() {
+  local i host
+  for i in 0 1; do
+    host=$([ "$i" = 0 ] && echo nodeA || echo nodeB)
+    if [ "${node_pids[$i]}" = 0 ]; then
+      node_pids[i]=$(start_node "$host" "$run/$host.log")
+    elif ! kill -0 "${node_pids[$i]}" 2>/dev/null; then
+      log "$host's node had ended; starting it again"
+      node_pids[i]=$(start_node "$host" "$run/$host-restarted-$(date +%s).log")
+    fi
+  done
+  wait_for_cluster 90 || return 1
+  node_a=$(dotnet_pid "${node_pids[0]}")
+  node_b=$(dotnet_pid "${node_pids[1]}")
+}
+nodes_up || die "the cluster did not form within 90 s; see $run/*.log"
+log "cluster up"
 
 # The 1-minute load average after each measurement: how busy the shared machine was.
 load() { cut -d' ' -f1 /proc/loadavg; }
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; } # pid field
 
+# ---- parts -------------------------------------------------------------------------------------
+link=none
+# Runs one part of the benchmark in a subshell. If it fails, the part's last words become a `fail`
+# line of the results (report.py turns them into that part's figure); what it left is swept away
+# and a node that died is started again, so the next part starts clean.
+part() { # name fields function args...
+  local name=$1 fields=$2 rc err reason
+  shift 2
+  part_failed=0
+  err=$run/parts/$(printf '%03d' "$(ls "$run/parts" | wc -l)")-$name.err
+  set +e
+  (
+    set -eE
+    trap 'echo "failed (exit $?): $BASH_COMMAND" >&2' ERR
+    # BENCH_FAIL_PART=NAME: that part fails on purpose, to see the rest of the run go on.
+    [ "${BENCH_FAIL_PART:-}" != "$name" ] || die "failed on purpose (BENCH_FAIL_PART=$name)"
+    "$@"
+  ) 2>"$err"
+  rc=$?
+  set -e
+  cat "$err" >&2
+  [ "$rc" -eq 0 ] && return 0
+  part_failed=1
+  # The die message, or the failed command with the line it printed before.
+  reason=$(sed 's/\x1b\[[0-9;]*m//g; s/^\[[a-z-]*\] //' "$err" | grep -v '^[[:space:]]*$' | tail -2 |
+    awk '{l[NR] = $0} END {print (l[NR] ~ /^failed \(exit/ && NR > 1) ? l[NR] ": " l[1] : l[NR]}' |
+    tr '"\t' "' " | cut -c1-300)
+  echo "fail part=$name link=$link $fields rc=$rc reason=${reason:-exit $rc}" >>"$results"
+  log "part $name ($fields, link $link) failed: ${reason:-exit $rc}; going on"
+  sweep
+  nodes_up || log "the cluster did not form again; the next parts will fail"
+}
+
 # Until the worker has filled its state and printed STARTED, a checkpoint would catch less memory.
+# The log is read whole before it is searched: `podman logs | grep -q` under pipefail fails with
+# 141 once the log outgrows what grep reads before it exits (podman dies of SIGPIPE).
+# A container that ended before is a failure at once, with its last words.
 wait_started() { # host container
-  for _ in $(seq 600); do
-    in_host "$1" $podman logs "$2" 2>/dev/null | grep -q '^STARTED' && return 0
+  local logs i state
+  for i in $(seq 600); do
+    logs=$(in_host_t "$quick_s" "$1" $podman logs "$2" 2>&1) || logs=
+    grep -q '^STARTED' <<<"$logs" && return 0
+    if [ $((i % 10)) = 0 ]; then
+      state=$(in_host_t "$quick_s" "$1" $podman inspect -f '{{.State.Status}}' "$2" 2>/dev/null) || state=
+      [ "$state" = exited ] && die "$2 on $1 exited before it printed STARTED: $(grep -m1 . <<<"$logs")"
+    fi
     sleep 0.1
   done
   die "$2 on $1 never printed STARTED"
 }
 
-# ---- by hand ---------------------------------------------------------------------------------
+# ---- links -------------------------------------------------------------------------------------
+# Shapes both hosts' egress the same way; `none` takes the shaping off (veths default to noqueue).
+shape() { # link
+  local name qdisc
+  while IFS=$'\t' read -r name _; do
+    if [ "$1" = none ]; then
+      in_host_t "$quick_s" "$name" tc qdisc del dev eth0 root 2>/dev/null || true
+    else
+      in_host_t "$quick_s" "$name" tc qdisc replace dev eth0 root tbf rate "$1" burst 256kb latency 50ms
+    fi
+    qdisc=$(in_host_t "$quick_s" "$name" tc qdisc show dev eth0 | head -1)
+    log "link $1: $name eth0: $qdisc"
+    echo "meta qdisc_${1}_$name=$(tr -s ' ' '_' <<<"$qdisc")" >>"$results"
+  done < <(hosts_table)
+}
+
+# By hand's copy: a socat listener on B first, so the copy's clock starts with bytes on the wire.
+listen_b() {
+  in_host_t "$move_s" nodeB socat -u "TCP-LISTEN:$tcp_port,reuseaddr" "OPEN:$archive,creat,trunc" &
+  listener=$!
+  remember "$listener"
+  for _ in $(seq 100); do [ -n "$(in_host_t "$quick_s" nodeB ss -ltnH "sport = :$tcp_port")" ] && return 0; sleep 0.05; done
+  die "socat on nodeB is not listening on $tcp_port"
+}
+copy_to_b() {
+  in_host_t "$move_s" nodeA socat -u "OPEN:$archive" "TCP:$address_b:$tcp_port"
+  wait "$listener" # the copy is done when B has written and closed the file
+}
+
+# ---- the worker, by hand ------------------------------------------------------------------------
 by_hand() { # state_mb repeat
-  local mb=$1 rep=$2 name=amb-hand-$1-$2 t0 t1 t2 t3 bytes listener out=$run/runs/hand-$1-$2
-  in_host nodeA $podman run "${run_flags[@]}" --name "$name" "$image" \
+  local mb=$1 rep=$2 name=amb-hand-$link-$1-$2 t0 t1 t2 t3 bytes listener out=$run/runs/hand-$link-$1-$2
+  in_host_t "$quick_s" nodeA $podman run "${run_flags[@]}" --network none --name "$name" "$image" \
     --number 41 --work-ms 600000 --state-mb "$mb" >/dev/null
   wait_started nodeA "$name"
-  # The receiver listens first, so the copy's clock starts with bytes on the wire, not with setup.
-  in_host nodeB socat -u "TCP-LISTEN:$tcp_port,reuseaddr" "OPEN:$archive,creat,trunc" &
-  listener=$!
-  for _ in $(seq 100); do in_host nodeB ss -ltnH "sport = :$tcp_port" | grep -q . && break; sleep 0.05; done
-
+  listen_b
   t0=$(now_ms)
-  in_host nodeA $podman container checkpoint "$name" --export "$archive" --compress none --print-stats >"$out-checkpoint.json"
+  in_host_t "$move_s" nodeA $podman container checkpoint "$name" --export "$archive" --compress none --print-stats >"$out-checkpoint.json"
   t1=$(now_ms)
-  in_host nodeA socat -u "OPEN:$archive" "TCP:$address_b:$tcp_port"
-  wait "$listener" # the copy is done when B has written and closed the file
+  copy_to_b
   t2=$(now_ms)
-  in_host nodeB $podman container restore --import "$archive" --print-stats >"$out-restore.json"
+  in_host_t "$move_s" nodeB $podman container restore --import "$archive" --print-stats >"$out-restore.json"
   t3=$(now_ms)
 
-  bytes=$(in_host nodeB stat -c %s "$archive")
-  [ "$(in_host nodeB $podman inspect -f '{{.State.Status}}' "$name")" = running ] || die "$name does not run on nodeB after the restore"
-  echo "hand mb=$mb rep=$rep load=$(load) checkpoint_ms=$((t1 - t0)) copy_ms=$((t2 - t1)) restore_ms=$((t3 - t2)) total_ms=$((t3 - t0)) bytes=$bytes" >>"$results"
-  log "by hand  ${mb} MB #$rep: checkpoint $((t1 - t0)) ms, copy $((t2 - t1)) ms, restore $((t3 - t2)) ms, total $((t3 - t0)) ms"
-  for h in nodeA nodeB; do in_host "$h" sh -c "$podman rm -f -t 0 $name >/dev/null; rm -f $archive"; done
+  bytes=$(in_host_t "$quick_s" nodeB stat -c %s "$archive")
+  [ "$(in_host_t "$quick_s" nodeB $podman inspect -f '{{.State.Status}}' "$name")" = running ] || die "$name does not run on nodeB after the restore"
+  echo "hand link=$link mb=$mb rep=$rep load=$(load) checkpoint_ms=$((t1 - t0)) copy_ms=$((t2 - t1)) restore_ms=$((t3 - t2)) total_ms=$((t3 - t0)) bytes=$bytes" >>"$results"
+  log "by hand  ${mb} MB #$rep, link $link: checkpoint $((t1 - t0)) ms, copy $((t2 - t1)) ms, restore $((t3 - t2)) ms, total $((t3 - t0)) ms"
+  for h in nodeA nodeB; do in_host_t "$quick_s" "$h" sh -c "$podman rm -f -t 0 $name >/dev/null; rm -f $archive"; done
 }
 
-# ---- ours ------------------------------------------------------------------------------------
-submit() { # id state_mb
-  client submit 41 --id "$1" --work-ms 600000 --state-mb "$2" >/dev/null || die "submit $1 failed"
-}
-
-ours() { # state_mb repeat
-  local mb=$1 rep=$2 id line t0 t1 rss_a rss_b fields client_ms node_total checkpoint transfer restore bytes stream
-  job_seq=$((job_seq + 1))
-  id=bench-$mb-$rep-$job_seq
-  submit "$id" "$mb"
-  wait_started nodeA "amig-$id"
-  # Writing 5 to clear_refs resets VmHWM to the current RSS: the peak read after is the move's own.
+# ---- the worker, ours ---------------------------------------------------------------------------
+# Resets VmHWM to the current RSS in both nodes (writing 5 to clear_refs): the peak read after is
+# the move's own. Prints the RSS before.
+rss_mark() {
   echo 5 >"/proc/$node_a/clear_refs"
   echo 5 >"/proc/$node_b/clear_refs"
-  rss_a=$(status_kb "$node_a" VmRSS)
-  rss_b=$(status_kb "$node_b" VmRSS)
+  echo "rss_a_kb=$(status_kb "$node_a" VmRSS) rss_b_kb=$(status_kb "$node_b" VmRSS)"
+}
+rss_peaks() { echo "hwm_a_kb=$(status_kb "$node_a" VmHWM) hwm_b_kb=$(status_kb "$node_b" VmHWM)"; }
+
+# {"ok":true,...,"timings":{"checkpointMs":N,...,"streamMs":N},"clientMs":N}: clientMs is the
+# client's own clock from sending the request to the answer, without its process start-up.
+# Prints the figures as key=value, or fails.
+migrate_figures() { # line
+  local fields client_ms node_total checkpoint transfer restore bytes stream
+  fields=$(jq -r 'select(.ok == true) | [.clientMs, .timings.totalMs, .timings.checkpointMs, .timings.transferMs,
+    .timings.restoreMs, .timings.archiveBytes, .timings.streamMs] | map(tostring) | join(" ")' <<<"$1" 2>/dev/null) || fields=
+  read -r client_ms node_total checkpoint transfer restore bytes stream <<<"$fields"
+  [[ "$client_ms" =~ ^[0-9]+$ && "$stream" =~ ^[0-9]+$ ]] || die "unexpected migrate output: $1"
+  echo "client_ms=$client_ms node_total_ms=$node_total checkpoint_ms=$checkpoint transfer_ms=$transfer restore_ms=$restore stream_ms=$stream bytes=$bytes"
+}
+
+submit() { # id state_mb
+  local out
+  out=$(client submit 41 --id "$1" --work-ms 600000 --state-mb "$2" 2>&1) || die "submit $1 failed: $(tail -1 <<<"$out")"
+}
+
+# The error of a failed `migrate --json`, or all it printed.
+migrate_error() { jq -er '.error' <<<"$1" 2>/dev/null || echo "${1:-no output}"; }
+
+ours() { # state_mb repeat
+  local mb=$1 rep=$2 id=bench-$link-$1-$2 line t0 t1 rss figures
+  submit "$id" "$mb"
+  wait_started nodeA "amig-$id"
+  rss=$(rss_mark)
   t0=$(now_ms)
-  line=$(client migrate "$id" nodeB --json) || die "migrate $id failed: $line"
+  line=$(client_t "$move_s" migrate "$id" nodeB --json) || die "migrate $id failed: $(migrate_error "$line")"
   t1=$(now_ms)
   echo "$line" >>"$run/client.log"
-  # {"ok":true,...,"timings":{"checkpointMs":N,...,"streamMs":N},"clientMs":N}: clientMs is the
-  # client's own clock from sending the request to the answer, without its process start-up.
-  fields=$(jq -r 'select(.ok == true) | [.clientMs, .timings.totalMs, .timings.checkpointMs, .timings.transferMs,
-    .timings.restoreMs, .timings.archiveBytes, .timings.streamMs] | map(tostring) | join(" ")' <<<"$line" 2>/dev/null) || fields=
-  read -r client_ms node_total checkpoint transfer restore bytes stream <<<"$fields"
-  [[ "$client_ms" =~ ^[0-9]+$ && "$stream" =~ ^[0-9]+$ ]] || die "unexpected migrate output: $line"
-  echo "ours mb=$mb rep=$rep load=$(load) client_ms=$client_ms wall_ms=$((t1 - t0)) node_total_ms=$node_total checkpoint_ms=$checkpoint transfer_ms=$transfer restore_ms=$restore stream_ms=$stream bytes=$bytes rss_a_kb=$rss_a hwm_a_kb=$(status_kb "$node_a" VmHWM) rss_b_kb=$rss_b hwm_b_kb=$(status_kb "$node_b" VmHWM)" >>"$results"
-  log "ours     ${mb} MB #$rep: client $client_ms ms (process wall $((t1 - t0)) ms), node total $node_total ms: checkpoint $checkpoint, transfer added $transfer, restore $restore ms; $bytes bytes streamed in $stream ms"
+  figures=$(migrate_figures "$line")
+  echo "ours link=$link mb=$mb rep=$rep load=$(load) wall_ms=$((t1 - t0)) $figures $rss $(rss_peaks)" >>"$results"
+  log "ours     ${mb} MB #$rep, link $link: process wall $((t1 - t0)) ms; $figures"
   # The node marks the job failed once its container is gone; that is only our cleanup.
-  in_host nodeB $podman rm -f -t 0 "amig-$id" >/dev/null
+  in_host_t "$quick_s" nodeB $podman rm -f -t 0 "amig-$id" >/dev/null
+}
+
+# ---- the key-value service ------------------------------------------------------------------------
+# kv-load from the client's host, one connection, writing as fast as the service answers. Bounded
+# by its own --duration-s; stopped with SIGTERM, after which it reads back every write and prints
+# one summary line.
+load_start() { # address out
+  local args
+  mapfile -t args < <(nsenter_args client)
+  nsenter "${args[@]}" "$loader" kv-load --target "$1:$kv_port" --duration-s 600 --prefix load >"$2.out" 2>"$2.err" &
+  loader_pid=$!
+  remember "$loader_pid"
+  # Writing: the first replies have come back.
+  sleep 2
+  kill -0 "$loader_pid" 2>/dev/null || die "kv-load ended at once: $(tail -1 "$2.err")"
+}
+load_stop() { # out: prints the summary line
+  kill -TERM "$loader_pid" 2>/dev/null || true
+  for _ in $(seq 1200); do kill -0 "$loader_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$loader_pid" 2>/dev/null || true
+  wait "$loader_pid" || true
+  local summary
+  summary=$(tail -1 "$1.out")
+  [[ "$summary" == kv-load* ]] || die "kv-load printed no summary; see $1.err"
+  echo "${summary#kv-load }"
+}
+fill() { # address
+  local count
+  count=$(in_host_t 600 client python3 "$repo/scripts/bench/kv-fill.py" "$1" "$kv_port" "$service_mb") || die "filling the service failed: $count"
+  log "service filled: $count"
+}
+container_rss_kb() { # host container
+  local pid
+  pid=$(in_host_t "$quick_s" "$1" $podman inspect -f '{{.State.Pid}}' "$2")
+  status_kb "$pid" VmRSS
+}
+# The nft rules the node puts around a service's move (Node/Runtime/PacketGuard.cs): on the source,
+# new connections held during the checkpoint; on the target, all of the address's TCP dropped
+# during the restore, which would otherwise reset a retransmission arriving before the sockets are back.
+guard() { # host kind rule
+  in_host_t "$quick_s" "$1" nft -f - <<EOF
+table netdev bench_hand_$2 { chain in { type filter hook ingress device "$(ini service_network parent)" priority -500; ip daddr $hand_ip $3; }; }
+EOF
+}
+unguard() { in_host_t "$quick_s" "$1" nft delete table netdev "bench_hand_$2"; }
+ensure_network() { # host
+  in_host_t "$quick_s" "$1" $podman network exists "$net_name" && return 0
+  in_host_t "$quick_s" "$1" $podman network create --driver macvlan --opt "parent=$(ini service_network parent)" \
+    --subnet "$(ini service_network subnet)" --gateway "$(ini service_network gateway)" "$net_name" >/dev/null
+}
+
+hand_service() { # repeat
+  local rep=$1 name=amb-hand-kv-$link-$1 volume=amb-hand-kv-$link-$1 out=$run/runs/hand-kv-$link-$1 t0 t1 t2 t3 bytes rss summary listener
+  ensure_network nodeA
+  ensure_network nodeB
+  in_host_t "$quick_s" nodeA $podman run "${run_flags[@]}" --name "$name" --network "$net_name" --ip "$hand_ip" \
+    --volume "$volume:/data" "$image" kv --port "$kv_port" --data /data >/dev/null
+  wait_started nodeA "$name"
+  fill "$hand_ip"
+  rss=$(container_rss_kb nodeA "$name")
+  listen_b
+  load_start "$hand_ip" "$out-load"
+  t0=$(now_ms)
+  guard nodeA hold "tcp flags & (syn | ack) == syn drop"
+  in_host_t "$move_s" nodeA $podman container checkpoint "$name" --export "$archive" --tcp-established --compress none --print-stats >"$out-checkpoint.json"
+  unguard nodeA hold
+  t1=$(now_ms)
+  copy_to_b
+  t2=$(now_ms)
+  guard nodeB guard "meta l4proto tcp drop"
+  in_host_t "$move_s" nodeB $podman container restore --import "$archive" --tcp-established --print-stats >"$out-restore.json"
+  unguard nodeB guard
+  t3=$(now_ms)
+  # Like the node: the source's copy and its volume go once the service runs on the target.
+  in_host_t "$quick_s" nodeA sh -c "$podman rm -f -t 0 $name >/dev/null; $podman volume rm -f $volume >/dev/null"
+  sleep 1
+  summary=$(load_stop "$out-load")
+  bytes=$(in_host_t "$quick_s" nodeB stat -c %s "$archive")
+  [ "$(in_host_t "$quick_s" nodeB $podman inspect -f '{{.State.Status}}' "$name")" = running ] || die "$name does not run on nodeB after the restore"
+  echo "svc path=hand link=$link mb=$service_mb rep=$rep load=$(load) checkpoint_ms=$((t1 - t0)) copy_ms=$((t2 - t1)) restore_ms=$((t3 - t2)) total_ms=$((t3 - t0)) bytes=$bytes kv_rss_kb=$rss $summary" >>"$results"
+  log "by hand  service #$rep, link $link: moved in $((t3 - t0)) ms (checkpoint $((t1 - t0)), copy $((t2 - t1)), restore $((t3 - t2))); client saw: $summary"
+  in_host_t "$quick_s" nodeB sh -c "$podman rm -f -t 0 $name >/dev/null; $podman volume rm -f $volume >/dev/null; rm -f $archive"
+}
+
+ours_service() { # repeat
+  local rep=$1 id=bench-kv-$link-$1 volume=bench-kv-$link-$1 out=$run/runs/ours-kv-$link-$1 accepted address line t0 t1 rss node_rss figures summary
+  accepted=$(client run --json --on nodeA --network cluster --volume "$volume:/data" "$id" "$image" kv --port "$kv_port" --data /data) ||
+    die "run $id failed: $accepted"
+  address=$(jq -r '.address // empty' <<<"$accepted")
+  [ -n "$address" ] || die "the service got no address: $accepted"
+  wait_started nodeA "amig-$id"
+  fill "$address"
+  rss=$(container_rss_kb nodeA "amig-$id")
+  load_start "$address" "$out-load"
+  node_rss=$(rss_mark)
+  t0=$(now_ms)
+  line=$(client_t "$move_s" migrate "$id" nodeB --json) || die "migrate $id failed: $(migrate_error "$line")"
+  t1=$(now_ms)
+  echo "$line" >>"$run/client.log"
+  sleep 1
+  summary=$(load_stop "$out-load")
+  figures=$(migrate_figures "$line")
+  echo "svc path=ours link=$link mb=$service_mb rep=$rep load=$(load) wall_ms=$((t1 - t0)) $figures kv_rss_kb=$rss $node_rss $(rss_peaks) $summary" >>"$results"
+  log "ours     service #$rep, link $link: migrate's process wall $((t1 - t0)) ms; $figures; client saw: $summary"
+  in_host_t "$quick_s" nodeB sh -c "$podman rm -f -t 0 amig-$id >/dev/null; $podman volume rm -f $volume >/dev/null"
 }
 
 # ---- ten at once against ten in a row --------------------------------------------------------
 ten() { # repeat mode
-  local rep=$1 mode=$2 ids=() pids=() ok=0 t0 t1 i id
+  local rep=$1 mode=$2 ids=() pids=() ok=0 t0 t1 i id m0 running
   for i in $(seq "$concurrent"); do
-    job_seq=$((job_seq + 1))
-    ids+=("bench-$mode-$rep-$job_seq")
+    ids+=("bench-$mode-$rep-$i")
     submit "${ids[-1]}" 0
   done
   for id in "${ids[@]}"; do wait_started nodeA "amig-$id"; done
   t0=$(now_ms)
   if [ "$mode" = concurrent ]; then
     for id in "${ids[@]}"; do
-      client migrate "$id" nodeB >"$run/runs/$id.out" 2>&1 &
+      # Without the part's ERR trap: a failed move is counted here, not announced in its output.
+      (trap - ERR; client_t "$move_s" migrate "$id" nodeB) >"$run/runs/$id.out" 2>&1 &
       pids+=($!)
+      remember "$!"
     done
     for i in "${!pids[@]}"; do wait "${pids[$i]}" && ok=$((ok + 1)); done
   else
     for id in "${ids[@]}"; do
-      local m0=$(now_ms)
-      client migrate "$id" nodeB >"$run/runs/$id.out" 2>&1 && ok=$((ok + 1))
+      m0=$(now_ms)
+      # Without the part's ERR trap: a failed move is counted here, not announced in its output.
+      (trap - ERR; client_t "$move_s" migrate "$id" nodeB) >"$run/runs/$id.out" 2>&1 && ok=$((ok + 1))
       echo "client wall $(($(now_ms) - m0)) ms" >>"$run/runs/$id.out"
     done
   fi
   t1=$(now_ms)
   # Success means the client said so and the container really runs on B.
-  local running
-  running=$(in_host nodeB $podman ps --filter status=running --format '{{.Names}}' | grep -c "^amig-bench-$mode-$rep-" || true)
+  running=$(in_host_t "$quick_s" nodeB $podman ps --filter status=running --format '{{.Names}}' | grep -c "^amig-bench-$mode-$rep-" || true)
   [ "$running" -lt "$ok" ] && ok=$running
   echo "ten mode=$mode rep=$rep load=$(load) wall_ms=$((t1 - t0)) ok=$ok of=$concurrent" >>"$results"
   log "$mode x$concurrent #$rep: $((t1 - t0)) ms, $ok of $concurrent moved"
   if [ "$ok" -ne "$concurrent" ]; then
-    for id in "${ids[@]}"; do grep -q moved "$run/runs/$id.out" || log "$id: $(tail -1 "$run/runs/$id.out")"; done
+    for id in "${ids[@]}"; do grep -c moved "$run/runs/$id.out" >/dev/null || log "$id: $(tail -1 "$run/runs/$id.out")"; done
   fi
-  for h in nodeA nodeB; do in_host "$h" sh -c "$podman ps -aq --filter name='^amig-bench-$mode-$rep-' | xargs -r $podman rm -f -t 0" >/dev/null; done
+  for h in nodeA nodeB; do in_host_t "$quick_s" "$h" sh -c "$podman ps -aq --filter name='^amig-bench-$mode-$rep-' | xargs -r $podman rm -f -t 0" >/dev/null; done
 }
 
+# ---- the client's own start-up ---------------------------------------------------------------------
+client_status() { # repeat
+  local t0 t1
+  t0=$(now_ms)
+  client status >/dev/null
+  t1=$(now_ms)
+  echo "status rep=$1 load=$(load) wall_ms=$((t1 - t0))" >>"$results"
+  log "client status #$1: $((t1 - t0)) ms"
+}
+
+# ---- the run ---------------------------------------------------------------------------------------
 # By hand and ours alternate within each repeat, so drift on a shared machine hits both alike.
-for rep in $(seq "$repeats"); do
-  for mb in "${workloads[@]}"; do
-    by_hand "$mb" "$rep"
-    ours "$mb" "$rep"
+for link in "${links[@]}"; do
+  part link "" shape "$link"
+  # A link that could not be shaped measures nothing: its figures say why.
+  if [ "$part_failed" = 0 ]; then
+    for rep in $(seq "$repeats"); do
+      for mb in "${workloads[@]}"; do
+        part hand "mb=$mb rep=$rep" by_hand "$mb" "$rep"
+        part ours "mb=$mb rep=$rep" ours "$mb" "$rep"
+      done
+      if [ "$skip_service" != 1 ]; then
+        part svc-hand "mb=$service_mb rep=$rep" hand_service "$rep"
+        part svc-ours "mb=$service_mb rep=$rep" ours_service "$rep"
+      fi
+    done
+  fi
+  [ "$link" = none ] || part unshape "" shape none
+done
+link=none
+if [ "$skip_ten" != 1 ]; then
+  for rep in $(seq "$repeats"); do
+    part ten-serial "rep=$rep" ten "$rep" serial
+    part ten-concurrent "rep=$rep" ten "$rep" concurrent
   done
-done
-[ "$skip_ten" = 1 ] || for rep in $(seq "$repeats"); do
-  ten "$rep" serial
-  ten "$rep" concurrent
-done
+fi
+for rep in $(seq "$repeats"); do part status "rep=$rep" client_status "$rep"; done
 
 echo "meta test_processes_end=$(pgrep -fc 'dotnet.*(test|testhost)' || true)" >>"$results"
-# BENCH_NO_DOCS=1 (scripts/bench/tune.sh): the report goes to build/bench/, docs/ stays as it is.
+# BENCH_NO_DOCS=1 (scripts/bench/tune.sh, BENCH_QUICK=1): the report goes to the run's folder, docs/ stays as it is.
 docs=$repo/docs
 [ "${BENCH_NO_DOCS:-0}" = 1 ] && docs=$run
 mkdir -p "$docs"
-python3 "$repo/scripts/bench/report.py" "$results" "$run/runs" "$docs/benchmark.md" "$run/plot.dat" >"$run/figures.txt"
-gnuplot -e "data='$run/plot.dat'; out='$docs/benchmark.png'" "$repo/scripts/bench/plot.gp"
-log "wrote $docs/benchmark.md and benchmark.png; raw figures in $run"
+python3 "$repo/scripts/bench/report.py" "$results" "$run/runs" "$docs/benchmark.md" "$run" >"$run/figures.txt"
+for data in "$run"/plot-*.dat; do
+  [ -e "$data" ] || continue
+  suffix=$(basename "$data" .dat)
+  suffix=${suffix#plot-}
+  png=$docs/benchmark.png
+  [ "$suffix" = none ] || png=$docs/benchmark-$suffix.png
+  timeout 120 gnuplot -e "data='$data'; out='$png'; linkname='$suffix'" "$repo/scripts/bench/plot.gp"
+done
+log "wrote $docs/benchmark.md and its plots; raw figures in $run"
 trap - EXIT
 cleanup
 cat "$run/figures.txt"

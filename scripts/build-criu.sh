@@ -22,8 +22,9 @@ fi
 build_deps=(build-essential pkg-config libprotobuf-dev libprotobuf-c-dev protobuf-c-compiler
   protobuf-compiler python3-protobuf libnl-3-dev libnet1-dev libcap-dev libbsd-dev libaio-dev
   libgnutls28-dev libnftables-dev uuid-dev dpkg-dev xz-utils)
-apt-get update -q
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${build_deps[@]}"
+# Bounded: a mirror that stops answering fails the build instead of hanging it.
+timeout 600 apt-get update -q
+DEBIAN_FRONTEND=noninteractive timeout 1800 apt-get install -y -q --no-install-recommends "${build_deps[@]}"
 
 mkdir -p "$work"
 cd "$work"
@@ -31,13 +32,13 @@ tarball=criu_${version}.orig.tar.xz
 if ! echo "$sha256  $tarball" | sha256sum -c --status 2>/dev/null; then
   log "fetching the criu $version source"
   # The Debian diff may be missing from the mirror, so apt can exit non-zero: check the tarball instead.
-  apt-get source --download-only "criu/sid" >/dev/null 2>&1 || true
+  timeout 600 apt-get source --download-only "criu/sid" >/dev/null 2>&1 || true
   echo "$sha256  $tarball" | sha256sum -c --status || { echo "criu $version source missing or corrupt in $work" >&2; exit 1; }
 fi
 
 log "building criu $version"
 rm -rf "criu-$version"
 tar xf "$tarball"
-make -C "criu-$version" -j"$(nproc)" criu >build.log 2>&1 || { tail -30 build.log >&2; exit 1; }
+timeout 1800 make -C "criu-$version" -j"$(nproc)" criu >build.log 2>&1 || { tail -30 build.log >&2; exit 1; }
 install -m 0755 "criu-$version/criu/criu" /usr/local/sbin/criu
 log "installed $(/usr/local/sbin/criu --version | tr '\n' ' ')"

@@ -40,7 +40,7 @@ if [ "$n" -gt "$have" ] || [ -n "$work_ms" ]; then
   [ "$n" -eq "$have" ] || extra=$'\n'"; Added by scripts/cluster-config.sh: seeds like every host, at the addresses after the last one."$'\n'
   for ((i = have; i < n; i++)); do
     name=node${letters[i]} address=$net.$((octet + i - have + 1))
-    printf '%s\n' "${table[@]}" | cut -f1 | grep -qx "$name" && die "$source_config already has a host $name"
+    printf '%s\n' "${table[@]}" | cut -f1 | grep -cx "$name" >/dev/null && die "$source_config already has a host $name"
     [ "${address##*.}" -lt 255 ] && [ "${address##*.}" != "$client_octet" ] ||
       die "no free address for $name after $last_address (the client has .$client_octet)"
     extra+="[hosts:$name]"$'\n'"address = $address"$'\n'"port = $last_port"$'\n'$'\n'
@@ -58,7 +58,7 @@ if [ "$n" -gt "$have" ] || [ -n "$work_ms" ]; then
         key = $0; sub(/[ \t]*=.*/, "", key); gsub(/^[ \t]+/, "", key)
         if (work_ms != "" && section == "container" && key == "work_ms") { print "work_ms = " work_ms; next }
         path = (section == "cluster" && key == "hocon_dir") || (section == "container" && key == "image_archive") ||
-               (section == "tls" && key ~ /^(ca|node_certificate|client_certificate|password_file)$/)
+               (section == "tls" && key ~ /^(ca|node_certificate|client_certificate)$/)
         if (path && index($0, "=")) {
           value = $0; sub(/^[^=]*=[ \t]*/, "", value); sub(/[ \t\r]+$/, "", value)
           gsub(/^"|"$/, "", value)

@@ -12,7 +12,7 @@ die() { printf '\033[1;31m[docs] %s\033[0m\n' "$*" >&2; exit 1; }
 packages=(graphviz fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" == *'install ok installed'* ]] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || die "${missing[*]} missing: run as root to install, or apt-get install ${missing[*]}"

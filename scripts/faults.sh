@@ -10,7 +10,7 @@ report=$results/faults.tsv
 rm -rf "$results"
 mkdir -p "$results"
 set +e
-AKKA_MIGRATION_FAULT_REPORT=$report dotnet test "$repo/Tests/Tests.csproj" -c Release --no-build -nologo \
+AKKA_MIGRATION_FAULT_RUNS=${AKKA_MIGRATION_FAULT_RUNS:-5} AKKA_MIGRATION_FAULT_REPORT=$report dotnet test "$repo/Tests/Tests.csproj" -c Release --no-build -nologo \
   --filter "Category=Faults" --logger "console;verbosity=detailed" >"$results/console.log" 2>&1
 status=$?
 set -e

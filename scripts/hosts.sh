@@ -23,7 +23,8 @@ prefix_len=24
 private_paths=(/var/lib/containers /run/containers /run/libpod /run/runc /var/lib/akka-migration/node
   /etc/cni/net.d /var/lib/cni /run/netns)
 
-ns_exists() { ip netns list | awk '{print $1}' | grep -qx "$1"; }
+# awk reads the whole list: `| grep -q` under pipefail fails when the writer is cut off (SIGPIPE).
+ns_exists() { ip netns list | awk -v ns="$1" '$1 == ns {found = 1} END {exit !found}'; }
 
 network() { # namespace address index
   local ns=$1 address=$2 index=$3 veth=$netns_prefix-$3
@@ -85,7 +86,7 @@ up() {
   # and the services share one L2 here, like machines on one LAN.
   local gateway
   gateway=$(dotnet "$node_dll" hosts --service-gateway --config "$config")
-  if [ -n "$gateway" ] && ! ip -n "$(netns_of client)" -4 addr show dev eth0 | grep -q " ${gateway} "; then
+  if [ -n "$gateway" ] && ! ip -n "$(netns_of client)" -4 addr show dev eth0 | grep -c " ${gateway} " >/dev/null; then
     ip -n "$(netns_of client)" addr add "$gateway" dev eth0
   fi
   log "hosts up: $(ip netns list | awk '{print $1}' | grep "^$netns_prefix-" | grep -v "$switch" | sort | tr '\n' ' ')"

@@ -42,13 +42,12 @@ podman_for() { # podman_root podman_runroot
 
 # Become HOST's node, inside the host's namespaces: exec all the way down (this shell, nsenter,
 # dotnet), so that the caller's PID is the node's own; signals reach the node itself (SIGTERM makes
-# it leave the cluster) and its exit code is the node's. The executor gets --executor.
+# it leave the cluster) and its exit code is the node's. config.ini says which host is the executor.
 run_node() { # host
-  local flags=() args
+  local args
   [ -e "/var/run/netns/$(netns_of "$1")" ] || die "no simulated host '$1' is up (scripts/hosts.sh up)"
-  [ "$(hosts_table | awk -F'\t' -v h="$1" '$1 == h {print $4}')" = executor ] && flags+=(--executor)
   mapfile -t args < <(nsenter_args "$1")
-  exec nsenter "${args[@]}" dotnet "$node_dll" --config "$config" --host "$1" "${flags[@]}"
+  exec nsenter "${args[@]}" dotnet "$node_dll" --config "$config" --host "$1"
 }
 
 # Start a node in the background; its output goes to LOG. Prints the node's PID.

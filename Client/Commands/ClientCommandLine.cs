@@ -10,10 +10,9 @@ namespace AkkaMigration.Client.Commands;
 /// <summary>The client's command line: interactive by default, one subcommand per operation for scripts.</summary>
 public static class ClientCommandLine
 {
-    private static readonly Option<FileInfo> ConfigOption = new("--config")
+    private static readonly Option<FileInfo?> ConfigOption = new("--config")
     {
-        Description = "The cluster's config.ini",
-        DefaultValueFactory = _ => new FileInfo(ConfigLoader.DefaultFileName),
+        Description = $"The cluster's config.ini (default: ${ConfigLocation.Variable}, else {ConfigLocation.Installed}, else ./config.ini)",
         Recursive = true,
     };
 
@@ -230,7 +229,7 @@ public static class ClientCommandLine
         ClusterTls tls;
         try
         {
-            config = ConfigLoader.Load(parse.GetValue(ConfigOption)!.FullName);
+            config = ConfigLoader.Discover(parse.GetValue(ConfigOption)?.FullName);
             tls = ClusterTls.ForClient(config);
         }
         catch (ConfigException e)

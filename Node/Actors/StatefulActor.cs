@@ -26,7 +26,7 @@ public abstract class StatefulActor : ReceiveActor
     /// For a call nothing waits for: its failure is logged. The adapter is safe off the actor's
     /// thread, and nothing of the actor's state is touched there.
     /// </summary>
-    protected static void WarnOnFailure(Task task, ILoggingAdapter log, string what) =>
+    internal static void WarnOnFailure(Task task, ILoggingAdapter log, string what) =>
         task.ContinueWith(t => log.Warning("{0}: {1}", what, t.Exception?.GetBaseException().Message), TaskContinuationOptions.OnlyOnFaulted);
 
     protected override void PostStop()

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Akka;
 using Akka.Actor;
 using AkkaMigration.Shared.Protocol;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaMigration.Node.Hosting;
@@ -21,14 +22,16 @@ public sealed class DrainBeforeLeaving
     private readonly string _node;
     private readonly ILogger _log;
     private readonly ActorSystem _system;
+    private readonly ISystemdNotifier? _systemd;
     private readonly CancellationTokenSource _interrupted = new();
     // Held for the life of the process, as is this object (by its shutdown task).
     private readonly PosixSignalRegistration _interrupt;
     private readonly PosixSignalRegistration _terminate;
 
-    private DrainBeforeLeaving(ActorSystem system, IActorRef supervisor, string node, ILogger log)
+    private DrainBeforeLeaving(ActorSystem system, IActorRef supervisor, string node, ILogger log, ISystemdNotifier? systemd)
     {
         _system = system;
+        _systemd = systemd;
         _supervisor = supervisor;
         _node = node;
         _log = log;
@@ -48,11 +51,14 @@ public sealed class DrainBeforeLeaving
         CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "drain-containers", DrainAsync);
     }
 
-    public static DrainBeforeLeaving Register(ActorSystem system, IActorRef supervisor, string node, ILogger log) =>
-        new(system, supervisor, node, log);
+    public static DrainBeforeLeaving Register(ActorSystem system, IActorRef supervisor, string node, ILogger log, ISystemdNotifier? systemd = null) =>
+        new(system, supervisor, node, log, systemd);
 
     private async Task<Done> DrainAsync()
     {
+        // systemctl status shows why the stop takes a while; STOPPING=1 also covers a drain asked by a client.
+        SignalFreeLifetime.TryNotify(_systemd, ServiceState.Stopping, _log);
+        SignalFreeLifetime.TryNotify(_systemd, new ServiceState("STATUS=moving its containers to peers before leaving the cluster"), _log);
         // Only an operator's stop drains. A node the cluster downed is no longer a member: nothing can
         // move. A shutdown Akka started for its own reasons (a failed TLS handshake, exit code 79) is
         // no reason to move every container away: they run on, and the restarted node carries on with them.

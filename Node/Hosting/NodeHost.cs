@@ -13,6 +13,7 @@ using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaMigration.Node.Hosting;
@@ -50,12 +51,20 @@ public static class NodeHost
                     registry.Register<ContainerSupervisor>(supervisor);
                     if (drainOnTerminate)
                     {
-                        DrainBeforeLeaving.Register(system, supervisor, self.Name, resolver.GetService<ILogger<DrainBeforeLeaving>>());
+                        DrainBeforeLeaving.Register(system, supervisor, self.Name, resolver.GetService<ILogger<DrainBeforeLeaving>>(),
+                            resolver.GetService<ISystemdNotifier>());
                     }
                 });
         });
         if (drainOnTerminate)
         {
+            // Under systemd (Type=notify, NOTIFY_SOCKET set) the node says when it is ready and when it
+            // drains; elsewhere the notifier does nothing. Not UseSystemd's lifetime: it would stop the
+            // host on SIGTERM, where this node drains first, and replace the one-line log format.
+            builder.Services.AddSingleton<ISystemdNotifier>(new SystemdNotifier());
+            // The notifier has read it; podman must not: given $NOTIFY_SOCKET, podman and conmon would
+            // speak to this unit's socket for the containers they start.
+            Environment.SetEnvironmentVariable("NOTIFY_SOCKET", null);
             builder.Services.AddSingleton<IHostLifetime, SignalFreeLifetime>();
         }
         return builder.Build();

@@ -3,7 +3,6 @@ using Akka.Event;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
-using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Jobs;
@@ -18,8 +17,8 @@ namespace AkkaMigration.Node.Jobs;
 /// Recovering  (after a restart, from the record)   Settled, Moved, Migrating (resolve), or:
 ///             the watch sees it / finds it gone    Running / Starting or Settled
 /// Running     the watch: exited / gone             Settled
-///             MigrateJob (target checked by the    Migrating
-///             supervisor's router)
+///             MigrateJob (target checked by the    Migrating (the pre-flight first: OutgoingMigration)
+///             supervisor's router); --check only   (answered; nothing changes)
 /// Migrating   Moved / ResumedHere / Lost           Moved / Running / Settled
 /// Moved       anything                             a redirect to the new owner
 /// </code>
@@ -33,12 +32,14 @@ public sealed class JobActor : StatefulActor, IWithStash
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<IActorRef> _waiting;
     private readonly JobStart _start;
+    private readonly JobContainer _container;
     private JobRecord _record;
 
     public JobActor(JobRecord record, IActorRef[] waiting, JobStart start, NodeContext node)
     {
         _record = record;
         _node = node;
+        _container = new JobContainer(record.JobId, record.Spec, node, Context, _log, Stopping);
         _waiting = [.. waiting];
         _start = start;
     }
@@ -49,7 +50,7 @@ public sealed class JobActor : StatefulActor, IWithStash
         Akka.Actor.Props.Create(() => new JobActor(record, waiting, start, node));
 
     private string JobId => _record.JobId;
-    private string Container => ContainerNames.For(JobId);
+    private string Container => _container.Name;
 
     protected override void PreStart()
     {
@@ -61,7 +62,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             case JobStart.Adopt:
                 // Restored here before this actor was made: it runs, and its loopback comes up off the path.
                 BecomeRunning();
-                EnableLoopback();
+                _container.EnableLoopback();
                 break;
             case JobStart.Recover:
                 Recover();
@@ -158,52 +159,17 @@ public sealed class JobActor : StatefulActor, IWithStash
             Context.Stop(watch);
             Fail("the container disappeared");
         });
+        // Only a question: the container runs on, and nothing here changes.
+        Receive<MigrateJob>(m => m.CheckOnly, m => _container.AnswerMoveCheck(m, Sender));
         Receive<MigrateJob>(m =>
         {
-            var requester = Sender;
-            var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(m.TargetNode!)));
-            Preflight.RunAsync(m, requester, Container, _record.Spec, _node, target, Stopping).PipeTo(Self,
-                failure: e => new Preflight.Done(m, requester, [$"the pre-flight check failed: {e.Message}"]));
-            Become(() => Checking(watch, pid, m.TargetNode!));
-        });
-        Receive<StopJob>(_ =>
-        {
-            // The watch sees the container exit and settles the job with its exit code.
-            var replyTo = Sender;
-            _node.Runtime.StopAsync(Container, Stopping).PipeTo(replyTo,
-                success: () => new JobStopped(JobId, _node.Name),
-                failure: e => new CommandRejected(JobId, $"could not stop job {JobId}: {e.Message}"));
-        });
-        WatchedContainer(watch, pid);
-    }
-
-    /// <summary>Before anything is frozen: can the job move? The container runs on meanwhile.</summary>
-    private void Checking(IActorRef watch, int pid, string target)
-    {
-        Receive<ContainerWatch.Seen>(s => Become(() => Checking(watch, s.Pid, target)));
-        // As during the move itself: one move at a time, the second asker told at once.
-        Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, $"the job is already migrating to {target} (checking that it can)")));
-        RefuseStops($"job {JobId} is being checked for a move to {target}; stop it once that has ended");
-        Receive<Preflight.Done>(d => d.Command.CheckOnly || d.Problems.Length > 0, d =>
-        {
-            d.Requester.Tell(d.Command.CheckOnly
-                ? new MigrationCheck(JobId, _node.Name, d.Command.TargetNode!, d.Problems)
-                : new CommandRejected(JobId, $"job {JobId} cannot move to {d.Command.TargetNode} and runs on here: {string.Join("; ", d.Problems)}"));
-            Become(() => Running(watch, pid));
-        });
-        Receive<Preflight.Done>(d =>
-        {
             Context.Stop(watch);
-            var pending = new PendingMigration(Guid.NewGuid().ToString("N"), d.Command.TargetNode!);
-            // Written before the checkpoint: a node restarted from here on must first learn the target's answer.
+            var pending = new PendingMigration(Guid.NewGuid().ToString("N"), m.TargetNode!);
+            // Written before the pre-flight and the checkpoint: a node restarted from here on must first learn the target's answer.
             Record(_record with { Phase = JobPhase.Migrating, Pending = pending });
-            Migrate(new OutgoingMigration.Move(pending, d.Requester, _record.ToHandoff([.. _waiting]), pid));
+            Migrate(new OutgoingMigration.Move(pending, Sender, _record.ToHandoff([.. _waiting]), pid));
         });
-        Receive<ContainerWatch.Vanished>(_ =>
-        {
-            Context.Stop(watch);
-            Fail("the container disappeared");
-        });
+        Receive<StopJob>(_ => _container.Stop(Sender));
         WatchedContainer(watch, pid);
     }
 
@@ -217,7 +183,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             _log.Info("job {0} ended on {1}: {2}", JobId, _node.Name, error ?? result?.Value.ToString() ?? $"exit code {exitCode}");
             Settle(error is null ? JobPhase.Completed : JobPhase.Failed, _record with { Result = result, Error = error, ExitCode = exitCode, Output = output });
             // What the job left is in its record; the stopped container is no longer needed.
-            RemoveContainer();
+            _container.Remove();
         });
         Receive<ContainerWatch.CheckpointOutlived>(_ =>
         {
@@ -245,7 +211,7 @@ public sealed class JobActor : StatefulActor, IWithStash
         RefuseStops($"job {JobId} is migrating; stop it once the move has ended");
         Receive<OutgoingMigration.Moved>(m =>
         {
-            RemoveMovedContainer();
+            _container.RemoveWithVolumes();
             Record(_record with { MovedTo = m.Owner, Pending = null });
             if (m.Success is not null)
             {
@@ -261,7 +227,7 @@ public sealed class JobActor : StatefulActor, IWithStash
         {
             if (r.Restored)
             {
-                EnableLoopback();
+                _container.EnableLoopback();
             }
             BecomeRunning();
         });
@@ -312,29 +278,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             }
             Sender.Tell(Status());
         });
-        Receive<GetLogs>(l =>
-        {
-            var replyTo = Sender;
-            _node.Runtime.LogsAsync(Container, Math.Clamp(l.Tail, 1, 10_000), Stopping).PipeTo(replyTo,
-                success: lines => new JobLogs(JobId, _node.Name, [.. lines]),
-                failure: e => new CommandRejected(JobId, $"could not read the logs of job {JobId}: {e.Message}"));
-        });
-    }
-
-    /// <summary>After a restore, and off its path: the job runs, and answers, while this happens.</summary>
-    private void EnableLoopback() =>
-        WarnOnFailure(_node.Runtime.EnableLoopbackAsync(Container, Stopping), _log, $"job {JobId} runs, but its loopback is still down");
-
-    /// <summary>Nothing waits for it: a container left behind is reported, and podman's own rm is idempotent.</summary>
-    private void RemoveContainer() => WarnOnFailure(_node.Runtime.RemoveAsync(Container, Stopping), _log, $"job {JobId}: could not remove its container");
-
-    /// <summary>The container and its volumes: their data went with the archive, and a move back would fail on volumes left here.</summary>
-    private void RemoveMovedContainer() => WarnOnFailure(RemoveWithVolumesAsync(), _log, $"job {JobId}: could not remove its container and volumes after the move");
-
-    private async Task RemoveWithVolumesAsync()
-    {
-        await _node.Runtime.RemoveAsync(Container, Stopping);
-        await _node.Runtime.RemoveVolumesAsync(_record.Spec, Stopping);
+        Receive<GetLogs>(l => _container.SendLogs(l.Tail, Sender));
     }
 
     /// <summary>The record goes to disk before anyone hears of the change.</summary>

@@ -15,6 +15,8 @@ namespace AkkaMigration.Node.Migration;
 /// <see cref="IOutcome"/> before it stops. Whoever asked for the move hears its progress and its end.
 /// <code>
 /// state          on                              next
+/// Checking       pre-flight passed               Checkpointing
+///                a cause found                   → ResumedHere (never frozen; the requester hears why)
 /// Checkpointing  checkpoint written              Transferring (the sender streams meanwhile)
 ///                checkpoint failed               RollingBack
 /// Transferring   target confirmed the restore    → Moved
@@ -95,7 +97,7 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         switch (_start)
         {
             case Move move:
-                Checkpoint(move);
+                BeginChecking(move);
                 break;
             case Resolve resolve:
                 BeginResolving(resolve.Pending, resolve.Reason);
@@ -104,6 +106,26 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
                 BeginRollingBack(rollBack.Pending, rollBack.Reason);
                 break;
         }
+    }
+
+    /// <summary>Before anything is frozen: can the job move (<see cref="Preflight"/>)? A refusal leaves the container untouched.</summary>
+    private void BeginChecking(Move move)
+    {
+        var command = new MigrateJob(_jobId, move.Pending.Target);
+        var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(move.Pending.Target)));
+        Preflight.RunAsync(command, move.Requester, _container, _spec, _node, target, Stopping).PipeTo(Self,
+            failure: e => new Preflight.Done(command, move.Requester, [$"the pre-flight check failed: {e.Message}"]));
+        Become(() =>
+        {
+            Receive<Preflight.Done>(d => d.Problems.Length > 0, d =>
+            {
+                Requester.Tell(new CommandRejected(_jobId, $"job {_jobId} cannot move to {move.Pending.Target} and runs on here: {string.Join("; ", d.Problems)}"));
+                Context.Parent.Tell(new ResumedHere(Restored: false));
+                Context.Stop(Self);
+            });
+            Receive<Preflight.Done>(_ => Checkpoint(move));
+            RefuseMigrations($"the job is already migrating to {move.Pending.Target} (checking that it can)");
+        });
     }
 
     private void Checkpoint(Move move)

@@ -4,29 +4,23 @@ using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 using CliWrap;
 using CliWrap.Buffered;
-using CliWrap.Builders;
 
 namespace AkkaMigration.Node.Runtime;
 
 /// <summary>
-/// Podman (with runc and CRIU underneath) driven through CliWrap, against one host's store. Each
-/// call is bounded: a podman process still running at its limit is killed, and the call fails.
+/// Podman (with runc and CRIU underneath) against one host's store, through <see cref="PodmanCli"/>,
+/// whose every call is bounded.
 /// </summary>
 public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, ServiceNetworkSettings? network) : IContainerRuntime
 {
-    /// <summary>Inspect, logs, remove, run: podman answers these in well under a second on an idle machine.</summary>
-    private static readonly TimeSpan QuickLimit = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan QuickLimit = PodmanCli.QuickLimit;
 
     /// <summary>Processes a container may have at most, like the nproc ulimit the hosts need anyway.</summary>
     private const int PidsLimit = 1024;
 
-    /// <summary>How many of CRIU's error lines a failed checkpoint or restore quotes.</summary>
-    private const int CriuErrorLines = 3;
-
     private readonly PacketGuard? _guard = network is null ? null : new PacketGuard(network.Parent);
-
-    /// <summary>What `criu check` said, once asked: empty when it passed.</summary>
-    private string? _criuChecked;
+    private readonly PodmanCli _podman = new(host, settings);
+    private readonly CriuDiagnostics _criu = new(new PodmanCli(host, settings));
 
     public async Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken)
     {
@@ -35,7 +29,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             await EnsureServiceNetworkAsync(cancellationToken);
         }
-        await Podman(a =>
+        await _podman.RunAsync(a =>
         {
             a.Add("run").Add("--detach").Add("--name").Add(container)
                 // Only images the host has (a move ships a missing one), nothing gained by exec'ing
@@ -75,7 +69,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         // A connection still being opened when CRIU freezes the process fails the dump: hold new ones.
         await using (await GuardAsync(spec, (g, address) => g.HoldNewConnections(address, cancellationToken)))
         {
-            await WithCriuErrors(container, "dump.log", Podman(a => a
+            await _criu.WithErrorsAsync(container, "dump.log", _podman.RunAsync(a => a
                 .Add("container").Add("checkpoint").Add(container)
                 .Add("--export").Add(archivePath)
                 .Add("--tcp-established")
@@ -99,7 +93,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         // The address is up before the sockets are back; a packet arriving between would be answered with a reset.
         await using (await GuardAsync(spec, (g, address) => g.DropTraffic(address, cancellationToken)))
         {
-            await WithCriuErrors(container, "restore.log", Podman(a =>
+            await _criu.WithErrorsAsync(container, "restore.log", _podman.RunAsync(a =>
             {
                 a.Add("container").Add("restore").Add("--tcp-established");
                 // Without --name an import keeps the original name and ID, so the container can move again.
@@ -113,7 +107,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     {
         foreach (var volume in spec.Service.VolumeNames())
         {
-            await Podman(a => a.Add("volume").Add("rm").Add("--force").Add(volume), QuickLimit, cancellationToken);
+            await _podman.RunAsync(a => a.Add("volume").Add("rm").Add("--force").Add(volume), QuickLimit, cancellationToken);
         }
     }
 
@@ -135,7 +129,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         }
         foreach (var volume in spec.Service.VolumeNames())
         {
-            if ((await Execute(a => a.Add("volume").Add("exists").Add(volume), QuickLimit, cancellationToken)).ExitCode == 0)
+            if ((await _podman.ExecuteAsync(a => a.Add("volume").Add("exists").Add(volume), QuickLimit, cancellationToken)).ExitCode == 0)
             {
                 problems.Add($"a volume named {volume} is already here, and the archive brings its own");
             }
@@ -144,7 +138,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             problems.Add("no [service_network] in this host's config.ini, so the service's address cannot come up here");
         }
-        if (await CriuProblemAsync(cancellationToken) is { } criu)
+        if (await _criu.CheckProblemAsync(cancellationToken) is { } criu)
         {
             problems.Add(criu);
         }
@@ -152,34 +146,13 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     }
 
     public async Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) =>
-        (await Execute(a => a.Add("image").Add("exists").Add(image), QuickLimit, cancellationToken)).ExitCode == 0;
+        (await _podman.ExecuteAsync(a => a.Add("image").Add("exists").Add(image), QuickLimit, cancellationToken)).ExitCode == 0;
 
     public Task SaveImageAsync(string image, string path, CancellationToken cancellationToken) =>
-        Podman(a => a.Add("save").Add("--quiet").Add("--output").Add(path).Add(image), settings.CheckpointLimit, cancellationToken);
+        _podman.RunAsync(a => a.Add("save").Add("--quiet").Add("--output").Add(path).Add(image), settings.CheckpointLimit, cancellationToken);
 
     public Task LoadImageAsync(string path, CancellationToken cancellationToken) =>
-        Podman(a => a.Add("load").Add("--quiet").Add("--input").Add(path), settings.CheckpointLimit, cancellationToken);
-
-    /// <summary>`criu check` once per process: its answer depends on the kernel and the binary, not on the job.</summary>
-    private async Task<string?> CriuProblemAsync(CancellationToken cancellationToken)
-    {
-        if (_criuChecked is { } known)
-        {
-            return known.Length == 0 ? null : known;
-        }
-        try
-        {
-            using var bounded = Limit(QuickLimit, cancellationToken);
-            var result = await Cli.Wrap("criu").WithArguments(["check"]).WithValidation(CommandResultValidation.None).ExecuteBufferedAsync(bounded.Token);
-            var error = (result.StandardError + result.StandardOutput).Trim().Split('\n').LastOrDefault() ?? "";
-            _criuChecked = result.ExitCode == 0 ? "" : $"criu check fails here: {error}";
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            _criuChecked = "CRIU is not installed here (criu not on PATH)";
-        }
-        return _criuChecked.Length == 0 ? null : _criuChecked;
-    }
+        _podman.RunAsync(a => a.Add("load").Add("--quiet").Add("--input").Add(path), settings.CheckpointLimit, cancellationToken);
 
     private ServiceNetworkSettings ServiceNetwork =>
         network ?? throw new ContainerRuntimeException("this job asks for the service network, and config.ini has no [service_network]");
@@ -188,12 +161,12 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     private async Task EnsureServiceNetworkAsync(CancellationToken cancellationToken)
     {
         var net = ServiceNetwork;
-        var exists = await Execute(a => a.Add("network").Add("exists").Add(net.Name), QuickLimit, cancellationToken);
+        var exists = await _podman.ExecuteAsync(a => a.Add("network").Add("exists").Add(net.Name), QuickLimit, cancellationToken);
         if (exists.ExitCode == 0)
         {
             return;
         }
-        var created = await Execute(a => a.Add("network").Add("create").Add("--driver").Add("macvlan")
+        var created = await _podman.ExecuteAsync(a => a.Add("network").Add("create").Add("--driver").Add("macvlan")
             .Add("--opt").Add($"parent={net.Parent}")
             .Add("--subnet").Add(net.Subnet.ToString())
             .Add("--gateway").Add(net.Gateway.ToString())
@@ -201,60 +174,21 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         // Two jobs starting at once may both create it; the second finds it there.
         if (created.ExitCode != 0 && !created.StandardError.Contains("already exists", StringComparison.OrdinalIgnoreCase))
         {
-            throw Failure("creating the service network", created);
+            throw PodmanCli.Failure("creating the service network", created);
         }
     }
 
     private async Task<IAsyncDisposable?> GuardAsync(JobSpec spec, Func<PacketGuard, string, Task<IAsyncDisposable>> add) =>
         spec.Service is { Network: JobNetwork.Cluster, Address: { } address } && _guard is not null ? await add(_guard, address) : null;
 
-    /// <summary>A failed dump or restore names CRIU's own first errors, not only podman's summary.</summary>
-    private async Task WithCriuErrors(string container, string logName, Task operation, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await operation;
-        }
-        catch (ContainerRuntimeException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            var errors = await CriuErrorsAsync(container, logName, cancellationToken);
-            if (errors.Count == 0)
-            {
-                throw;
-            }
-            throw new ContainerRuntimeException($"{e.Message}; CRIU said: {string.Join(" | ", errors)}");
-        }
-    }
-
-    private async Task<IReadOnlyList<string>> CriuErrorsAsync(string container, string logName, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var result = await Execute(a => a.Add("container").Add("inspect").Add("--format").Add("{{.StaticDir}}").Add(container), QuickLimit, cancellationToken);
-            var log = Path.Combine(result.StandardOutput.Trim(), logName);
-            if (result.ExitCode != 0 || !File.Exists(log))
-            {
-                return [];
-            }
-            return [.. (await File.ReadAllLinesAsync(log, cancellationToken))
-                .Where(l => l.Contains("Error (", StringComparison.Ordinal))
-                .Select(l => l[(l.IndexOf("Error (", StringComparison.Ordinal))..].Trim())
-                .Take(CriuErrorLines)];
-        }
-        catch (IOException)
-        {
-            return [];
-        }
-    }
-
     public async Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken)
     {
-        var result = await Execute(a => a.Add("container").Add("inspect").Add(container), QuickLimit, cancellationToken);
+        var result = await _podman.ExecuteAsync(a => a.Add("container").Add("inspect").Add(container), QuickLimit, cancellationToken);
         if (result.ExitCode != 0)
         {
             return result.StandardError.Contains("no such container", StringComparison.OrdinalIgnoreCase)
                 ? null
-                : throw Failure("inspect", result);
+                : throw PodmanCli.Failure("inspect", result);
         }
         using var json = JsonDocument.Parse(result.StandardOutput);
         var state = json.RootElement[0].GetProperty("State");
@@ -274,14 +208,14 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     }
 
     public Task StopAsync(string container, CancellationToken cancellationToken) =>
-        Podman(a => a.Add("stop").Add("--ignore").Add("--time").Add(10).Add(container), QuickLimit, cancellationToken);
+        _podman.RunAsync(a => a.Add("stop").Add("--ignore").Add("--time").Add(10).Add(container), QuickLimit, cancellationToken);
 
     public Task RemoveAsync(string container, CancellationToken cancellationToken) =>
-        Podman(a => a.Add("rm").Add("--force").Add("--ignore").Add("--time").Add("0").Add(container), QuickLimit, cancellationToken);
+        _podman.RunAsync(a => a.Add("rm").Add("--force").Add("--ignore").Add("--time").Add("0").Add(container), QuickLimit, cancellationToken);
 
     public async Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken)
     {
-        var output = await Podman(a => a.Add("logs").Add("--tail").Add(tail).Add(container), QuickLimit, cancellationToken);
+        var output = await _podman.RunAsync(a => a.Add("logs").Add("--tail").Add(tail).Add(container), QuickLimit, cancellationToken);
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
@@ -293,7 +227,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             return;
         }
-        using var limit = Limit(QuickLimit, cancellationToken);
+        using var limit = PodmanCli.Limit(QuickLimit, cancellationToken);
         var result = await Cli.Wrap("nsenter")
             .WithArguments(a => a.Add("--target").Add(info.Pid).Add("--net").Add("ip").Add("link").Add("set").Add("lo").Add("up"))
             .WithValidation(CommandResultValidation.None)
@@ -305,54 +239,5 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         }
     }
 
-    private async Task<string> Podman(Action<ArgumentsBuilder> arguments, TimeSpan limit, CancellationToken cancellationToken)
-    {
-        var result = await Execute(arguments, limit, cancellationToken);
-        return result.ExitCode == 0 ? result.StandardOutput : throw Failure("podman", result);
-    }
 
-    private async Task<BufferedCommandResult> Execute(Action<ArgumentsBuilder> arguments, TimeSpan limit, CancellationToken cancellationToken)
-    {
-        using var bounded = Limit(limit, cancellationToken);
-        try
-        {
-            return await Command(arguments).ExecuteBufferedAsync(bounded.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw new ContainerRuntimeException($"podman did not finish within {limit.TotalSeconds:0} s and was stopped");
-        }
-    }
-
-    private static CancellationTokenSource Limit(TimeSpan limit, CancellationToken cancellationToken)
-    {
-        var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        bounded.CancelAfter(limit);
-        return bounded;
-    }
-
-    private Command Command(Action<ArgumentsBuilder> arguments) =>
-        Cli.Wrap("podman")
-            .WithArguments(a =>
-            {
-                // Empty means podman's defaults; whatever they are, every host must share them,
-                // since a checkpoint records these paths and the restore uses them.
-                if (host.PodmanRoot.Length > 0)
-                {
-                    a.Add("--root").Add(host.PodmanRoot);
-                }
-                if (host.PodmanRunRoot.Length > 0)
-                {
-                    a.Add("--runroot").Add(host.PodmanRunRoot);
-                }
-                a.Add("--runtime").Add(settings.Runtime);
-                arguments(a);
-            })
-            .WithValidation(CommandResultValidation.None);
-
-    private static ContainerRuntimeException Failure(string what, BufferedCommandResult result)
-    {
-        var error = result.StandardError.Trim();
-        return new ContainerRuntimeException($"{what} failed (exit {result.ExitCode}): {(error.Length > 0 ? error : result.StandardOutput.Trim())}");
-    }
 }

@@ -9,6 +9,9 @@ public static class ConfigLoader
 {
     public const string DefaultFileName = "config.ini";
 
+    /// <summary>The config.ini that <see cref="ConfigLocation"/> finds, read.</summary>
+    public static MigrationConfig Discover(string? commandLine) => Load(ConfigLocation.Find(commandLine));
+
     public static MigrationConfig Load(string path)
     {
         var fullPath = Path.GetFullPath(path);
@@ -91,11 +94,16 @@ public static class ConfigLoader
             throw new ConfigException(
                 $"{Where(section, "node_certificate")} = '{section["node_certificate"]}': must contain {TlsSettings.HostPlaceholder}, each node has its own certificate");
         }
+        if (section["password_file"] is not null)
+        {
+            // Said rather than ignored: the shared password it named no longer opens any certificate.
+            throw new ConfigException(
+                $"{Where(section, "password_file")}: no longer used; each certificate's password is in NAME.password beside NAME.pfx (scripts/pki.sh makes both): remove the line");
+        }
         return new TlsSettings(
             Authority: authority,
             NodeCertificatePattern: pattern,
-            ClientCertificate: FilePath("client_certificate"),
-            PasswordFile: FilePath("password_file"));
+            ClientCertificate: FilePath("client_certificate"));
     }
 
     /// <summary>Null when config.ini has no [service_network]: jobs then run without a network.</summary>

@@ -88,16 +88,21 @@ public sealed record TransferSettings(int ChunkBytes, int Window, TimeSpan AckTi
     public TimeSpan MigrationLimit => RestoreTimeout + TimeSpan.FromSeconds(60);
 }
 
-/// <summary>config.ini's [tls]: the files of Akka.Remote's mutual TLS, as full paths (scripts/certs.sh makes them).</summary>
+/// <summary>config.ini's [tls]: the files of Akka.Remote's mutual TLS, as full paths (scripts/pki.sh makes them).</summary>
 /// <param name="Authority">The cluster CA's certificate (PEM): a peer is admitted only if its certificate chains to it.</param>
 /// <param name="NodeCertificatePattern">A node's PKCS#12 file (certificate and key); {host} stands for its name.</param>
 /// <param name="ClientCertificate">The client's PKCS#12 file.</param>
-/// <param name="PasswordFile">Holds the password of the PKCS#12 files, kept out of config.ini.</param>
-public sealed record TlsSettings(string Authority, string NodeCertificatePattern, string ClientCertificate, string PasswordFile)
+public sealed record TlsSettings(string Authority, string NodeCertificatePattern, string ClientCertificate)
 {
     public const string HostPlaceholder = "{host}";
 
     public string NodeCertificate(HostEntry host) => NodeCertificatePattern.Replace(HostPlaceholder, host.Name, StringComparison.Ordinal);
+
+    /// <summary>
+    /// Each PKCS#12 file has a password of its own, in NAME.password beside NAME.pfx: one secret
+    /// shared by every key would open them all, and a host is given only its own two files.
+    /// </summary>
+    public static string PasswordFileOf(string certificate) => Path.ChangeExtension(certificate, ".password");
 }
 
 /// <summary>

@@ -94,7 +94,10 @@ public sealed class ClusterTls
     private static ClusterTls Load(TlsSettings tls, string key, string path)
     {
         var authority = Read("ca", tls.Authority, () => X509CertificateLoader.LoadCertificateFromFile(tls.Authority));
-        var password = Read("password_file", tls.PasswordFile, () => File.ReadAllText(tls.PasswordFile).Trim());
+        var passwordFile = TlsSettings.PasswordFileOf(path);
+        OwnerOnly(key, path);
+        OwnerOnly(key, passwordFile);
+        var password = Read(key, passwordFile, () => File.ReadAllText(passwordFile).Trim());
         var certificate = Read(key, path, () => X509CertificateLoader.LoadPkcs12FromFile(path, password));
         if (!certificate.HasPrivateKey)
         {
@@ -109,12 +112,36 @@ public sealed class ClusterTls
             : throw new ConfigException($"[tls] {key}: {path} {problem} ({tls.Authority})");
     }
 
-    private static T Read<T>(string key, string path, Func<T> read)
+    /// <summary>A private key, or what opens it, that others on the machine can read is no longer this process's alone.</summary>
+    private static void OwnerOnly(string key, string path)
+    {
+        const UnixFileMode others = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
+            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+        Present(key, path);
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        var mode = File.GetUnixFileMode(path);
+        if ((mode & others) != 0)
+        {
+            throw new ConfigException(
+                $"[tls] {key}: {path} is open to others than its owner (mode {Convert.ToString((int)mode, 8).PadLeft(4, '0')}); " +
+                $"it holds a private key or its password: chmod 600 {path}");
+        }
+    }
+
+    private static void Present(string key, string path)
     {
         if (!File.Exists(path))
         {
-            throw new ConfigException($"[tls] {key}: {path} not found (scripts/certs.sh makes it; scripts/setup.sh runs it)");
+            throw new ConfigException($"[tls] {key}: {path} not found (scripts/pki.sh makes it on the admin machine; on one machine scripts/setup.sh does)");
         }
+    }
+
+    private static T Read<T>(string key, string path, Func<T> read)
+    {
+        Present(key, path);
         try
         {
             return read();

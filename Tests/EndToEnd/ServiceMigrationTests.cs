@@ -107,7 +107,7 @@ public sealed class ServiceMigrationTests(SimulatedHosts hosts)
                 Assert.Contains("nodeB: a volume named svc-refused-data is already here", output);
             }
             Assert.Equal("running", await hosts.PodmanAsync("nodeA", "inspect", "--format", "{{.State.Status}}", ContainerNames.For("svc-refused")));
-            Assert.Equal("PONG", (await hosts.InHostAsync("client", ["bash", "-c", $"exec 3<>/dev/tcp/{address}/{Port}; echo PING >&3; read -t 5 r <&3; echo $r"])).StandardOutput.Trim());
+            Assert.Equal("PONG", await PingAsync(address));
         }
         finally
         {
@@ -129,7 +129,7 @@ public sealed class ServiceMigrationTests(SimulatedHosts hosts)
 
             Assert.Equal(imageId, await hosts.PodmanAsync("nodeB", "image", "inspect", "--format", "{{.Id}}", ClusterSteps.WorkerImage));
             Assert.Equal("running", await hosts.PodmanAsync("nodeB", "inspect", "--format", "{{.State.Status}}", ContainerNames.For("svc-image")));
-            Assert.Equal("PONG", (await hosts.InHostAsync("client", ["bash", "-c", $"exec 3<>/dev/tcp/{address}/{Port}; echo PING >&3; read -t 5 r <&3; echo $r"])).StandardOutput.Trim());
+            Assert.Equal("PONG", await PingAsync(address));
         }
         finally
         {
@@ -139,6 +139,10 @@ public sealed class ServiceMigrationTests(SimulatedHosts hosts)
     }
 
     private static string Loader => Repo.Path("build", "worker", "worker");
+
+    /// <summary>What the service answers to PING on a new connection from the client's host.</summary>
+    private async Task<string> PingAsync(string address) =>
+        (await hosts.InHostAsync("client", ["bash", "-c", $"exec 3<>/dev/tcp/{address}/{Port}; echo PING >&3; read -t 5 r <&3; echo $r"])).StandardOutput.Trim();
 
     /// <summary>
     /// connect-loop ADDRESS SECONDS: opens connections one after another for SECONDS and prints

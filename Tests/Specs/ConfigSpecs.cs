@@ -37,7 +37,7 @@ public sealed class ConfigSpecs : IDisposable
         Assert.Equal(expected, ConfigLoader.Load(path).Executor.MetricsPort);
     }
 
-    private const string Tls = "\n[tls]\nca=ca.crt\nnode_certificate={host}.pfx\nclient_certificate=client.pfx\npassword_file=password";
+    private const string Tls = "\n[tls]\nca=ca.crt\nnode_certificate={host}.pfx\nclient_certificate=client.pfx";
 
     [Theory]
     [InlineData("[hosts:a]\naddress=1.1.1.1\n[hosts:b]\naddress=1.1.1.2\n[container]\nimage=x", "exactly one host must have executor = true (found 0)")]
@@ -51,7 +51,7 @@ public sealed class ConfigSpecs : IDisposable
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[hosts:b]\naddress=1.1.1.1\nport=4055\n[container]\nimage=x", "hosts a and b share 1.1.1.1:4055")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x", "[tls] ca is required")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[tls]\nca=ca.crt\nnode_certificate=node.pfx", "[tls] node_certificate = 'node.pfx': must contain {host}")]
-    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[tls]\nca=ca.crt\nnode_certificate={host}.pfx\nclient_certificate=client.pfx", "[tls] password_file is required")]
+    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[tls]\nca=ca.crt\nnode_certificate={host}.pfx\nclient_certificate=client.pfx\npassword_file=password", "[tls] password_file: no longer used; each certificate's password is in NAME.password")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[service_network]\nsubnet=10.78.0.0" + Tls, "[service_network] subnet = '10.78.0.0': expected an IPv4 subnet")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[service_network]\nsubnet=10.78.0.0/24\nfirst=10.79.0.1" + Tls, "[service_network] first = '10.79.0.1': expected an address in 10.78.0.0/24")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[service_network]\nsubnet=10.78.0.0/24\nfirst=10.78.0.20\nlast=10.78.0.19" + Tls, "the range 10.78.0.20 to 10.78.0.19 is empty")]
@@ -82,7 +82,7 @@ public sealed class ConfigSpecs : IDisposable
         var config = ConfigLoader.Load(path);
 
         Assert.Equal(Path.Combine(_dir, "a.pfx"), config.Tls.NodeCertificate(config.GetHost("a")));
-        Assert.Equal(Path.Combine(_dir, "password"), config.Tls.PasswordFile);
+        Assert.Equal(Path.Combine(_dir, "a.password"), TlsSettings.PasswordFileOf(config.Tls.NodeCertificate(config.GetHost("a"))));
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class ConfigSpecs : IDisposable
         TestPki.Foreign("nodeA");
         var config = LoopbackCluster.ForHosts([]) with
         {
-            Tls = TestPki.Settings with { ClientCertificate = foreign, PasswordFile = Path.Combine(TestPki.ForeignFolder, "password") },
+            Tls = TestPki.Settings with { ClientCertificate = foreign },
         };
 
         var error = Assert.Throws<ConfigException>(() => ClusterTls.ForClient(config));
@@ -119,9 +119,8 @@ public sealed class ConfigSpecs : IDisposable
         File.WriteAllText(path, $"[hosts:a]\naddress=127.0.0.1\nport={Ports.Free()}\nexecutor=true\n[container]\nimage=x" + Tls);
         TestPki.Ensure([]);
         File.Copy(TestPki.Settings.Authority, Path.Combine(_dir, "ca.crt"));
-        File.Copy(TestPki.Settings.PasswordFile, Path.Combine(_dir, "password"));
 
-        var run = await Shell.RunAsync("dotnet", [Repo.NodeDll, "--config", path, "--host", "a", "--executor"], TimeSpan.FromSeconds(30));
+        var run = await Shell.RunAsync("dotnet", [Repo.NodeDll, "--config", path, "--host", "a"], TimeSpan.FromSeconds(30));
 
         Assert.Equal(2, run.ExitCode);
         Assert.Contains($"[tls] node_certificate: {Path.Combine(_dir, "a.pfx")} not found", run.StandardError);

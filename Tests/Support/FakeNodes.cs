@@ -78,7 +78,6 @@ public sealed class FakeNodes : IAsyncDisposable
         ca = {TestPki.Settings.Authority}
         node_certificate = {TestPki.Settings.NodeCertificatePattern}
         client_certificate = {TestPki.Settings.ClientCertificate}
-        password_file = {TestPki.Settings.PasswordFile}
 
         [container]
         image = localhost/akka-migration-worker:latest

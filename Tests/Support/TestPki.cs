@@ -21,8 +21,7 @@ public static class TestPki
     public static TlsSettings Settings { get; } = new(
         Path.Combine(Folder, "ca.crt"),
         Path.Combine(Folder, TlsSettings.HostPlaceholder + ".pfx"),
-        Path.Combine(Folder, "client.pfx"),
-        Path.Combine(Folder, "password"));
+        Path.Combine(Folder, "client.pfx"));
 
     /// <summary>Makes sure the specs' CA has a certificate for each name (and the client).</summary>
     public static void Ensure(IEnumerable<string> names) => Make(Folder, [.. names, "client"]);
@@ -31,7 +30,7 @@ public static class TestPki
     public static X509Certificate2 Foreign(string name)
     {
         Make(ForeignFolder, [name]);
-        var password = File.ReadAllText(Path.Combine(ForeignFolder, "password")).Trim();
+        var password = File.ReadAllText(Path.Combine(ForeignFolder, $"{name}.password")).Trim();
         return X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(ForeignFolder, $"{name}.pfx"), password);
     }
 

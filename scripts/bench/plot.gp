@@ -1,8 +1,9 @@
-# docs/benchmark.png from report.py's plot data: time and throughput per workload, medians.
-#   gnuplot -e "data='build/bench/plot.dat'; out='docs/benchmark.png'" scripts/bench/plot.gp
+# One link's plot from report.py's plot data: time and throughput per workload, medians.
+#   gnuplot -e "data='build/bench/plot-1gbit.dat'; out='docs/benchmark-1gbit.png'; linkname='1gbit'" scripts/bench/plot.gp
 set terminal pngcairo size 1200,500 font ",10" noenhanced
 set output out
-set multiplot layout 1,2 title "AkkaMigration: by hand (podman + socat) against the cluster (medians)"
+if (!exists("linkname")) linkname = "none"
+set multiplot layout 1,2 title sprintf("AkkaMigration: by hand (podman + socat) against the cluster (medians), link: %s", linkname eq "none" ? "bare veth" : "tbf ".linkname)
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1

@@ -14,6 +14,8 @@ for path in sys.argv[1:]:
     meta, hand, ours = {}, [], []
     for line in open(path):
         kind, *fields = line.split()
+        if kind not in ("meta", "hand", "ours"):
+            continue  # the service, the 10 jobs, failed parts (whose reason is free text)
         row = dict(p.split("=", 1) for p in fields)
         if kind == "meta":
             meta.update(row)

@@ -1,0 +1,69 @@
+using CliWrap;
+using CliWrap.Buffered;
+using CliWrap.Builders;
+using AkkaMigration.Shared.Config;
+
+namespace AkkaMigration.Node.Runtime;
+
+/// <summary>
+/// podman on one host's store through CliWrap. Each call is bounded: a podman process still
+/// running at its limit is killed, and the call fails.
+/// </summary>
+public sealed class PodmanCli(HostEntry host, ContainerSettings settings)
+{
+    /// <summary>Inspect, logs, remove, run: podman answers these in well under a second on an idle machine.</summary>
+    public static readonly TimeSpan QuickLimit = TimeSpan.FromMinutes(2);
+
+    /// <summary>podman's output; a non-zero exit throws with what it printed.</summary>
+    public async Task<string> RunAsync(Action<ArgumentsBuilder> arguments, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var result = await ExecuteAsync(arguments, limit, cancellationToken);
+        return result.ExitCode == 0 ? result.StandardOutput : throw Failure("podman", result);
+    }
+
+    /// <summary>podman's result whatever its exit code, for callers that read the code themselves.</summary>
+    public async Task<BufferedCommandResult> ExecuteAsync(Action<ArgumentsBuilder> arguments, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        using var bounded = Limit(limit, cancellationToken);
+        try
+        {
+            return await Command(arguments).ExecuteBufferedAsync(bounded.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ContainerRuntimeException($"podman did not finish within {limit.TotalSeconds:0} s and was stopped");
+        }
+    }
+
+    public static CancellationTokenSource Limit(TimeSpan limit, CancellationToken cancellationToken)
+    {
+        var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(limit);
+        return bounded;
+    }
+
+    public static ContainerRuntimeException Failure(string what, BufferedCommandResult result)
+    {
+        var error = result.StandardError.Trim();
+        return new ContainerRuntimeException($"{what} failed (exit {result.ExitCode}): {(error.Length > 0 ? error : result.StandardOutput.Trim())}");
+    }
+
+    private Command Command(Action<ArgumentsBuilder> arguments) =>
+        Cli.Wrap("podman")
+            .WithArguments(a =>
+            {
+                // Empty means podman's defaults; whatever they are, every host must share them,
+                // since a checkpoint records these paths and the restore uses them.
+                if (host.PodmanRoot.Length > 0)
+                {
+                    a.Add("--root").Add(host.PodmanRoot);
+                }
+                if (host.PodmanRunRoot.Length > 0)
+                {
+                    a.Add("--runroot").Add(host.PodmanRunRoot);
+                }
+                a.Add("--runtime").Add(settings.Runtime);
+                arguments(a);
+            })
+            .WithValidation(CommandResultValidation.None);
+}
