@@ -80,7 +80,10 @@ public sealed class ContainerSupervisor : ReceiveActor
 
     public static Props Props(NodeContext node) => Akka.Actor.Props.Create(() => new ContainerSupervisor(node));
 
-    /// <summary>A client's request on its way from a node that does not own the job to the one that does.</summary>
+    /// <summary>
+    /// A client's request on its way from a node that does not own the job to the one that does. It
+    /// keeps the client as its sender, so it is no node message: it can do no more than the request.
+    /// </summary>
     /// <param name="Hops">How many nodes passed it on (at most <see cref="JobRouter.MaxHops"/>).</param>
     public sealed record RoutedJobCommand(IJobCommand Command, int Hops);
 
@@ -119,6 +122,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         }
         var ownedHere = records.Where(r => r is { MovedTo: null, Pending: null }).Select(r => r.JobId).ToHashSet();
         _incoming = Context.ActorOf(IncomingTransfers.Props(_node, ownedHere), IncomingTransfers.Name);
+        Context.ActorOf(MembershipGuard.Props(_node.Config), "membership-guard");
     }
 
     private void Run(RunJob run)
@@ -255,6 +259,31 @@ public sealed class ContainerSupervisor : ReceiveActor
 
     private static string? NewJobIdProblem(string? jobId) =>
         Names.IsValidJobId(jobId) ? null : $"invalid job id '{jobId}': {Names.JobIdRule}";
+
+    /// <summary>
+    /// Node messages only from the cluster's nodes: a sender at an address config.ini names, or this
+    /// node itself. A client's certificate opens the client protocol, not transfers, checks or routing.
+    /// </summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is INodeMessage && !_node.Config.IsNodeAddress(Sender.Path.Address))
+        {
+            _log.Warning("refused {0} from {1}: not a node of this cluster", message.GetType().Name, Sender.Path.Address);
+            object? refusal = message switch
+            {
+                BeginTransfer b => new TransferRefused(b.TransferId ?? "", "only the cluster's nodes may begin a transfer"),
+                CheckRestore c => new RestoreCheck(c.JobId ?? "", _node.Name, ["only the cluster's nodes may ask"]),
+                FetchImage f => new ImageFetched(f.Image ?? "", 0, 0, "only the cluster's nodes may ask"),
+                _ => null,
+            };
+            if (refusal is not null)
+            {
+                Sender.Tell(refusal);
+            }
+            return true;
+        }
+        return base.AroundReceive(receive, message);
+    }
 
     protected override void PostStop()
     {

@@ -18,6 +18,10 @@ public sealed record MigrationConfig(
 {
     public HostEntry Executor => Hosts.Single(h => h.Executor);
 
+    /// <summary>Whether <paramref name="address"/> is a node of config.ini, or this process itself (an address without a host).</summary>
+    public bool IsNodeAddress(Akka.Actor.Address address) =>
+        !address.HasGlobalScope || Hosts.Any(h => h.Address == address.Host && h.Port == address.Port);
+
     public HostEntry? FindHost(string name) =>
         Hosts.FirstOrDefault(h => string.Equals(h.Name, name, StringComparison.Ordinal));
 

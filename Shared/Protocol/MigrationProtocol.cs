@@ -2,8 +2,11 @@ using Akka.Actor;
 
 namespace AkkaMigration.Shared.Protocol;
 
+/// <summary>Sent only by a cluster node: a node refuses one from any other sender, a client's included.</summary>
+public interface INodeMessage;
+
 /// <summary>Node-to-node messages that move one checkpoint archive; all carry the transfer they belong to.</summary>
-public interface ITransferMessage
+public interface ITransferMessage : INodeMessage
 {
     string TransferId { get; }
 }
@@ -13,14 +16,14 @@ public interface ITransferMessage
 /// the archive will need (image, volumes, address, OCI runtime, CPU features) against what it has.
 /// </summary>
 /// <param name="CpuFlags">The source CPU's features (/proc/cpuinfo): a restored process may use any of them.</param>
-public sealed record CheckRestore(string JobId, JobSpec Spec, string SourceNode, string Runtime, string[] CpuFlags);
+public sealed record CheckRestore(string JobId, JobSpec Spec, string SourceNode, string Runtime, string[] CpuFlags) : INodeMessage;
 
 /// <summary>The target's answer: it can restore the job when <paramref name="Problems"/> is empty.</summary>
 /// <param name="ImageMissing">The target lacks the job's image: not a problem, the source ships it first (<see cref="FetchImage"/>).</param>
 public sealed record RestoreCheck(string JobId, string Node, string[] Problems, bool ImageMissing = false);
 
 /// <summary>To a target that lacks <paramref name="Image"/>: fetch it from <paramref name="FromNode"/>'s archive stream and load it. No registry is needed.</summary>
-public sealed record FetchImage(string Image, string FromNode);
+public sealed record FetchImage(string Image, string FromNode) : INodeMessage;
 
 /// <summary>The image is loaded (<paramref name="Error"/> null), or why not.</summary>
 public sealed record ImageFetched(string Image, long Bytes, long Milliseconds, string? Error = null);
