@@ -11,8 +11,9 @@ die() { printf '\033[1;31m[setup] %s\033[0m\n' "$*" >&2; exit 1; }
 
 # What a host needs to run and move containers (the bundle's install.sh runs the same script),
 # plus what development needs: socat for the by-hand benchmark, make and clang (with zlib) for the
-# NativeAOT workload image, jq for the scripts that read the client's --json answers.
-scripts/install-runtime.sh socat make clang zlib1g-dev jq
+# NativeAOT workload image, jq for the scripts that read the client's --json answers, curl for
+# the demo's look at a node's metrics.
+scripts/install-runtime.sh socat make clang zlib1g-dev jq curl
 
 log "building the solution"
 dotnet build AkkaMigration.sln -c Release -nologo -clp:ErrorsOnly -v:q
