@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using AkkaMigration.Node.Actors;
@@ -138,7 +137,7 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         // The archive streams to the target while podman writes it; the target restores only once it is whole.
         var supervisor = Context.ActorSelection(_node.Config.SupervisorPath(target));
         var sender = Context.ActorOf(ArchiveSender.Props(pending.TransferId, _jobId, ArchiveOf(pending), supervisor, _node, target), "archive-sender");
-        var estimate = ResidentBytes(move.Pid);
+        var estimate = ProcessChecks.ResidentBytes(move.Pid);
         Report(MigrationStep.Checkpoint, 0, estimate);
         Become(() => Checkpointing(move, sender, estimate));
     }
@@ -314,23 +313,10 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         RefuseMigrations("the job is resuming after a failed migration; try again in a moment");
     }
 
-    /// <summary>
-    /// Each migration's one line, key=value for whoever greps or parses the log (why one failed is in
-    /// the warning before it), and its metrics. <paramref name="timings"/> is null where none were
-    /// taken: a failed move, or one this process only settled after a restart.
-    /// </summary>
-    /// <param name="whole">Whether <paramref name="timings"/> holds the target's figures too (false: its answers were lost).</param>
+    /// <summary>Each migration's one log line and its metrics (<see cref="MigrationLine"/>).</summary>
     private void Ended(PendingMigration? pending, MigrationResult result, MigrationTimings? timings, bool whole)
     {
-        var line = $"migration transfer={pending?.TransferId ?? "-"} job={_jobId} from={_node.Name} to={pending?.Target ?? "-"} " +
-            $"result={result.ToString().ToLowerInvariant()}";
-        _log.Info(timings switch
-        {
-            null => $"{line} total_ms={_clock.ElapsedMilliseconds}",
-            _ when !whole => $"{line} checkpoint_ms={timings.CheckpointMs} total_ms={timings.TotalMs} archive_bytes={timings.ArchiveBytes} (the target's answers were lost)",
-            _ => $"{line} checkpoint_ms={timings.CheckpointMs} transfer_ms={timings.TransferMs} restore_ms={timings.RestoreMs} " +
-                $"downtime_ms={NodeMetrics.Downtime(timings)} total_ms={timings.TotalMs} stream_ms={timings.StreamMs} archive_bytes={timings.ArchiveBytes}",
-        });
+        _log.Info(MigrationLine.Format(pending?.TransferId, _jobId, _node.Name, pending?.Target, result, timings, whole, _clock.ElapsedMilliseconds));
         _node.Metrics.Ended(result, MigrationDirection.Out, timings, whole);
     }
 
@@ -347,20 +333,6 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
     /// <summary>Tells whoever asked for the migration how far it got; the archive's size is known once podman has written it.</summary>
     private void Report(MigrationStep step, long bytes, long expectedBytes) =>
         Requester.Tell(new MigrationProgress(_jobId, step, bytes, expectedBytes));
-
-    /// <summary>The container's resident memory, which its checkpoint archive roughly matches; 0 when unknown.</summary>
-    private static long ResidentBytes(int pid)
-    {
-        try
-        {
-            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-        {
-            return 0;
-        }
-    }
 
     private sealed record Checkpointed(CheckpointStats Stats);
     private sealed record CheckpointFailed(string Reason);

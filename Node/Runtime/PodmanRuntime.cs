@@ -21,6 +21,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     private readonly PacketGuard? _guard = network is null ? null : new PacketGuard(network.Parent);
     private readonly PodmanCli _podman = new(host, settings);
     private readonly CriuDiagnostics _criu = new(new PodmanCli(host, settings));
+    private volatile bool _serviceNetworkReady;
 
     public async Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken)
     {
@@ -86,7 +87,8 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
             await EnsureServiceNetworkAsync(cancellationToken);
         }
         // Restored as root: another host's archive must describe the container this job is, made as this cluster makes them.
-        if (archivePath is not null && ArchiveInspection.Problem(archivePath, container, spec, host) is { } refusal)
+        // Off the caller's thread: the receiver calls this from its receive, and reading the archive is file I/O.
+        if (archivePath is not null && await Task.Run(() => ArchiveInspection.Problem(archivePath, container, spec, host), cancellationToken) is { } refusal)
         {
             throw new ContainerRuntimeException($"refused to restore the archive: {refusal}");
         }
@@ -158,12 +160,18 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         network ?? throw new ContainerRuntimeException("this job asks for the service network, and config.ini has no [service_network]");
 
     /// <summary>The same macvlan network, by name and subnet, on every host: a restore finds its address's network wherever it lands.</summary>
+    /// <remarks>Asked of podman once per process: on a restore the container is frozen, and each podman call costs a tenth of a second.</remarks>
     private async Task EnsureServiceNetworkAsync(CancellationToken cancellationToken)
     {
+        if (_serviceNetworkReady)
+        {
+            return;
+        }
         var net = ServiceNetwork;
         var exists = await _podman.ExecuteAsync(a => a.Add("network").Add("exists").Add(net.Name), QuickLimit, cancellationToken);
         if (exists.ExitCode == 0)
         {
+            _serviceNetworkReady = true;
             return;
         }
         var created = await _podman.ExecuteAsync(a => a.Add("network").Add("create").Add("--driver").Add("macvlan")
@@ -176,6 +184,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             throw PodmanCli.Failure("creating the service network", created);
         }
+        _serviceNetworkReady = true;
     }
 
     private async Task<IAsyncDisposable?> GuardAsync(JobSpec spec, Func<PacketGuard, string, Task<IAsyncDisposable>> add) =>

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace AkkaMigration.Node.Runtime;
 
 /// <summary>
@@ -25,6 +27,20 @@ public static class ProcessChecks
             }
         }
         return [.. problems.Distinct()];
+    }
+
+    /// <summary>The container's resident memory, which its checkpoint archive roughly matches; 0 when unknown.</summary>
+    public static long ResidentBytes(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 0;
+        }
     }
 
     private static bool IsStandardDevice(string path) =>
