@@ -21,5 +21,7 @@ passed=$(count passed); failed=$(count failed); total=$(count total); executed=$
 skipped=$((total - executed))
 failed=$((failed + skipped))
 [ "$skipped" -eq 0 ] || log "$skipped test(s) were skipped: counted as failed"
+# Repeat each failure's name and message at the end, where a CI log's tail shows them.
+awk '/^  Failed /{show=1; lines=0} /^  Stack Trace:/{show=0} show && lines++ < 12' "$results/console.log"
 echo "tests: $passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

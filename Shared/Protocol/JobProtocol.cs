@@ -3,8 +3,14 @@ namespace AkkaMigration.Shared.Protocol;
 // Collections in these records are arrays: the JSON serializer names a value's concrete type,
 // and a collection expression typed as an interface would name a compiler-made type.
 
+/// <summary>
+/// What a client may ask a node, over the node's client channel; nothing else is read from a client.
+/// Every answer is a record of this namespace.
+/// </summary>
+public interface IClientRequest;
+
 /// <summary>A request about one job; a node routes it to the actor that owns the job.</summary>
-public interface IJobCommand
+public interface IJobCommand : IClientRequest
 {
     string JobId { get; }
 }
@@ -101,7 +107,7 @@ public sealed record JobLogs(string JobId, string Node, string[] Lines);
 /// Sent to <paramref name="Node"/> itself: move every running container to peers, then leave the
 /// cluster and exit. A node that cannot place every container stays up and says why.
 /// </summary>
-public sealed record DrainNode(string Node);
+public sealed record DrainNode(string Node) : IClientRequest;
 
 public sealed record DrainedJob(string JobId, string To);
 
@@ -111,7 +117,7 @@ public sealed record NodeDrained(string Node, DrainedJob[] Moved);
 /// <summary>Some containers could not move; the node stays up with them (the others did move).</summary>
 public sealed record DrainRefused(string Node, string Reason, DrainedJob[] Moved, string[] Stuck);
 
-public sealed record GetNodeStatus;
+public sealed record GetNodeStatus : IClientRequest;
 
 /// <param name="UpMembers">The hosts this node sees as up members of the cluster.</param>
 public sealed record NodeStatus(string Node, JobStatus[] Jobs, string[] UpMembers);

@@ -130,7 +130,9 @@ public sealed class LogSpecs : Akka.TestKit.Xunit2.TestKit
         node.EventStream.Publish(new Warning("spec", typeof(LogSpecs), "marker"));
         AwaitCondition(() => log.Entries.Any(e => e.Message == "marker"));
 
-        Assert.DoesNotContain(log.Entries, e => e.Level >= LogLevel.Warning && e.Message != "marker");
+        // A loaded machine delays the cluster's heartbeats now and then; that warning is not the client's.
+        Assert.DoesNotContain(log.Entries, e => e.Level >= LogLevel.Warning && e.Message != "marker"
+            && e.Category != "Akka.Cluster.ClusterHeartbeatSender");
     }
 
     private static Exception Thrown(Exception e)
