@@ -72,7 +72,6 @@ root.SetAction(async (parse, cancellationToken) =>
     }
 });
 // For the shell scripts: config.ini's hosts through the same reader the node uses, one line each.
-var clientAddressOption = new Option<bool>("--client-address") { Description = "Print only the client's address" };
 var serviceGatewayOption = new Option<bool>("--service-gateway")
 {
     Description = "Print only the service network's gateway as ADDRESS/PREFIX (nothing without [service_network])",
@@ -82,7 +81,7 @@ var checkNodeOption = new Option<string?>("--check-node") { Description = "Check
 var checkClientOption = new Option<bool>("--check-client") { Description = "Check the client's certificate as the client would at start; print nothing else" };
 var hosts = new Command("hosts", "Print config.ini's hosts: name address port executor podman_root podman_runroot state_dir image_archive image")
 {
-    clientAddressOption, serviceGatewayOption, checkNodeOption, checkClientOption,
+    serviceGatewayOption, checkNodeOption, checkClientOption,
 };
 hosts.SetAction(parse =>
 {
@@ -97,11 +96,6 @@ hosts.SetAction(parse =>
         if (parse.GetValue(checkClientOption))
         {
             ClusterTls.ForClient(config);
-            return 0;
-        }
-        if (parse.GetValue(clientAddressOption))
-        {
-            Console.WriteLine(config.Client.Address);
             return 0;
         }
         if (parse.GetValue(serviceGatewayOption))

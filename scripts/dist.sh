@@ -60,8 +60,8 @@ cp packaging/install.sh packaging/akka-migration-node.service scripts/install-ru
 # config.ini, with the paths where install.sh puts things; addresses stay as examples.
 {
   printf '; AkkaMigration %s: /etc/akka-migration/config.ini, the same file on every host and client.\n' "$version"
-  printf '; Set each [hosts:NAME] address (and [client] address on the client machine); relative paths\n'
-  printf '; are relative to this file, so the certificates sit in /etc/akka-migration/pki.\n\n'
+  printf '; Set each [hosts:NAME] address; relative paths are relative to this file, so the\n'
+  printf '; certificates sit in /etc/akka-migration/pki.\n\n'
   awk '
     /^[ \t]*\[/ { section = $0; gsub(/[][ \t]/, "", section) }
     {

@@ -15,8 +15,9 @@ hosts_table() {
   dotnet "$node_dll" hosts --config "$config"
 }
 
-# The client's address in config.ini's [client] section.
-client_address() { dotnet "$node_dll" hosts --client-address --config "$config"; }
+# Where the simulated hosts put the client: .100 of the first host's /24. The client only dials
+# out, so config.ini says nothing about it.
+client_address() { local first; first=$(hosts_table | head -1 | cut -f2); echo "${first%.*}.100"; }
 
 mount_ns_dir=/run/akka-migration/ns
 

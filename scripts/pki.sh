@@ -15,7 +15,7 @@
 # off): Akka 1.5 checks names only on outbound connections, never on an inbound client, so it
 # would not keep anyone out; the same hosts run at 10.77.0.x in the demo, at 127.0.0.1 in the
 # tests and elsewhere on real VMs. What admits a peer is its chain to this CA, which signs
-# nothing but this cluster's processes. The name goes into the CN and a DNS SAN for the logs.
+# nothing but this cluster's processes, and its role. The name goes into the CN and a DNS SAN for the logs.
 set -euo pipefail
 
 die() { printf '\033[1;31m[pki] %s\033[0m\n' "$*" >&2; exit 1; }
@@ -81,8 +81,9 @@ for name in "$@"; do
   valid "$pfx" "$password" && continue
   key=$(mktemp "$dir/.key.XXXXXX") csr=$(mktemp "$dir/.csr.XXXXXX") crt=$(mktemp "$dir/.crt.XXXXXX")
   ext=$(mktemp "$dir/.ext.XXXXXX") secret=$(mktemp "$dir/.password.XXXXXX")
-  # Both roles accept and open connections: nodes dial back to a client's own endpoint.
-  printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:%s\n' "$name" >"$ext"
+  # Nodes accept and open connections; a client only opens them.
+  usage=clientAuth; [ "$role" = client ] || usage=serverAuth,clientAuth
+  printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectAltName=DNS:%s\n' "$usage" "$name" >"$ext"
   openssl rand -hex 24 >"$secret"
   quiet openssl req -new -noenc -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
     -keyout "$key" -out "$csr" -subj "/O=AkkaMigration/OU=$role/CN=$name"

@@ -16,12 +16,6 @@ public static class ClientCommandLine
         Recursive = true,
     };
 
-    private static readonly Option<string?> BindOption = new("--bind")
-    {
-        Description = "The client's own address, if not config.ini's [client] address",
-        Recursive = true,
-    };
-
     /// <summary>On every subcommand (not the interactive console): scripts get one JSON document on stdout, errors included.</summary>
     private static readonly Option<bool> JsonOption = new("--json")
     {
@@ -48,7 +42,6 @@ public static class ClientCommandLine
         var root = new RootCommand("The AkkaMigration client. Without a subcommand it runs the interactive console.")
         {
             ConfigOption,
-            BindOption,
             Submit(terminal),
             Run(terminal),
             Migrate(terminal),
@@ -236,19 +229,8 @@ public static class ClientCommandLine
         {
             return Outcome.BadInput(e.Message);
         }
-        ClientSession session;
-        try
-        {
-            session = await ClientSession.StartAsync(config, tls, parse.GetValue(BindOption));
-        }
-        catch (SessionStartException e)
-        {
-            return Outcome.BadInput(e.Message);
-        }
-        await using (session)
-        {
-            return await body(new ClientOperations(session), config);
-        }
+        await using var session = await ClientSession.StartAsync(config, tls);
+        return await body(new ClientOperations(session), config);
     }
 
     private static int Report(Terminal terminal, bool json, Outcome outcome)

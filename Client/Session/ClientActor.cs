@@ -1,6 +1,7 @@
 using Akka.Actor;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Shared.Security;
 
 namespace AkkaMigration.Client.Session;
 
@@ -10,17 +11,17 @@ namespace AkkaMigration.Client.Session;
 /// </summary>
 public sealed class ClientActor : ReceiveActor
 {
-    public ClientActor(MigrationConfig config) =>
-        Receive<Request>(r => Context.ActorOf(RequestActor.Props(config, r, Sender)));
+    public ClientActor(MigrationConfig config, ClusterTls tls) =>
+        Receive<Request>(r => Context.ActorOf(RequestActor.Props(config, tls, r, Sender)));
 
-    public static Props Props(MigrationConfig config) => Akka.Actor.Props.Create(() => new ClientActor(config));
+    public static Props Props(MigrationConfig config, ClusterTls tls) => Akka.Actor.Props.Create(() => new ClientActor(config, tls));
 
     /// <summary>Ask <paramref name="Host"/> and wait up to <paramref name="Timeout"/> for the final answer.</summary>
     /// <param name="Progress">
     /// Hears each <see cref="MigrationProgress"/> the node sends before its answer, in order, on the
     /// request's actor thread: it must be quick and must not post elsewhere (<see cref="Progress{T}"/> would reorder).
     /// </param>
-    public sealed record Request(string Host, object Message, TimeSpan Timeout, IProgress<MigrationProgress>? Progress = null);
+    public sealed record Request(string Host, IClientRequest Message, TimeSpan Timeout, IProgress<MigrationProgress>? Progress = null);
 
     /// <summary>The final answer, from the node that gave it (after any redirects).</summary>
     public sealed record Response(string Host, object Answer);

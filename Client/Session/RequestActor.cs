@@ -1,92 +1,113 @@
 using Akka.Actor;
-using Akka.Remote;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Shared.Security;
 
 namespace AkkaMigration.Client.Session;
 
 /// <summary>
-/// One request, from sending it to its final answer. The node answers to this actor rather than to
-/// an Ask, whose temporary actor would take the first <see cref="MigrationProgress"/> for the answer.
-/// A <see cref="JobMoved"/> is followed to the new owner. A node whose connection drops while it owes
+/// One request, from sending it to its final answer, over a connection of its own to the node
+/// (<see cref="NodeChannel"/>). Progress reports go to the request's callback; a
+/// <see cref="JobMoved"/> is followed to the new owner; a connection that drops while the node owes
 /// the answer is reported at once, not after the timeout. It tells the asker once, then stops.
 /// </summary>
 internal sealed class RequestActor : ReceiveActor, IWithTimers
 {
     private const int MaxRedirects = 5;
-    private static readonly TimeSpan ResolveTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
     private readonly MigrationConfig _config;
+    private readonly ClusterTls _tls;
     private readonly ClientActor.Request _request;
     private readonly IActorRef _replyTo;
-    private HostEntry _host;
-    private int _redirects;
+    private readonly CancellationTokenSource _stopping = new();
 
-    public RequestActor(MigrationConfig config, ClientActor.Request request, IActorRef replyTo)
+    public RequestActor(MigrationConfig config, ClusterTls tls, ClientActor.Request request, IActorRef replyTo)
     {
         _config = config;
+        _tls = tls;
         _request = request;
         _replyTo = replyTo;
-        _host = config.GetHost(request.Host);
-        Resolving();
+        Connecting(new Asking(config.GetHost(request.Host), 0));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(MigrationConfig config, ClientActor.Request request, IActorRef replyTo) =>
-        Akka.Actor.Props.Create(() => new RequestActor(config, request, replyTo));
+    public static Props Props(MigrationConfig config, ClusterTls tls, ClientActor.Request request, IActorRef replyTo) =>
+        Akka.Actor.Props.Create(() => new RequestActor(config, tls, request, replyTo));
 
-    protected override void PreStart()
-    {
-        Context.System.EventStream.Subscribe(Self, typeof(DisassociatedEvent));
+    protected override void PreStart() =>
         // One deadline for the whole request, redirects included, so the session's own wait outlasts it.
         Timers.StartSingleTimer(nameof(DeadlineReached), new DeadlineReached(), _request.Timeout);
-        Resolve();
-    }
 
-    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
-
-    private void Resolve() =>
-        Context.ActorSelection(_config.SupervisorPath(_host)).ResolveOne(ResolveTimeout)
-            .PipeTo(Self, success: node => new NodeReached(node), failure: _ => new NodeNotFound());
-
-    /// <summary>
-    /// Disassociations are ignored here: a connection that never came up is reported by the failed
-    /// resolve (over TLS, Akka publishes that failure as a disassociation before the resolve fails).
-    /// </summary>
-    private void Resolving()
+    protected override void PostStop()
     {
-        Receive<NodeReached>(reached =>
-        {
-            reached.Node.Tell(_request.Message, Self);
-            Become(Waiting);
-        });
-        Receive<NodeNotFound>(_ => Finish(new ClientActor.Unreachable(_host.Name,
-            $"node {_host.Name} at {_host.Address}:{_host.Port} can't be reached; is it running?")));
-        Receive<DeadlineReached>(_ => Finish(TimedOut()));
-        Receive<DisassociatedEvent>(_ => { });
+        _stopping.Cancel();
+        _stopping.Dispose();
     }
 
-    private void Waiting()
+    /// <summary>Which node is asked, after how many redirects.</summary>
+    private sealed record Asking(HostEntry Host, int Redirects);
+
+    private void Connecting(Asking asking)
     {
-        Receive<MigrationProgress>(p => _request.Progress?.Report(p));
-        Receive<DisassociatedEvent>(lost => lost.RemoteAddress.Host == _host.Address && lost.RemoteAddress.Port == _host.Port,
-            _ => Finish(new ClientActor.Unreachable(_host.Name,
-                $"lost the connection to {_host.Name} before it answered; it may have finished the request: ask again with query once it is back")));
-        Receive<DisassociatedEvent>(_ => { });
-        Receive<DeadlineReached>(_ => Finish(TimedOut()));
-        Receive<JobMoved>(m => m.Owner != _host.Name && _redirects < MaxRedirects && _config.FindHost(m.Owner) is not null, moved =>
+        var host = asking.Host;
+        NodeChannel.OpenAsync(host, _tls, _request.Message, _request.Timeout, _stopping.Token)
+            .WaitAsync(ConnectTimeout, _stopping.Token)
+            .PipeTo(Self, success: channel => new Connected(channel),
+                failure: e => new NotConnected(e is TimeoutException ? $"no answer within {ConnectTimeout.TotalSeconds:0} s" : e.GetBaseException().Message));
+        Receive<Connected>(connected =>
         {
-            _host = _config.GetHost(moved.Owner);
-            _redirects++;
-            Become(Resolving);
-            Resolve();
+            ReadNext(connected.Channel);
+            Become(() => Waiting(asking, connected.Channel));
         });
-        ReceiveAny(answer => Finish(new ClientActor.Response(_host.Name, answer)));
+        Receive<NotConnected>(failed => Finish(new ClientActor.Unreachable(host.Name,
+            $"node {host.Name} at {host.Address}:{host.StreamPort} can't be reached ({failed.Reason}); is it running?")));
+        Receive<DeadlineReached>(_ => Finish(TimedOut(host)));
     }
 
-    private ClientActor.Unreachable TimedOut() => new(_host.Name,
-        $"node {_host.Name} did not answer within {_request.Timeout.TotalSeconds:0} s; it may still be at work: check with status");
+    private void Waiting(Asking asking, NodeChannel channel)
+    {
+        var host = asking.Host;
+        Receive<Heard>(heard => heard.Answer is MigrationProgress, heard =>
+        {
+            _request.Progress?.Report((MigrationProgress)heard.Answer);
+            ReadNext(channel);
+        });
+        Receive<Heard>(heard => heard.Answer is JobMoved m && m.Owner != host.Name && asking.Redirects < MaxRedirects && _config.FindHost(m.Owner) is not null,
+            heard =>
+            {
+                Close(channel);
+                Become(() => Connecting(new Asking(_config.GetHost(((JobMoved)heard.Answer).Owner), asking.Redirects + 1)));
+            });
+        Receive<Heard>(heard =>
+        {
+            Close(channel);
+            Finish(new ClientActor.Response(host.Name, heard.Answer));
+        });
+        Receive<ConnectionLost>(lost =>
+        {
+            Close(channel);
+            Finish(new ClientActor.Unreachable(host.Name,
+                $"lost the connection to {host.Name} before it answered ({lost.Reason}); it may have finished the request: ask again with query once it is back"));
+        });
+        Receive<DeadlineReached>(_ =>
+        {
+            Close(channel);
+            Finish(TimedOut(host));
+        });
+    }
+
+    /// <summary>The request is done with this connection; closing it tells the node so.</summary>
+    private static void Close(NodeChannel channel) => channel.DisposeAsync().AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+
+    private void ReadNext(NodeChannel channel) =>
+        channel.ReadAnswerAsync(_stopping.Token).PipeTo(Self,
+            success: answer => answer is null ? new ConnectionLost("the node closed it") : new Heard(answer),
+            failure: e => new ConnectionLost(e.GetBaseException().Message));
+
+    private ClientActor.Unreachable TimedOut(HostEntry host) => new(host.Name,
+        $"node {host.Name} did not answer within {_request.Timeout.TotalSeconds:0} s; it may still be at work: check with status");
 
     private void Finish(object result)
     {
@@ -94,10 +115,13 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
         Context.Stop(Self);
     }
 
-    /// <summary>The node's supervisor was resolved: the connection to it is up.</summary>
-    private sealed record NodeReached(IActorRef Node);
+    private sealed record Connected(NodeChannel Channel);
 
-    private sealed record NodeNotFound;
+    private sealed record NotConnected(string Reason);
+
+    private sealed record Heard(object Answer);
+
+    private sealed record ConnectionLost(string Reason);
 
     private sealed record DeadlineReached;
 }

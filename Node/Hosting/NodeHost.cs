@@ -2,6 +2,7 @@ using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
 using Akka.Remote.Hosting;
+using AkkaMigration.Node.Clients;
 using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Observability;
 using AkkaMigration.Node.Runtime;
@@ -32,7 +33,8 @@ public static class NodeHost
         // No defaults: nothing reads appsettings or the environment's configuration, and their reload
         // on change would watch the working directory's whole tree for every file written in it.
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
-        builder.Services.AddSingleton(streams).AddSingleton(node.Images!).AddHostedService<ArchiveStreamListener>();
+        builder.Services.AddSingleton(streams).AddSingleton(node.Images!).AddSingleton<ClientGateway>()
+            .AddHostedService<StreamPortListener>();
         builder.AddNodeObservability(node);
         // A node's log is read by whoever runs it: real errors keep their stack traces.
         builder.Logging.ClearProviders().AddOneLineConsole(stackTraces: true).SetMinimumLevel(logLevel);
@@ -49,6 +51,7 @@ public static class NodeHost
                 {
                     var supervisor = system.ActorOf(ContainerSupervisor.Props(node), ActorNames.ContainerSupervisor);
                     registry.Register<ContainerSupervisor>(supervisor);
+                    resolver.GetService<ClientGateway>().Open(system, supervisor);
                     if (drainOnTerminate)
                     {
                         DrainBeforeLeaving.Register(system, supervisor, self.Name, resolver.GetService<ILogger<DrainBeforeLeaving>>(),

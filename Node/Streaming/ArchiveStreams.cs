@@ -46,18 +46,25 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
 
     public bool TryFind(string transferId, out Inbound inbound) => _inbound.TryGetValue(transferId, out inbound!);
 
-    /// <summary>Null if the peer's certificate is admitted, else why not.</summary>
-    public string? Refusal(X509Certificate? certificate) => tls.Refusal(certificate);
+    /// <summary>Null if the peer's certificate may do what <paramref name="role"/> may (null: any role of the cluster's), else why not.</summary>
+    public string? Refusal(X509Certificate? certificate, string? role) => tls.Refusal(certificate, role);
 
-    /// <summary>Either end's check of the other: Akka.Remote's rule (<see cref="ClusterTls"/>).</summary>
-    private bool Admits(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
-        tls.Refusal(certificate) is null;
+    /// <summary>
+    /// The port admits any certificate of the cluster's at the handshake: clients ask over it too.
+    /// What a connection may do then depends on its role (<see cref="StreamPortListener"/>).
+    /// </summary>
+    private bool AdmitsAnyRole(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        tls.Refusal(certificate, role: null) is null;
+
+    /// <summary>A node dials only nodes: a stream port answered by a client's certificate is not a peer's.</summary>
+    private bool AdmitsNode(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
+        tls.Refusal(certificate, ClusterTls.NodeRole) is null;
 
     internal SslServerAuthenticationOptions ServerOptions => new()
     {
         ServerCertificateContext = _certificate,
         ClientCertificateRequired = true,
-        RemoteCertificateValidationCallback = Admits,
+        RemoteCertificateValidationCallback = AdmitsAnyRole,
     };
 
     /// <summary>
@@ -85,7 +92,7 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
             {
                 TargetHost = target.Name,
                 ClientCertificateContext = _certificate,
-                RemoteCertificateValidationCallback = Admits,
+                RemoteCertificateValidationCallback = AdmitsNode,
             }, cancellation);
             await ssl.WriteAsync(preamble, cancellation);
             return (tcp, ssl);

@@ -52,12 +52,10 @@ public static class ConfigLoader
 
         var container = ini.GetSection("container");
         var transfer = ini.GetSection("transfer");
-        var client = ini.GetSection("client");
         var baseDirectory = Path.GetDirectoryName(fullPath)!;
         return new MigrationConfig(
             SystemName: Text(ini, "cluster:system", "akka-migration"),
             Hosts: hosts,
-            Client: new ClientEntry(Text(client, "address", "127.0.0.1"), Number(client, "port", 0, 0, 65535)),
             Container: new ContainerSettings(
                 Image: Text(container, "image"),
                 ImageArchive: Text(container, "image_archive", ""),

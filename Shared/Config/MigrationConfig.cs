@@ -8,7 +8,6 @@ namespace AkkaMigration.Shared.Config;
 public sealed record MigrationConfig(
     string SystemName,
     IReadOnlyList<HostEntry> Hosts,
-    ClientEntry Client,
     ContainerSettings Container,
     TransferSettings Transfer,
     TlsSettings Tls,
@@ -51,8 +50,8 @@ public sealed record MigrationConfig(
 /// <param name="PodmanRunRoot">Podman's --runroot; empty for the default.</param>
 /// <param name="StateDirectory">Where the node keeps archives (0700) and job records.</param>
 /// <param name="StreamPort">
-/// Where the node takes archive bytes over TLS of their own, beside Akka.Remote: the only way
-/// archives travel. 0 only in specs of nodes that never send or take one.
+/// Where the node takes archive bytes over TLS of their own, beside Akka.Remote (the only way
+/// archives travel), and clients' requests. 0 only in specs of nodes that never send or take one.
 /// </param>
 /// <param name="MetricsPort">Where the node serves /metrics (Prometheus), /healthz and /readyz over plain HTTP; 0: nowhere.</param>
 public sealed record HostEntry(
@@ -65,8 +64,6 @@ public sealed record HostEntry(
     string StateDirectory,
     int StreamPort = 0,
     int MetricsPort = 0);
-
-public sealed record ClientEntry(string Address, int Port);
 
 /// <param name="Ulimits">Passed to podman as --ulimit each; this kernel refuses podman's defaults.</param>
 /// <param name="Compression">podman checkpoint --compress: none, gzip or zstd.</param>

@@ -8,8 +8,10 @@ using AkkaMigration.Shared.Config;
 namespace AkkaMigration.Shared.Security;
 
 /// <summary>
-/// One process's part in the cluster's mutual TLS: the certificate it shows, and the one rule for
-/// every peer, inbound or outbound: its certificate chains to the cluster CA of config.ini [tls].
+/// One process's part in the cluster's mutual TLS: the certificate it shows, and the rules for its
+/// peers: a certificate chains to the cluster CA of config.ini [tls], and names its role (OU=node or
+/// OU=client, scripts/pki.sh). Only node certificates connect to a node's Akka port or stream its
+/// archives and images; a client's certificate opens only the client channel (ClientWire).
 /// </summary>
 /// <remarks>
 /// Akka's own check (ssl.suppress-validation = off) trusts the machine's store: every public CA,
@@ -32,11 +34,24 @@ public sealed class ClusterTls
 
     /// <summary>Throws a <see cref="ConfigException"/> naming the [tls] key and the file that is missing or wrong.</summary>
     public static ClusterTls ForNode(MigrationConfig config, HostEntry host) =>
-        Load(config.Tls, "node_certificate", config.Tls.NodeCertificate(host));
+        Load(config.Tls, "node_certificate", config.Tls.NodeCertificate(host), NodeRole);
 
     /// <inheritdoc cref="ForNode"/>
     public static ClusterTls ForClient(MigrationConfig config) =>
-        Load(config.Tls, "client_certificate", config.Tls.ClientCertificate);
+        Load(config.Tls, "client_certificate", config.Tls.ClientCertificate, ClientRole);
+
+    public const string NodeRole = "node";
+
+    public const string ClientRole = "client";
+
+    /// <summary>The role a certificate names in its subject's OU, or null when it names none.</summary>
+    public static string? RoleOf(X509Certificate2 certificate) =>
+        certificate.SubjectName.EnumerateRelativeDistinguishedNames()
+            .Where(n => n.GetSingleElementType().Value == OrganizationalUnitOid)
+            .Select(n => n.GetSingleElementValue())
+            .FirstOrDefault();
+
+    private const string OrganizationalUnitOid = "2.5.4.11";
 
     /// <summary>For Akka.Hosting's RemoteOptions: mutual authentication, peers checked by <see cref="Validate"/>.</summary>
     public SslOptions RemoteSsl() => new()
@@ -50,9 +65,10 @@ public sealed class ClusterTls
     };
 
     /// <summary>
-    /// Akka's CertificateValidationCallback, called for every TLS handshake in both directions. The
-    /// chain and errors Akka passes were worked out against the machine's trust store: they are
-    /// ignored, and the chain is built again with the cluster CA as its only root.
+    /// Akka's CertificateValidationCallback, called for every TLS handshake in both directions: only
+    /// nodes speak Akka with each other. The chain and errors Akka passes were worked out against the
+    /// machine's trust store: they are ignored, and the chain is built again with the cluster CA as
+    /// its only root.
     /// </summary>
     public bool Validate(X509Certificate2? certificate, X509Chain? chain, string peer, SslPolicyErrors errors, ILoggingAdapter log)
     {
@@ -61,7 +77,7 @@ public sealed class ClusterTls
             log.Warning("TLS: refused {0}: it showed no certificate", peer);
             return false;
         }
-        var problem = ChainProblem(certificate);
+        var problem = Refusal(certificate, NodeRole);
         if (problem is null)
         {
             return true;
@@ -70,12 +86,25 @@ public sealed class ClusterTls
         return false;
     }
 
-    /// <summary>The same rule for TLS outside Akka (the nodes' archive streams): null if the peer's certificate is admitted, else why not.</summary>
-    public string? Refusal(X509Certificate? certificate) => certificate switch
+    /// <summary>The same rules for TLS outside Akka (streams, the client channel): null if the peer's certificate is admitted, else why not.</summary>
+    /// <param name="role">The role the peer must have, or null for any role of the cluster's.</param>
+    public string? Refusal(X509Certificate? certificate, string? role)
     {
-        null => "it showed no certificate",
-        X509Certificate2 full => ChainProblem(full),
-        _ => ChainProblem(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData())),
+        if (certificate is null)
+        {
+            return "it showed no certificate";
+        }
+        var full = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
+        return ChainProblem(full) ?? RoleProblem(full, role);
+    }
+
+    private static string? RoleProblem(X509Certificate2 certificate, string? role) => (RoleOf(certificate), role) switch
+    {
+        (NodeRole or ClientRole, null) => null,
+        var (named, _) when named == role => null,
+        (null, _) => "names no role (OU=node or OU=client): issue it again with scripts/pki.sh",
+        (var named, null) => $"names the role '{named}', not node or client",
+        (var named, _) => $"is a {named}'s (OU={named}), and only the cluster's {role}s may do this",
     };
 
     /// <summary>Null if the certificate chains to the cluster CA and is in its validity period.</summary>
@@ -91,7 +120,7 @@ public sealed class ClusterTls
             : "does not chain to the cluster CA: " + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()));
     }
 
-    private static ClusterTls Load(TlsSettings tls, string key, string path)
+    private static ClusterTls Load(TlsSettings tls, string key, string path, string role)
     {
         var authority = Read("ca", tls.Authority, () => X509CertificateLoader.LoadCertificateFromFile(tls.Authority));
         var passwordFile = TlsSettings.PasswordFileOf(path);
@@ -106,7 +135,7 @@ public sealed class ClusterTls
         var loaded = new ClusterTls(certificate, authority);
         // Fail at startup, not at the first handshake, when the files of two CAs are mixed up:
         // Akka would shut this process down at its first outbound connection anyway.
-        var problem = loaded.ChainProblem(certificate);
+        var problem = loaded.ChainProblem(certificate) ?? RoleProblem(certificate, role);
         return problem is null
             ? loaded
             : throw new ConfigException($"[tls] {key}: {path} {problem} ({tls.Authority})");

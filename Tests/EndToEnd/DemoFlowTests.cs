@@ -44,6 +44,39 @@ public sealed class DemoFlowTests(SimulatedHosts hosts)
     }
 
     [Fact]
+    public async Task A_client_whose_machine_drops_every_inbound_connection_submits_moves_and_reads_a_job()
+    {
+        // As behind a NAT or a default-deny firewall: nothing may open a connection to the client.
+        const string firewall = """
+            table inet client_firewall {
+              chain input {
+                type filter hook input priority 0; policy accept;
+                ct state new counter drop
+              }
+            }
+            """;
+        Assert.Equal(0, (await hosts.InHostAsync("client", ["nft", "-f", "-"], input: firewall)).ExitCode);
+        try
+        {
+            await hosts.SubmitAsync("e2e-firewalled", 41, Patience.OutlastingWorkMs);
+            var migrate = await hosts.ClientAsync(["migrate", "e2e-firewalled", "nodeB"]);
+            var query = await hosts.ClientAsync(["query", "e2e-firewalled", "--wait"]);
+            // The rule holds: a host's attempt to connect to the client is dropped, and counted.
+            var clientAddress = (await hosts.InHostAsync("client", ["hostname", "-I"])).StandardOutput.Split(' ')[0];
+            await hosts.InHostAsync("nodeA", ["timeout", "2", "bash", "-c", $"exec 3<>/dev/tcp/{clientAddress}/4053"]);
+            var rule = await hosts.InHostAsync("client", ["nft", "list", "chain", "inet", "client_firewall", "input"]);
+
+            Assert.Contains("job e2e-firewalled moved nodeA → nodeB", migrate.StandardOutput);
+            Assert.Equal("result 42 from nodeB", LastResultLine(query.StandardOutput));
+            Assert.DoesNotContain("counter packets 0 ", rule.StandardOutput);
+        }
+        finally
+        {
+            await hosts.InHostAsync("client", ["nft", "delete", "table", "inet", "client_firewall"]);
+        }
+    }
+
+    [Fact]
     public async Task A_job_migrated_A_to_B_and_back_completes_with_its_memory_intact()
     {
         await hosts.SubmitAsync("e2e-round-trip", 41, Patience.OutlastingWorkMs, stateMb: 16);
@@ -105,7 +138,7 @@ public sealed class DemoFlowTests(SimulatedHosts hosts)
         var run = await hosts.ClientAsync(["query", "anything", "--on", "nodeC"], config: hosts.ConfigWithDeadHostPath);
 
         Assert.Equal(ExitCodes.Unreachable, run.ExitCode);
-        Assert.Contains("node nodeC at 10.77.0.3:4053 can't be reached", run.StandardError);
+        Assert.Contains("node nodeC at 10.77.0.3:4054 can't be reached (", run.StandardError);
     }
 
     private static string? LastResultLine(string output) =>

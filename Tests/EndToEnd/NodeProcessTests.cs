@@ -33,13 +33,13 @@ public sealed class NodeProcessTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task A_node_whose_reply_to_a_client_fails_its_tls_handshake_exits_79_without_draining_so_systemd_restarts_it()
+    public async Task A_node_whose_outbound_tls_handshake_fails_exits_79_without_draining_so_systemd_restarts_it()
     {
         using var notify = NotifySocket(out var path);
         Start(path);
         Assert.Equal("READY=1", await ReceiveAsync(notify));
-        // A client's endpoint that takes the TCP connection and drops it, as a client process does
-        // while it exits: the node dialing back to answer it fails its TLS handshake.
+        // A peer's endpoint that takes the TCP connection and drops it, as a process does while it
+        // exits: the node dialing it to answer fails its TLS handshake.
         using var exiting = new TcpListener(IPAddress.Loopback, 0);
         exiting.Start();
         _ = Task.Run(async () =>
@@ -49,7 +49,7 @@ public sealed class NodeProcessTests : IAsyncDisposable
                 using var connection = await exiting.AcceptTcpClientAsync();
             }
         });
-        using var client = ActorSystem.Create("akka-migration-spec-client", LoopbackCluster.ClientSetup());
+        using var client = ActorSystem.Create("akka-migration-spec-client", LoopbackCluster.DriverSetup());
         var gone = ((ExtendedActorSystem)client).Provider.ResolveActorRef(
             $"akka.ssl.tcp://akka-migration-spec-client@127.0.0.1:{((IPEndPoint)exiting.LocalEndpoint).Port}/user/exited");
 

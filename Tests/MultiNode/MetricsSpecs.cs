@@ -37,7 +37,7 @@ public sealed class MetricsSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<Me
     private readonly MeteredCluster _nodes;
 
     public MetricsSpecs(MeteredCluster nodes)
-        : base(LoopbackCluster.ClientSetup(), "spec-client")
+        : base(LoopbackCluster.DriverSetup(), "spec-client")
     {
         _nodes = nodes;
         IgnoreMessages(m => m is MigrationProgress);

@@ -15,7 +15,7 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
     private readonly TwoNodeCluster _nodes;
 
     public MigrationSpecs(TwoNodeCluster nodes)
-        : base(LoopbackCluster.ClientSetup(), "spec-client")
+        : base(LoopbackCluster.DriverSetup(), "spec-client")
     {
         _nodes = nodes;
         // Only the spec about progress looks at progress reports; it uses a probe of its own.

@@ -5,7 +5,7 @@ namespace AkkaMigration.Tests.MultiNode;
 
 /// <summary>A dump that lasts longer than the target's patience with a silent transfer, as a large container's does.</summary>
 public sealed class SlowCheckpointSpecs()
-    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.ClientSetup(), "spec-client")
+    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.DriverSetup(), "spec-client")
 {
     [Fact]
     public async Task A_checkpoint_slower_than_the_targets_idle_limit_still_moves_the_job()

@@ -22,7 +22,7 @@ public sealed class ThreeNodeSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
     private LoopbackCluster _cluster = null!;
 
     public ThreeNodeSpecs()
-        : base(LoopbackCluster.ClientSetup(), "spec-client") =>
+        : base(LoopbackCluster.DriverSetup(), "spec-client") =>
         IgnoreMessages(m => m is MigrationProgress);
 
     public async Task InitializeAsync() =>

@@ -11,7 +11,7 @@ namespace AkkaMigration.Tests.MultiNode;
 /// killed after sending the archive): it asks the target before doing anything with the job.
 /// </summary>
 public sealed class UnsettledMigrationSpecs()
-    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.ClientSetup(), "spec-client"), IDisposable
+    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.DriverSetup(), "spec-client"), IDisposable
 {
     private const string Transfer = "fedcba9876543210fedcba9876543210";
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);

@@ -1,8 +1,10 @@
+using System.Text;
 using Akka.Actor;
 using Akka.Actor.Setup;
 using Akka.Cluster;
 using Akka.Configuration;
 using Akka.Remote.Transport.DotNetty;
+using AkkaMigration.Client.Session;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Security;
@@ -17,7 +19,7 @@ namespace AkkaMigration.Tests.Security;
 /// cluster's own certificates and gets through.
 /// </summary>
 public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
-    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.ClientSetup(), "spec-client"), IClassFixture<TwoNodeCluster>
+    : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.DriverSetup(), "spec-client"), IClassFixture<TwoNodeCluster>
 {
     /// <summary>How long a rogue waits for an answer; a legitimate one comes within a second.</summary>
     private static readonly TimeSpan Silence = TimeSpan.FromSeconds(3);
@@ -40,7 +42,56 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
     public static TheoryData<Rogue> Rogues => [Rogue.WithoutTls, Rogue.WithForeignCaCertificate, Rogue.WithTlsButNoCertificate];
 
     [Fact]
-    public async Task The_client_certificate_gets_answers_but_may_not_act_as_a_node()
+    public async Task The_client_certificate_gets_no_answer_from_a_nodes_Akka_port()
+    {
+        var config = nodes.Cluster.Config;
+        var client = ActorSystem.Create("client-on-akka", BootstrapSetup.Create().WithConfig(LoopbackCluster.DriverConfig())
+            .And(TestPki.SetupFor(ClusterTls.ForClient(config))));
+        try
+        {
+            var status = client.ActorSelection(nodes.Cluster.SupervisorPath("nodeB")).Ask<NodeStatus>(new GetNodeStatus(), Silence);
+
+            await Assert.ThrowsAsync<AskTimeoutException>(() => status);
+            Assert.Equal("nodeB", (await Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeB")).Ask<NodeStatus>(new GetNodeStatus(), Silence)).Node);
+        }
+        finally
+        {
+            await client.Terminate();
+        }
+    }
+
+    [Fact]
+    public async Task The_client_certificate_asks_over_the_client_channel_but_may_not_stream_an_archive_or_fetch_an_image()
+    {
+        var config = nodes.Cluster.Config;
+        await using var session = await ClientSession.StartAsync(config, ClusterTls.ForClient(config));
+
+        var status = Assert.IsType<ClientActor.Response>(await session.AskAsync("nodeB", new GetNodeStatus(), Silence));
+        var archive = await ClientChannelCalls.SendAsync(config, "nodeB", [.. "AMS1"u8, 32, .. Encoding.ASCII.GetBytes(Guid.NewGuid().ToString("N"))]);
+        var image = await ClientChannelCalls.SendAsync(config, "nodeB", [.. "AMI1"u8, (byte)ClusterSteps.WorkerImage.Length, .. Encoding.ASCII.GetBytes(ClusterSteps.WorkerImage)]);
+
+        Assert.Equal("nodeB", Assert.IsType<NodeStatus>(status.Answer).Node);
+        Assert.Empty(archive);
+        Assert.Empty(image);
+        Assert.Empty(ArchiveFiles("nodeB"));
+    }
+
+    [Fact]
+    public async Task Over_the_client_channel_a_node_message_is_refused_unread()
+    {
+        var config = nodes.Cluster.Config;
+        var frame = ClientChannelCalls.Frame("""{"type":"BeginTransfer","timeoutMs":3000,"message":{"transferId":"t","jobId":"rogue-push","sourceNode":"nodeA","chunkBytes":65536}}""");
+
+        var answer = Encoding.UTF8.GetString(await ClientChannelCalls.SendAsync(config, "nodeB", [.. "AMC1"u8, 0, .. frame]));
+
+        Assert.Contains("\"type\":\"CommandRejected\"", answer);
+        Assert.Contains("BeginTransfer", answer);
+        Assert.Contains("is not a request a client may make", answer);
+        Assert.Empty(ArchiveFiles("nodeB"));
+    }
+
+    [Fact]
+    public async Task A_certificate_at_an_address_config_ini_does_not_name_gets_answers_but_may_not_act_as_a_node()
     {
         var supervisor = Sys.ActorSelection(nodes.Cluster.SupervisorPath("nodeB"));
         var transferId = Guid.NewGuid().ToString("N");
@@ -134,7 +185,7 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
         TestPki.Ensure(["nodeC"]);
         var tls = ClusterTls.ForNode(config, new HostEntry("nodeC", "127.0.0.1", 0, false, "", "", ""));
         var system = ActorSystem.Create(config.SystemName, BootstrapSetup.Create()
-            .WithConfig(AsClusterNode(config.SeedNodes[0]).WithFallback(LoopbackCluster.ClientConfig()))
+            .WithConfig(AsClusterNode(config.SeedNodes[0]).WithFallback(LoopbackCluster.DriverConfig()))
             .And(TestPki.SetupFor(tls)));
         try
         {
@@ -151,7 +202,7 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
 
     private static ActorSystem StartRogue(Rogue rogue, string name, Config config)
     {
-        var settings = config.WithFallback(LoopbackCluster.ClientConfig());
+        var settings = config.WithFallback(LoopbackCluster.DriverConfig());
         if (rogue == Rogue.WithoutTls)
         {
             return ActorSystem.Create(name, ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp.enable-ssl = off").WithFallback(settings));

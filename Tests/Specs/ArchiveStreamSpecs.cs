@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Akka.Actor;
+using AkkaMigration.Node.Clients;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Streaming;
 using AkkaMigration.Node;
@@ -31,7 +32,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     private readonly ArchiveStreams _nodeA;
     private readonly ArchiveStreams _nodeB;
     private readonly ArchiveStreams _nodeC;
-    private readonly ArchiveStreamListener _listener;
+    private readonly StreamPortListener _listener;
 
     public ArchiveStreamSpecs()
     {
@@ -41,7 +42,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
             .ToList();
         _config = LoopbackCluster.ForHosts(hosts, t => t with { ChunkBytes = ChunkBytes, Window = 2, AckTimeout = TimeSpan.FromSeconds(2) });
         (_nodeA, _nodeB, _nodeC) = (StreamsOf("nodeA"), StreamsOf("nodeB"), StreamsOf("nodeC"));
-        _listener = new ArchiveStreamListener(_nodeB, new ImageShipping(_nodeB, new FakeContainerRuntime(), Path.Combine(_state, "images")), NullLogger<ArchiveStreamListener>.Instance);
+        _listener = new StreamPortListener(_nodeB, new ImageShipping(_nodeB, new FakeContainerRuntime(), Path.Combine(_state, "images")), new ClientGateway(NullLogger<ClientGateway>.Instance), NullLogger<StreamPortListener>.Instance);
         // The sender's progress reports to its parent depend on timing; no spec here is about them.
         IgnoreMessages(m => m is ArchiveSender.Progress);
     }

@@ -101,7 +101,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     {
         var (exit, output, _) = await ClientAsync("logs", "web", "--on", "nodeC", "--json");
 
-        AssertJsonError(ExitCodes.Unreachable, exit, output, $"node nodeC at 127.0.0.1:{_nodes.Config.GetHost("nodeC").Port} can't be reached; is it running?");
+        AssertJsonError(ExitCodes.Unreachable, exit, output, $"node nodeC at 127.0.0.1:{_nodes.Config.GetHost("nodeC").StreamPort} can't be reached (");
     }
 
     [Fact]
@@ -238,7 +238,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [], ["nodeA", "nodeB"]));
 
         var (exit, output, _) = await run;
-        var json = AssertJsonError(ExitCodes.Unreachable, exit, output, $"node nodeC at 127.0.0.1:{_nodes.Config.GetHost("nodeC").Port} can't be reached; is it running?");
+        var json = AssertJsonError(ExitCodes.Unreachable, exit, output, $"node nodeC at 127.0.0.1:{_nodes.Config.GetHost("nodeC").StreamPort} can't be reached (");
         Assert.Equal(["nodeA", "nodeB"], json.GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("node").GetString()));
         Assert.Single(json.GetProperty("unreachable").EnumerateArray());
     }

@@ -102,7 +102,7 @@ public sealed class LogSpecs : Akka.TestKit.Xunit2.TestKit
     [Fact]
     public void Akkas_logger_of_last_resort_is_the_one_line_one_from_the_hocon_files()
     {
-        using var system = ActorSystem.Create("log-spec", LoopbackCluster.ClientSetup());
+        using var system = ActorSystem.Create("log-spec", LoopbackCluster.DriverSetup());
 
         Assert.IsType<AkkaStdoutLogger>(system.Settings.StdoutLogger);
     }
@@ -121,7 +121,7 @@ public sealed class LogSpecs : Akka.TestKit.Xunit2.TestKit
         // the connection, which Akka reports as a failure. Clients come and go until one has.
         for (var closed = false; !closed;)
         {
-            using var client = ActorSystem.Create("client", LoopbackCluster.ClientSetup());
+            using var client = ActorSystem.Create("client", LoopbackCluster.DriverSetup());
             await client.ActorSelection(cluster.SupervisorPath("nodeA")).Ask<ActorIdentity>(new Identify(null), TimeSpan.FromSeconds(10));
             await client.Terminate();
             closed = akkaErrors.ReceiveWhile(TimeSpan.FromSeconds(2), m => (Error)m).Any(e => e.Cause?.GetType().Name == "EndpointDisassociatedException");

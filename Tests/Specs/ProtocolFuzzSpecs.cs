@@ -324,7 +324,7 @@ public sealed class ProtocolFuzzClusterSpecs : Akka.TestKit.Xunit2.TestKit, ICla
     private readonly ITestOutputHelper _output;
 
     public ProtocolFuzzClusterSpecs(SabotagedCluster nodes, ITestOutputHelper output)
-        : base(LoopbackCluster.ClientSetup(), "fuzz-client")
+        : base(LoopbackCluster.DriverSetup(), "fuzz-client")
     {
         _nodes = nodes;
         _output = output;

@@ -1,28 +1,31 @@
 using Akka.Actor;
-using Akka.Configuration;
+using AkkaMigration.Node.Clients;
+using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Config;
-using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Security;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AkkaMigration.Tests.Support;
 
 /// <summary>
-/// Stand-ins for a cluster's nodes, for the client's specs. Each is an ActorSystem that listens like
-/// a node (the cluster's system name, mutual TLS with its node certificate) and has, at the
-/// supervisor's path, an actor that hands every request to a probe with the client as its sender:
-/// the spec answers from the probe as the node would. A config.ini naming them is written for the
-/// client's command line; hosts listed as silent are in it too, on a port where nothing listens.
+/// Stand-ins for a cluster's nodes, for the client's specs. Each listens like a node (its stream
+/// port, mutual TLS with its node certificate, the real <see cref="ClientGateway"/>) and hands every
+/// request to a probe, whose answers go back to the client: the spec answers from the probe as the
+/// node's supervisor would. A config.ini naming them is written for the client's command line;
+/// hosts listed as silent are in it too, on ports where nothing listens.
 /// </summary>
 public sealed class FakeNodes : IAsyncDisposable
 {
-    private readonly Dictionary<string, ActorSystem> _systems;
+    private readonly ActorSystem _system;
+    private readonly Dictionary<string, StreamPortListener> _listeners;
     private readonly string _folder;
 
-    private FakeNodes(MigrationConfig config, string configFile, Dictionary<string, ActorSystem> systems, string folder)
+    private FakeNodes(MigrationConfig config, string configFile, ActorSystem system, Dictionary<string, StreamPortListener> listeners, string folder)
     {
         Config = config;
         ConfigFile = configFile;
-        _systems = systems;
+        _system = system;
+        _listeners = listeners;
         _folder = folder;
     }
 
@@ -40,27 +43,33 @@ public sealed class FakeNodes : IAsyncDisposable
         var configFile = Path.Combine(folder, "config.ini");
         File.WriteAllText(configFile, ConfigIni([.. names, .. silent ?? []], executor: names[0]));
         var config = ConfigLoader.Load(configFile);
+        var system = ActorSystem.Create("fake-nodes", "akka.actor.provider = local");
 
-        var systems = names.ToDictionary(name => name, name =>
+        var listeners = names.ToDictionary(name => name, name =>
         {
             var host = config.GetHost(name);
-            var settings = ConfigurationFactory.ParseString($"akka.remote.dot-netty.tcp {{ hostname = 127.0.0.1, port = {host.Port} }}")
-                .WithFallback(LoopbackCluster.ClientConfig());
-            var system = ActorSystem.Create(config.SystemName,
-                BootstrapSetup.Create().WithConfig(settings).And(TestPki.SetupFor(ClusterTls.ForNode(config, host))));
-            var probe = probeFor(name);
-            system.ActorOf(Props.Create(() => new Relay(probe)), ActorNames.ContainerSupervisor);
-            return system;
+            var streams = new ArchiveStreams(host, ClusterTls.ForNode(config, host));
+            var gateway = new ClientGateway(NullLogger<ClientGateway>.Instance);
+            gateway.Open(system, probeFor(name));
+            var listener = new StreamPortListener(streams, new ImageShipping(streams, new FakeContainerRuntime(), Path.Combine(folder, name)),
+                gateway, NullLogger<StreamPortListener>.Instance);
+            listener.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+            return listener;
         });
-        return new FakeNodes(config, configFile, systems, folder);
+        return new FakeNodes(config, configFile, system, listeners, folder);
     }
 
     /// <summary>Ends a node's process, as far as the client can tell: its connections drop.</summary>
-    public Task StopAsync(string name) => _systems[name].Terminate();
+    public Task StopAsync(string name) => _listeners[name].StopAsync(CancellationToken.None);
 
     public async ValueTask DisposeAsync()
     {
-        await Task.WhenAll(_systems.Values.Select(s => s.Terminate()));
+        await Task.WhenAll(_listeners.Values.Select(l => l.StopAsync(CancellationToken.None)));
+        foreach (var listener in _listeners.Values)
+        {
+            listener.Dispose();
+        }
+        await _system.Terminate();
         Directory.Delete(_folder, recursive: true);
     }
 
@@ -69,11 +78,7 @@ public sealed class FakeNodes : IAsyncDisposable
         system = akka-migration-spec
         hocon_dir = {Repo.Path("hocon")}
 
-        {string.Join("\n", hosts.Select(h => $"[hosts:{h}]\naddress = 127.0.0.1\nport = {Ports.Free()}\nexecutor = {h == executor}\n"))}
-        [client]
-        address = 127.0.0.1
-        port = 0
-
+        {string.Join("\n", hosts.Select(h => $"[hosts:{h}]\naddress = 127.0.0.1\nport = {Ports.Free()}\nstream_port = {Ports.Free()}\nexecutor = {h == executor}\n"))}
         [tls]
         ca = {TestPki.Settings.Authority}
         node_certificate = {TestPki.Settings.NodeCertificatePattern}
@@ -82,9 +87,4 @@ public sealed class FakeNodes : IAsyncDisposable
         [container]
         image = localhost/akka-migration-worker:latest
         """;
-
-    private sealed class Relay : ReceiveActor
-    {
-        public Relay(IActorRef probe) => ReceiveAny(probe.Forward);
-    }
 }

@@ -71,18 +71,26 @@ public sealed class LoopbackCluster : IAsyncDisposable
     }
 
     public static MigrationConfig ForHosts(IReadOnlyList<HostEntry> hosts, Func<TransferSettings, TransferSettings>? transfer = null) =>
-        new("akka-migration-spec", hosts, new ClientEntry("127.0.0.1", 0),
+        new("akka-migration-spec", hosts,
             new ContainerSettings(ClusterSteps.WorkerImage, Repo.ImageArchive, "runc",
                 ["nofile=1024:1024", "nproc=1024:1024"], "none", 3000, 0),
             (transfer ?? (t => t))(new TransferSettings(64 * 1024, 4, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(60), 1L << 30)),
             TestPki.Settings, Repo.Path("hocon"), Repo.Root);
 
-    /// <summary>For a test's own ActorSystem that talks to the nodes like the client does, with the client's certificate.</summary>
-    public static ActorSystemSetup ClientSetup()
+    /// <summary>
+    /// For a test's own ActorSystem that speaks to the nodes' actors over Akka.Remote, as a peer
+    /// would: only node certificates reach a node's Akka port (the client speaks ClientWire), so it
+    /// shows one, of a host config.ini does not name.
+    /// </summary>
+    public static ActorSystemSetup DriverSetup()
     {
-        TestPki.Ensure([]);
-        return BootstrapSetup.Create().WithConfig(ClientConfig()).And(TestPki.SetupFor(ClusterTls.ForClient(ForHosts([]))));
+        TestPki.Ensure([Driver]);
+        return BootstrapSetup.Create().WithConfig(DriverConfig()).And(TestPki.SetupFor(ClusterTls.ForNode(ForHosts([]), DriverHost)));
     }
+
+    private const string Driver = "driver";
+
+    private static readonly HostEntry DriverHost = new(Driver, "127.0.0.1", 0, false, "", "", "");
 
     /// <summary>
     /// For a spec that runs one supervisor in its own TestKit system: a node needs the cluster
@@ -93,11 +101,12 @@ public sealed class LoopbackCluster : IAsyncDisposable
         akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
         """;
 
-    /// <summary>The client's HOCON (TLS on, no certificate yet), on a free loopback port.</summary>
-    public static Config ClientConfig() =>
-        HoconFiles.For(ForHosts([]), HoconFiles.Client)
-            .Aggregate(ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }"),
-                (merged, next) => next.WithFallback(merged));
+    /// <summary>The processes' common HOCON with remoting (TLS on, no certificate yet), on a free loopback port.</summary>
+    public static Config DriverConfig() =>
+        ConfigurationFactory.ParseString("akka.actor.provider = remote").WithFallback(
+            HoconFiles.For(ForHosts([]), HoconFiles.Client)
+                .Aggregate(ConfigurationFactory.ParseString("akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }"),
+                    (merged, next) => next.WithFallback(merged)));
 
     private async Task WaitUntilAllUpAsync(TimeSpan limit)
     {

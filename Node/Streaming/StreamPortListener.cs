@@ -5,19 +5,22 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Akka.Actor;
+using AkkaMigration.Node.Clients;
 using AkkaMigration.Node.Faults;
 using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Shared.Security;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace AkkaMigration.Node.Streaming;
 
 /// <summary>
-/// Takes archive streams on the node's stream port: admits a peer whose certificate chains to the
-/// cluster CA and names the host a transfer this node accepted comes from, and hands each chunk to
-/// that transfer's receiver actor as if it had come through Akka. Anything else closes the connection.
+/// The node's stream port: archive streams and image requests from peer nodes, and clients'
+/// requests (<see cref="ClientGateway"/>). Any certificate of the cluster CA passes the handshake;
+/// the connection's first bytes say what it is for, and only a node's certificate may stream an
+/// archive (from the host the accepted transfer names) or fetch an image. Anything else is closed.
 /// </summary>
-public sealed class ArchiveStreamListener(ArchiveStreams streams, ImageShipping images, ILogger<ArchiveStreamListener> log) : BackgroundService
+public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping images, ClientGateway clients, ILogger<StreamPortListener> log) : BackgroundService
 {
     /// <summary>A peer that connects and says nothing is not kept waiting on forever.</summary>
     private static readonly TimeSpan HandshakeLimit = TimeSpan.FromSeconds(10);
@@ -38,9 +41,9 @@ public sealed class ArchiveStreamListener(ArchiveStreams streams, ImageShipping 
         }
         catch (SocketException e)
         {
-            throw new InvalidOperationException($"cannot take archive streams on {self.Address}:{self.StreamPort} (config.ini stream_port): {e.Message}", e);
+            throw new InvalidOperationException($"cannot take archive streams and clients' requests on {self.Address}:{self.StreamPort} (config.ini stream_port): {e.Message}", e);
         }
-        log.LogInformation("taking archive streams on {Address}:{Port}", self.Address, self.StreamPort);
+        log.LogInformation("taking archive streams and clients' requests on {Address}:{Port}", self.Address, self.StreamPort);
         return base.StartAsync(cancellationToken);
     }
 
@@ -71,17 +74,22 @@ public sealed class ArchiveStreamListener(ArchiveStreams streams, ImageShipping 
             using (client)
             await using (var ssl = new SslStream(client.GetStream(), leaveInnerStreamOpen: false))
             {
-                var (transferId, inbound, image) = await AdmitAsync(ssl, peer, stopping);
-                if (inbound is not null)
+                switch (await AdmitAsync(ssl, peer, stopping))
                 {
-                    await ForwardChunksAsync(ssl, transferId, inbound, stopping);
-                }
-                else if (image is not null)
-                {
-                    using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-                    limit.CancelAfter(ImageLimit);
-                    log.LogInformation("sending image {Image} to {Peer}", image, peer);
-                    await images.ServeAsync(ssl, image, limit.Token);
+                    case Purpose.Archive archive:
+                        await ForwardChunksAsync(ssl, archive.TransferId, archive.Inbound, stopping);
+                        break;
+                    case Purpose.Image image:
+                        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping))
+                        {
+                            limit.CancelAfter(ImageLimit);
+                            log.LogInformation("sending image {Image} to {Peer}", image.Name, peer);
+                            await images.ServeAsync(ssl, image.Name, limit.Token);
+                        }
+                        break;
+                    case Purpose.ClientRequest:
+                        await clients.ServeAsync(ssl, peer, stopping);
+                        break;
                 }
             }
         }
@@ -89,50 +97,70 @@ public sealed class ArchiveStreamListener(ArchiveStreams streams, ImageShipping 
         {
             if (!stopping.IsCancellationRequested)
             {
-                log.LogWarning("archive stream from {Peer} closed: {Reason}", peer, e.Message);
+                log.LogWarning("connection from {Peer} to the stream port closed: {Reason}", peer, e.Message);
             }
         }
         catch (Exception e)
         {
             // Nobody awaits this connection's task: what is not logged here is lost.
-            log.LogError(e, "archive stream from {Peer} failed", peer);
+            log.LogError(e, "connection from {Peer} to the stream port failed", peer);
         }
     }
 
-    /// <returns>The transfer the stream is for, or a null inbound if the peer may not send it; or the image it asks for.</returns>
-    private async Task<(string TransferId, ArchiveStreams.Inbound? Inbound, string? Image)> AdmitAsync(SslStream ssl, string peer, CancellationToken stopping)
+    /// <returns>What the connection is for, or null (logged) when it may not do what it asks.</returns>
+    private async Task<Purpose?> AdmitAsync(SslStream ssl, string peer, CancellationToken stopping)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         limit.CancelAfter(HandshakeLimit);
         await ssl.AuthenticateAsServerAsync(streams.ServerOptions, limit.Token);
         var head = new byte[ArchiveStreams.Magic.Length + 1];
         await ssl.ReadExactlyAsync(head, limit.Token);
-        var forImage = head.AsSpan(0, ArchiveStreams.ImageMagic.Length).SequenceEqual(ArchiveStreams.ImageMagic);
-        if (!forImage && !head.AsSpan(0, ArchiveStreams.Magic.Length).SequenceEqual(ArchiveStreams.Magic))
-        {
-            log.LogWarning("archive stream from {Peer} refused: it does not start like one", peer);
-            return ("", null, null);
-        }
         var id = new byte[head[^1]];
         await ssl.ReadExactlyAsync(id, limit.Token);
-        var transferId = Encoding.ASCII.GetString(id);
+        var magic = head.AsSpan(0, ArchiveStreams.Magic.Length);
+        var name = Encoding.ASCII.GetString(id);
+        var certificate = ssl.RemoteCertificate as X509Certificate2;
+        if (magic.SequenceEqual(ClientWire.Magic))
+        {
+            return new Purpose.ClientRequest();
+        }
+        var forImage = magic.SequenceEqual(ArchiveStreams.ImageMagic);
+        if (!forImage && !magic.SequenceEqual(ArchiveStreams.Magic))
+        {
+            log.LogWarning("connection from {Peer} refused: it does not start like a stream or a request", peer);
+            return null;
+        }
+        if (streams.Refusal(certificate, ClusterTls.NodeRole) is { } refusal)
+        {
+            log.LogWarning("{What} from {Peer} refused: its certificate {Refusal}", forImage ? "an image request" : "an archive stream", peer, refusal);
+            return null;
+        }
         if (forImage)
         {
-            return ("", null, transferId);
+            return new Purpose.Image(name);
         }
-        var name = (ssl.RemoteCertificate as X509Certificate2)?.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
-        if (!streams.TryFind(transferId, out var inbound))
+        var node = certificate?.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+        if (!streams.TryFind(name, out var inbound))
         {
-            log.LogWarning("archive stream from {Peer} ({Name}) refused: no transfer {Transfer} is under way here", peer, name, transferId);
-            return (transferId, null, null);
+            log.LogWarning("archive stream from {Peer} ({Name}) refused: no transfer {Transfer} is under way here", peer, node, name);
+            return null;
         }
-        if (name != inbound.SourceNode)
+        if (node != inbound.SourceNode)
         {
             log.LogWarning("archive stream from {Peer} refused: transfer {Transfer} comes from {Source}, the certificate is {Name}'s",
-                peer, transferId, inbound.SourceNode, name);
-            return (transferId, null, null);
+                peer, name, inbound.SourceNode, node);
+            return null;
         }
-        return (transferId, inbound, null);
+        return new Purpose.Archive(name, inbound);
+    }
+
+    private abstract record Purpose
+    {
+        public sealed record Archive(string TransferId, ArchiveStreams.Inbound Inbound) : Purpose;
+
+        public sealed record Image(string Name) : Purpose;
+
+        public sealed record ClientRequest : Purpose;
     }
 
     private async Task ForwardChunksAsync(SslStream ssl, string transferId, ArchiveStreams.Inbound inbound, CancellationToken stopping)

@@ -1,0 +1,42 @@
+using System.Buffers.Binary;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Security;
+
+namespace AkkaMigration.Tests.Support;
+
+/// <summary>Raw bytes to a node's stream port over TLS with the client's certificate, for specs of what the port refuses.</summary>
+public static class ClientChannelCalls
+{
+    /// <returns>Everything the node wrote back before it closed the connection.</returns>
+    public static async Task<byte[]> SendAsync(MigrationConfig config, string node, byte[] bytes)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var host = config.GetHost(node);
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(host.Address, host.StreamPort, limit.Token);
+        await using var ssl = new SslStream(tcp.GetStream());
+        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = node,
+            ClientCertificates = [ClusterTls.ForClient(config).Certificate],
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        }, limit.Token);
+        await ssl.WriteAsync(bytes, limit.Token);
+        using var answer = new MemoryStream();
+        await ssl.CopyToAsync(answer, limit.Token);
+        return answer.ToArray();
+    }
+
+    /// <summary>A client channel frame around <paramref name="json"/>: its length, then the text.</summary>
+    public static byte[] Frame(string json)
+    {
+        var body = Encoding.UTF8.GetBytes(json);
+        var frame = new byte[4 + body.Length];
+        BinaryPrimitives.WriteInt32BigEndian(frame, body.Length);
+        body.CopyTo(frame, 4);
+        return frame;
+    }
+}
