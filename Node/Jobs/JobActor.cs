@@ -244,6 +244,7 @@ public sealed class JobActor : StatefulActor, IWithStash
         Receive<QueryJob>(q => Sender.Tell(Status()));
         // The container is gone; what it printed last was kept.
         Receive<GetLogs>(l => Sender.Tell(new JobLogs(JobId, _node.Name, [.. (_record.Output ?? []).TakeLast(Math.Max(0, l.Tail))])));
+        Receive<InspectJob>(_ => Sender.Tell(Details()));
         Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, JobResults.NothingToMigrate(_record))));
         RefuseStops($"job {JobId} has already ended");
     }
@@ -259,7 +260,7 @@ public sealed class JobActor : StatefulActor, IWithStash
     private void Settle(JobPhase phase, JobRecord record)
     {
         Become(Settled);
-        Record(record with { Phase = phase, Pending = null });
+        Record(record with { Phase = phase, Pending = null, FinishedAt = DateTimeOffset.UtcNow });
         var status = Status();
         _waiting.ForEach(waiter => waiter.Tell(status));
         _waiting.Clear();
@@ -278,6 +279,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             }
             Sender.Tell(Status());
         });
+        Receive<InspectJob>(_ => Sender.Tell(Details()));
         Receive<GetLogs>(l => _container.SendLogs(l.Tail, Sender));
     }
 
@@ -292,6 +294,8 @@ public sealed class JobActor : StatefulActor, IWithStash
     private void ReportPhase() => Context.Parent.Tell(Status());
 
     private JobStatus Status() => _record.Status(_node.Name);
+
+    private JobDetails Details() => new(Status(), _record.Moves ?? []);
     private sealed record ContainerStarted;
     private sealed record ContainerFailed(string Reason);
 }

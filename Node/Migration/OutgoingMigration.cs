@@ -154,7 +154,11 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
                 BeginRollingBack(move.Pending, senderFailure);
                 return;
             }
-            sender.Tell(new ArchiveSender.ArchiveWritten(c.Stats.ArchiveBytes, move.Handoff));
+            var handoff = move.Handoff with
+            {
+                Moves = MoveHistory.Checkpointed(move.Handoff.Moves, _node.Name, move.Pending.Target, c.Stats.DurationMs),
+            };
+            sender.Tell(new ArchiveSender.ArchiveWritten(c.Stats.ArchiveBytes, handoff));
             Become(() => Transferring(move.Pending, c.Stats, _clock.Elapsed));
         });
         Receive<ArchiveSender.GaveUp>(g => senderFailure ??= g.Reason);
