@@ -30,7 +30,7 @@ public sealed class JobRemover : ReceiveActor
         _remove = remove;
         _job = job;
         _requester = requester;
-        Receive<JobStatus>(IsFinished, _ => Finish(new Forget(remove.JobId, requester)));
+        Receive<JobStatus>(IsFinished, _ => Finish(new Forget(remove.JobId, job, requester)));
         Receive<JobStatus>(_ => remove.Force, _ => Stopping());
         Receive<JobStatus>(s => Answer(new CommandRejected(remove.JobId,
             $"job {remove.JobId} is {s.Phase.ToString().ToLowerInvariant()} on {s.Owner}: stop it first (stop {remove.JobId}), or rm -f {remove.JobId} stops and removes it")));
@@ -40,8 +40,8 @@ public sealed class JobRemover : ReceiveActor
     public static Props Props(RemoveJob remove, IActorRef job, IActorRef requester) =>
         Akka.Actor.Props.Create(() => new JobRemover(remove, job, requester));
 
-    /// <summary>To the parent: forget the finished job, then tell <paramref name="Requester"/> it is removed.</summary>
-    public sealed record Forget(string JobId, IActorRef Requester);
+    /// <summary>To the parent: forget the finished job whose actor is <paramref name="Job"/>, then tell <paramref name="Requester"/> it is removed.</summary>
+    public sealed record Forget(string JobId, IActorRef Job, IActorRef Requester);
 
     protected override void PreStart() => _job.Tell(new QueryJob(_remove.JobId));
 
@@ -55,7 +55,7 @@ public sealed class JobRemover : ReceiveActor
                 _job.Tell(new QueryJob(_remove.JobId, WaitForResult: true));
                 Become(() =>
                 {
-                    Receive<JobStatus>(IsFinished, _ => Finish(new Forget(_remove.JobId, _requester)));
+                    Receive<JobStatus>(IsFinished, _ => Finish(new Forget(_remove.JobId, _job, _requester)));
                     ReceiveAny(Answer);
                 });
             });

@@ -38,7 +38,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         _node = node;
         _router = new JobRouter(node.Self, node.Config, _cluster);
         _cordon = new NodeCordon(node.Self.StateDirectory, node.Name, Context.System);
-        _jobs = new LocalJobs(node, _router, Context);
+        _jobs = new LocalJobs(node, _router, Context, _log);
 
         Receive<RunJob>(Run);
         Receive<RoutedJobCommand>(r => Route(r.Command, r.Hops));
@@ -49,9 +49,13 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<CordonNode>(c => !PassedOn(c.Node, c, reason => new CommandRejected("", reason)), Cordon);
         Receive<PruneJobs>(_ => Sender.Tell(new JobsPruned(_node.Name, _jobs.Prune(DateTimeOffset.MaxValue))));
         Receive<FinishedJobsPruner.PruneFinishedBefore>(p => Sender.Tell(new JobsPruned(_node.Name, _jobs.Prune(p.FinishedBefore))));
-        Receive<JobRemover.Forget>(f => _jobs.Actor(f.JobId) is not null, f =>
+        Receive<JobRemover.Forget>(f =>
         {
-            _jobs.Forget(f.JobId);
+            // Unless a prune came first (and a new job took the id since).
+            if (_jobs.IsCurrent(f.JobId, f.Job))
+            {
+                _jobs.Forget(f.JobId);
+            }
             f.Requester.Tell(new JobRemoved(f.JobId, _node.Name));
         });
         Receive<BeginTransfer>(b => _incoming.Forward(new IncomingTransfers.Admit(b, AdmissionProblem(b))));
@@ -200,7 +204,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         {
             // Whoever asked hears the refusal and reports it; here it is a fact, not a warning.
             _log.Info("asked to drain, but no other host is up and uncordoned to take {0} container(s); staying up", jobs.Count);
-            Sender.Tell(new DrainRefused(_node.Name, NoTargets, [], [.. jobs.Keys]));
+            Sender.Tell(new DrainRefused(_node.Name, $"{NoTargets}; staying up", [], [.. jobs.Keys]));
             return;
         }
         _log.Info(jobs.Count == 0 ? "draining: nothing to move" : $"draining: moving {jobs.Count} container(s) to {string.Join(", ", peers)}");
@@ -218,7 +222,7 @@ public sealed class ContainerSupervisor : ReceiveActor
             : new DrainPlan(_node.Name, NodeDrainer.Plan(jobs, peers, JobDirectory.Load(_router.Directory)), null));
     }
 
-    private const string NoTargets = "no other host is up and uncordoned to take its containers; staying up";
+    private const string NoTargets = "no other host is up and uncordoned to take its containers";
 
     private void Cordon(CordonNode cordon)
     {

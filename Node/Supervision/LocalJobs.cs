@@ -1,9 +1,12 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
+using Akka.Event;
+using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Routing;
+using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Supervision;
@@ -13,7 +16,7 @@ namespace AkkaMigration.Node.Supervision;
 /// that moved away), and what the owners last reported. Each change is written to the replicated
 /// directory and the metrics as it is made. Used on the supervisor's thread only.
 /// </summary>
-public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext context)
+public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext context, ILoggingAdapter log)
 {
     private readonly IActorRef _replicator = DistributedData.Get(context.System).Replicator;
     private readonly Cluster _cluster = Cluster.Get(context.System);
@@ -84,7 +87,7 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
         return finished;
     }
 
-    /// <summary>A finished job, gone for good: its record, its actor, its entry in the directory.</summary>
+    /// <summary>A finished job, gone for good: its record, its actor, its entry in the directory, and its container.</summary>
     public void Forget(string jobId)
     {
         node.Journal.Delete(jobId);
@@ -92,6 +95,9 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
         {
             context.Stop(actor);
         }
+        // The job's actor removes the container as the job ends, but stopping the actor cancels that call (rm -f comes right after).
+        StatefulActor.WarnOnFailure(node.Runtime.RemoveAsync(ContainerNames.For(jobId), CancellationToken.None), log,
+            $"job {jobId} is forgotten, but its container could not be removed");
         _owned.Remove(jobId);
         node.Metrics.Jobs(_owned.Values);
         router.Remove(jobId);
