@@ -55,6 +55,7 @@ public static class ClientCommandLine
             JobCommands.Query(terminal),
             JobCommands.Logs(terminal),
             JobCommands.Stop(terminal),
+            JobCommands.Cancel(terminal),
             JobRecordCommands.List(terminal),
             JobRecordCommands.Inspect(terminal),
             JobRecordCommands.Remove(terminal),

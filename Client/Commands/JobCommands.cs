@@ -127,4 +127,16 @@ public static class JobCommands
         command.SetAction((parse, _) => Execute(parse, terminal, operations => operations.StopAsync(parse.GetValue(job)!, parse.GetValue(on))));
         return command;
     }
+
+    public static Command Cancel(Terminal terminal)
+    {
+        var job = new Argument<string>("job") { Description = "The job's id" };
+        var on = new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the owner)" };
+        var command = new Command("cancel", "Cancel a job's migration: before the freeze it stops at once; during the checkpoint the job resumes where it was; later it says why not")
+        {
+            job, on, JsonOption,
+        };
+        command.SetAction((parse, _) => Execute(parse, terminal, operations => operations.CancelAsync(parse.GetValue(job)!, parse.GetValue(on))));
+        return command;
+    }
 }

@@ -4,7 +4,7 @@ using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Client.Console;
 
-/// <summary>What an operator asks of the whole cluster or one host: status, ps, inspect, rm, prune, cordon, a drain's dry run.</summary>
+/// <summary>What an operator asks of the whole cluster or one host: status, ps, inspect, rm, prune, cordon, a drain's dry run, cancel.</summary>
 public sealed partial class ClientOperations
 {
     /// <summary>rm -f waits for podman stop (SIGKILL after 10 s) and the job to settle.</summary>
@@ -98,6 +98,17 @@ public sealed partial class ClientOperations
                 $"dry run: {p.Moves.Length} container(s) would move off {p.Node}; nothing was moved"]),
             _ => null,
         });
+    }
+
+    /// <summary>Cancels a job's migration under way, as far as it still can be; the node says what becomes of the job.</summary>
+    public async Task<Outcome> CancelAsync(string jobId, string? on)
+    {
+        if (CheckHost(on ?? Config.Executor.Name) is { } bad)
+        {
+            return bad;
+        }
+        var answer = await session.AskAsync(on ?? Config.Executor.Name, new CancelJob(jobId), ShortWait);
+        return Render(answer, a => a is MigrationCancelled c ? Outcome.Ok(c, $"job {c.JobId}: its migration from {c.Node} is cancelled; {c.Outcome}") : null);
     }
 
     private static string[] DescribeDetails(JobDetails details)

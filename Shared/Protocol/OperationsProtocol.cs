@@ -38,3 +38,12 @@ public sealed record PlanDrain(string Node) : IClientRequest;
 
 /// <param name="Problem">Why the drain would be refused (no peer to take the containers), or null.</param>
 public sealed record DrainPlan(string Node, DrainedJob[] Moves, string? Problem);
+
+/// <summary>
+/// Cancel a job's migration under way. Before the container is frozen it stops at once; while the
+/// checkpoint is written the job resumes here once it is; after that the move runs to its end.
+/// </summary>
+public sealed record CancelJob(string JobId) : IJobCommand;
+
+/// <param name="Outcome">What becomes of the job, e.g. that it runs on where it was.</param>
+public sealed record MigrationCancelled(string JobId, string Node, string Outcome);

@@ -5,7 +5,10 @@ using AkkaMigration.Tests.Support;
 
 namespace AkkaMigration.Tests.EndToEnd;
 
-/// <summary>The operator's verbs on real podman: a container's moves in inspect, ps, a drain's dry run with a cordon, rm and rm -f.</summary>
+/// <summary>
+/// The operator's verbs on real podman: a container's moves in inspect, ps, a drain's dry run with
+/// a cordon, rm and rm -f; and a migration cancelled as soon as it has begun.
+/// </summary>
 [Collection(RealHostsCollection.Name)]
 public sealed class OperatorVerbTests(SimulatedHosts hosts)
 {
@@ -45,5 +48,30 @@ public sealed class OperatorVerbTests(SimulatedHosts hosts)
         Assert.Contains("no job ops-verbs", query.StandardError);
         await Poll.UntilAsync("the container is gone from nodeA", () => hosts.PodmanAsync("nodeA", "ps", "-a", "--format", "{{.Names}}"),
             names => !names.Split('\n').Contains(ContainerNames.For("ops-verbs")));
+    }
+
+    [Fact]
+    public async Task A_migration_cancelled_once_begun_leaves_the_job_where_it_was_with_its_memory_intact()
+    {
+        await hosts.SubmitAsync("ops-cancel", 70, Patience.OutlastingWorkMs, stateMb: 64);
+        var migrate = hosts.ClientAsync(["migrate", "ops-cancel", "nodeB"]);
+
+        // Asked until the move has begun: before the freeze or during the checkpoint it is cancelled;
+        // should it already be on its way (a fast machine), the node says why not and the move ends.
+        var cancel = await Poll.UntilAsync("the migration has begun", () => hosts.ClientAsync(["cancel", "ops-cancel"]),
+            r => !r.StandardError.Contains("not migrating"), TimeSpan.FromMilliseconds(50), r => r.StandardError);
+        var moved = await migrate;
+
+        var done = await hosts.FinishedJobAsync("ops-cancel");
+        Assert.True(done.Result!.MemoryIntact);
+        if (cancel.ExitCode == 0)
+        {
+            Assert.Contains("its migration from nodeA is cancelled", cancel.StandardOutput);
+            Assert.Equal((1, "nodeA"), (moved.ExitCode, done.Result.ProducedBy));
+        }
+        else
+        {
+            Assert.Contains("on its way to nodeB", cancel.StandardError);
+        }
     }
 }

@@ -6,11 +6,16 @@ namespace AkkaMigration.Tests.MultiNode;
 
 /// <summary>
 /// Three nodes with fake runtimes: a cordoned node is no migration's or drain's target, a drain's
-/// dry run says where each container would go and moves none, and a job's moves travel with it.
+/// dry run says where each container would go and moves none, a job's moves travel with it, and a
+/// move cancelled during its checkpoint ends with the job resumed where it was.
 /// </summary>
 public sealed class OperatorClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private readonly Dictionary<string, FakeContainerRuntime> _runtimes = new()
+    {
+        ["nodeA"] = new(), ["nodeB"] = new(), ["nodeC"] = new(),
+    };
     private LoopbackCluster _cluster = null!;
 
     public OperatorClusterSpecs()
@@ -18,7 +23,7 @@ public sealed class OperatorClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLi
         IgnoreMessages(m => m is MigrationProgress);
 
     public async Task InitializeAsync() =>
-        _cluster = await LoopbackCluster.StartAsync(["nodeA", "nodeB", "nodeC"], (_, _) => new FakeContainerRuntime());
+        _cluster = await LoopbackCluster.StartAsync(["nodeA", "nodeB", "nodeC"], (host, _) => _runtimes[host.Name]);
 
     Task IAsyncLifetime.DisposeAsync() => _cluster.DisposeAsync().AsTask();
 
@@ -83,6 +88,27 @@ public sealed class OperatorClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLi
         Assert.Equal(second.Timings.RestoreMs, details.Moves[1].RestoreMs);
         Assert.True(details.Moves[0].At <= details.Moves[1].At);
         Assert.All(details.Moves, m => Assert.True(m.CheckpointMs >= 0 && m.TransferMs >= 0));
+    }
+
+    [Fact]
+    public void A_move_cancelled_during_its_checkpoint_resumes_the_job_where_it_was_and_says_so()
+    {
+        _runtimes["nodeA"].CheckpointDelay = TimeSpan.FromSeconds(5);
+        Submit("held", 5);
+        Node("nodeA").Tell(new MigrateJob("held", "nodeB"), TestActor);
+        AwaitCondition(() => _runtimes["nodeA"].Calls.Any(c => c.StartsWith("checkpoint ")), Long);
+        var canceller = CreateTestProbe();
+
+        Node("nodeA").Tell(new CancelJob("held"), canceller);
+
+        Assert.Contains("once it is written the job resumes here", canceller.ExpectMsg<MigrationCancelled>(Long).Outcome);
+        var failed = ExpectMsg<MigrationFailed>(Long);
+        Assert.Equal(("nodeA", "cancelled during the checkpoint"), (failed.StillOn, failed.Reason));
+        Node("nodeA").Tell(new QueryJob("held"), TestActor);
+        var status = ExpectMsg<JobStatus>(Long);
+        Assert.Equal((JobPhase.Running, "nodeA"), (status.Phase, status.Owner));
+        Node("nodeA").Tell(new CancelJob("held"), canceller);
+        Assert.Contains("not migrating; there is nothing to cancel", canceller.ExpectMsg<CommandRejected>(Long).Reason);
     }
 
     private void Submit(string id, long number)

@@ -312,6 +312,22 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
+    public async Task Cancel_prints_what_becomes_of_the_job_and_a_refusal_exits_1_with_the_node_s_reason()
+    {
+        var cancelled = ClientAsync("cancel", "web");
+        await _nodeA.ExpectMsgAsync(new CancelJob("web"), Wait);
+        _nodeA.LastSender.Tell(new MigrationCancelled("web", "nodeA", "nothing was frozen; the job runs on here"));
+        var refused = ClientAsync("cancel", "web");
+        await _nodeA.ExpectMsgAsync(new CancelJob("web"), Wait);
+        _nodeA.LastSender.Tell(new CommandRejected("web", "job web is running on nodeA, not migrating; there is nothing to cancel"));
+
+        Assert.Equal((ExitCodes.Ok, "job web: its migration from nodeA is cancelled; nothing was frozen; the job runs on here\n"),
+            ((await cancelled).Exit, (await cancelled).Output));
+        Assert.Equal(ExitCodes.Refused, (await refused).Exit);
+        Assert.Contains("there is nothing to cancel", (await refused).Error);
+    }
+
+    [Fact]
     public async Task Cordon_is_asked_of_the_node_itself_and_says_what_it_means()
     {
         var run = ClientAsync("cordon", "nodeB", "--json");
