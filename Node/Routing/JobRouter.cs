@@ -47,7 +47,7 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
         Directory = entries;
     }
 
-    /// <summary>The nodes' cordons as gossip brought them, or as this node just set its own.</summary>
+    /// <summary>The nodes' cordons as gossip brought them.</summary>
     public void LearnCordons(IEnumerable<KeyValuePair<string, bool>> flags) =>
         _cordoned = flags.Where(f => f.Value).Select(f => f.Key).ToHashSet();
 
