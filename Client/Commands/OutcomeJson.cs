@@ -10,7 +10,7 @@ namespace AkkaMigration.Client.Commands;
 /// <c>--json</c>: one document per run. Success: <c>{"ok":true, ...the answer's fields}</c>. Failure:
 /// <c>{"ok":false,"exitCode":N,"error":"...","answer":{...}}</c>, the answer being the node's record
 /// when it sent one (nested: a failed job's status has an error and exit code of its own).
-/// <c>status</c> keeps <c>nodes</c> and <c>unreachable</c> at the top either way, as scripts read them.
+/// <c>status</c>, <c>ps</c> and <c>prune</c> keep their fields (<c>nodes</c> or <c>jobs</c>, and <c>unreachable</c>) at the top either way, as scripts read them.
 /// </summary>
 public static class OutcomeJson
 {
@@ -32,7 +32,7 @@ public static class OutcomeJson
         if (outcome.Answer is { } answer)
         {
             var fields = JsonSerializer.SerializeToNode(answer, answer.GetType(), Options)!.AsObject();
-            if (outcome.Succeeded || answer is ClusterStatus)
+            if (outcome.Succeeded || answer is ClusterStatus or JobList or PruneReport)
             {
                 foreach (var (name, value) in fields)
                 {

@@ -5,8 +5,8 @@ using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Client.Console;
 
-/// <summary>The client's operations, shared by the subcommands and the interactive console.</summary>
-public sealed class ClientOperations(ClientSession session)
+/// <summary>The client's operations, shared by the subcommands and the interactive console; the operator's own in ClientOperations.Operator.cs.</summary>
+public sealed partial class ClientOperations(ClientSession session)
 {
     private static readonly TimeSpan ShortWait = TimeSpan.FromSeconds(15);
 
@@ -141,18 +141,6 @@ public sealed class ClientOperations(ClientSession session)
         });
     }
 
-    /// <summary>Every host's jobs; a host that can't be reached is listed as such.</summary>
-    public async Task<Outcome> StatusAsync()
-    {
-        var answers = await Task.WhenAll(Config.Hosts.Select(h => session.AskAsync(h.Name, new GetNodeStatus(), ShortWait)));
-        var status = new ClusterStatus(
-            [.. answers.OfType<ClientActor.Response>().Select(r => r.Answer).OfType<NodeStatus>()],
-            [.. answers.OfType<ClientActor.Unreachable>().Select(u => u.Reason)]);
-        return status.Unreachable.Length == 0
-            ? Outcome.Ok(status)
-            : new Outcome(ExitCodes.Unreachable, [.. status.Unreachable.Select(r => $"error: {r}")], status, string.Join("; ", status.Unreachable));
-    }
-
     public static Outcome Describe(JobStatus status) => status switch
     {
         { Phase: JobPhase.Completed, Result: { } r } => Outcome.Ok(status,
@@ -202,6 +190,3 @@ public sealed class ClientOperations(ClientSession session)
         _ => Outcome.Refused($"unexpected answer from the client's own actor: {answer}"),
     };
 }
-
-/// <summary>What <c>status</c> gathers: every host that answered, and why the others did not.</summary>
-public sealed record ClusterStatus(NodeStatus[] Nodes, string[] Unreachable);

@@ -206,6 +206,7 @@ public sealed class JobActor : StatefulActor, IWithStash
     private void Migrating(IActorRef migration)
     {
         Receive<QueryJob>(q => q.WaitForResult, _ => Stash.Stash());
+        Receive<CancelJob>(migration.Forward);
         AnswerQueries();
         Receive<MigrateJob>(migration.Forward);
         RefuseStops($"job {JobId} is migrating; stop it once the move has ended");
@@ -244,9 +245,14 @@ public sealed class JobActor : StatefulActor, IWithStash
         Receive<QueryJob>(q => Sender.Tell(Status()));
         // The container is gone; what it printed last was kept.
         Receive<GetLogs>(l => Sender.Tell(new JobLogs(JobId, _node.Name, [.. (_record.Output ?? []).TakeLast(Math.Max(0, l.Tail))])));
+        Receive<InspectJob>(_ => Sender.Tell(Details()));
+        RefuseCancels();
         Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, JobResults.NothingToMigrate(_record))));
         RefuseStops($"job {JobId} has already ended");
     }
+
+    private void RefuseCancels() =>
+        Receive<CancelJob>(c => Sender.Tell(new CommandRejected(c.JobId, $"job {JobId} is {_record.Phase.ToString().ToLowerInvariant()} on {_node.Name}, not migrating; there is nothing to cancel")));
 
     private void RefuseStops(string reason) => Receive<StopJob>(s => Sender.Tell(new CommandRejected(s.JobId, reason)));
 
@@ -259,7 +265,7 @@ public sealed class JobActor : StatefulActor, IWithStash
     private void Settle(JobPhase phase, JobRecord record)
     {
         Become(Settled);
-        Record(record with { Phase = phase, Pending = null });
+        Record(record with { Phase = phase, Pending = null, FinishedAt = DateTimeOffset.UtcNow });
         var status = Status();
         _waiting.ForEach(waiter => waiter.Tell(status));
         _waiting.Clear();
@@ -278,6 +284,8 @@ public sealed class JobActor : StatefulActor, IWithStash
             }
             Sender.Tell(Status());
         });
+        Receive<InspectJob>(_ => Sender.Tell(Details()));
+        RefuseCancels();
         Receive<GetLogs>(l => _container.SendLogs(l.Tail, Sender));
     }
 
@@ -292,6 +300,8 @@ public sealed class JobActor : StatefulActor, IWithStash
     private void ReportPhase() => Context.Parent.Tell(Status());
 
     private JobStatus Status() => _record.Status(_node.Name);
+
+    private JobDetails Details() => new(Status(), _record.Moves ?? []);
     private sealed record ContainerStarted;
     private sealed record ContainerFailed(string Reason);
 }

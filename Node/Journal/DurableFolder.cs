@@ -3,11 +3,15 @@ using System.Runtime.InteropServices;
 namespace AkkaMigration.Node.Journal;
 
 /// <summary>
-/// fsync of a folder, so that a rename into it survives the host losing power: the file's own
-/// fsync covers its bytes, not the name pointing at them. .NET opens no directory handle itself.
+/// Files that survive the host losing power: written to a temporary file, fsynced, renamed over the
+/// old one, and the folder fsynced, since the file's own fsync covers its bytes, not the name
+/// pointing at them (.NET opens no directory handle itself). A reader finds the old file or the new one.
 /// </summary>
 public static class DurableFolder
 {
+    /// <summary>Half-written replacements carry it; a killed process may leave some behind.</summary>
+    public const string TemporarySuffix = ".tmp";
+
     private const int ReadOnly = 0;
     private const int Directory = 0x10000; // O_DIRECTORY on Linux
 
@@ -29,6 +33,39 @@ public static class DurableFolder
         {
             Close(fd);
         }
+    }
+
+    public static void ReplaceFile(string path, string contents)
+    {
+        var temporary = $"{path}.{Guid.NewGuid():N}{TemporarySuffix}";
+        try
+        {
+            using (var file = new FileStream(temporary, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            }))
+            {
+                file.Write(System.Text.Encoding.UTF8.GetBytes(contents));
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, path, overwrite: true);
+            Sync(Path.GetDirectoryName(path)!);
+        }
+        catch
+        {
+            // A full disk, say: the old file stays as it was, and no half-written one is left.
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    /// <summary>Deleted, and the folder fsynced: a file deleted before a power loss does not come back.</summary>
+    public static void DeleteFile(string path)
+    {
+        File.Delete(path);
+        Sync(Path.GetDirectoryName(path)!);
     }
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]

@@ -15,7 +15,6 @@ public sealed class JobJournal
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const string RecordSuffix = ".json";
     private const string RestoreSuffix = ".restoring";
-    private const string TemporarySuffix = ".tmp";
     private const string UnreadableSuffix = ".unreadable";
     /// <summary>Completed transfers remembered, the newest first; a source asks about its own within minutes.</summary>
     private const int CompletedKept = 4096;
@@ -38,7 +37,7 @@ public sealed class JobJournal
             old.Delete();
         }
         // Half-written replacements of a killed node; the record they were to replace is intact.
-        foreach (var leftover in Directory.EnumerateFiles(Folder, "*" + TemporarySuffix))
+        foreach (var leftover in Directory.EnumerateFiles(Folder, "*" + DurableFolder.TemporarySuffix))
         {
             File.Delete(leftover);
         }
@@ -48,7 +47,10 @@ public sealed class JobJournal
 
     private string CompletedFolder { get; }
 
-    public void Save(JobRecord record) => Replace(PathOf(record.JobId, RecordSuffix), JsonSerializer.Serialize(record, Json));
+    public void Save(JobRecord record) => DurableFolder.ReplaceFile(PathOf(record.JobId, RecordSuffix), JsonSerializer.Serialize(record, Json));
+
+    /// <summary>Forgets a job: its record is gone for good, a restarted node included.</summary>
+    public void Delete(string jobId) => DurableFolder.DeleteFile(PathOf(jobId, RecordSuffix));
 
     public JobRecord? Find(string jobId)
     {
@@ -91,14 +93,14 @@ public sealed class JobJournal
     {
         if (Names.IsValidTransferId(transferId))
         {
-            Replace(Path.Combine(CompletedFolder, transferId), "");
+            DurableFolder.ReplaceFile(Path.Combine(CompletedFolder, transferId), "");
         }
     }
 
     public bool IsCompleted(string? transferId) => Names.IsValidTransferId(transferId) && File.Exists(Path.Combine(CompletedFolder, transferId!));
 
     /// <summary>Written before an incoming container is restored, removed once its record says it runs here.</summary>
-    public void MarkRestoring(string jobId, string transferId) => Replace(PathOf(jobId, RestoreSuffix), transferId);
+    public void MarkRestoring(string jobId, string transferId) => DurableFolder.ReplaceFile(PathOf(jobId, RestoreSuffix), transferId);
 
     public void ClearRestoring(string jobId) => File.Delete(PathOf(jobId, RestoreSuffix));
 
@@ -114,32 +116,6 @@ public sealed class JobJournal
 
     /// <summary>Callers pass validated ids only, so the name cannot leave the folder.</summary>
     private string PathOf(string jobId, string suffix) => Path.Combine(Folder, jobId + suffix);
-
-    private static void Replace(string path, string contents)
-    {
-        var temporary = $"{path}.{Guid.NewGuid():N}{TemporarySuffix}";
-        try
-        {
-            using (var file = new FileStream(temporary, new FileStreamOptions
-            {
-                Mode = FileMode.CreateNew,
-                Access = FileAccess.Write,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            }))
-            {
-                file.Write(System.Text.Encoding.UTF8.GetBytes(contents));
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
-            DurableFolder.Sync(Path.GetDirectoryName(path)!);
-        }
-        catch
-        {
-            // A full disk, say: the old record stays as it was, and no half-written file is left.
-            File.Delete(temporary);
-            throw;
-        }
-    }
 }
 
 /// <summary>A record file that could not be read, moved aside to <paramref name="QuarantinedAt"/>.</summary>

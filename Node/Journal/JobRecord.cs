@@ -9,6 +9,8 @@ namespace AkkaMigration.Node.Journal;
 /// middle of moving (<see cref="Pending"/>) when the node last wrote it.
 /// </summary>
 /// <param name="Output">The last lines a container whose result is its exit code printed before it ended.</param>
+/// <param name="FinishedAt">When it completed or failed (null in records written before this was kept).</param>
+/// <param name="Moves">Its last moves, the newest last (see <see cref="MoveHistory"/>); they travel with the job.</param>
 public sealed record JobRecord(
     string JobId,
     JobSpec Spec,
@@ -20,16 +22,19 @@ public sealed record JobRecord(
     string? MovedTo = null,
     PendingMigration? Pending = null,
     int? ExitCode = null,
-    string[]? Output = null)
+    string[]? Output = null,
+    DateTimeOffset? FinishedAt = null,
+    MoveRecord[]? Moves = null)
 {
-    public static JobRecord From(JobHandoff job, JobPhase phase) => new(job.JobId, job.Spec, job.Migrations, job.SubmittedAt, phase);
+    public static JobRecord From(JobHandoff job, JobPhase phase) =>
+        new(job.JobId, job.Spec, job.Migrations, job.SubmittedAt, phase, Moves: job.Moves);
 
-    public JobHandoff ToHandoff(IActorRef[] waiting) => new(JobId, Spec, waiting, Migrations, SubmittedAt);
+    public JobHandoff ToHandoff(IActorRef[] waiting) => new(JobId, Spec, waiting, Migrations, SubmittedAt, Moves);
 
     public bool Settled => Phase is JobPhase.Completed or JobPhase.Failed;
 
     /// <summary>What a client is told about the job, owned by <paramref name="owner"/>.</summary>
-    public JobStatus Status(string owner) => new(JobId, owner, Phase, Spec, Result, Error, Migrations, SubmittedAt, ExitCode);
+    public JobStatus Status(string owner) => new(JobId, owner, Phase, Spec, Result, Error, Migrations, SubmittedAt, ExitCode, FinishedAt);
 }
 
 /// <summary>A migration that had begun: until <see cref="Target"/> says whether it restored the job, the job may run nowhere else.</summary>

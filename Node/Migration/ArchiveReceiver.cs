@@ -243,15 +243,20 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
                     failure: e => new RestoreFailed($"the source aborted during the restore, and removing the container failed: {e.Message}"));
                 return;
             }
-            _log.Info("restored job {0} from {1} in {2} ms", _begin.JobId, _begin.SourceNode, clock.ElapsedMilliseconds);
+            var restoreMs = clock.ElapsedMilliseconds;
+            _log.Info("restored job {0} from {1} in {2} ms", _begin.JobId, _begin.SourceNode, restoreMs);
             // On disk before anyone hears of it: a node restarted from here on still owns the job.
-            var record = JobRecord.From(end.Handoff with { Migrations = end.Handoff.Migrations + 1 }, JobPhase.Running);
+            var record = JobRecord.From(end.Handoff with
+            {
+                Migrations = end.Handoff.Migrations + 1,
+                Moves = MoveHistory.Restored(end.Handoff.Moves, restoreMs),
+            }, JobPhase.Running);
             // Remembered for good before anything else: a source that asks about this transfer after
             // the job has moved on from here must hear "restored", or it would resume its own copy.
             _node.Journal.MarkCompleted(_begin.TransferId);
             _node.Journal.Save(record);
             _node.Metrics.ArchiveBytes(_bytes, MigrationDirection.In);
-            Context.Parent.Tell(new IncomingTransfers.Restored(record, end.Handoff.Waiting, _source, clock.ElapsedMilliseconds));
+            Context.Parent.Tell(new IncomingTransfers.Restored(record, end.Handoff.Waiting, _source, restoreMs));
             Become(Adopted);
         });
         Receive<RestoreFailed>(f => Fail($"restore failed: {f.Reason}"));

@@ -7,7 +7,11 @@ namespace AkkaMigration.Node.Migration;
 public sealed partial class ArchiveSender
 {
     /// <summary>From the parent: the checkpoint finished and the archive file is whole; this is the state to hand over with it.</summary>
-    public sealed record ArchiveWritten(long TotalBytes, JobHandoff Handoff);
+    public sealed record ArchiveWritten(long TotalBytes, JobHandoff Handoff)
+    {
+        /// <summary>When the checkpoint ended (a <see cref="System.Diagnostics.Stopwatch"/> timestamp): what the transfer added is timed from here.</summary>
+        public long WrittenAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+    }
 
     /// <summary>To the parent, now and then: bytes the target has acknowledged so far.</summary>
     public sealed record Progress(long BytesAcknowledged) : ILateReply;

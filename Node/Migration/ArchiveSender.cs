@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Event;
 using AkkaMigration.Node.Actors;
+using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -310,7 +311,9 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     {
         // Everything on it is acknowledged; the end goes over Akka.
         WarnOnFailure(link.Stream.DisposeAsync().AsTask(), _log, "closing the archive stream");
-        var end = new EndOfArchive(_begin.TransferId, _nextSequence, _archive.Read, _archive.Sha256(), written.Handoff);
+        var transferMs = (long)Stopwatch.GetElapsedTime(written.WrittenAt).TotalMilliseconds;
+        var handoff = written.Handoff with { Moves = MoveHistory.Transferred(written.Handoff.Moves, transferMs) };
+        var end = new EndOfArchive(_begin.TransferId, _nextSequence, _archive.Read, _archive.Sha256(), handoff);
         link.Receiver.Tell(end, Self);
         var streamMs = _streamClock?.ElapsedMilliseconds ?? 0;
         _log.Info("sent {0} bytes in {1} chunks to {2} in {3} ms; waiting for the restore", _archive.Read, _nextSequence, _streamTo.Name, streamMs);

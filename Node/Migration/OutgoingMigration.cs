@@ -28,7 +28,7 @@ namespace AkkaMigration.Node.Migration;
 /// The job's record says <see cref="PendingMigration"/> before this actor starts, so a node that
 /// restarts anywhere in here starts it again in <see cref="Resolve"/>.
 /// </summary>
-public sealed class OutgoingMigration : StatefulActor, IWithTimers
+public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
 {
     private static readonly TimeSpan FirstResolveRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastResolveRetry = TimeSpan.FromSeconds(10);
@@ -51,35 +51,6 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
-
-    /// <summary>Why the actor is made.</summary>
-    public abstract record Start;
-
-    /// <summary>Checkpoint the running container and move it to the pending migration's target.</summary>
-    /// <param name="Pid">The container's process, whose memory estimates the archive's size; 0 when unknown.</param>
-    public sealed record Move(PendingMigration Pending, IActorRef Requester, JobHandoff Handoff, int Pid) : Start;
-
-    /// <summary>The node restarted, or lost the target's answer, with the whole archive sent: ask the target first.</summary>
-    public sealed record Resolve(PendingMigration Pending, string Reason) : Start;
-
-    /// <summary>A checkpoint outlived the node process that asked for it: resume the job here (from the pending migration's archive, if any).</summary>
-    public sealed record RollBack(PendingMigration? Pending, string Reason) : Start;
-
-    /// <summary>The one answer to the job's actor.</summary>
-    public interface IOutcome;
-
-    /// <summary>
-    /// The target owns the job now and the archive is deleted. The job actor removes the local
-    /// container, and only then tells <paramref name="Requester"/> of <paramref name="Success"/>
-    /// (null after a restart: nobody asked this process).
-    /// </summary>
-    public sealed record Moved(string Owner, IActorRef Requester, MigrationSucceeded? Success) : IOutcome;
-
-    /// <summary>The job runs here again; <paramref name="Restored"/> when it had to be restored (its loopback needs bringing up).</summary>
-    public sealed record ResumedHere(bool Restored) : IOutcome;
-
-    /// <summary>The move failed and the job could not be resumed here either.</summary>
-    public sealed record Lost(string Reason) : IOutcome;
 
     public static Props Props(string jobId, string container, JobSpec spec, Start start, NodeContext node) =>
         Akka.Actor.Props.Create(() => new OutgoingMigration(jobId, container, spec, start, node));
@@ -123,6 +94,13 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
                 Context.Stop(Self);
             });
             Receive<Preflight.Done>(_ => Checkpoint(move));
+            Receive<CancelJob>(_ =>
+            {
+                Requester.Tell(new MigrationFailed(_jobId, "cancelled before the container was frozen", _node.Name));
+                Sender.Tell(new MigrationCancelled(_jobId, _node.Name, "nothing was frozen; the job runs on here"));
+                Context.Parent.Tell(new ResumedHere(Restored: false));
+                Context.Stop(Self);
+            });
             RefuseMigrations($"the job is already migrating to {move.Pending.Target} (checking that it can)");
         });
     }
@@ -154,7 +132,11 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
                 BeginRollingBack(move.Pending, senderFailure);
                 return;
             }
-            sender.Tell(new ArchiveSender.ArchiveWritten(c.Stats.ArchiveBytes, move.Handoff));
+            var handoff = move.Handoff with
+            {
+                Moves = MoveHistory.Checkpointed(move.Handoff.Moves, _node.Name, move.Pending.Target, c.Stats.DurationMs),
+            };
+            sender.Tell(new ArchiveSender.ArchiveWritten(c.Stats.ArchiveBytes, handoff));
             Become(() => Transferring(move.Pending, c.Stats, _clock.Elapsed));
         });
         Receive<ArchiveSender.GaveUp>(g => senderFailure ??= g.Reason);
@@ -165,6 +147,14 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
             BeginRollingBack(move.Pending, f.Reason);
         });
         Receive<ArchiveSender.Progress>(p => Report(MigrationStep.Transfer, p.BytesAcknowledged, estimate));
+        Receive<CancelJob>(_ =>
+        {
+            // As when the sender gives up: the checkpoint ends, then the job resumes here from it. The sender aborts at the target as it stops.
+            senderFailure ??= "cancelled during the checkpoint";
+            Context.Stop(sender);
+            Sender.Tell(new MigrationCancelled(_jobId, _node.Name,
+                "the container is frozen for its checkpoint, which cannot be interrupted; once it is written the job resumes here from it"));
+        });
         RefuseMigrations($"the job is already migrating to {move.Pending.Target}");
     }
 
@@ -196,7 +186,9 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
                 BeginRollingBack(pending, g.Reason);
             }
         });
-        RefuseMigrations($"the job is already migrating to {pending.Target}");
+        RefuseMigrations($"the job is already migrating to {pending.Target}",
+            $"the whole checkpoint is on its way to {pending.Target}, which may be restoring it: stopped now, the job could end up running twice or nowhere. " +
+            $"The move ends within {_node.Config.Transfer.MigrationLimit.TotalSeconds:0} s, on {pending.Target} or rolled back here; move it back afterwards if need be");
     }
 
     /// <summary>Only now may this node let go of its copy: the target owns the job.</summary>
@@ -249,7 +241,8 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
                     break;
             }
         });
-        RefuseMigrations($"the job's move to {pending.Target} is not settled: waiting for {pending.Target} to say whether it restored it");
+        RefuseMigrations($"the job's move to {pending.Target} is not settled: waiting for {pending.Target} to say whether it restored it",
+            $"the whole checkpoint went to {pending.Target}, which may run the job now: it stays frozen here until {pending.Target} says; nothing can be undone until then");
     }
 
     /// <param name="pending">The migration whose archive the job can resume from; null when none was recorded.</param>
@@ -258,34 +251,8 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         _log.Warning("migration of job {0} failed, resuming it here: {1}", _jobId, reason);
         var archive = pending is null ? null : ArchiveOf(pending);
         Become(() => RollingBack(pending, archive));
-        ResumeLocallyAsync(archive)
+        LocalResume.RunAsync(Runtime, _container, _spec, archive, Stopping)
             .PipeTo(Self, success: restored => new Resumed(reason, restored), failure: e => new ResumeFailed(reason, e.Message));
-    }
-
-    /// <summary>Back to running here: from the local checkpoint, else from the archive; untouched if never frozen.</summary>
-    /// <returns>Whether it restored the container (false: it was never frozen, or is gone with no archive).</returns>
-    private async Task<bool> ResumeLocallyAsync(string? archive)
-    {
-        var info = await Runtime.InspectAsync(_container, Stopping);
-        if (info is { Checkpointed: true })
-        {
-            try
-            {
-                await Runtime.RestoreAsync(_container, _spec, null, Stopping);
-            }
-            catch (ContainerRuntimeException) when (File.Exists(archive))
-            {
-                await Runtime.RemoveAsync(_container, Stopping);
-                await Runtime.RestoreAsync(_container, _spec, archive, Stopping);
-            }
-            return true;
-        }
-        if (info is null && File.Exists(archive))
-        {
-            await Runtime.RestoreAsync(_container, _spec, archive, Stopping);
-            return true;
-        }
-        return false;
     }
 
     private void RollingBack(PendingMigration? pending, string? archive)
@@ -310,7 +277,8 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         });
         // Answers to the questions asked while resolving, sent before the target's first answer arrived.
         Receive<TransferOutcome>(_ => { });
-        RefuseMigrations("the job is resuming after a failed migration; try again in a moment");
+        RefuseMigrations("the job is resuming after a failed migration; try again in a moment",
+            "the move has already failed and the job is resuming here; there is nothing left to cancel");
     }
 
     /// <summary>Each migration's one log line and its metrics (<see cref="MigrationLine"/>).</summary>
@@ -326,9 +294,13 @@ public sealed class OutgoingMigration : StatefulActor, IWithTimers
         base.PostStop();
     }
 
-    /// <summary>The job's actor passes on requests to move the job while this one is under way.</summary>
-    private void RefuseMigrations(string reason) =>
+    /// <summary>The job's actor passes on requests to move the job, or to cancel this move, while this one is under way.</summary>
+    /// <param name="cancel">Why the move cannot be cancelled now; the states that can cancel handle <see cref="CancelJob"/> first.</param>
+    private void RefuseMigrations(string reason, string? cancel = null)
+    {
         Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, reason)));
+        Receive<CancelJob>(c => Sender.Tell(new CommandRejected(c.JobId, cancel ?? "the move is already being cancelled")));
+    }
 
     /// <summary>Tells whoever asked for the migration how far it got; the archive's size is known once podman has written it.</summary>
     private void Report(MigrationStep step, long bytes, long expectedBytes) =>

@@ -19,8 +19,8 @@ public abstract record Route
 
 /// <summary>
 /// Routing and placement for one node: which node owns a job (the replicated
-/// <see cref="JobDirectory"/>, as last heard), which hosts are up, where a migration without a
-/// target goes, and whether a target can take one at all.
+/// <see cref="JobDirectory"/>, as last heard), which hosts are up and which are cordoned, where a
+/// migration without a target goes, and whether a target can take one at all.
 /// </summary>
 public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cluster)
 {
@@ -29,12 +29,27 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
 
     public IReadOnlyDictionary<string, JobLocation> Directory { get; private set; } = new Dictionary<string, JobLocation>();
 
+    /// <summary>The hosts that take no new containers (<see cref="Placement.NodeCordon"/>), as last heard.</summary>
+    private IReadOnlySet<string> _cordoned = new HashSet<string>();
+
     /// <summary>The directory as gossip brought it.</summary>
     public void Learn(IReadOnlyDictionary<string, JobLocation> entries) => Directory = entries;
 
     /// <summary>This node's own write, known here at once, before gossip brings it back.</summary>
     public void Set(string jobId, JobLocation location) =>
         Directory = new Dictionary<string, JobLocation>(Directory) { [jobId] = location };
+
+    /// <summary>A job this node forgot.</summary>
+    public void Remove(string jobId)
+    {
+        var entries = new Dictionary<string, JobLocation>(Directory);
+        entries.Remove(jobId);
+        Directory = entries;
+    }
+
+    /// <summary>The nodes' cordons as gossip brought them.</summary>
+    public void LearnCordons(IEnumerable<KeyValuePair<string, bool>> flags) =>
+        _cordoned = flags.Where(f => f.Value).Select(f => f.Key).ToHashSet();
 
     /// <param name="owned">The job's status if this node owns it.</param>
     /// <param name="hasActor">This node has an actor for the job: its owner, or a redirect left by a move.</param>
@@ -66,7 +81,7 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
         {
             return LeastLoadedPeer() is { } least
                 ? new Route.ToJob(migrate with { TargetNode = least })
-                : Refuse(migrate, $"no other host is up to take job {migrate.JobId}");
+                : Refuse(migrate, $"no other host that is up and not cordoned can take job {migrate.JobId}");
         }
         if (migrate.TargetNode == self.Name)
         {
@@ -76,9 +91,21 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
         {
             return Refuse(migrate, $"unknown host '{migrate.TargetNode}'; known hosts: {string.Join(", ", config.Hosts.Select(h => h.Name))}");
         }
-        return UpMembers().Contains(target.Name)
-            ? new Route.ToJob(migrate)
-            : Refuse(migrate, $"host {target.Name} is not an up member of the cluster; is its node running?");
+        return !UpMembers().Contains(target.Name) ? Refuse(migrate, $"host {target.Name} is not an up member of the cluster; is its node running?")
+            : _cordoned.Contains(target.Name) ? Refuse(migrate, $"host {target.Name} is cordoned: it takes no new containers; uncordon it or pick another host")
+            : new Route.ToJob(migrate);
+    }
+
+    /// <summary>A service's address: the one asked for if no other job holds it, else the next free one of this node's share.</summary>
+    public (JobSpec Spec, string? Problem) WithAddress(string jobId, JobSpec spec, ServiceNetworkSettings network)
+    {
+        if (spec.Service.Address is { } asked)
+        {
+            return AddressHolder(asked) is { } holder ? (spec, $"the address {asked} belongs to job {holder}") : (spec, null);
+        }
+        return FreeAddress(network) is { } free
+            ? (spec with { Service = spec.Service with { Address = free } }, null)
+            : (spec, $"no free address left for job {jobId} in this node's share of {network.First}–{network.Last}");
     }
 
     /// <summary>The active job holding <paramref name="address"/>, as the directory last heard; null when it is free.</summary>
@@ -105,10 +132,10 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
         return null;
     }
 
-    public string? LeastLoadedPeer() => JobDirectory.LeastLoaded(Peers(), JobDirectory.Load(Directory));
+    public string? LeastLoadedPeer() => JobDirectory.LeastLoaded(Targets(), JobDirectory.Load(Directory));
 
-    /// <summary>Up members of the cluster that config.ini names, other than this node.</summary>
-    public List<string> Peers() => [.. UpMembers().Where(h => h != self.Name)];
+    /// <summary>The peers a migration or a drain may pick: up members of the cluster that config.ini names, other than this node, not cordoned.</summary>
+    public List<string> Targets() => [.. UpMembers().Where(h => h != self.Name && !_cordoned.Contains(h))];
 
     /// <summary>Up members of the cluster that config.ini names.</summary>
     public string[] UpMembers()

@@ -5,6 +5,7 @@ using Akka.Event;
 using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
+using AkkaMigration.Node.Placement;
 using AkkaMigration.Node.Routing;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
@@ -16,8 +17,8 @@ namespace AkkaMigration.Node.Supervision;
 /// One per node, at /user/container-supervisor: the parent of the host's job actors (one per job,
 /// kept as a redirect once the job moves away) and of <see cref="IncomingTransfers"/>. It takes new
 /// jobs, sends requests where its <see cref="JobRouter"/> says, keeps the replicated directory up to
-/// date with the jobs it owns, and drains the node on request. On start it carries on from the job
-/// records on disk.
+/// date with the jobs it owns, drains and cordons the node and forgets finished jobs on request (and
+/// those older than config.ini's keep_finished). On start it carries on from the job records on disk.
 /// </summary>
 public sealed class ContainerSupervisor : ReceiveActor
 {
@@ -26,49 +27,49 @@ public sealed class ContainerSupervisor : ReceiveActor
     private readonly IActorRef _replicator = DistributedData.Get(Context.System).Replicator;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly JobRouter _router;
-    /// <summary>Every job actor, by job id: owners and the redirects of jobs that moved away.</summary>
-    private readonly Dictionary<string, IActorRef> _jobs = [];
-    /// <summary>The jobs this node owns, as their actors last reported.</summary>
-    private readonly Dictionary<string, JobStatus> _owned = [];
+    private readonly NodeCordon _cordon;
+    private readonly LocalJobs _jobs;
     private readonly CancellationTokenSource _stopping = new();
     private IActorRef _incoming = ActorRefs.Nobody;
     private IActorRef? _drainer;
-    private int _generation;
 
     public ContainerSupervisor(NodeContext node)
     {
         _node = node;
         _router = new JobRouter(node.Self, node.Config, _cluster);
+        _cordon = new NodeCordon(node.Self.StateDirectory, node.Name, Context.System);
+        _jobs = new LocalJobs(node, _router, Context, _log);
 
         Receive<RunJob>(Run);
         Receive<RoutedJobCommand>(r => Route(r.Command, r.Hops));
         Receive<IJobCommand>(c => Route(c, 0));
-        Receive<DrainNode>(Drain);
+        Receive<DrainNode>(d => !PassedOn(d.Node, d, reason => new DrainRefused(d.Node ?? "", reason, [], [])), Drain);
+        Receive<PlanDrain>(d => !PassedOn(d.Node, d, reason => new DrainPlan(d.Node ?? "", [], reason)), PlanDrain);
         Receive<NodeDrainer.Finished>(OnDrained);
+        Receive<CordonNode>(c => !PassedOn(c.Node, c, reason => new CommandRejected("", reason)), Cordon);
+        Receive<PruneJobs>(_ => Sender.Tell(new JobsPruned(_node.Name, _jobs.Prune(DateTimeOffset.MaxValue))));
+        Receive<FinishedJobsPruner.PruneFinishedBefore>(p => Sender.Tell(new JobsPruned(_node.Name, _jobs.Prune(p.FinishedBefore))));
+        Receive<JobRemover.Forget>(f =>
+        {
+            // Unless a prune came first (and a new job took the id since).
+            if (_jobs.IsCurrent(f.JobId, f.Job))
+            {
+                _jobs.Forget(f.JobId);
+            }
+            f.Requester.Tell(new JobRemoved(f.JobId, _node.Name));
+        });
         Receive<BeginTransfer>(b => _incoming.Forward(new IncomingTransfers.Admit(b, AdmissionProblem(b))));
-        Receive<TransferOutcomeQuery>(q => _incoming.Forward(new IncomingTransfers.OutcomeQuery(q, q.JobId is not null && _owned.ContainsKey(q.JobId))));
+        Receive<TransferOutcomeQuery>(q => _incoming.Forward(new IncomingTransfers.OutcomeQuery(q, _jobs.Owned(q.JobId) is not null)));
         Receive<AbortTransfer>(a => _incoming.Forward(a));
         Receive<CheckRestore>(AnswerRestoreCheck);
         Receive<FetchImage>(f => Preflight.FetchImageAsync(f, _node, _stopping.Token).PipeTo(Sender));
         Receive<IncomingTransfers.AdoptJob>(Adopt);
-        Receive<JobStatus>(s => IsCurrent(s.JobId), s =>
-        {
-            if (_owned.TryGetValue(s.JobId, out var before) && JobRouter.IsActive(before) != JobRouter.IsActive(s))
-            {
-                Publish(s.JobId, new JobLocation(_node.Name, JobRouter.IsActive(s), s.Spec.Service.Address));
-            }
-            _owned[s.JobId] = s;
-            _node.Metrics.Jobs(_owned.Values);
-        });
-        Receive<JobLeft>(l => IsCurrent(l.JobId), l =>
-        {
-            _owned.Remove(l.JobId, out var left);
-            _node.Metrics.Jobs(_owned.Values);
-            Publish(l.JobId, new JobLocation(l.NewOwner, true, left?.Spec.Service.Address));
-        });
+        Receive<JobStatus>(s => _jobs.IsCurrent(s.JobId, Sender), _jobs.Reported);
+        Receive<JobLeft>(l => _jobs.IsCurrent(l.JobId, Sender), _jobs.Left);
         Receive<Changed>(c => c.Key.Equals(JobDirectory.Key), c => _router.Learn(c.Get(JobDirectory.Key).Entries));
+        Receive<Changed>(c => c.Key.Equals(NodeCordon.Key), c => _router.LearnCordons(c.Get(NodeCordon.Key).Entries));
         Receive<IUpdateResponse>(_ => { });
-        Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_node.Name, [.. _owned.Values.OrderBy(s => s.SubmittedAt)], _router.UpMembers())));
+        Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_node.Name, _jobs.OwnedJobs(), _router.UpMembers(), _cordon.IsCordoned)));
     }
 
     /// <summary>
@@ -90,31 +91,13 @@ public sealed class ContainerSupervisor : ReceiveActor
     protected override void PreStart()
     {
         _replicator.Tell(Dsl.Subscribe(JobDirectory.Key, Self));
+        _replicator.Tell(Dsl.Subscribe(NodeCordon.Key, Self));
+        _cordon.Publish();
         _node.Metrics.Attach(_cluster, Self);
-        var (records, unreadable) = _node.Journal.Load();
-        foreach (var problem in unreadable)
-        {
-            // Without its record nobody supervises the job: its container stops, and stays for a human.
-            _log.Error("the job record {0} could not be read ({1}); moved aside{2}", problem.QuarantinedAt, problem.Reason,
-                problem.JobId is null ? "" : $", and the job's container {ContainerNames.For(problem.JobId)} is stopped and kept");
-            if (problem.JobId is { } jobId)
-            {
-                _node.Runtime.StopAsync(ContainerNames.For(jobId), _stopping.Token).ContinueWith(t =>
-                {
-                    if (t.IsFaulted)
-                    {
-                        _log.Error("stopping the container of unreadable job {0} failed: {1}", jobId, t.Exception!.GetBaseException().Message);
-                    }
-                }, TaskScheduler.Default);
-            }
-        }
-        _node.Archives.DeleteLeftoversExcept(records
-            .Where(r => r.Pending is not null)
-            .Select(r => _node.Archives.PathFor(r.JobId, r.Pending!.TransferId))
-            .ToHashSet());
+        var records = JobRecovery.Load(_node, _log, _stopping.Token);
         foreach (var record in records)
         {
-            StartJobActor(record, [], JobStart.Recover);
+            _jobs.Start(record, [], JobStart.Recover);
         }
         if (records.Count > 0)
         {
@@ -123,6 +106,10 @@ public sealed class ContainerSupervisor : ReceiveActor
         var ownedHere = records.Where(r => r is { MovedTo: null, Pending: null }).Select(r => r.JobId).ToHashSet();
         _incoming = Context.ActorOf(IncomingTransfers.Props(_node, ownedHere), IncomingTransfers.Name);
         Context.ActorOf(MembershipGuard.Props(_node.Config), "membership-guard");
+        if (_node.Config.Jobs.KeepFinished is { } keep)
+        {
+            Context.ActorOf(FinishedJobsPruner.Props(keep), "pruner");
+        }
     }
 
     private void Run(RunJob run)
@@ -131,7 +118,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         var spec = run.Spec;
         if (problem is null && spec.Service.Network == JobNetwork.Cluster)
         {
-            (spec, problem) = WithAddress(run.JobId, spec);
+            (spec, problem) = _router.WithAddress(run.JobId, spec, _node.Config.ServiceNetwork!);
         }
         if (problem is not null)
         {
@@ -139,7 +126,7 @@ public sealed class ContainerSupervisor : ReceiveActor
             return;
         }
         var job = new JobRecord(run.JobId, spec, 0, DateTimeOffset.UtcNow, JobPhase.Starting);
-        StartJobActor(job, [], JobStart.Run);
+        _jobs.Start(job, [], JobStart.Run);
         Sender.Tell(new JobAccepted(run.JobId, _node.Name, spec.Service.Address));
     }
 
@@ -147,34 +134,29 @@ public sealed class ContainerSupervisor : ReceiveActor
     private string? NewJobProblem(string jobId) => jobId switch
     {
         _ when !Names.IsValidJobId(jobId) => $"invalid job id '{jobId}': {Names.JobIdRule}",
-        _ when _drainer is not null => $"{_node.Name} is draining: its containers are moving to other hosts; run it elsewhere",
-        _ when _owned.ContainsKey(jobId) => $"job {jobId} already exists on {_node.Name}",
-        _ when _jobs.ContainsKey(jobId) => $"job {jobId} ran here before and moved away; pick a new id",
+        _ when TakesNoJobs() is { } why => $"{why}; run it elsewhere (--on another host)",
+        _ when _jobs.Owned(jobId) is not null => $"job {jobId} already exists on {_node.Name}",
+        _ when _jobs.Actor(jobId) is not null => $"job {jobId} ran here before and moved away; pick a new id",
         _ when _router.Directory.TryGetValue(jobId, out var where) && where.Node != _node.Name => $"job {jobId} already exists on {where.Node}",
         _ => null,
     };
 
-    /// <summary>The service's address: the one asked for if no other job holds it, else the next free one of this node's share.</summary>
-    private (JobSpec Spec, string? Problem) WithAddress(string jobId, JobSpec spec)
-    {
-        if (spec.Service.Address is { } asked)
-        {
-            return _router.AddressHolder(asked) is { } holder
-                ? (spec, $"the address {asked} belongs to job {holder}")
-                : (spec, null);
-        }
-        return _router.FreeAddress(_node.Config.ServiceNetwork!) is { } free
-            ? (spec with { Service = spec.Service with { Address = free } }, null)
-            : (spec, $"no free address left for job {jobId} in this node's share of {_node.Config.ServiceNetwork!.First}–{_node.Config.ServiceNetwork.Last}");
-    }
+    /// <summary>Why this node takes no new job or incoming migration now, or null.</summary>
+    private string? TakesNoJobs() =>
+        _drainer is not null ? $"{_node.Name} is draining: its containers are moving to other hosts"
+        : _cordon.IsCordoned ? $"{_node.Name} is cordoned: it takes no new containers (uncordon {_node.Name} to let it)"
+        : null;
 
     /// <summary>To the job's actor when this node owns it, else where the router says (the sender kept, so the answer goes straight back).</summary>
     private void Route(IJobCommand command, int hops)
     {
-        var owned = command.JobId is not null ? _owned.GetValueOrDefault(command.JobId) : null;
-        var actor = command.JobId is not null ? _jobs.GetValueOrDefault(command.JobId) : null;
+        var owned = _jobs.Owned(command.JobId);
+        var actor = _jobs.Actor(command.JobId);
         switch (_router.Decide(command, owned, actor is not null, hops))
         {
+            case Routing.Route.ToJob { Command: RemoveJob remove }:
+                Context.ActorOf(JobRemover.Props(remove, actor!, Sender));
+                break;
             case Routing.Route.ToJob toJob:
                 actor!.Forward(toJob.Command);
                 break;
@@ -187,38 +169,74 @@ public sealed class ContainerSupervisor : ReceiveActor
         }
     }
 
+    /// <summary>
+    /// A request meant for another node is passed on to it, the client kept as its sender; one for an
+    /// unknown host is answered with <paramref name="refusal"/>. False when it is meant for this node.
+    /// </summary>
+    private bool PassedOn(string? node, object request, Func<string, object> refusal)
+    {
+        if (node == _node.Name)
+        {
+            return false;
+        }
+        if (node is not null && _node.Config.FindHost(node) is { } host)
+        {
+            Context.ActorSelection(_node.Config.SupervisorPath(host)).Tell(request, Sender);
+        }
+        else
+        {
+            Sender.Tell(refusal($"unknown host '{node}'"));
+        }
+        return true;
+    }
+
     /// <summary>Moves every container that runs here to peers, then leaves the cluster; stays up if one cannot move.</summary>
     private void Drain(DrainNode drain)
     {
-        if (drain.Node != _node.Name)
-        {
-            if (_node.Config.FindHost(drain.Node) is { } host)
-            {
-                Context.ActorSelection(_node.Config.SupervisorPath(host)).Tell(drain, Sender);
-            }
-            else
-            {
-                Sender.Tell(new DrainRefused(drain.Node ?? "", $"unknown host '{drain.Node}'", [], []));
-            }
-            return;
-        }
         if (_drainer is not null)
         {
             Sender.Tell(new DrainRefused(_node.Name, $"{_node.Name} is already draining", [], []));
             return;
         }
-        var jobs = _owned.Values.Where(JobRouter.IsActive).Select(s => s.JobId).Where(_jobs.ContainsKey).ToDictionary(id => id, id => _jobs[id]);
-        var peers = _router.Peers();
+        var jobs = _jobs.Running();
+        var peers = _router.Targets();
         if (jobs.Count > 0 && peers.Count == 0)
         {
             // Whoever asked hears the refusal and reports it; here it is a fact, not a warning.
-            _log.Info("asked to drain, but no other host is up to take {0} container(s); staying up", jobs.Count);
-            Sender.Tell(new DrainRefused(_node.Name, "no other host is up to take its containers; staying up", [], [.. jobs.Keys]));
+            _log.Info("asked to drain, but no other host is up and uncordoned to take {0} container(s); staying up", jobs.Count);
+            Sender.Tell(new DrainRefused(_node.Name, $"{NoTargets}; staying up", [], [.. jobs.Keys]));
             return;
         }
         _log.Info(jobs.Count == 0 ? "draining: nothing to move" : $"draining: moving {jobs.Count} container(s) to {string.Join(", ", peers)}");
         _drainer = Context.ActorOf(NodeDrainer.Props(jobs, peers, JobDirectory.Load(_router.Directory), Sender, _node.Name,
             _node.Config.Transfer.MigrationLimit), "drainer");
+    }
+
+    /// <summary>drain --dry-run: where each container would go now, chosen as a drain chooses; nothing moves.</summary>
+    private void PlanDrain(PlanDrain plan)
+    {
+        var jobs = _jobs.Running().Keys;
+        var peers = _router.Targets();
+        Sender.Tell(jobs.Count > 0 && peers.Count == 0
+            ? new DrainPlan(_node.Name, [], NoTargets)
+            : new DrainPlan(_node.Name, NodeDrainer.Plan(jobs, peers, JobDirectory.Load(_router.Directory)), null));
+    }
+
+    private const string NoTargets = "no other host is up and uncordoned to take its containers";
+
+    private void Cordon(CordonNode cordon)
+    {
+        try
+        {
+            _cordon.Set(cordon.Cordoned);
+        }
+        catch (IOException e)
+        {
+            Sender.Tell(new CommandRejected("", $"could not write the cordon to {_node.Self.StateDirectory}: {e.Message}"));
+            return;
+        }
+        _log.Info(cordon.Cordoned ? "cordoned: taking no new containers; the running ones stay" : "uncordoned: taking new containers again");
+        Sender.Tell(new NodeCordoned(_node.Name, cordon.Cordoned));
     }
 
     private void OnDrained(NodeDrainer.Finished finished)
@@ -236,8 +254,8 @@ public sealed class ContainerSupervisor : ReceiveActor
     /// <summary>What only the supervisor knows against an incoming transfer; the rest is checked by <see cref="IncomingTransfers"/>.</summary>
     private string? AdmissionProblem(BeginTransfer begin) => begin switch
     {
-        _ when _drainer is not null => $"{_node.Name} is draining",
-        _ when begin.JobId is not null && _owned.ContainsKey(begin.JobId) => $"job {begin.JobId} already runs on {_node.Name}",
+        _ when TakesNoJobs() is { } why => why,
+        _ when _jobs.Owned(begin.JobId) is not null => $"job {begin.JobId} already runs on {_node.Name}",
         _ => null,
     };
 
@@ -249,9 +267,7 @@ public sealed class ContainerSupervisor : ReceiveActor
             Sender.Tell(new RestoreCheck(check.JobId ?? "", _node.Name, [invalid]));
             return;
         }
-        var admission = _drainer is not null ? $"{_node.Name} is draining"
-            : _owned.ContainsKey(check.JobId) ? $"job {check.JobId} already runs on {_node.Name}"
-            : null;
+        var admission = TakesNoJobs() ?? (_jobs.Owned(check.JobId) is not null ? $"job {check.JobId} already runs on {_node.Name}" : null);
         var holder = check.Spec.Service.Address is { } address ? _router.AddressHolder(address) : null;
         Preflight.AnswerAsync(check, _node, admission, holder == check.JobId ? null : holder, _stopping.Token).PipeTo(Sender,
             failure: e => new RestoreCheck(check.JobId, _node.Name, [$"the check itself failed: {e.Message}"]));
@@ -269,14 +285,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         if (message is INodeMessage && !_node.Config.IsNodeAddress(Sender.Path.Address))
         {
             _log.Warning("refused {0} from {1}: not a node of this cluster", message.GetType().Name, Sender.Path.Address);
-            object? refusal = message switch
-            {
-                BeginTransfer b => new TransferRefused(b.TransferId ?? "", "only the cluster's nodes may begin a transfer"),
-                CheckRestore c => new RestoreCheck(c.JobId ?? "", _node.Name, ["only the cluster's nodes may ask"]),
-                FetchImage f => new ImageFetched(f.Image ?? "", 0, 0, "only the cluster's nodes may ask"),
-                _ => null,
-            };
-            if (refusal is not null)
+            if (NodeMessages.RefusalToStranger(message, _node.Name) is { } refusal)
             {
                 Sender.Tell(refusal);
             }
@@ -294,36 +303,8 @@ public sealed class ContainerSupervisor : ReceiveActor
 
     private void Adopt(IncomingTransfers.AdoptJob adopt)
     {
-        StartJobActor(adopt.Record, adopt.Waiting, JobStart.Adopt);
+        _jobs.Start(adopt.Record, adopt.Waiting, JobStart.Adopt);
         // Owned before the source hears of it, so the client's next query, or the source's question, finds it here.
         adopt.Source.Tell(new RestoreConfirmed(adopt.TransferId, adopt.Record.JobId, _node.Name, adopt.RestoreMs), Self);
-    }
-
-    /// <summary>Written locally and gossiped: every node learns within a second or so; this one at once.</summary>
-    private void Publish(string jobId, JobLocation location)
-    {
-        _router.Set(jobId, location);
-        _replicator.Tell(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty, WriteLocal.Instance,
-            map => map.SetItem(_cluster, jobId, location)));
-    }
-
-    /// <summary>Whether the sender is the job's current actor, not one it replaced.</summary>
-    private bool IsCurrent(string jobId) => _jobs.TryGetValue(jobId, out var actor) && actor.Equals(Sender);
-
-    private void StartJobActor(JobRecord record, IActorRef[] waiting, JobStart start)
-    {
-        // A job coming back (A→B→A) replaces the redirect this node kept for it.
-        if (_jobs.Remove(record.JobId, out var previous))
-        {
-            Context.Stop(previous);
-        }
-        _jobs[record.JobId] = Context.ActorOf(JobActor.Props(record, waiting, start, _node), $"job-{record.JobId}-{++_generation}");
-        // Known as owned at once, not when the new actor first reports: the answer to a source's question depends on it.
-        if (record.MovedTo is null)
-        {
-            _owned[record.JobId] = record.Status(_node.Name);
-            _node.Metrics.Jobs(_owned.Values);
-            Publish(record.JobId, new JobLocation(_node.Name, !record.Settled, record.Spec.Service.Address));
-        }
     }
 }

@@ -77,6 +77,21 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
         IActorRef requester, string node, TimeSpan perJob) =>
         Akka.Actor.Props.Create(() => new NodeDrainer(jobs, peers, load, requester, node, perJob));
 
+    /// <summary>
+    /// Where a drain would move each job now (drain --dry-run): the same order and choice as the
+    /// drainer's, each job placed counted, as though every move succeeded.
+    /// </summary>
+    public static DrainedJob[] Plan(IEnumerable<string> jobIds, IReadOnlyList<string> peers, IReadOnlyDictionary<string, int> load)
+    {
+        var counted = peers.ToDictionary(p => p, p => load.GetValueOrDefault(p));
+        return [.. jobIds.Order(StringComparer.Ordinal).Select(id =>
+        {
+            var to = JobDirectory.LeastLoaded(peers, counted)!;
+            counted[to]++;
+            return new DrainedJob(id, to);
+        })];
+    }
+
     /// <summary>To the parent: the drain is over; <paramref name="Stuck"/> is empty when every job moved.</summary>
     public sealed record Finished(DrainedJob[] Moved, string[] Stuck);
 

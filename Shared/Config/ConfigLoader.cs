@@ -74,7 +74,35 @@ public static class ConfigLoader
             Tls: ReadTls(ini.GetSection("tls"), baseDirectory),
             ServiceNetwork: ReadServiceNetwork(ini.GetSection("service_network")),
             HoconDirectory: Path.GetFullPath(Text(ini, "cluster:hocon_dir", "hocon"), baseDirectory),
-            BaseDirectory: baseDirectory);
+            BaseDirectory: baseDirectory)
+        {
+            Jobs = new JobSettings(KeepFinished: Duration(ini.GetSection("jobs"), "keep_finished", JobSettings.Default.KeepFinished)),
+        };
+    }
+
+    /// <summary>A span such as 90s, 30m, 24h or 7d; 0 means "never" (null).</summary>
+    private static TimeSpan? Duration(IConfiguration section, string key, TimeSpan? fallback)
+    {
+        var text = section[key]?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return fallback;
+        }
+        if (text == "0")
+        {
+            return null;
+        }
+        var unit = text[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(1),
+            'm' => TimeSpan.FromMinutes(1),
+            'h' => TimeSpan.FromHours(1),
+            'd' => TimeSpan.FromDays(1),
+            _ => TimeSpan.Zero,
+        };
+        return unit > TimeSpan.Zero && int.TryParse(text[..^1], System.Globalization.NumberStyles.None, null, out var count) && count is > 0 and <= 100_000
+            ? unit * count
+            : throw new ConfigException($"{Where(section, key)} = '{text}': expected a whole number with s, m, h or d (e.g. 24h), or 0 for never");
     }
 
     /// <summary>

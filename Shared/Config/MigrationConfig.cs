@@ -15,6 +15,9 @@ public sealed record MigrationConfig(
     string BaseDirectory,
     ServiceNetworkSettings? ServiceNetwork = null)
 {
+    /// <summary>config.ini's [jobs]: what the nodes keep of jobs.</summary>
+    public JobSettings Jobs { get; init; } = JobSettings.Default;
+
     public HostEntry Executor => Hosts.Single(h => h.Executor);
 
     /// <summary>Whether <paramref name="address"/> is a node of config.ini, or this process itself (an address without a host).</summary>
@@ -79,6 +82,12 @@ public sealed record ContainerSettings(
     int CheckpointLimitSeconds = 900)
 {
     public TimeSpan CheckpointLimit => TimeSpan.FromSeconds(CheckpointLimitSeconds);
+}
+
+/// <param name="KeepFinished">How long a node keeps a finished job's record before it forgets it; null: until <c>prune</c>.</param>
+public sealed record JobSettings(TimeSpan? KeepFinished)
+{
+    public static readonly JobSettings Default = new(TimeSpan.FromHours(24));
 }
 
 /// <param name="ChunkBytes">Kept well under the remoting frame size.</param>

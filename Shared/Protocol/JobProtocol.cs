@@ -73,6 +73,7 @@ public enum JobPhase
 }
 
 /// <param name="ExitCode">How a container whose result is its exit code ended, once it has.</param>
+/// <param name="FinishedAt">When it completed or failed; pruning counts the age of a finished job from here.</param>
 public sealed record JobStatus(
     string JobId,
     string Owner,
@@ -82,7 +83,8 @@ public sealed record JobStatus(
     string? Error,
     int Migrations,
     DateTimeOffset SubmittedAt,
-    int? ExitCode = null);
+    int? ExitCode = null,
+    DateTimeOffset? FinishedAt = null);
 
 /// <summary>The worker's answer and the checksum of the memory it held, with the node that produced it.</summary>
 public sealed record JobResult(long Value, string Checksum, bool MemoryIntact, string ProducedBy);
@@ -120,4 +122,5 @@ public sealed record DrainRefused(string Node, string Reason, DrainedJob[] Moved
 public sealed record GetNodeStatus : IClientRequest;
 
 /// <param name="UpMembers">The hosts this node sees as up members of the cluster.</param>
-public sealed record NodeStatus(string Node, JobStatus[] Jobs, string[] UpMembers);
+/// <param name="Cordoned">The node takes no new job and no incoming migration (<see cref="CordonNode"/>).</param>
+public sealed record NodeStatus(string Node, JobStatus[] Jobs, string[] UpMembers, bool Cordoned = false);

@@ -87,4 +87,8 @@ public enum TransferState
 
 /// <summary>The pending-result state of a job, handed to its new owner with the archive.</summary>
 /// <param name="Waiting">Who asked for the result and is still waiting for it.</param>
-public sealed record JobHandoff(string JobId, JobSpec Spec, IActorRef[] Waiting, int Migrations, DateTimeOffset SubmittedAt);
+/// <param name="Moves">
+/// The job's moves, this one last: the source fills in its checkpoint and transfer, the target its
+/// restore. Null from a node that kept no history.
+/// </param>
+public sealed record JobHandoff(string JobId, JobSpec Spec, IActorRef[] Waiting, int Migrations, DateTimeOffset SubmittedAt, MoveRecord[]? Moves = null);

@@ -205,29 +205,153 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
-    public async Task Status_shows_each_job_s_image_address_uptime_and_result_and_the_members_each_host_sees_up()
+    public async Task Status_shows_each_host_s_state_and_job_counts_and_the_members_each_host_sees_up()
     {
         var run = ClientAsync("status");
-        var now = DateTimeOffset.Now;
-        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [
-            new JobStatus("web", "nodeA", JobPhase.Running, JobSpec.Container("docker.io/library/nginx:latest", []) with
-            {
-                Service = new ServiceOptions(JobNetwork.Cluster, "10.78.0.10", [], null, null),
-            }, null, null, 1, now.AddSeconds(-75)),
-            new JobStatus("batch", "nodeA", JobPhase.Completed, JobSpec.Container("busybox", []), null, null, 0, now.AddHours(-1), ExitCode: 3),
-        ], ["nodeA", "nodeB"]));
-        await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [
-            new JobStatus("job1", "nodeB", JobPhase.Completed, Jobs.AddOneSpec(41), new JobResult(42, "cbf2", true, "nodeB"), null, 1, now.AddMinutes(-2)),
-        ], ["nodeA", "nodeB"]));
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [Web, Batch], ["nodeA", "nodeB"]));
+        await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [Job1], ["nodeA", "nodeB"], Cordoned: true));
 
         var (exit, output, error) = await run;
         Assert.Equal(ExitCodes.Unreachable, exit);
         var rows = output.Split('\n');
-        Assert.Matches(@"│ nodeA +│ web +│ docker\.io/library/nginx:latest +│ 10\.78\.0\.10 +│ running +│ 1 m \d\d s +│ 1 +│ +│", rows.Single(r => r.Contains(" web ")));
-        Assert.Matches(@"│ nodeA +│ batch +│ busybox +│ +│ completed +│ +│ 0 +│ exit 3 +│", rows.Single(r => r.Contains(" batch ")));
-        Assert.Matches(@"│ nodeB +│ job1 +│ localhost/akka-migration-worker:latest +│ +│ completed +│ +│ 1 +│ 42 +│", rows.Single(r => r.Contains(" job1 ")));
+        Assert.Matches(@"│ nodeA +│ ready +│ 1 +│ 2 +│", rows.Single(r => r.Contains("│ nodeA ")));
+        Assert.Matches(@"│ nodeB +│ cordoned +│ 0 +│ 1 +│", rows.Single(r => r.Contains("│ nodeB ")));
+        Assert.DoesNotContain(rows, r => r.Contains(" web "));
         Assert.Equal(["nodeA sees up: nodeA nodeB", "nodeB sees up: nodeA nodeB"], rows.Where(r => r.Contains("sees up")));
         Assert.Contains("error: node nodeC at 127.0.0.1:", error);
+    }
+
+    [Fact]
+    public async Task Ps_lists_every_host_s_jobs_with_image_address_uptime_and_result()
+    {
+        var run = ClientAsync("ps");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [Web, Batch], ["nodeA", "nodeB"]));
+        await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [Job1], ["nodeA", "nodeB"]));
+
+        var (exit, output, _) = await run;
+        Assert.Equal(ExitCodes.Unreachable, exit);
+        var rows = output.Split('\n');
+        Assert.Matches(@"│ web +│ nodeA +│ docker\.io/library/nginx:latest +│ 10\.78\.0\.10 +│ running +│ 1 m \d\d s +│ 1 +│ +│", rows.Single(r => r.Contains(" web ")));
+        Assert.Matches(@"│ batch +│ nodeA +│ busybox +│ +│ completed +│ +│ 0 +│ exit 3 +│", rows.Single(r => r.Contains(" batch ")));
+        Assert.Matches(@"│ job1 +│ nodeB +│ localhost/akka-migration-worker:latest +│ +│ completed +│ +│ 1 +│ 42 +│", rows.Single(r => r.Contains(" job1 ")));
+    }
+
+    [Fact]
+    public async Task Ps_filters_by_host_phase_and_image_and_q_prints_only_the_ids()
+    {
+        var run = ClientAsync(["--config", _nodes.ConfigFile, "ps", "-q", "--phase", "completed", "--image", "busy", "--node", "nodeA"], input: "");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [Web, Batch, Batch with { JobId = "batch2", Phase = JobPhase.Running }], ["nodeA"]));
+        await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [Job1], ["nodeB"]));
+
+        var (_, output, _) = await run;
+        Assert.Equal("batch\n", output);
+    }
+
+    [Fact]
+    public async Task Ps_in_json_keeps_jobs_and_unreachable_at_the_top()
+    {
+        var run = ClientAsync("ps", "--json", "--phase", "running");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [Web, Batch], ["nodeA"]));
+        await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [Job1], ["nodeB"]));
+
+        var (exit, output, _) = await run;
+        var json = AssertJsonError(ExitCodes.Unreachable, exit, output, "node nodeC at 127.0.0.1:");
+        Assert.Equal(["web"], json.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("jobId").GetString()));
+        Assert.Single(json.GetProperty("unreachable").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Inspect_prints_the_job_s_spec_owner_address_and_each_move_with_its_timings()
+    {
+        var run = ClientAsync("inspect", "web");
+        await _nodeA.ExpectMsgAsync(new InspectJob("web"), Wait);
+        var at = new DateTimeOffset(2026, 12, 1, 5, 0, 0, TimeSpan.Zero);
+
+        _nodeA.LastSender.Tell(new JobDetails(Web with { Owner = "nodeB", Migrations = 2 },
+            [new MoveRecord("nodeA", "nodeB", at, 300, 100, 500), new MoveRecord("nodeB", "nodeA", at.AddMinutes(1), 310, 90, 480)]));
+
+        var (exit, output, _) = await run;
+        Assert.Equal(ExitCodes.Ok, exit);
+        var lines = output.Split('\n');
+        Assert.Equal("job web: running on nodeB, at 10.78.0.10", lines[0]);
+        Assert.Contains("  image:     docker.io/library/nginx:latest", lines);
+        Assert.Contains("  moves:     2", lines);
+        Assert.Contains(lines, l => l.EndsWith("nodeA → nodeB: checkpoint 300 ms, transfer 100 ms, restore 500 ms"));
+        Assert.Contains(lines, l => l.EndsWith("nodeB → nodeA: checkpoint 310 ms, transfer 90 ms, restore 480 ms"));
+    }
+
+    [Fact]
+    public async Task Rm_of_a_running_job_exits_1_with_the_node_s_reason_and_rm_f_asks_to_stop_it()
+    {
+        var refused = ClientAsync("rm", "web");
+        await _nodeA.ExpectMsgAsync(new RemoveJob("web"), Wait);
+        _nodeA.LastSender.Tell(new CommandRejected("web", "job web is running on nodeA: stop it first (stop web), or rm -f web stops and removes it"));
+        var forced = ClientAsync("rm", "-f", "web");
+        await _nodeA.ExpectMsgAsync(new RemoveJob("web", Force: true), Wait);
+        _nodeA.LastSender.Tell(new JobRemoved("web", "nodeA"));
+
+        var (exit, _, error) = await refused;
+        Assert.Equal(ExitCodes.Refused, exit);
+        Assert.Contains("stop it first", error);
+        Assert.Equal((ExitCodes.Ok, "job web removed from nodeA\n"), ((await forced).Exit, (await forced).Output));
+    }
+
+    [Fact]
+    public async Task Drain_dry_run_prints_where_each_container_would_go_and_moves_nothing()
+    {
+        var run = ClientAsync("drain", "nodeB", "--dry-run");
+        await _nodeB.ExpectMsgAsync(new PlanDrain("nodeB"), Wait);
+
+        _nodeB.LastSender.Tell(new DrainPlan("nodeB", [new DrainedJob("db", "nodeA"), new DrainedJob("web", "nodeC")], null));
+
+        var (exit, output, _) = await run;
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Equal("job db would move nodeB → nodeA\njob web would move nodeB → nodeC\n" +
+            "dry run: 2 container(s) would move off nodeB; nothing was moved\n", output);
+        _nodeB.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public async Task Cancel_prints_what_becomes_of_the_job_and_a_refusal_exits_1_with_the_node_s_reason()
+    {
+        var cancelled = ClientAsync("cancel", "web");
+        await _nodeA.ExpectMsgAsync(new CancelJob("web"), Wait);
+        _nodeA.LastSender.Tell(new MigrationCancelled("web", "nodeA", "nothing was frozen; the job runs on here"));
+        var refused = ClientAsync("cancel", "web");
+        await _nodeA.ExpectMsgAsync(new CancelJob("web"), Wait);
+        _nodeA.LastSender.Tell(new CommandRejected("web", "job web is running on nodeA, not migrating; there is nothing to cancel"));
+
+        Assert.Equal((ExitCodes.Ok, "job web: its migration from nodeA is cancelled; nothing was frozen; the job runs on here\n"),
+            ((await cancelled).Exit, (await cancelled).Output));
+        Assert.Equal(ExitCodes.Refused, (await refused).Exit);
+        Assert.Contains("there is nothing to cancel", (await refused).Error);
+    }
+
+    [Fact]
+    public async Task Cordon_is_asked_of_the_node_itself_and_says_what_it_means()
+    {
+        var run = ClientAsync("cordon", "nodeB", "--json");
+        await _nodeB.ExpectMsgAsync(new CordonNode("nodeB", true), Wait);
+
+        _nodeB.LastSender.Tell(new NodeCordoned("nodeB", true));
+
+        var (exit, output, _) = await run;
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.True(Json(output).GetProperty("cordoned").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Prune_asks_every_host_and_says_what_each_forgot()
+    {
+        var run = ClientAsync("prune");
+        await _nodeA.ExpectMsgAsync<PruneJobs>(Wait);
+        _nodeA.LastSender.Tell(new JobsPruned("nodeA", ["batch"]));
+        await _nodeB.ExpectMsgAsync<PruneJobs>(Wait);
+        _nodeB.LastSender.Tell(new JobsPruned("nodeB", []));
+
+        var (exit, output, _) = await run;
+        Assert.Equal(ExitCodes.Unreachable, exit);
+        Assert.Equal("nodeA: forgot batch\nnodeB: no finished job to forget\n", output);
     }
 
     [Fact]
@@ -263,6 +387,17 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         Assert.Contains($"job {submit.JobId} moved nodeA → nodeB in 900 ms", output);
         Assert.Equal("result 42 from nodeB", output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("result ")));
     }
+
+    private static readonly DateTimeOffset Started = DateTimeOffset.Now;
+
+    private static readonly JobStatus Web = new("web", "nodeA", JobPhase.Running, JobSpec.Container("docker.io/library/nginx:latest", []) with
+    {
+        Service = new ServiceOptions(JobNetwork.Cluster, "10.78.0.10", [], null, null),
+    }, null, null, 1, Started.AddSeconds(-75));
+
+    private static readonly JobStatus Batch = new("batch", "nodeA", JobPhase.Completed, JobSpec.Container("busybox", []), null, null, 0, Started.AddHours(-1), ExitCode: 3);
+
+    private static readonly JobStatus Job1 = new("job1", "nodeB", JobPhase.Completed, Jobs.AddOneSpec(41), new JobResult(42, "cbf2", true, "nodeB"), null, 1, Started.AddMinutes(-2));
 
     private Task<(int Exit, string Output, string Error)> ClientAsync(params string[] arguments) =>
         ClientAsync(["--config", _nodes.ConfigFile, .. arguments], input: "");

@@ -92,9 +92,9 @@ public sealed class ClientDisplaySpecs
         var now = DateTimeOffset.Now;
         var running = Job(JobPhase.Running, now.AddSeconds(-3725));
 
-        Assert.Equal("1 h 02 m", StatusTable.Uptime(running, now));
-        Assert.Equal("42 s", StatusTable.Uptime(running with { SubmittedAt = now.AddSeconds(-42) }, now));
-        Assert.Equal("", StatusTable.Uptime(running with { Phase = JobPhase.Completed }, now));
+        Assert.Equal("1 h 02 m", JobTable.Uptime(running, now));
+        Assert.Equal("42 s", JobTable.Uptime(running with { SubmittedAt = now.AddSeconds(-42) }, now));
+        Assert.Equal("", JobTable.Uptime(running with { Phase = JobPhase.Completed }, now));
     }
 
     [Fact]
@@ -102,9 +102,9 @@ public sealed class ClientDisplaySpecs
     {
         var job = Job(JobPhase.Completed, DateTimeOffset.Now);
 
-        Assert.Equal("42", StatusTable.Result(job with { Result = new JobResult(42, "cbf2", true, "nodeB") }));
-        Assert.Equal("exit 137", StatusTable.Result(job with { ExitCode = 137 }));
-        Assert.Equal("image not known here", StatusTable.Result(job with { Phase = JobPhase.Failed, Error = "image not known here" }));
+        Assert.Equal("42", JobTable.Result(job with { Result = new JobResult(42, "cbf2", true, "nodeB") }));
+        Assert.Equal("exit 137", JobTable.Result(job with { ExitCode = 137 }));
+        Assert.Equal("image not known here", JobTable.Result(job with { Phase = JobPhase.Failed, Error = "image not known here" }));
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public sealed class ClientDisplaySpecs
 
         Assert.StartsWith("""{"ok":false,"exitCode":1,"error":"job web failed on nodeA: oom","answer":{"jobId":"web","owner":"nodeA","phase":"failed",""", json);
         Assert.Contains(""","spec":{"image":"nginx",""", json);
-        Assert.EndsWith("\"exitCode\":137}}", json);
+        Assert.EndsWith("\"exitCode\":137,\"finishedAt\":null}}", json);
     }
 
     private static JobStatus Job(JobPhase phase, DateTimeOffset submittedAt) =>

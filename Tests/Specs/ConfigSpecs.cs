@@ -40,6 +40,20 @@ public sealed class ConfigSpecs : IDisposable
     private const string Tls = "\n[tls]\nca=ca.crt\nnode_certificate={host}.pfx\nclient_certificate=client.pfx";
 
     [Theory]
+    [InlineData("", 24 * 3600)]
+    [InlineData("[jobs]\nkeep_finished=90s\n", 90)]
+    [InlineData("[jobs]\nkeep_finished=30m\n", 1800)]
+    [InlineData("[jobs]\nkeep_finished=7d\n", 7 * 86400)]
+    [InlineData("[jobs]\nkeep_finished=0\n", null)]
+    public void Finished_jobs_are_kept_a_day_unless_jobs_keep_finished_says_otherwise_and_0_keeps_them(string section, int? seconds)
+    {
+        var path = Path.Combine(_dir, "config.ini");
+        File.WriteAllText(path, "[hosts:a]\naddress=1.1.1.1\nexecutor=true\n" + section + "[container]\nimage=x" + Tls);
+
+        Assert.Equal(seconds is { } s ? TimeSpan.FromSeconds(s) : null, ConfigLoader.Load(path).Jobs.KeepFinished);
+    }
+
+    [Theory]
     [InlineData("[hosts:a]\naddress=1.1.1.1\n[hosts:b]\naddress=1.1.1.2\n[container]\nimage=x", "exactly one host must have executor = true (found 0)")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=yes\n[container]\nimage=x", "[hosts:a] executor = 'yes': expected true or false")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\nport=99999\n[container]\nimage=x", "[hosts:a] port = '99999'")]
@@ -55,6 +69,7 @@ public sealed class ConfigSpecs : IDisposable
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[service_network]\nsubnet=10.78.0.0" + Tls, "[service_network] subnet = '10.78.0.0': expected an IPv4 subnet")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[service_network]\nsubnet=10.78.0.0/24\nfirst=10.79.0.1" + Tls, "[service_network] first = '10.79.0.1': expected an address in 10.78.0.0/24")]
     [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[service_network]\nsubnet=10.78.0.0/24\nfirst=10.78.0.20\nlast=10.78.0.19" + Tls, "the range 10.78.0.20 to 10.78.0.19 is empty")]
+    [InlineData("[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[container]\nimage=x\n[jobs]\nkeep_finished=1 day" + Tls, "[jobs] keep_finished = '1 day': expected a whole number with s, m, h or d")]
     public void A_mistake_in_config_ini_is_reported_with_the_key_that_holds_it(string ini, string message)
     {
         var path = Path.Combine(_dir, "config.ini");

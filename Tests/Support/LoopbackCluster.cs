@@ -66,7 +66,8 @@ public sealed class LoopbackCluster : IAsyncDisposable
             started.Add(node);
         }
         var cluster = new LoopbackCluster(config, started, stateRoot);
-        await cluster.WaitUntilAllUpAsync(TimeSpan.FromSeconds(30));
+        // Generous: specs form clusters side by side, and a loaded machine slows the seed's gossip.
+        await cluster.WaitUntilAllUpAsync(TimeSpan.FromSeconds(60));
         return cluster;
     }
 

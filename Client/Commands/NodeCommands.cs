@@ -1,0 +1,58 @@
+using System.CommandLine;
+using AkkaMigration.Client.Console;
+using static AkkaMigration.Client.Commands.ClientCommandLine;
+
+namespace AkkaMigration.Client.Commands;
+
+/// <summary>The subcommands about hosts: their status, drain (or its dry run), cordon and uncordon.</summary>
+public static class NodeCommands
+{
+    public static Command Drain(Terminal terminal)
+    {
+        var node = new Argument<string>("node") { Description = "The host to empty" };
+        var timeout = new Option<int?>("--timeout") { Description = "Seconds to wait at most (default: as long as one migration may take)" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Only print where each container would go; nothing moves and NODE stays" };
+        var command = new Command("drain", "Move every container off NODE to its peers; NODE then leaves the cluster") { node, timeout, dryRun, JsonOption };
+        command.SetAction((parse, _) => Execute(parse, terminal, operations => parse.GetValue(dryRun)
+            ? operations.PlanDrainAsync(parse.GetValue(node)!)
+            : operations.DrainAsync(parse.GetValue(node)!, parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : operations.MigrationWait)));
+        return command;
+    }
+
+    /// <summary>cordon, or with <paramref name="cordon"/> false uncordon.</summary>
+    public static Command Cordon(Terminal terminal, bool cordon)
+    {
+        var node = new Argument<string>("node") { Description = "The host" };
+        var command = cordon
+            ? new Command("cordon", "NODE takes no new containers and is no migration's or drain's target; what runs there stays (survives a restart)")
+            : new Command("uncordon", "NODE takes new containers again");
+        command.Add(node);
+        command.Add(JsonOption);
+        command.SetAction((parse, _) => Execute(parse, terminal, operations => operations.CordonAsync(parse.GetValue(node)!, cordon)));
+        return command;
+    }
+
+    public static Command Status(Terminal terminal)
+    {
+        var command = new Command("status", "Show every host: ready or cordoned, how many jobs it owns (ps lists them) and the members it sees up") { JsonOption };
+        command.SetAction(async (parse, _) =>
+        {
+            var outcome = await WithSession(parse, (operations, _) => operations.StatusAsync());
+            if (parse.GetValue(JsonOption) || outcome.Answer is not ClusterStatus status)
+            {
+                return Report(terminal, parse.GetValue(JsonOption), outcome);
+            }
+            if (status.Nodes.Length > 0)
+            {
+                terminal.Rich.Write(StatusTable.Build(status));
+            }
+            foreach (var node in status.Nodes)
+            {
+                // Scripts wait for the cluster by grepping these lines (scripts/lib.sh).
+                terminal.Out.WriteLine($"{node.Node} sees up: {string.Join(" ", node.UpMembers)}");
+            }
+            return Report(terminal, json: false, outcome);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,114 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.DistributedData;
+using Akka.Event;
+using AkkaMigration.Node.Actors;
+using AkkaMigration.Node.Jobs;
+using AkkaMigration.Node.Journal;
+using AkkaMigration.Node.Routing;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Supervision;
+
+/// <summary>
+/// The supervisor's book of its job actors: every one by job id (owners, and the redirects of jobs
+/// that moved away), and what the owners last reported. Each change is written to the replicated
+/// directory and the metrics as it is made. Used on the supervisor's thread only.
+/// </summary>
+public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext context, ILoggingAdapter log)
+{
+    private readonly IActorRef _replicator = DistributedData.Get(context.System).Replicator;
+    private readonly Cluster _cluster = Cluster.Get(context.System);
+    private readonly Dictionary<string, IActorRef> _actors = [];
+    private readonly Dictionary<string, JobStatus> _owned = [];
+    private int _generation;
+
+    public IActorRef? Actor(string? jobId) => jobId is null ? null : _actors.GetValueOrDefault(jobId);
+
+    public JobStatus? Owned(string? jobId) => jobId is null ? null : _owned.GetValueOrDefault(jobId);
+
+    /// <summary>The jobs this node owns, the oldest first.</summary>
+    public JobStatus[] OwnedJobs() => [.. _owned.Values.OrderBy(s => s.SubmittedAt)];
+
+    /// <summary>The jobs whose containers run here, with their actors: what a drain moves.</summary>
+    public Dictionary<string, IActorRef> Running() =>
+        _owned.Values.Where(JobRouter.IsActive).Where(s => _actors.ContainsKey(s.JobId)).ToDictionary(s => s.JobId, s => _actors[s.JobId]);
+
+    /// <summary>Whether <paramref name="sender"/> is the job's current actor, not one it replaced.</summary>
+    public bool IsCurrent(string jobId, IActorRef sender) => _actors.TryGetValue(jobId, out var actor) && actor.Equals(sender);
+
+    public void Start(JobRecord record, IActorRef[] waiting, JobStart start)
+    {
+        // A job coming back (A→B→A) replaces the redirect this node kept for it.
+        if (_actors.Remove(record.JobId, out var previous))
+        {
+            context.Stop(previous);
+        }
+        _actors[record.JobId] = context.ActorOf(JobActor.Props(record, waiting, start, node), $"job-{record.JobId}-{++_generation}");
+        // Known as owned at once, not when the new actor first reports: the answer to a source's question depends on it.
+        if (record.MovedTo is null)
+        {
+            _owned[record.JobId] = record.Status(node.Name);
+            node.Metrics.Jobs(_owned.Values);
+            Publish(record.JobId, new JobLocation(node.Name, !record.Settled, record.Spec.Service.Address));
+        }
+    }
+
+    /// <summary>A job actor's report of its phase.</summary>
+    public void Reported(JobStatus status)
+    {
+        if (_owned.TryGetValue(status.JobId, out var before) && JobRouter.IsActive(before) != JobRouter.IsActive(status))
+        {
+            Publish(status.JobId, new JobLocation(node.Name, JobRouter.IsActive(status), status.Spec.Service.Address));
+        }
+        _owned[status.JobId] = status;
+        node.Metrics.Jobs(_owned.Values);
+    }
+
+    /// <summary>The job moved away; its actor stays as a redirect.</summary>
+    public void Left(JobLeft left)
+    {
+        _owned.Remove(left.JobId, out var status);
+        node.Metrics.Jobs(_owned.Values);
+        Publish(left.JobId, new JobLocation(left.NewOwner, true, status?.Spec.Service.Address));
+    }
+
+    /// <summary>Forgets the finished jobs this node owns that ended before <paramref name="finishedBefore"/>.</summary>
+    public string[] Prune(DateTimeOffset finishedBefore)
+    {
+        string[] finished = [.. _owned.Values
+            .Where(s => !JobRouter.IsActive(s) && (s.FinishedAt ?? s.SubmittedAt) < finishedBefore && _actors.ContainsKey(s.JobId))
+            .Select(s => s.JobId)];
+        foreach (var jobId in finished)
+        {
+            Forget(jobId);
+        }
+        return finished;
+    }
+
+    /// <summary>A finished job, gone for good: its record, its actor, its entry in the directory, and its container.</summary>
+    public void Forget(string jobId)
+    {
+        node.Journal.Delete(jobId);
+        if (_actors.Remove(jobId, out var actor))
+        {
+            context.Stop(actor);
+        }
+        // The job's actor removes the container as the job ends, but stopping the actor cancels that call (rm -f comes right after).
+        StatefulActor.WarnOnFailure(node.Runtime.RemoveAsync(ContainerNames.For(jobId), CancellationToken.None), log,
+            $"job {jobId} is forgotten, but its container could not be removed");
+        _owned.Remove(jobId);
+        node.Metrics.Jobs(_owned.Values);
+        router.Remove(jobId);
+        _replicator.Tell(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty, WriteLocal.Instance, map => map.Remove(_cluster, jobId)));
+    }
+
+    /// <summary>Written locally and gossiped: every node learns within a second or so; this one at once.</summary>
+    private void Publish(string jobId, JobLocation location)
+    {
+        router.Set(jobId, location);
+        _replicator.Tell(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty, WriteLocal.Instance,
+            map => map.SetItem(_cluster, jobId, location)));
+    }
+}

@@ -1,0 +1,49 @@
+namespace AkkaMigration.Shared.Protocol;
+
+// What an operator asks of jobs and nodes beyond running and moving them: inspect, rm, prune,
+// cordon and a drain's dry run. Collections are arrays, as in JobProtocol.cs.
+
+/// <summary>One move of a job, as <c>inspect</c> shows it; a job keeps its last <c>MoveHistory.Kept</c> moves.</summary>
+/// <param name="At">When the target had restored it (the target's clock).</param>
+public sealed record MoveRecord(string From, string To, DateTimeOffset At, long CheckpointMs, long TransferMs, long RestoreMs);
+
+/// <summary>A job's status and its history of moves; answered with <see cref="JobDetails"/>.</summary>
+public sealed record InspectJob(string JobId) : IJobCommand;
+
+public sealed record JobDetails(JobStatus Status, MoveRecord[] Moves);
+
+/// <summary>
+/// Forget a finished job's record. A running job is refused, unless <paramref name="Force"/>: its
+/// container is stopped first, then its record forgotten.
+/// </summary>
+public sealed record RemoveJob(string JobId, bool Force = false) : IJobCommand;
+
+public sealed record JobRemoved(string JobId, string Node);
+
+/// <summary>Sent to any node: forget every finished (completed or failed) job it owns.</summary>
+public sealed record PruneJobs : IClientRequest;
+
+public sealed record JobsPruned(string Node, string[] JobIds);
+
+/// <summary>
+/// Sent to any node, which passes it to <paramref name="Node"/>: while cordoned, that node takes no
+/// new job and is no migration's or drain's target; its running jobs stay. It survives a restart.
+/// </summary>
+public sealed record CordonNode(string Node, bool Cordoned) : IClientRequest;
+
+public sealed record NodeCordoned(string Node, bool Cordoned);
+
+/// <summary>Sent to any node, which passes it to <paramref name="Node"/>: where a drain would move each container now; nothing moves.</summary>
+public sealed record PlanDrain(string Node) : IClientRequest;
+
+/// <param name="Problem">Why the drain would be refused (no peer to take the containers), or null.</param>
+public sealed record DrainPlan(string Node, DrainedJob[] Moves, string? Problem);
+
+/// <summary>
+/// Cancel a job's migration under way. Before the container is frozen it stops at once; while the
+/// checkpoint is written the job resumes here once it is; after that the move runs to its end.
+/// </summary>
+public sealed record CancelJob(string JobId) : IJobCommand;
+
+/// <param name="Outcome">What becomes of the job, e.g. that it runs on where it was.</param>
+public sealed record MigrationCancelled(string JobId, string Node, string Outcome);

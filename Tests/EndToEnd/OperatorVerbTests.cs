@@ -1,0 +1,77 @@
+using System.Text.Json;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Tests.Integration;
+using AkkaMigration.Tests.Support;
+
+namespace AkkaMigration.Tests.EndToEnd;
+
+/// <summary>
+/// The operator's verbs on real podman: a container's moves in inspect, ps, a drain's dry run with
+/// a cordon, rm and rm -f; and a migration cancelled as soon as it has begun.
+/// </summary>
+[Collection(RealHostsCollection.Name)]
+public sealed class OperatorVerbTests(SimulatedHosts hosts)
+{
+    [Fact]
+    public async Task A_container_moved_there_and_back_shows_both_moves_and_rm_f_stops_and_removes_it()
+    {
+        await hosts.ClientOkAsync("run", "--on", "nodeA", "ops-verbs", ClusterSteps.WorkerImage,
+            "--number", "1", "--work-ms", Patience.OutlastingWorkMs.ToString(), "--state-mb", "8");
+        await hosts.ClientOkAsync("migrate", "ops-verbs", "nodeB");
+        await hosts.ClientOkAsync("migrate", "ops-verbs", "nodeA");
+
+        using var inspect = JsonDocument.Parse((await hosts.ClientOkAsync("inspect", "ops-verbs", "--json")).StandardOutput);
+        var moves = inspect.RootElement.GetProperty("moves").EnumerateArray().ToList();
+        Assert.Equal([("nodeA", "nodeB"), ("nodeB", "nodeA")], moves.Select(m => (m.GetProperty("from").GetString(), m.GetProperty("to").GetString())));
+        Assert.All(moves, m => Assert.True(m.GetProperty("checkpointMs").GetInt64() > 0 && m.GetProperty("restoreMs").GetInt64() > 0));
+        var ps = await hosts.ClientOkAsync("ps", "-q", "--node", "nodeA", "--phase", "running");
+        Assert.Contains("ops-verbs", ps.StandardOutput.Split('\n'));
+
+        await hosts.ClientOkAsync("cordon", "nodeB");
+        try
+        {
+            // nodeA hears of nodeB's cordon by gossip.
+            var refused = await Poll.UntilAsync("nodeA sees nodeB cordoned", () => hosts.ClientAsync(["drain", "nodeA", "--dry-run"]),
+                r => r.ExitCode == 1, describe: r => r.StandardError);
+            Assert.Contains("no other host is up and uncordoned", refused.StandardError);
+        }
+        finally
+        {
+            await hosts.ClientOkAsync("uncordon", "nodeB");
+        }
+
+        var rm = await hosts.ClientAsync(["rm", "ops-verbs"]);
+        Assert.Equal(1, rm.ExitCode);
+        Assert.Contains("stop it first", rm.StandardError);
+        await hosts.ClientOkAsync("rm", "-f", "ops-verbs");
+        var query = await hosts.ClientAsync(["query", "ops-verbs"]);
+        Assert.Contains("no job ops-verbs", query.StandardError);
+        await Poll.UntilAsync("the container is gone from nodeA", () => hosts.PodmanAsync("nodeA", "ps", "-a", "--format", "{{.Names}}"),
+            names => !names.Split('\n').Contains(ContainerNames.For("ops-verbs")));
+    }
+
+    [Fact]
+    public async Task A_migration_cancelled_once_begun_leaves_the_job_where_it_was_with_its_memory_intact()
+    {
+        await hosts.SubmitAsync("ops-cancel", 70, Patience.OutlastingWorkMs, stateMb: 64);
+        var migrate = hosts.ClientAsync(["migrate", "ops-cancel", "nodeB"]);
+
+        // Asked until the move has begun: before the freeze or during the checkpoint it is cancelled;
+        // should it already be on its way (a fast machine), the node says why not and the move ends.
+        var cancel = await Poll.UntilAsync("the migration has begun", () => hosts.ClientAsync(["cancel", "ops-cancel"]),
+            r => !r.StandardError.Contains("not migrating"), TimeSpan.FromMilliseconds(50), r => r.StandardError);
+        var moved = await migrate;
+
+        var done = await hosts.FinishedJobAsync("ops-cancel");
+        Assert.True(done.Result!.MemoryIntact);
+        if (cancel.ExitCode == 0)
+        {
+            Assert.Contains("its migration from nodeA is cancelled", cancel.StandardOutput);
+            Assert.Equal((1, "nodeA"), (moved.ExitCode, done.Result.ProducedBy));
+        }
+        else
+        {
+            Assert.Contains("on its way to nodeB", cancel.StandardError);
+        }
+    }
+}

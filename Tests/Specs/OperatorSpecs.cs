@@ -1,0 +1,153 @@
+using Akka.Actor;
+using AkkaMigration.Node;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Node.Supervision;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Tests.Support;
+
+namespace AkkaMigration.Tests.Specs;
+
+/// <summary>
+/// What an operator does to one node's jobs and to the node itself, against its supervisor with a
+/// fake podman: rm, prune, automatic pruning, and a cordon that survives the node's restart.
+/// </summary>
+public sealed class OperatorSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(15);
+
+    private readonly FakeContainerRuntime _runtime = new();
+    private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-operator-").FullName;
+    private readonly HostEntry _self;
+    private MigrationConfig _config;
+    private IActorRef _supervisor;
+
+    public OperatorSpecs()
+        : base(LoopbackCluster.StandaloneNodeConfig)
+    {
+        _self = new HostEntry("nodeA", "127.0.0.1", 1, true, "", "", _state);
+        _config = LoopbackCluster.ForHosts([_self]) with { Jobs = new JobSettings(KeepFinished: null) };
+        _supervisor = StartSupervisor();
+    }
+
+    [Fact]
+    public void Rm_refuses_a_running_job_and_says_to_stop_it_first()
+    {
+        Submit("busy", 1, workMillis: 60_000);
+        AwaitPhase("busy", JobPhase.Running);
+
+        _supervisor.Tell(new RemoveJob("busy"), TestActor);
+
+        var refused = ExpectMsg<CommandRejected>(Long);
+        Assert.Contains("job busy is running on nodeA: stop it first", refused.Reason);
+        Assert.Contains("rm -f busy", refused.Reason);
+        AwaitPhase("busy", JobPhase.Running);
+    }
+
+    [Fact]
+    public void Rm_force_stops_a_running_job_then_forgets_it_even_after_a_restart()
+    {
+        Submit("doomed", 1, workMillis: 60_000);
+        AwaitPhase("doomed", JobPhase.Running);
+
+        _supervisor.Tell(new RemoveJob("doomed", Force: true), TestActor);
+
+        Assert.Equal(new JobRemoved("doomed", "nodeA"), ExpectMsg<JobRemoved>(Long));
+        Assert.Contains($"stop {ContainerNames.For("doomed")}", _runtime.Calls);
+        Restart();
+        _supervisor.Tell(new QueryJob("doomed"), TestActor);
+        ExpectMsg<UnknownJob>(Long);
+    }
+
+    [Fact]
+    public void Rm_forgets_a_finished_job_and_its_id_can_be_used_again()
+    {
+        Submit("done", 1, workMillis: 50);
+        AwaitPhase("done", JobPhase.Completed);
+
+        _supervisor.Tell(new RemoveJob("done"), TestActor);
+
+        ExpectMsg<JobRemoved>(Long);
+        _supervisor.Tell(new QueryJob("done"), TestActor);
+        ExpectMsg<UnknownJob>();
+        Submit("done", 2, workMillis: 50);
+    }
+
+    [Fact]
+    public void Prune_forgets_finished_jobs_and_keeps_running_ones()
+    {
+        Submit("finished", 1, workMillis: 50);
+        Submit("working", 2, workMillis: 60_000);
+        AwaitPhase("finished", JobPhase.Completed);
+        AwaitPhase("working", JobPhase.Running);
+
+        _supervisor.Tell(new PruneJobs(), TestActor);
+
+        Assert.Equal(["finished"], ExpectMsg<JobsPruned>(Long).JobIds);
+        _supervisor.Tell(new GetNodeStatus(), TestActor);
+        Assert.Equal(["working"], ExpectMsg<NodeStatus>().Jobs.Select(j => j.JobId));
+    }
+
+    [Fact]
+    public void A_node_forgets_a_finished_job_on_its_own_once_it_is_older_than_keep_finished()
+    {
+        _config = _config with { Jobs = new JobSettings(KeepFinished: TimeSpan.FromSeconds(1)) };
+        Restart();
+        Submit("old", 1, workMillis: 50);
+        Submit("working", 2, workMillis: 60_000);
+
+        AwaitAssert(() =>
+        {
+            _supervisor.Tell(new GetNodeStatus(), TestActor);
+            Assert.Equal(["working"], ExpectMsg<NodeStatus>().Jobs.Select(j => j.JobId));
+        }, Long, TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_cordoned_node_refuses_new_jobs_with_the_reason_and_stays_cordoned_after_a_restart()
+    {
+        _supervisor.Tell(new CordonNode("nodeA", Cordoned: true), TestActor);
+        Assert.Equal(new NodeCordoned("nodeA", true), ExpectMsg<NodeCordoned>(Long));
+
+        Restart();
+        _supervisor.Tell(Jobs.AddOne("refused", 1), TestActor);
+
+        Assert.Contains("nodeA is cordoned: it takes no new containers", ExpectMsg<CommandRejected>(Long).Reason);
+        _supervisor.Tell(new GetNodeStatus(), TestActor);
+        Assert.True(ExpectMsg<NodeStatus>().Cordoned);
+        _supervisor.Tell(new CordonNode("nodeA", Cordoned: false), TestActor);
+        ExpectMsg<NodeCordoned>(Long);
+        Submit("accepted", 1, workMillis: 50);
+    }
+
+    private IActorRef StartSupervisor() =>
+        Sys.ActorOf(ContainerSupervisor.Props(NodeContext.Create(_self, _config, _runtime)));
+
+    /// <summary>Stops the supervisor and its job actors (the containers run on) and starts a new one.</summary>
+    private void Restart()
+    {
+        Watch(_supervisor);
+        Sys.Stop(_supervisor);
+        ExpectTerminated(_supervisor);
+        _supervisor = StartSupervisor();
+    }
+
+    private void Submit(string id, long number, int workMillis)
+    {
+        _supervisor.Tell(Jobs.AddOne(id, number, workMillis, 0), TestActor);
+        ExpectMsg<JobAccepted>(Long);
+    }
+
+    private void AwaitPhase(string id, JobPhase phase) =>
+        AwaitAssert(() =>
+        {
+            _supervisor.Tell(new QueryJob(id), TestActor);
+            Assert.Equal(phase, ExpectMsg<JobStatus>().Phase);
+        }, Long, TimeSpan.FromMilliseconds(100));
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        Directory.Delete(_state, recursive: true);
+    }
+}
