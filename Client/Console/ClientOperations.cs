@@ -57,8 +57,9 @@ public sealed partial class ClientOperations(ClientSession session)
         {
             return bad;
         }
-        // Connect first, with a status request: an unreachable node is reported before anything
-        // starts, and the migration's clock (clientMs) then measures the migration, not the TLS handshake.
+        // Ask first for the node's status: an unreachable node is reported before anything starts,
+        // and the migration's clock (clientMs) then measures the migration, not the client's first
+        // TLS handshake (each later one is a few milliseconds).
         if (await session.AskAsync(from ?? Config.Executor.Name, new GetNodeStatus(), ShortWait) is ClientActor.Unreachable unreachable)
         {
             return Outcome.Unreachable(unreachable.Reason);

@@ -4,7 +4,7 @@ namespace AkkaMigration.Client.Console;
 /// <param name="Lines">Plain text; the last line is the headline a script reads.</param>
 /// <param name="Answer">The node's record behind the outcome (or the client's own report), for <c>--json</c>.</param>
 /// <param name="Error">Why it failed, without the <c>error:</c> prefix of <paramref name="Lines"/>.</param>
-/// <param name="ClientMs">How long the client waited for the answer, over a connection it had already opened.</param>
+/// <param name="ClientMs">How long the client waited for the answer, once a first request had shown the node reachable.</param>
 public sealed record Outcome(int ExitCode, IReadOnlyList<string> Lines, object? Answer = null, string? Error = null, long? ClientMs = null)
 {
     public static Outcome Ok(object? answer, params string[] lines) => new(ExitCodes.Ok, lines, answer);
