@@ -9,26 +9,8 @@ namespace AkkaMigration.Tests.MultiNode;
 /// dry run says where each container would go and moves none, a job's moves travel with it, and a
 /// move cancelled during its checkpoint ends with the job resumed where it was.
 /// </summary>
-public sealed class OperatorClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+public sealed class OperatorClusterSpecs : ThreeNodeClusterSpec
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
-    private readonly Dictionary<string, FakeContainerRuntime> _runtimes = new()
-    {
-        ["nodeA"] = new(), ["nodeB"] = new(), ["nodeC"] = new(),
-    };
-    private LoopbackCluster _cluster = null!;
-
-    public OperatorClusterSpecs()
-        : base(LoopbackCluster.DriverSetup(), "spec-client") =>
-        IgnoreMessages(m => m is MigrationProgress);
-
-    public async Task InitializeAsync() =>
-        _cluster = await LoopbackCluster.StartAsync(["nodeA", "nodeB", "nodeC"], (host, _) => _runtimes[host.Name]);
-
-    Task IAsyncLifetime.DisposeAsync() => _cluster.DisposeAsync().AsTask();
-
-    private ActorSelection Node(string name) => Sys.ActorSelection(_cluster.SupervisorPath(name));
-
     [Fact]
     public void A_cordoned_node_is_never_picked_and_a_move_to_it_is_refused_with_the_reason()
     {
@@ -93,10 +75,10 @@ public sealed class OperatorClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLi
     [Fact]
     public void A_move_cancelled_during_its_checkpoint_resumes_the_job_where_it_was_and_says_so()
     {
-        _runtimes["nodeA"].CheckpointDelay = TimeSpan.FromSeconds(5);
+        Runtimes["nodeA"].CheckpointDelay = TimeSpan.FromSeconds(5);
         Submit("held", 5);
         Node("nodeA").Tell(new MigrateJob("held", "nodeB"), TestActor);
-        AwaitCondition(() => _runtimes["nodeA"].Calls.Any(c => c.StartsWith("checkpoint ")), Long);
+        AwaitCondition(() => Runtimes["nodeA"].Calls.Any(c => c.StartsWith("checkpoint ")), Long);
         var canceller = CreateTestProbe();
 
         Node("nodeA").Tell(new CancelJob("held"), canceller);
@@ -111,9 +93,5 @@ public sealed class OperatorClusterSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLi
         Assert.Contains("not migrating; there is nothing to cancel", canceller.ExpectMsg<CommandRejected>(Long).Reason);
     }
 
-    private void Submit(string id, long number)
-    {
-        Node("nodeA").Tell(Jobs.AddOne(id, number, workMillis: 30_000), TestActor);
-        ExpectMsg<JobAccepted>(Long);
-    }
+    private void Submit(string id, long number) => Submit(id, number, workMillis: 30_000);
 }

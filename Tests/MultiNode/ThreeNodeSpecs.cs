@@ -12,26 +12,8 @@ namespace AkkaMigration.Tests.MultiNode;
 /// drained node moves its containers out and leaves, or stays up when one cannot move.
 /// Each spec gets a cluster of its own, since a drain takes a node away.
 /// </summary>
-public sealed class ThreeNodeSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
+public sealed class ThreeNodeSpecs : ThreeNodeClusterSpec
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
-    private readonly Dictionary<string, FakeContainerRuntime> _runtimes = new()
-    {
-        ["nodeA"] = new(), ["nodeB"] = new(), ["nodeC"] = new(),
-    };
-    private LoopbackCluster _cluster = null!;
-
-    public ThreeNodeSpecs()
-        : base(LoopbackCluster.DriverSetup(), "spec-client") =>
-        IgnoreMessages(m => m is MigrationProgress);
-
-    public async Task InitializeAsync() =>
-        _cluster = await LoopbackCluster.StartAsync(["nodeA", "nodeB", "nodeC"], (host, _) => _runtimes[host.Name]);
-
-    Task IAsyncLifetime.DisposeAsync() => _cluster.DisposeAsync().AsTask();
-
-    private ActorSelection Node(string name) => Sys.ActorSelection(_cluster.SupervisorPath(name));
-
     [Fact]
     public void A_request_sent_to_any_node_reaches_the_owner_and_the_owner_answers()
     {
@@ -46,7 +28,7 @@ public sealed class ThreeNodeSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
             Assert.Equal("nodeB", ExpectMsg<JobStatus>().Owner);
         }, Long, TimeSpan.FromMilliseconds(200));
         // Answered by the owner itself, not relayed by nodeC.
-        Assert.Equal(_cluster.Config.GetHost("nodeB").Port, LastSender.Path.Address.Port);
+        Assert.Equal(Cluster.Config.GetHost("nodeB").Port, LastSender.Path.Address.Port);
         // A migration asked of nodeC moves the job from its owner.
         Node("nodeC").Tell(new MigrateJob("anywhere", "nodeC"), TestActor);
         var moved = ExpectMsg<MigrationSucceeded>(Long);
@@ -89,7 +71,7 @@ public sealed class ThreeNodeSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         Assert.Equal(["one", "three", "two"], drained.Moved.Select(m => m.JobId).Order());
         // Spread over both peers, never onto the node that leaves.
         Assert.Equal(["nodeB", "nodeC"], drained.Moved.Select(m => m.To).Distinct().Order());
-        await _cluster.Systems[0].WhenTerminated.WaitAsync(Long);
+        await Cluster.Systems[0].WhenTerminated.WaitAsync(Long);
         foreach (var (id, number) in new[] { ("one", 100L), ("two", 200L), ("three", 300L) })
         {
             var owner = drained.Moved.Single(m => m.JobId == id).To;
@@ -97,16 +79,16 @@ public sealed class ThreeNodeSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
             var done = ExpectMsg<JobStatus>(Long);
             Assert.Equal((number + 1, owner, true), (done.Result!.Value, done.Result.ProducedBy, done.Result.MemoryIntact));
         }
-        Assert.All(drained.Moved, m => Assert.Null(_runtimes["nodeA"].Inspect(ContainerNames.For(m.JobId))));
-        AwaitAssert(() => Assert.DoesNotContain(Akka.Cluster.Cluster.Get(_cluster.Systems[1]).State.Members,
-            m => m.Address.Port == _cluster.Config.GetHost("nodeA").Port && m.Status == MemberStatus.Up), Long);
+        Assert.All(drained.Moved, m => Assert.Null(Runtimes["nodeA"].Inspect(ContainerNames.For(m.JobId))));
+        AwaitAssert(() => Assert.DoesNotContain(Akka.Cluster.Cluster.Get(Cluster.Systems[1]).State.Members,
+            m => m.Address.Port == Cluster.Config.GetHost("nodeA").Port && m.Status == MemberStatus.Up), Long);
     }
 
     [Fact]
     public void A_node_whose_container_no_peer_can_take_stays_up_and_says_why()
     {
-        _runtimes["nodeB"].FailRestoresWith = "no room on nodeB";
-        _runtimes["nodeC"].FailRestoresWith = "no room on nodeC";
+        Runtimes["nodeB"].FailRestoresWith = "no room on nodeB";
+        Runtimes["nodeC"].FailRestoresWith = "no room on nodeC";
         Submit("pinned", 41, workMillis: 6000);
 
         Node("nodeA").Tell(new DrainNode("nodeA"), TestActor);
@@ -114,16 +96,10 @@ public sealed class ThreeNodeSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
         var refused = ExpectMsg<DrainRefused>(Long);
         Assert.Equal(["pinned"], refused.Stuck);
         Assert.Contains("no room", refused.Reason);
-        Assert.False(_cluster.Systems[0].WhenTerminated.IsCompleted);
+        Assert.False(Cluster.Systems[0].WhenTerminated.IsCompleted);
         // Still nodeA's, and it finishes there.
         Node("nodeA").Tell(new QueryJob("pinned", WaitForResult: true), TestActor);
         var done = ExpectMsg<JobStatus>(Long);
         Assert.Equal((42L, "nodeA"), (done.Result!.Value, done.Result.ProducedBy));
-    }
-
-    private void Submit(string id, long number, int workMillis)
-    {
-        Node("nodeA").Tell(Jobs.AddOne(id, number, workMillis, 0), TestActor);
-        ExpectMsg<JobAccepted>(Long);
     }
 }
