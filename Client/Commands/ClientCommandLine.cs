@@ -57,6 +57,7 @@ public static class ClientCommandLine
             NodeCommands.Cordon(terminal, cordon: true),
             NodeCommands.Cordon(terminal, cordon: false),
             NodeCommands.Status(terminal),
+            WatchCommand.Build(terminal),
         };
         root.SetAction(async (parse, ct) =>
         {

@@ -222,6 +222,39 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
+    public async Task Watch_asks_every_host_again_for_each_view_and_lists_migrations_first()
+    {
+        var run = ClientAsync("watch", "--count", "2", "--interval", "0.2");
+        var migrating = Job1 with { Phase = JobPhase.Migrating };
+        for (var view = 0; view < 2; view++)
+        {
+            await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [Web], ["nodeA", "nodeB"]));
+            await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [migrating], ["nodeA", "nodeB"]));
+        }
+
+        var (exit, output, error) = await run;
+        var headers = output.Split('\n').Where(r => r.Contains("host(s) answering")).ToList();
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Equal(2, headers.Count);
+        Assert.All(headers, h => Assert.EndsWith("2 host(s) answering, 2 job(s), 1 migrating (Ctrl-C stops)", h));
+        var jobRows = output.Split('\n').Where(r => r.Contains($"│ {Job1.JobId} ") || r.Contains("│ web ")).Take(2).ToList();
+        Assert.Contains($"│ {Job1.JobId} ", jobRows[0]);
+        Assert.Contains("error: node nodeC at 127.0.0.1:", error);
+    }
+
+    [Theory]
+    [InlineData("--interval", "0")]
+    [InlineData("--count", "0")]
+    public async Task Watch_with_a_bad_interval_or_count_says_so_and_asks_nobody(string option, string value)
+    {
+        var (exit, _, error) = await ClientAsync("watch", option, value);
+
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Contains("--interval takes 0.2 to 3600 seconds and --count 1 or more", error);
+        _nodeA.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
     public async Task Ps_lists_every_host_s_jobs_with_image_address_uptime_and_result()
     {
         var run = ClientAsync("ps");
