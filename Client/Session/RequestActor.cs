@@ -40,11 +40,8 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
         // One deadline for the whole request, redirects included, so the session's own wait outlasts it.
         Timers.StartSingleTimer(nameof(DeadlineReached), new DeadlineReached(), _request.Timeout);
 
-    protected override void PostStop()
-    {
-        _stopping.Cancel();
-        _stopping.Dispose();
-    }
+    // Not disposed: a read or connect still under way may look at its token after the actor has stopped.
+    protected override void PostStop() => _stopping.Cancel();
 
     /// <summary>Which node is asked, after how many redirects.</summary>
     private sealed record Asking(HostEntry Host, int Redirects);
@@ -99,7 +96,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>The request is done with this connection; closing it tells the node so.</summary>
-    private static void Close(NodeChannel channel) => channel.DisposeAsync().AsTask().ContinueWith(_ => { }, TaskScheduler.Default);
+    private static void Close(NodeChannel channel) => _ = channel.DisposeAsync().AsTask();
 
     private void ReadNext(NodeChannel channel) =>
         channel.ReadAnswerAsync(_stopping.Token).PipeTo(Self,

@@ -18,7 +18,8 @@ public sealed class NodeCordon(string stateDirectory, string node, ActorSystem s
 
     private readonly string _file = Path.Combine(stateDirectory, "cordoned");
 
-    public bool IsCordoned => File.Exists(_file);
+    /// <summary>Read from disk once, at start; afterwards only <see cref="Set"/> changes it (no I/O per question).</summary>
+    public bool IsCordoned { get; private set; } = File.Exists(Path.Combine(stateDirectory, "cordoned"));
 
     /// <summary>On disk before anyone hears of it; throws <see cref="IOException"/> when the disk refuses.</summary>
     public void Set(bool cordoned)
@@ -31,6 +32,7 @@ public sealed class NodeCordon(string stateDirectory, string node, ActorSystem s
         {
             DurableFolder.DeleteFile(_file);
         }
+        IsCordoned = cordoned;
         Publish();
     }
 

@@ -108,7 +108,7 @@ public sealed class LogSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public async Task A_client_that_connects_and_leaves_is_neither_a_warning_nor_an_error_in_the_nodes_log()
+    public async Task A_peer_that_connects_and_leaves_is_neither_a_warning_nor_an_error_in_the_nodes_log()
     {
         await using var cluster = await LoopbackCluster.StartAsync(["nodeA"], (_, _) => new FakeContainerRuntime());
         var node = cluster.Systems[0];
@@ -117,8 +117,8 @@ public sealed class LogSpecs : Akka.TestKit.Xunit2.TestKit
         var akkaErrors = CreateTestProbe(node);
         node.EventStream.Subscribe(akkaErrors, typeof(Error));
 
-        // Some clients say goodbye before they go, and the node logs nothing; the others just close
-        // the connection, which Akka reports as a failure. Clients come and go until one has.
+        // Some peers say goodbye before they go, and the node logs nothing; the others just close
+        // the connection, which Akka reports as a failure. Peers come and go until one has.
         for (var closed = false; !closed;)
         {
             using var client = ActorSystem.Create("client", LoopbackCluster.DriverSetup());
@@ -130,7 +130,7 @@ public sealed class LogSpecs : Akka.TestKit.Xunit2.TestKit
         node.EventStream.Publish(new Warning("spec", typeof(LogSpecs), "marker"));
         AwaitCondition(() => log.Entries.Any(e => e.Message == "marker"));
 
-        // A loaded machine delays the cluster's heartbeats now and then; that warning is not the client's.
+        // A loaded machine delays the cluster's heartbeats now and then; that warning is not the peer's.
         Assert.DoesNotContain(log.Entries, e => e.Level >= LogLevel.Warning && e.Message != "marker"
             && e.Category != "Akka.Cluster.ClusterHeartbeatSender");
     }

@@ -12,31 +12,15 @@ namespace AkkaMigration.Tests.Specs;
 /// What an operator does to one node's jobs and to the node itself, against its supervisor with a
 /// fake podman: rm, prune, automatic pruning, and a cordon that survives the node's restart.
 /// </summary>
-public sealed class OperatorSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
+public sealed class OperatorSpecs() : SingleNodeSpec("operator", c => c with { Jobs = new JobSettings(KeepFinished: null) })
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(15);
-
-    private readonly FakeContainerRuntime _runtime = new();
-    private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-operator-").FullName;
-    private readonly HostEntry _self;
-    private MigrationConfig _config;
-    private IActorRef _supervisor;
-
-    public OperatorSpecs()
-        : base(LoopbackCluster.StandaloneNodeConfig)
-    {
-        _self = new HostEntry("nodeA", "127.0.0.1", 1, true, "", "", _state);
-        _config = LoopbackCluster.ForHosts([_self]) with { Jobs = new JobSettings(KeepFinished: null) };
-        _supervisor = StartSupervisor();
-    }
-
     [Fact]
     public void Rm_refuses_a_running_job_and_says_to_stop_it_first()
     {
         Submit("busy", 1, workMillis: 60_000);
         AwaitPhase("busy", JobPhase.Running);
 
-        _supervisor.Tell(new RemoveJob("busy"), TestActor);
+        Supervisor.Tell(new RemoveJob("busy"), TestActor);
 
         var refused = ExpectMsg<CommandRejected>(Long);
         Assert.Contains("job busy is running on nodeA: stop it first", refused.Reason);
@@ -50,12 +34,12 @@ public sealed class OperatorSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         Submit("doomed", 1, workMillis: 60_000);
         AwaitPhase("doomed", JobPhase.Running);
 
-        _supervisor.Tell(new RemoveJob("doomed", Force: true), TestActor);
+        Supervisor.Tell(new RemoveJob("doomed", Force: true), TestActor);
 
         Assert.Equal(new JobRemoved("doomed", "nodeA"), ExpectMsg<JobRemoved>(Long));
-        Assert.Contains($"stop {ContainerNames.For("doomed")}", _runtime.Calls);
+        Assert.Contains($"stop {ContainerNames.For("doomed")}", Runtime.Calls);
         Restart();
-        _supervisor.Tell(new QueryJob("doomed"), TestActor);
+        Supervisor.Tell(new QueryJob("doomed"), TestActor);
         ExpectMsg<UnknownJob>(Long);
     }
 
@@ -65,10 +49,10 @@ public sealed class OperatorSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         Submit("done", 1, workMillis: 50);
         AwaitPhase("done", JobPhase.Completed);
 
-        _supervisor.Tell(new RemoveJob("done"), TestActor);
+        Supervisor.Tell(new RemoveJob("done"), TestActor);
 
         ExpectMsg<JobRemoved>(Long);
-        _supervisor.Tell(new QueryJob("done"), TestActor);
+        Supervisor.Tell(new QueryJob("done"), TestActor);
         ExpectMsg<UnknownJob>();
         Submit("done", 2, workMillis: 50);
     }
@@ -81,24 +65,24 @@ public sealed class OperatorSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         AwaitPhase("finished", JobPhase.Completed);
         AwaitPhase("working", JobPhase.Running);
 
-        _supervisor.Tell(new PruneJobs(), TestActor);
+        Supervisor.Tell(new PruneJobs(), TestActor);
 
         Assert.Equal(["finished"], ExpectMsg<JobsPruned>(Long).JobIds);
-        _supervisor.Tell(new GetNodeStatus(), TestActor);
+        Supervisor.Tell(new GetNodeStatus(), TestActor);
         Assert.Equal(["working"], ExpectMsg<NodeStatus>().Jobs.Select(j => j.JobId));
     }
 
     [Fact]
     public void A_node_forgets_a_finished_job_on_its_own_once_it_is_older_than_keep_finished()
     {
-        _config = _config with { Jobs = new JobSettings(KeepFinished: TimeSpan.FromSeconds(1)) };
+        NodeConfig = NodeConfig with { Jobs = new JobSettings(KeepFinished: TimeSpan.FromSeconds(1)) };
         Restart();
         Submit("old", 1, workMillis: 50);
         Submit("working", 2, workMillis: 60_000);
 
         AwaitAssert(() =>
         {
-            _supervisor.Tell(new GetNodeStatus(), TestActor);
+            Supervisor.Tell(new GetNodeStatus(), TestActor);
             Assert.Equal(["working"], ExpectMsg<NodeStatus>().Jobs.Select(j => j.JobId));
         }, Long, TimeSpan.FromMilliseconds(200));
     }
@@ -106,48 +90,17 @@ public sealed class OperatorSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public void A_cordoned_node_refuses_new_jobs_with_the_reason_and_stays_cordoned_after_a_restart()
     {
-        _supervisor.Tell(new CordonNode("nodeA", Cordoned: true), TestActor);
+        Supervisor.Tell(new CordonNode("nodeA", Cordoned: true), TestActor);
         Assert.Equal(new NodeCordoned("nodeA", true), ExpectMsg<NodeCordoned>(Long));
 
         Restart();
-        _supervisor.Tell(Jobs.AddOne("refused", 1), TestActor);
+        Supervisor.Tell(Jobs.AddOne("refused", 1), TestActor);
 
         Assert.Contains("nodeA is cordoned: it takes no new containers", ExpectMsg<CommandRejected>(Long).Reason);
-        _supervisor.Tell(new GetNodeStatus(), TestActor);
+        Supervisor.Tell(new GetNodeStatus(), TestActor);
         Assert.True(ExpectMsg<NodeStatus>().Cordoned);
-        _supervisor.Tell(new CordonNode("nodeA", Cordoned: false), TestActor);
+        Supervisor.Tell(new CordonNode("nodeA", Cordoned: false), TestActor);
         ExpectMsg<NodeCordoned>(Long);
         Submit("accepted", 1, workMillis: 50);
-    }
-
-    private IActorRef StartSupervisor() =>
-        Sys.ActorOf(ContainerSupervisor.Props(NodeContext.Create(_self, _config, _runtime)));
-
-    /// <summary>Stops the supervisor and its job actors (the containers run on) and starts a new one.</summary>
-    private void Restart()
-    {
-        Watch(_supervisor);
-        Sys.Stop(_supervisor);
-        ExpectTerminated(_supervisor);
-        _supervisor = StartSupervisor();
-    }
-
-    private void Submit(string id, long number, int workMillis)
-    {
-        _supervisor.Tell(Jobs.AddOne(id, number, workMillis, 0), TestActor);
-        ExpectMsg<JobAccepted>(Long);
-    }
-
-    private void AwaitPhase(string id, JobPhase phase) =>
-        AwaitAssert(() =>
-        {
-            _supervisor.Tell(new QueryJob(id), TestActor);
-            Assert.Equal(phase, ExpectMsg<JobStatus>().Phase);
-        }, Long, TimeSpan.FromMilliseconds(100));
-
-    public new void Dispose()
-    {
-        base.Dispose();
-        Directory.Delete(_state, recursive: true);
     }
 }

@@ -14,24 +14,8 @@ namespace AkkaMigration.Tests.Specs;
 /// podman store, as when a node process is killed and restarted: what it knew comes back from
 /// its job records.
 /// </summary>
-public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
+public sealed class RecoverySpecs() : SingleNodeSpec("recovery")
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(15);
-
-    private readonly FakeContainerRuntime _runtime = new();
-    private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-recovery-").FullName;
-    private readonly HostEntry _self;
-    private readonly MigrationConfig _config;
-    private IActorRef _supervisor;
-
-    public RecoverySpecs()
-        : base(LoopbackCluster.StandaloneNodeConfig)
-    {
-        _self = new HostEntry("nodeA", "127.0.0.1", 1, true, "", "", _state);
-        _config = LoopbackCluster.ForHosts([_self]);
-        _supervisor = StartSupervisor();
-    }
-
     [Fact]
     public void A_restarted_node_carries_on_with_a_running_job_and_delivers_its_result()
     {
@@ -39,12 +23,12 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         AwaitPhase("survivor", JobPhase.Running);
 
         Restart();
-        _supervisor.Tell(new QueryJob("survivor", WaitForResult: true), TestActor);
+        Supervisor.Tell(new QueryJob("survivor", WaitForResult: true), TestActor);
 
         var done = ExpectMsg<JobStatus>(Long);
         Assert.Equal((JobPhase.Completed, 42L, "nodeA"), (done.Phase, done.Result!.Value, done.Result.ProducedBy));
         // Re-adopted, not started again.
-        Assert.Single(_runtime.Calls, c => c == $"run {ContainerNames.For("survivor")}");
+        Assert.Single(Runtime.Calls, c => c == $"run {ContainerNames.For("survivor")}");
     }
 
     [Fact]
@@ -52,10 +36,10 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         Submit("finished", 9, workMillis: 100);
         AwaitPhase("finished", JobPhase.Completed);
-        AwaitAssert(() => Assert.Null(_runtime.Inspect(ContainerNames.For("finished"))));
+        AwaitAssert(() => Assert.Null(Runtime.Inspect(ContainerNames.For("finished"))));
 
         Restart();
-        _supervisor.Tell(new QueryJob("finished"), TestActor);
+        Supervisor.Tell(new QueryJob("finished"), TestActor);
 
         Assert.Equal(10, ExpectMsg<JobStatus>().Result!.Value);
     }
@@ -65,10 +49,10 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         Submit("vanished", 1, workMillis: 60_000);
         AwaitPhase("vanished", JobPhase.Running);
-        Sys.Stop(_supervisor);
-        await _runtime.RemoveAsync(ContainerNames.For("vanished"), CancellationToken.None);
+        Sys.Stop(Supervisor);
+        await Runtime.RemoveAsync(ContainerNames.For("vanished"), CancellationToken.None);
 
-        _supervisor = StartSupervisor();
+        StartAgain();
         var status = AwaitPhase("vanished", JobPhase.Failed);
 
         Assert.Contains("disappeared while the node was down", status.Error);
@@ -77,17 +61,17 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public async Task A_restore_interrupted_by_a_restart_is_removed_before_the_source_hears_absent()
     {
-        Sys.Stop(_supervisor);
+        Sys.Stop(Supervisor);
         var orphan = ContainerNames.For("orphan");
-        await _runtime.RunAsync(orphan, Jobs.AddOneSpec(1, 60_000, 0), CancellationToken.None);
-        new JobJournal(_state).MarkRestoring("orphan", Transfer);
+        await Runtime.RunAsync(orphan, Jobs.AddOneSpec(1, 60_000, 0), CancellationToken.None);
+        new JobJournal(StateFolder).MarkRestoring("orphan", Transfer);
 
-        _supervisor = StartSupervisor();
-        _supervisor.Tell(new TransferOutcomeQuery(Transfer, "orphan"), TestActor);
+        StartAgain();
+        Supervisor.Tell(new TransferOutcomeQuery(Transfer, "orphan"), TestActor);
 
         Assert.Equal(TransferState.Absent, ExpectMsg<TransferOutcome>().State);
-        Assert.Null(_runtime.Inspect(orphan));
-        Assert.Empty(new JobJournal(_state).Restoring());
+        Assert.Null(Runtime.Inspect(orphan));
+        Assert.Empty(new JobJournal(StateFolder).Restoring());
     }
 
     [Fact]
@@ -95,9 +79,9 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         Submit("owned", 3, workMillis: 60_000);
 
-        _supervisor.Tell(new TransferOutcomeQuery(Transfer, "owned"), TestActor);
+        Supervisor.Tell(new TransferOutcomeQuery(Transfer, "owned"), TestActor);
         Assert.Equal(TransferState.Restored, ExpectMsg<TransferOutcome>().State);
-        _supervisor.Tell(new TransferOutcomeQuery(Transfer, "stranger"), TestActor);
+        Supervisor.Tell(new TransferOutcomeQuery(Transfer, "stranger"), TestActor);
         Assert.Equal(TransferState.Absent, ExpectMsg<TransferOutcome>().State);
     }
 
@@ -105,24 +89,24 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     public void A_target_that_restored_a_transfer_says_so_after_a_restart_and_after_the_job_moved_on()
     {
         // B restored A's transfer, then moved the job on to C and restarted; A, in doubt, asks only now.
-        new JobJournal(_state).MarkCompleted(Transfer);
+        new JobJournal(StateFolder).MarkCompleted(Transfer);
 
         Restart();
-        _supervisor.Tell(new TransferOutcomeQuery(Transfer, "moved-on"), TestActor);
+        Supervisor.Tell(new TransferOutcomeQuery(Transfer, "moved-on"), TestActor);
 
         Assert.Equal(TransferState.Restored, ExpectMsg<TransferOutcome>().State);
-        _supervisor.Tell(new TransferOutcomeQuery("fedcba9876543210fedcba9876543210", "moved-on"), TestActor);
+        Supervisor.Tell(new TransferOutcomeQuery("fedcba9876543210fedcba9876543210", "moved-on"), TestActor);
         Assert.Equal(TransferState.Absent, ExpectMsg<TransferOutcome>().State);
     }
 
     [Fact]
     public void A_target_that_could_not_remove_a_failed_restore_never_says_absent_until_a_restart_removes_it()
     {
-        var archive = _runtime.ArchiveFor(ContainerNames.For("stuck"), 5, 1, 30);
+        var archive = Runtime.ArchiveFor(ContainerNames.For("stuck"), 5, 1, 30);
         var chunks = TransferMessages.Chunk(archive, Transfer, 64 * 1024);
-        _runtime.FailRestoresWith = "criu failed";
-        _runtime.FailRemovesWith = "podman hung";
-        _supervisor.Tell(new BeginTransfer(Transfer, "stuck", "nodeA", 64 * 1024), TestActor);
+        Runtime.FailRestoresWith = "criu failed";
+        Runtime.FailRemovesWith = "podman hung";
+        Supervisor.Tell(new BeginTransfer(Transfer, "stuck", "nodeA", 64 * 1024), TestActor);
         ExpectMsg<TransferAccepted>();
         var receiver = LastSender;
         chunks.ForEach(c => receiver.Tell(c, TestActor));
@@ -131,23 +115,23 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         var failed = (TransferFailed)FishForMessage(m => m is TransferFailed, Long);
         Assert.Contains("podman hung", failed.Reason);
 
-        _supervisor.Tell(new TransferOutcomeQuery(Transfer, "stuck"), TestActor);
+        Supervisor.Tell(new TransferOutcomeQuery(Transfer, "stuck"), TestActor);
         Assert.Equal(TransferState.InProgress, ExpectMsg<TransferOutcome>().State);
 
-        _runtime.FailRemovesWith = null;
+        Runtime.FailRemovesWith = null;
         Restart();
         AwaitAssert(() =>
         {
-            _supervisor.Tell(new TransferOutcomeQuery(Transfer, "stuck"), TestActor);
+            Supervisor.Tell(new TransferOutcomeQuery(Transfer, "stuck"), TestActor);
             Assert.Equal(TransferState.Absent, ExpectMsg<TransferOutcome>().State);
         }, Long, TimeSpan.FromMilliseconds(200));
-        Assert.Contains($"remove {ContainerNames.For("stuck")}", _runtime.Calls.TakeLast(1));
+        Assert.Contains($"remove {ContainerNames.For("stuck")}", Runtime.Calls.TakeLast(1));
     }
 
     [Fact]
     public void Job_records_are_private_replaced_whole_and_an_unreadable_one_is_moved_aside_for_a_human()
     {
-        var journal = new JobJournal(_state);
+        var journal = new JobJournal(StateFolder);
         var record = new JobRecord("private", Jobs.AddOneSpec(1, 100), 0, DateTimeOffset.UtcNow, JobPhase.Running);
         journal.Save(record);
         journal.Save(record with { Phase = JobPhase.Completed });
@@ -168,14 +152,14 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     [Fact]
     public async Task The_container_of_a_record_that_cannot_be_read_is_stopped_not_left_running_unsupervised()
     {
-        await _runtime.RunAsync(ContainerNames.For("garbled"), Jobs.AddOneSpec(1, 60_000), CancellationToken.None);
-        var journal = new JobJournal(_state);
+        await Runtime.RunAsync(ContainerNames.For("garbled"), Jobs.AddOneSpec(1, 60_000), CancellationToken.None);
+        var journal = new JobJournal(StateFolder);
         File.WriteAllText(Path.Combine(journal.Folder, "garbled.json"), "{ half a reco");
 
         Restart();
 
-        AwaitAssert(() => Assert.Contains($"stop {ContainerNames.For("garbled")}", _runtime.Calls));
-        Assert.Equal(ContainerState.Exited, _runtime.Inspect(ContainerNames.For("garbled"))!.State);
+        AwaitAssert(() => Assert.Contains($"stop {ContainerNames.For("garbled")}", Runtime.Calls));
+        Assert.Equal(ContainerState.Exited, Runtime.Inspect(ContainerNames.For("garbled"))!.State);
     }
 
     [Fact]
@@ -184,51 +168,15 @@ public sealed class RecoverySpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         Submit("service", 1, workMillis: 600_000);
         AwaitPhase("service", JobPhase.Running);
 
-        _supervisor.Tell(new StopJob("service"), TestActor);
+        Supervisor.Tell(new StopJob("service"), TestActor);
 
         Assert.Equal("service", ExpectMsg<JobStopped>().JobId);
-        Assert.Contains($"stop {ContainerNames.For("service")}", _runtime.Calls);
+        Assert.Contains($"stop {ContainerNames.For("service")}", Runtime.Calls);
         // The demo worker stopped early has no result line: the job ends failed, saying so.
         AwaitPhase("service", JobPhase.Failed);
-        _supervisor.Tell(new StopJob("service"), TestActor);
+        Supervisor.Tell(new StopJob("service"), TestActor);
         Assert.Contains("has already ended", ExpectMsg<CommandRejected>().Reason);
     }
 
     private const string Transfer = "0123456789abcdef0123456789abcdef";
-
-    private IActorRef StartSupervisor() =>
-        Sys.ActorOf(ContainerSupervisor.Props(NodeContext.Create(_self, _config, _runtime)));
-
-    /// <summary>Stops the supervisor and its job actors (the containers run on) and starts a new one.</summary>
-    private void Restart()
-    {
-        Watch(_supervisor);
-        Sys.Stop(_supervisor);
-        ExpectTerminated(_supervisor);
-        _supervisor = StartSupervisor();
-    }
-
-    private void Submit(string id, long number, int workMillis)
-    {
-        _supervisor.Tell(Jobs.AddOne(id, number, workMillis, 0), TestActor);
-        ExpectMsg<JobAccepted>();
-    }
-
-    private JobStatus AwaitPhase(string id, JobPhase phase)
-    {
-        JobStatus? status = null;
-        AwaitAssert(() =>
-        {
-            _supervisor.Tell(new QueryJob(id), TestActor);
-            status = ExpectMsg<JobStatus>();
-            Assert.Equal(phase, status.Phase);
-        }, Long, TimeSpan.FromMilliseconds(100));
-        return status!;
-    }
-
-    public new void Dispose()
-    {
-        base.Dispose();
-        Directory.Delete(_state, recursive: true);
-    }
 }
