@@ -50,7 +50,6 @@ public sealed class JobActor : StatefulActor, IWithStash
         Akka.Actor.Props.Create(() => new JobActor(record, waiting, start, node));
 
     private string JobId => _record.JobId;
-    private string Container => _container.Name;
 
     protected override void PreStart()
     {
@@ -60,9 +59,8 @@ public sealed class JobActor : StatefulActor, IWithStash
                 StartContainer();
                 break;
             case JobStart.Adopt:
-                // Restored here before this actor was made: it runs, and its loopback comes up off the path.
-                BecomeRunning();
-                _container.EnableLoopback();
+                // Restored here before this actor was made: it runs.
+                BecomeRunning(restored: true);
                 break;
             case JobStart.Recover:
                 Recover();
@@ -73,7 +71,7 @@ public sealed class JobActor : StatefulActor, IWithStash
     private void StartContainer()
     {
         Record(_record with { Phase = JobPhase.Starting });
-        _node.Runtime.RunAsync(Container, _record.Spec, Stopping)
+        _node.Runtime.RunAsync(_container.Name, _record.Spec, Stopping)
             .PipeTo(Self, success: () => new ContainerStarted(), failure: e => new ContainerFailed(e.Message));
         Become(() =>
         {
@@ -136,8 +134,13 @@ public sealed class JobActor : StatefulActor, IWithStash
     }
 
     /// <summary>With the container's watch, after a restart, or a new one.</summary>
-    private void BecomeRunning(IActorRef? watch = null, int pid = 0)
+    /// <param name="restored">A restored container's loopback comes back down: it is raised off the path.</param>
+    private void BecomeRunning(IActorRef? watch = null, int pid = 0, bool restored = false)
     {
+        if (restored)
+        {
+            _container.EnableLoopback();
+        }
         // An adopted or re-adopted job's record already says so: no need to write it again.
         if (_record is { Phase: JobPhase.Running, Pending: null })
         {
@@ -194,11 +197,11 @@ public sealed class JobActor : StatefulActor, IWithStash
         AnswerQueries();
     }
 
-    private IActorRef Watch() => Context.ActorOf(ContainerWatch.Props(Container, _record.Spec, _node));
+    private IActorRef Watch() => Context.ActorOf(ContainerWatch.Props(_container.Name, _record.Spec, _node));
 
     private void Migrate(OutgoingMigration.Start start)
     {
-        var migration = Context.ActorOf(OutgoingMigration.Props(JobId, Container, _record.Spec, start, _node));
+        var migration = Context.ActorOf(OutgoingMigration.Props(JobId, _container.Name, _record.Spec, start, _node));
         Become(() => Migrating(migration));
         ReportPhase();
     }
@@ -224,21 +227,11 @@ public sealed class JobActor : StatefulActor, IWithStash
             Become(() => Moved(m.Owner));
             Stash.UnstashAll();
         });
-        Receive<OutgoingMigration.ResumedHere>(r =>
-        {
-            if (r.Restored)
-            {
-                _container.EnableLoopback();
-            }
-            BecomeRunning();
-        });
+        Receive<OutgoingMigration.ResumedHere>(r => BecomeRunning(restored: r.Restored));
         Receive<OutgoingMigration.Lost>(l => Fail(l.Reason));
     }
 
-    private void Moved(string owner)
-    {
-        Receive<IJobCommand>(c => Sender.Tell(new JobMoved(c.JobId, owner)));
-    }
+    private void Moved(string owner) => Receive<IJobCommand>(c => Sender.Tell(new JobMoved(c.JobId, owner)));
 
     private void Settled()
     {

@@ -1,9 +1,11 @@
+using Akka.Actor;
 using AkkaMigration.Node.Actors;
+using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Migration;
 
-/// <summary>What an <see cref="ArchiveSender"/> and its parent, the outgoing migration, tell each other.</summary>
+/// <summary>What an <see cref="ArchiveSender"/> and its parent, the outgoing migration, tell each other; then what it tells itself.</summary>
 public sealed partial class ArchiveSender
 {
     /// <summary>From the parent: the checkpoint finished and the archive file is whole; this is the state to hand over with it.</summary>
@@ -29,4 +31,17 @@ public sealed partial class ArchiveSender
     /// the job. Otherwise the target cannot have restored it (it restores only after the end of the archive).
     /// </param>
     public sealed record GaveUp(string Reason, bool InDoubt = false) : ILateReply;
+
+    /// <summary>Where chunks go and who acknowledges them, once the target accepted and its stream opened.</summary>
+    private sealed record Link(IActorRef Receiver, ArchiveStreamWriter Stream);
+
+    private sealed record StreamOpened(ArchiveStreamWriter Writer);
+    private sealed record StreamUnavailable(string Reason);
+    private sealed record ChunkRead(int Length);
+    private sealed record ReadFailed(string Reason);
+    private sealed record TimedOut(string Reason);
+    private sealed record TailAgain : ILateReply
+    {
+        public static readonly TailAgain Instance = new();
+    }
 }

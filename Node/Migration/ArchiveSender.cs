@@ -337,17 +337,4 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     }
 
     private void ArmTimeout(string reason, TimeSpan after) => Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(reason), after);
-
-    /// <summary>Where chunks go and who acknowledges them, once the target accepted and its stream opened.</summary>
-    private sealed record Link(IActorRef Receiver, ArchiveStreamWriter Stream);
-
-    private sealed record StreamOpened(ArchiveStreamWriter Writer);
-    private sealed record StreamUnavailable(string Reason);
-    private sealed record ChunkRead(int Length);
-    private sealed record ReadFailed(string Reason);
-    private sealed record TimedOut(string Reason);
-    private sealed record TailAgain : ILateReply
-    {
-        public static readonly TailAgain Instance = new();
-    }
 }
