@@ -12,7 +12,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 /// (hosts.sh, node.sh), as the demo makes them, under a netns prefix of their own, so the fixture
 /// never touches a demo's hosts. <see cref="ThreeSimulatedHosts"/> is the same with three.
 /// </summary>
-public class SimulatedHosts : IAsyncLifetime
+public partial class SimulatedHosts : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("akka-migration-e2e-").FullName;
     private readonly Dictionary<string, Process> _nodes = [];
