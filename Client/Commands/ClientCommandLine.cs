@@ -49,6 +49,7 @@ public static class ClientCommandLine
             JobCommands.Logs(terminal),
             JobCommands.Stop(terminal),
             JobCommands.Cancel(terminal),
+            ResolveCommand.Build(terminal),
             JobRecordCommands.List(terminal),
             JobRecordCommands.Inspect(terminal),
             JobRecordCommands.Remove(terminal),

@@ -209,7 +209,7 @@ public sealed class JobActor : StatefulActor, IWithStash
     private void Migrating(IActorRef migration)
     {
         Receive<QueryJob>(q => q.WaitForResult, _ => Stash.Stash());
-        Receive<CancelJob>(migration.Forward);
+        Receive<IMigrationCommand>(migration.Forward);
         AnswerQueries();
         Receive<MigrateJob>(migration.Forward);
         RefuseStops($"job {JobId} is migrating; stop it once the move has ended");
@@ -239,13 +239,13 @@ public sealed class JobActor : StatefulActor, IWithStash
         // The container is gone; what it printed last was kept.
         Receive<GetLogs>(l => Sender.Tell(new JobLogs(JobId, _node.Name, [.. (_record.Output ?? []).TakeLast(Math.Max(0, l.Tail))])));
         Receive<InspectJob>(_ => Sender.Tell(Details()));
-        RefuseCancels();
+        RefuseMigrationCommands();
         Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, JobResults.NothingToMigrate(_record))));
         RefuseStops($"job {JobId} has already ended");
     }
 
-    private void RefuseCancels() =>
-        Receive<CancelJob>(c => Sender.Tell(new CommandRejected(c.JobId, $"job {JobId} is {_record.Phase.ToString().ToLowerInvariant()} on {_node.Name}, not migrating; there is nothing to cancel")));
+    private void RefuseMigrationCommands() =>
+        Receive<IMigrationCommand>(c => Sender.Tell(new CommandRejected(c.JobId, $"job {JobId} is {_record.Phase.ToString().ToLowerInvariant()} on {_node.Name}, not migrating; there is nothing to {(c is ResolveJob ? "resolve" : "cancel")}")));
 
     private void RefuseStops(string reason) => Receive<StopJob>(s => Sender.Tell(new CommandRejected(s.JobId, reason)));
 
@@ -278,7 +278,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             Sender.Tell(Status());
         });
         Receive<InspectJob>(_ => Sender.Tell(Details()));
-        RefuseCancels();
+        RefuseMigrationCommands();
         Receive<GetLogs>(l => _container.SendLogs(l.Tail, Sender));
     }
 

@@ -33,6 +33,9 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
     private static readonly TimeSpan FirstResolveRetry = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan LastResolveRetry = TimeSpan.FromSeconds(10);
 
+    /// <summary>A live target answers within a retry and an answer's way back: silent longer, it may be gone for good.</summary>
+    private TimeSpan PeerSilence => LastResolveRetry + 2 * _node.Config.Transfer.AckTimeout;
+
     private readonly string _jobId;
     private readonly string _container;
     private readonly JobSpec _spec;
@@ -218,6 +221,8 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
 
     private void Resolving(PendingMigration pending, string reason, ActorSelection target, CheckpointStats? checkpoint)
     {
+        // Since the wait began, or since the target last answered: only a target silent this long may be overruled.
+        var heard = Stopwatch.StartNew();
         Receive<ResolveTick>(tick =>
         {
             target.Tell(new TransferOutcomeQuery(pending.TransferId, _jobId), Self);
@@ -227,6 +232,7 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
         });
         Receive<TransferOutcome>(o => o.TransferId == pending.TransferId && o.JobId == _jobId, o =>
         {
+            heard.Restart();
             switch (o.State)
             {
                 case TransferState.Restored:
@@ -241,21 +247,41 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
                     break;
             }
         });
+        Receive<ResolveJob>(_ => heard.Elapsed < PeerSilence, r => Sender.Tell(new CommandRejected(r.JobId,
+            $"{pending.Target} was heard from {heard.Elapsed.TotalSeconds:0} s ago and is asked again until it says whether it restored job {_jobId}; " +
+            $"resolve settles a move only once its target has been silent for {PeerSilence.TotalSeconds:0} s")));
+        Receive<ResolveJob>(r =>
+        {
+            Timers.Cancel(nameof(ResolveTick));
+            var settled = $"{reason}; {pending.Target} silent for {heard.Elapsed.TotalSeconds:0} s, the operator chose to {(r.Choice == ResolveChoice.Abandon ? "abandon it" : "resume it here")}";
+            if (r.Choice == ResolveChoice.ResumeHere)
+            {
+                BeginRollingBack(pending, settled, resolver: Sender);
+                return;
+            }
+            Ended(pending, MigrationResult.Lost, null, false);
+            ArchiveStore.Delete(ArchiveOf(pending));
+            Sender.Tell(new JobResolved(_jobId, _node.Name, $"abandoned: it ends here as failed, its archive is deleted and its stopped container stays until rm; if {pending.Target} restored it, it runs there"));
+            Requester.Tell(new MigrationFailed(_jobId, settled, _node.Name));
+            Context.Parent.Tell(new Lost(settled));
+            Context.Stop(Self);
+        });
         RefuseMigrations($"the job's move to {pending.Target} is not settled: waiting for {pending.Target} to say whether it restored it",
             $"the whole checkpoint went to {pending.Target}, which may run the job now: it stays frozen here until {pending.Target} says; nothing can be undone until then");
     }
 
     /// <param name="pending">The migration whose archive the job can resume from; null when none was recorded.</param>
-    private void BeginRollingBack(PendingMigration? pending, string reason)
+    /// <param name="resolver">The operator who settled a move in doubt this way, who hears when the job runs again.</param>
+    private void BeginRollingBack(PendingMigration? pending, string reason, IActorRef? resolver = null)
     {
         _log.Warning("migration of job {0} failed, resuming it here: {1}", _jobId, reason);
         var archive = pending is null ? null : ArchiveOf(pending);
-        Become(() => RollingBack(pending, archive));
+        Become(() => RollingBack(pending, archive, resolver ?? ActorRefs.Nobody));
         LocalResume.RunAsync(Runtime, _container, _spec, archive, Stopping)
             .PipeTo(Self, success: restored => new Resumed(reason, restored), failure: e => new ResumeFailed(reason, e.Message));
     }
 
-    private void RollingBack(PendingMigration? pending, string? archive)
+    private void RollingBack(PendingMigration? pending, string? archive, IActorRef resolver)
     {
         Receive<Resumed>(r =>
         {
@@ -264,6 +290,7 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
             {
                 ArchiveStore.Delete(archive);
             }
+            resolver.Tell(new JobResolved(_jobId, _node.Name, "it runs here again, resumed from its checkpoint"));
             Requester.Tell(new MigrationFailed(_jobId, r.Reason, _node.Name));
             Context.Parent.Tell(new ResumedHere(r.Restored));
             Context.Stop(Self);
@@ -271,6 +298,7 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
         Receive<ResumeFailed>(r =>
         {
             Ended(pending, MigrationResult.Lost, null, false);
+            resolver.Tell(new CommandRejected(_jobId, $"job {_jobId} could not be resumed here: {r.Error}"));
             Requester.Tell(new MigrationFailed(_jobId, r.Reason, _node.Name));
             Context.Parent.Tell(new Lost($"migration failed ({r.Reason}) and resuming here failed too: {r.Error}"));
             Context.Stop(Self);
@@ -300,6 +328,7 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
     {
         Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, reason)));
         Receive<CancelJob>(c => Sender.Tell(new CommandRejected(c.JobId, cancel ?? "the move is already being cancelled")));
+        Receive<ResolveJob>(r => Sender.Tell(new CommandRejected(r.JobId, $"job {_jobId}'s move is not in doubt ({reason}); resolve settles only a move whose target fell silent")));
     }
 
     /// <summary>Tells whoever asked for the migration how far it got; the archive's size is known once podman has written it.</summary>

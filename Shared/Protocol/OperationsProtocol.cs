@@ -43,7 +43,29 @@ public sealed record DrainPlan(string Node, DrainedJob[] Moves, string? Problem)
 /// Cancel a job's migration under way. Before the container is frozen it stops at once; while the
 /// checkpoint is written the job resumes here once it is; after that the move runs to its end.
 /// </summary>
-public sealed record CancelJob(string JobId) : IJobCommand;
+public sealed record CancelJob(string JobId) : IMigrationCommand;
+
+/// <summary>A command about a job's migration under way: the job's actor passes it to the migration, or refuses it when there is none.</summary>
+public interface IMigrationCommand : IJobCommand;
+
+/// <summary>
+/// Settle a job whose move is in doubt: the whole checkpoint went to the target, whose answer never
+/// came back, and the target has stayed silent since. While the target answers it settles the move
+/// itself, and this is refused: only the operator can know that a silent host is gone for good.
+/// </summary>
+public sealed record ResolveJob(string JobId, ResolveChoice Choice) : IMigrationCommand;
+
+public enum ResolveChoice
+{
+    /// <summary>The target never ran the job (it is gone, or was wiped): resume it here from its checkpoint.</summary>
+    ResumeHere,
+
+    /// <summary>Give the job up here: it ends as failed, its archive deleted, its stopped container kept until rm; if the target restored it, it runs there.</summary>
+    Abandon,
+}
+
+/// <param name="Outcome">What became of the job.</param>
+public sealed record JobResolved(string JobId, string Node, string Outcome);
 
 /// <param name="Outcome">What becomes of the job, e.g. that it runs on where it was.</param>
 public sealed record MigrationCancelled(string JobId, string Node, string Outcome);

@@ -58,6 +58,56 @@ public sealed class UnsettledMigrationSpecs()
         Assert.False(File.Exists(Archive("nodeA", "handed")));
     }
 
+    [Fact]
+    public async Task A_job_in_doubt_whose_target_stays_silent_resumes_on_its_source_once_the_operator_says_so()
+    {
+        await LeaveUnsettledMigrationOnA("silent", 20);
+        await using var cluster = await StartAsync(absent: ["nodeB"]);
+        var nodeA = Sys.ActorSelection(cluster.SupervisorPath("nodeA"));
+
+        nodeA.Tell(new ResolveJob("silent", ResolveChoice.ResumeHere), TestActor);
+        var tooSoon = ExpectMsg<CommandRejected>(Long);
+        var resolved = ResolveOnceTargetIsSilent(nodeA, "silent", ResolveChoice.ResumeHere);
+
+        Assert.Contains("only once its target has been silent for", tooSoon.Reason);
+        Assert.Contains("runs here again", resolved.Outcome);
+        nodeA.Tell(new QueryJob("silent", WaitForResult: true), TestActor);
+        var done = ExpectMsg<JobStatus>(Long);
+        Assert.Equal((21L, "nodeA"), (done.Result!.Value, done.Result.ProducedBy));
+        Assert.Contains($"restore {ContainerNames.For("silent")} in place", _a.Calls);
+    }
+
+    [Fact]
+    public async Task A_job_in_doubt_that_the_operator_abandons_ends_as_failed_on_its_source_without_resuming()
+    {
+        await LeaveUnsettledMigrationOnA("given-up", 5);
+        await using var cluster = await StartAsync(absent: ["nodeB"]);
+        var nodeA = Sys.ActorSelection(cluster.SupervisorPath("nodeA"));
+
+        var resolved = ResolveOnceTargetIsSilent(nodeA, "given-up", ResolveChoice.Abandon);
+
+        Assert.Contains("abandoned", resolved.Outcome);
+        nodeA.Tell(new QueryJob("given-up"), TestActor);
+        var status = ExpectMsg<JobStatus>(Long);
+        Assert.Equal(JobPhase.Failed, status.Phase);
+        Assert.Contains("the operator chose to abandon it", status.Error);
+        Assert.False(File.Exists(Archive("nodeA", "given-up")));
+        Assert.DoesNotContain($"restore {ContainerNames.For("given-up")} in place", _a.Calls);
+    }
+
+    /// <summary>Asks until the source accepts: it refuses while its target may still answer.</summary>
+    private JobResolved ResolveOnceTargetIsSilent(ActorSelection source, string jobId, ResolveChoice choice)
+    {
+        JobResolved? resolved = null;
+        AwaitAssert(() =>
+        {
+            source.Tell(new ResolveJob(jobId, choice), TestActor);
+            var answer = ExpectMsg<object>(Long);
+            resolved = Assert.IsType<JobResolved>(answer);
+        }, Long, TimeSpan.FromSeconds(1));
+        return resolved!;
+    }
+
     /// <summary>A's job was checkpointed for a move to B and its record says so; then A died.</summary>
     private async Task LeaveUnsettledMigrationOnA(string jobId, long number)
     {
@@ -70,9 +120,11 @@ public sealed class UnsettledMigrationSpecs()
             Pending: new PendingMigration(Transfer, "nodeB")));
     }
 
-    private Task<LoopbackCluster> StartAsync() =>
+    /// <summary>Acknowledgements time out after 1 s, so a silent target is taken as such after 12 s rather than 20.</summary>
+    private Task<LoopbackCluster> StartAsync(IReadOnlyCollection<string>? absent = null) =>
         LoopbackCluster.StartAsync(["nodeA", "nodeB"], (host, _) => host.Name == "nodeA" ? _a : _b,
-            host: h => h with { StateDirectory = State(h.Name) });
+            transfer: t => t with { AckTimeout = TimeSpan.FromSeconds(1) },
+            host: h => h with { StateDirectory = State(h.Name) }, absent: absent);
 
     private string State(string host) => Path.Combine(_root, host);
 

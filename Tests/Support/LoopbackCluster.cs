@@ -39,13 +39,15 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
     /// <param name="hoconDirectory">Akka settings in place of the repository's hocon/, for nodes with test doubles wired in.</param>
     /// <param name="faults">What each node's fault seam does, e.g. damage chunks on the wire.</param>
+    /// <param name="absent">Hosts the config names that never start: peers gone for good.</param>
     public static async Task<LoopbackCluster> StartAsync(
         IReadOnlyList<string> names,
         Func<HostEntry, MigrationConfig, IContainerRuntime> runtimeFor,
         Func<TransferSettings, TransferSettings>? transfer = null,
         Func<HostEntry, HostEntry>? host = null,
         string? hoconDirectory = null,
-        Func<HostEntry, FaultInjection>? faults = null)
+        Func<HostEntry, FaultInjection>? faults = null,
+        IReadOnlyCollection<string>? absent = null)
     {
         var stateRoot = Directory.CreateTempSubdirectory("akka-migration-spec-").FullName;
         var hosts = names.Select((name, i) => (host ?? (h => h))(new HostEntry(name, "127.0.0.1", Ports.Free(), i == 0, "", "",
@@ -58,7 +60,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
         TestPki.Ensure(names);
 
         var started = new List<IHost>();
-        foreach (var entry in hosts)
+        foreach (var entry in hosts.Where(h => absent?.Contains(h.Name) != true))
         {
             var node = NodeHost.Build(config, entry, ClusterTls.ForNode(config, entry), runtimeFor(entry, config), LogLevel.Warning,
                 faults: faults?.Invoke(entry));
