@@ -95,7 +95,25 @@ public sealed class ClusterTls
             return "it showed no certificate";
         }
         var full = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return ChainProblem(full) ?? RoleProblem(full, role);
+        return ChainProblem(full) ?? RoleProblem(full, role) ?? UsageProblem(full);
+    }
+
+    private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
+    private const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
+
+    /// <summary>
+    /// The CA marks what each certificate is for (scripts/pki.sh): a node both dials and is dialled,
+    /// a client only dials. A certificate of the right role issued for another use is not a key to either.
+    /// </summary>
+    private static string? UsageProblem(X509Certificate2 certificate)
+    {
+        var usages = certificate.Extensions.OfType<X509EnhancedKeyUsageExtension>()
+            .SelectMany(e => e.EnhancedKeyUsages.Cast<Oid>())
+            .Select(o => o.Value).ToHashSet();
+        string[] needed = RoleOf(certificate) == NodeRole ? [ServerAuthOid, ClientAuthOid] : [ClientAuthOid];
+        var missing = needed.Where(oid => !usages.Contains(oid)).Select(oid => oid == ServerAuthOid ? "serverAuth" : "clientAuth").ToList();
+        return missing.Count == 0 ? null
+            : $"is not issued for TLS as a {RoleOf(certificate)} (its extended key usage lacks {string.Join(" and ", missing)}): issue it again with scripts/pki.sh";
     }
 
     private static string? RoleProblem(X509Certificate2 certificate, string? role) => (RoleOf(certificate), role) switch

@@ -200,6 +200,33 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
         }
     }
 
+    [Fact]
+    public async Task A_certificate_of_the_cluster_ca_issued_for_code_signing_is_refused_as_a_node_and_as_a_client()
+    {
+        var config = nodes.Cluster.Config;
+        using var asNode = TestPki.ForCodeSigning("nodeC", ClusterTls.NodeRole);
+        using var asClient = TestPki.ForCodeSigning("client", ClusterTls.ClientRole);
+        var system = ActorSystem.Create("wrong-usage", BootstrapSetup.Create().WithConfig(LoopbackCluster.DriverConfig())
+            .And(new DotNettySslSetup(asNode, suppressValidation: true, requireMutualAuthentication: true)));
+        try
+        {
+            var status = system.ActorSelection(nodes.Cluster.SupervisorPath("nodeB")).Ask<NodeStatus>(new GetNodeStatus(), Silence);
+            var request = ClientChannelCalls.Frame("""{"type":"GetNodeStatus","timeoutMs":3000,"message":{}}""");
+
+            Assert.Empty(await ClientChannelCalls.SendAsync(config, "nodeB", [.. "AMC1"u8, 0, .. request], asClient)
+                .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : []));
+            await Assert.ThrowsAsync<AskTimeoutException>(() => status);
+            Assert.Contains("lacks serverAuth and clientAuth", ClusterTls.ForNode(config, config.GetHost("nodeB")).Refusal(asNode, ClusterTls.NodeRole));
+            Assert.Contains("lacks clientAuth", ClusterTls.ForNode(config, config.GetHost("nodeB")).Refusal(asClient, null));
+            // The control: the client's own certificate, issued for TLS, is answered on the same channel.
+            Assert.Contains("\"type\":\"NodeStatus\"", Encoding.UTF8.GetString(await ClientChannelCalls.SendAsync(config, "nodeB", [.. "AMC1"u8, 0, .. request])));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
     private static ActorSystem StartRogue(Rogue rogue, string name, Config config)
     {
         var settings = config.WithFallback(LoopbackCluster.DriverConfig());

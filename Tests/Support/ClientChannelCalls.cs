@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Security;
@@ -10,8 +11,9 @@ namespace AkkaMigration.Tests.Support;
 /// <summary>Raw bytes to a node's stream port over TLS with the client's certificate, for specs of what the port refuses.</summary>
 public static class ClientChannelCalls
 {
+    /// <param name="certificate">Another certificate to show instead of the client's.</param>
     /// <returns>Everything the node wrote back before it closed the connection.</returns>
-    public static async Task<byte[]> SendAsync(MigrationConfig config, string node, byte[] bytes)
+    public static async Task<byte[]> SendAsync(MigrationConfig config, string node, byte[] bytes, X509Certificate2? certificate = null)
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var host = config.GetHost(node);
@@ -21,7 +23,7 @@ public static class ClientChannelCalls
         await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
         {
             TargetHost = node,
-            ClientCertificates = [ClusterTls.ForClient(config).Certificate],
+            ClientCertificates = [certificate ?? ClusterTls.ForClient(config).Certificate],
             RemoteCertificateValidationCallback = (_, _, _, _) => true,
         }, limit.Token);
         await ssl.WriteAsync(bytes, limit.Token);

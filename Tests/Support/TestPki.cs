@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Remote.Transport.DotNetty;
 using AkkaMigration.Shared.Config;
@@ -32,6 +33,24 @@ public static class TestPki
         Make(ForeignFolder, [name]);
         var password = File.ReadAllText(Path.Combine(ForeignFolder, $"{name}.password")).Trim();
         return X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(ForeignFolder, $"{name}.pfx"), password);
+    }
+
+    /// <summary>
+    /// A certificate of the specs' own CA, with <paramref name="role"/> in its subject like the real
+    /// ones, but issued for code signing instead of TLS: right chain, right role, wrong use.
+    /// </summary>
+    public static X509Certificate2 ForCodeSigning(string name, string role)
+    {
+        Ensure([]);
+        using var authority = X509Certificate2.CreateFromPemFile(Path.Combine(Folder, "ca.crt"), Path.Combine(Folder, "ca.key"));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={name}, OU={role}, O=AkkaMigration", key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.3")], false));
+        using var issued = request.Create(authority, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(16));
+        // Through PKCS#12, as the nodes load theirs: SslStream needs a key it can use on this platform.
+        return X509CertificateLoader.LoadPkcs12(issued.CopyWithPrivateKey(key).Export(X509ContentType.Pkcs12), null);
     }
 
     /// <summary>What Akka.Hosting sets up from <see cref="ClusterTls.RemoteSsl"/>, for a plain ActorSystem.</summary>
