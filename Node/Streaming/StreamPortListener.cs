@@ -28,7 +28,15 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
     /// <summary>Saving and sending an image: podman save of a large image takes a while.</summary>
     private static readonly TimeSpan ImageLimit = TimeSpan.FromMinutes(10);
 
+    /// <summary>At most this many connections per address, and in all, may be in their handshake at once.</summary>
+    public const int HandshakesPerPeer = 32, HandshakesInAll = 256;
+
+    /// <summary>Connections turned away are counted, and the count logged at most this often.</summary>
+    private static readonly TimeSpan FloodReportInterval = TimeSpan.FromSeconds(10);
+
+    private readonly HandshakeGate _gate = new(HandshakesPerPeer, HandshakesInAll);
     private TcpListener? _listener;
+    private DateTime _lastFloodReport;
 
     /// <summary>Binds before the host counts as started, so a port that is taken stops the node with a clear error.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -54,7 +62,14 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
             while (!stopping.IsCancellationRequested)
             {
                 var client = await _listener!.AcceptTcpClientAsync(stopping);
-                _ = ServeAsync(client, stopping);
+                var address = (client.Client.RemoteEndPoint as IPEndPoint)?.Address ?? IPAddress.None;
+                if (!_gate.TryEnter(address))
+                {
+                    client.Dispose();
+                    ReportFlood(address);
+                    continue;
+                }
+                _ = ServeAsync(client, address, stopping);
             }
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -66,7 +81,18 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
         }
     }
 
-    private async Task ServeAsync(TcpClient client, CancellationToken stopping)
+    private void ReportFlood(IPAddress latest)
+    {
+        if (DateTime.UtcNow - _lastFloodReport < FloodReportInterval)
+        {
+            return;
+        }
+        _lastFloodReport = DateTime.UtcNow;
+        log.LogWarning("turned away {Count} connections to the stream port, the latest from {Peer}: too many unfinished handshakes " +
+            "(at most {PerPeer} per address and {InAll} in all)", _gate.TakeTurnedAway(), latest, HandshakesPerPeer, HandshakesInAll);
+    }
+
+    private async Task ServeAsync(TcpClient client, IPAddress address, CancellationToken stopping)
     {
         var peer = client.Client.RemoteEndPoint?.ToString() ?? "?";
         try
@@ -74,7 +100,16 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
             using (client)
             await using (var ssl = new SslStream(client.GetStream(), leaveInnerStreamOpen: false))
             {
-                switch (await AdmitAsync(ssl, peer, stopping))
+                Purpose? purpose;
+                try
+                {
+                    purpose = await AdmitAsync(ssl, peer, stopping);
+                }
+                finally
+                {
+                    _gate.Leave(address);
+                }
+                switch (purpose)
                 {
                     case Purpose.Archive archive:
                         await ForwardChunksAsync(ssl, archive.TransferId, archive.Inbound, stopping);

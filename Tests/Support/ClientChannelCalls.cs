@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -12,12 +13,13 @@ namespace AkkaMigration.Tests.Support;
 public static class ClientChannelCalls
 {
     /// <param name="certificate">Another certificate to show instead of the client's.</param>
+    /// <param name="from">A loopback address of the machine's to connect from (127.0.0.2, say), to look like another host.</param>
     /// <returns>Everything the node wrote back before it closed the connection.</returns>
-    public static async Task<byte[]> SendAsync(MigrationConfig config, string node, byte[] bytes, X509Certificate2? certificate = null)
+    public static async Task<byte[]> SendAsync(MigrationConfig config, string node, byte[] bytes, X509Certificate2? certificate = null, IPAddress? from = null)
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var host = config.GetHost(node);
-        using var tcp = new TcpClient();
+        using var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
         await tcp.ConnectAsync(host.Address, host.StreamPort, limit.Token);
         await using var ssl = new SslStream(tcp.GetStream());
         await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
