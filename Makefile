@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both set up a fresh machine first.
-.PHONY: all setup build image certs dist deploy-check demo demo-service test faults bench docs hosts-up hosts-down clean
+.PHONY: all setup build image certs dist deploy-check demo demo-service test faults nemesis bench docs hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
 IMAGE_TAR  := build/worker-image.tar
@@ -63,6 +63,10 @@ test: setup
 # The fault suite alone (it also runs in `make test`), with a table of what each fault did.
 faults: setup
 	@scripts/faults.sh
+
+# The randomized run alone, 10 minutes (a 45-second one runs in `make test`); SEED=N replays its choices, MINUTES=M.
+nemesis: setup
+	@scripts/nemesis.sh
 
 # Issues 4 and 16's benchmark: the cluster against podman by hand, per link (bare, tc 10 and 1 Gbit/s),
 # with a live service's pause; writes docs/benchmark.md and .png. Its own target, not in `make test`.

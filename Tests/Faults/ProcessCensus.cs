@@ -1,28 +1,39 @@
+using System.Collections.Concurrent;
+
 namespace AkkaMigration.Tests.Faults;
 
 /// <summary>
-/// Counts, many times a second, the worker processes of one job across every simulated host. The
-/// hosts share this machine's kernel, so /proc sees them all: the most ever seen at one instant
-/// is the number of copies of the job that ran at once.
+/// Counts, many times a second, the worker processes of the jobs it tracks across every simulated
+/// host. The hosts share this machine's kernel, so /proc sees them all: the most ever seen at one
+/// instant is the number of copies of a job that ran at once. Jobs are told apart by their number.
 /// </summary>
 public sealed class ProcessCensus : IAsyncDisposable
 {
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
 
-    private readonly string _number;
+    private readonly ConcurrentDictionary<string, int> _most = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    private ProcessCensus(long number)
-    {
-        _number = number.ToString();
-        _loop = Task.Run(LoopAsync);
-    }
+    private ProcessCensus() => _loop = Task.Run(LoopAsync);
 
     /// <summary>Watches the workers started with <c>--number <paramref name="number"/></c>; make it unique per job.</summary>
-    public static ProcessCensus Watch(long number) => new(number);
+    public static ProcessCensus Watch(long number)
+    {
+        var census = new ProcessCensus();
+        census.Track(number);
+        return census;
+    }
 
-    public int MostAtOnce { get; private set; }
+    /// <summary>Watches the jobs <see cref="Track"/> adds as they come.</summary>
+    public static ProcessCensus WatchAsTracked() => new();
+
+    public void Track(long number) => _most.TryAdd(number.ToString(), 0);
+
+    /// <summary>The most copies of any tracked job seen at once.</summary>
+    public int MostAtOnce => _most.Values.DefaultIfEmpty(0).Max();
+
+    public int MostAtOnceOf(long number) => _most.GetValueOrDefault(number.ToString());
 
     public int Samples { get; private set; }
 
@@ -30,8 +41,12 @@ public sealed class ProcessCensus : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            var count = Directory.EnumerateDirectories("/proc").Count(IsWorker);
-            MostAtOnce = Math.Max(MostAtOnce, count);
+            var running = Directory.EnumerateDirectories("/proc").Select(WorkerNumber).OfType<string>()
+                .GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count());
+            foreach (var number in _most.Keys)
+            {
+                _most.AddOrUpdate(number, 0, (_, most) => Math.Max(most, running.GetValueOrDefault(number)));
+            }
             Samples++;
             try
             {
@@ -44,7 +59,8 @@ public sealed class ProcessCensus : IAsyncDisposable
         }
     }
 
-    private bool IsWorker(string processDirectory)
+    /// <returns>The <c>--number</c> of a worker process, or null for any other process.</returns>
+    private static string? WorkerNumber(string processDirectory)
     {
         try
         {
@@ -52,15 +68,15 @@ public sealed class ProcessCensus : IAsyncDisposable
             var arguments = File.ReadAllText(Path.Combine(processDirectory, "cmdline")).Split('\0');
             var number = Array.IndexOf(arguments, "--number");
             return arguments[0].EndsWith("/worker", StringComparison.Ordinal) && number > 0 && number + 1 < arguments.Length
-                && arguments[number + 1] == _number;
+                ? arguments[number + 1] : null;
         }
         catch (IOException)
         {
-            return false; // the process ended while we looked
+            return null; // the process ended while we looked
         }
         catch (UnauthorizedAccessException)
         {
-            return false;
+            return null;
         }
     }
 
