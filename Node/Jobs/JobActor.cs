@@ -22,7 +22,8 @@ namespace AkkaMigration.Node.Jobs;
 /// Migrating   Moved / ResumedHere / Lost           Moved / Running / Settled
 /// Moved       anything                             a redirect to the new owner
 /// </code>
-/// Every change of phase is written to the job's record first, so a restarted node carries on from it.
+/// Every change of phase is written to the job's record first, so a restarted node carries on from it;
+/// a move whose record cannot be written (a full disk) is refused, other changes are carried in memory.
 /// </summary>
 public sealed class JobActor : StatefulActor, IWithStash
 {
@@ -51,22 +52,13 @@ public sealed class JobActor : StatefulActor, IWithStash
 
     private string JobId => _record.JobId;
 
-    protected override void PreStart()
+    protected override void PreStart() => (_start switch
     {
-        switch (_start)
-        {
-            case JobStart.Run:
-                StartContainer();
-                break;
-            case JobStart.Adopt:
-                // Restored here before this actor was made: it runs.
-                BecomeRunning(restored: true);
-                break;
-            case JobStart.Recover:
-                Recover();
-                break;
-        }
-    }
+        JobStart.Run => (Action)StartContainer,
+        // Restored here before this actor was made: it runs.
+        JobStart.Adopt => () => BecomeRunning(restored: true),
+        _ => Recover,
+    })();
 
     private void StartContainer()
     {
@@ -79,8 +71,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             Receive<ContainerFailed>(f => Fail($"container did not start: {f.Reason}"));
             AnswerQueries();
             // A migration or a stop asked for right after the submit waits for the container to run.
-            Receive<MigrateJob>(_ => Stash.Stash());
-            Receive<StopJob>(_ => Stash.Stash());
+            Receive<IJobCommand>(c => c is MigrateJob or StopJob, _ => Stash.Stash());
         });
     }
 
@@ -129,8 +120,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             Fail($"could not find the container after a restart: {f.Reason}");
         });
         WatchedContainer(watch, pid: 0);
-        Receive<MigrateJob>(_ => Stash.Stash());
-        Receive<StopJob>(_ => Stash.Stash());
+        Receive<IJobCommand>(c => c is MigrateJob or StopJob, _ => Stash.Stash());
     }
 
     /// <summary>With the container's watch, after a restart, or a new one.</summary>
@@ -141,15 +131,7 @@ public sealed class JobActor : StatefulActor, IWithStash
         {
             _container.EnableLoopback();
         }
-        // An adopted or re-adopted job's record already says so: no need to write it again.
-        if (_record is { Phase: JobPhase.Running, Pending: null })
-        {
-            ReportPhase();
-        }
-        else
-        {
-            Record(_record with { Phase = JobPhase.Running, Pending = null });
-        }
+        Record(_record with { Phase = JobPhase.Running, Pending = null });
         Become(() => Running(watch ?? Watch(), pid));
         Stash.UnstashAll();
     }
@@ -166,10 +148,15 @@ public sealed class JobActor : StatefulActor, IWithStash
         Receive<MigrateJob>(m => m.CheckOnly, m => _container.AnswerMoveCheck(m, Sender));
         Receive<MigrateJob>(m =>
         {
-            Context.Stop(watch);
-            var pending = new PendingMigration(Guid.NewGuid().ToString("N"), m.TargetNode!);
+            var (running, pending) = (_record, new PendingMigration(Guid.NewGuid().ToString("N"), m.TargetNode!));
             // Written before the pre-flight and the checkpoint: a node restarted from here on must first learn the target's answer.
-            Record(_record with { Phase = JobPhase.Migrating, Pending = pending });
+            if (!Record(_record with { Phase = JobPhase.Migrating, Pending = pending }))
+            {
+                Record(running);
+                Sender.Tell(new CommandRejected(m.JobId, $"job {JobId} was not moved: {_node.Name} could not write its record (is its disk full?); it runs on here"));
+                return;
+            }
+            Context.Stop(watch);
             Migrate(new OutgoingMigration.Move(pending, Sender, _record.ToHandoff([.. _waiting]), pid));
         });
         Receive<StopJob>(_ => _container.Stop(Sender));
@@ -184,9 +171,11 @@ public sealed class JobActor : StatefulActor, IWithStash
             Context.Stop(watch);
             var (result, error, exitCode, output) = e.Outcome;
             _log.Info("job {0} ended on {1}: {2}", JobId, _node.Name, error ?? result?.Value.ToString() ?? $"exit code {exitCode}");
-            Settle(error is null ? JobPhase.Completed : JobPhase.Failed, _record with { Result = result, Error = error, ExitCode = exitCode, Output = output });
-            // What the job left is in its record; the stopped container is no longer needed.
-            _container.Remove();
+            // What the job left is in its record, and the stopped container no longer needed; kept while the record is not written.
+            if (Settle(error is null ? JobPhase.Completed : JobPhase.Failed, _record with { Result = result, Error = error, ExitCode = exitCode, Output = output }))
+            {
+                _container.Remove();
+            }
         });
         Receive<ContainerWatch.CheckpointOutlived>(_ =>
         {
@@ -235,17 +224,10 @@ public sealed class JobActor : StatefulActor, IWithStash
 
     private void Settled()
     {
-        Receive<QueryJob>(q => Sender.Tell(Status()));
-        // The container is gone; what it printed last was kept.
-        Receive<GetLogs>(l => Sender.Tell(new JobLogs(JobId, _node.Name, [.. (_record.Output ?? []).TakeLast(Math.Max(0, l.Tail))])));
-        Receive<InspectJob>(_ => Sender.Tell(Details()));
-        RefuseMigrationCommands();
+        AnswerQueries();
         Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, JobResults.NothingToMigrate(_record))));
         RefuseStops($"job {JobId} has already ended");
     }
-
-    private void RefuseMigrationCommands() =>
-        Receive<IMigrationCommand>(c => Sender.Tell(new CommandRejected(c.JobId, $"job {JobId} is {_record.Phase.ToString().ToLowerInvariant()} on {_node.Name}, not migrating; there is nothing to {(c is ResolveJob ? "resolve" : "cancel")}")));
 
     private void RefuseStops(string reason) => Receive<StopJob>(s => Sender.Tell(new CommandRejected(s.JobId, reason)));
 
@@ -255,14 +237,16 @@ public sealed class JobActor : StatefulActor, IWithStash
         Settle(JobPhase.Failed, _record with { Error = reason });
     }
 
-    private void Settle(JobPhase phase, JobRecord record)
+    /// <returns>Whether the settled record is on disk.</returns>
+    private bool Settle(JobPhase phase, JobRecord record)
     {
         Become(Settled);
-        Record(record with { Phase = phase, Pending = null, FinishedAt = DateTimeOffset.UtcNow });
+        var written = Record(record with { Phase = phase, Pending = null, FinishedAt = DateTimeOffset.UtcNow });
         var status = Status();
         _waiting.ForEach(waiter => waiter.Tell(status));
         _waiting.Clear();
         Stash.UnstashAll();
+        return written;
     }
 
     /// <summary>How a job whose container exists answers questions about it.</summary>
@@ -270,7 +254,7 @@ public sealed class JobActor : StatefulActor, IWithStash
     {
         Receive<QueryJob>(q =>
         {
-            if (q.WaitForResult)
+            if (q.WaitForResult && !_record.Settled)
             {
                 _waiting.Add(Sender);
                 return;
@@ -278,16 +262,28 @@ public sealed class JobActor : StatefulActor, IWithStash
             Sender.Tell(Status());
         });
         Receive<InspectJob>(_ => Sender.Tell(Details()));
-        RefuseMigrationCommands();
+        Receive<IMigrationCommand>(c => Sender.Tell(new CommandRejected(c.JobId, $"job {JobId} is {_record.Phase.ToString().ToLowerInvariant()} on " +
+            $"{_node.Name}, not migrating; there is nothing to {(c is ResolveJob ? "resolve" : "cancel")}")));
+        // Once the container is gone, what it printed last was kept.
+        Receive<GetLogs>(_ => _record.Settled, l => Sender.Tell(new JobLogs(JobId, _node.Name, [.. (_record.Output ?? []).TakeLast(Math.Max(0, l.Tail))])));
         Receive<GetLogs>(l => _container.SendLogs(l.Tail, Sender));
     }
 
-    /// <summary>The record goes to disk before anyone hears of the change.</summary>
-    private void Record(JobRecord record)
+    /// <summary>
+    /// The record goes to disk before anyone hears of the change. When it cannot (a full disk) the
+    /// change is logged and kept in memory, and the disk keeps the record before it: false.
+    /// </summary>
+    private bool Record(JobRecord record)
     {
+        // Unchanged, it is on disk already: the actor starts from a record written before it (an adopted or re-adopted job's, say).
+        var failure = record == _record ? null : _node.Journal.TrySave(record);
         _record = record;
-        _node.Journal.Save(record);
+        if (failure is not null)
+        {
+            _log.Error("job {0}: could not write its record, so a restart would find the one before: {1}", JobId, failure);
+        }
         ReportPhase();
+        return failure is null;
     }
 
     private void ReportPhase() => Context.Parent.Tell(Status());

@@ -49,6 +49,23 @@ public sealed class JobJournal
 
     public void Save(JobRecord record) => DurableFolder.ReplaceFile(PathOf(record.JobId, RecordSuffix), JsonSerializer.Serialize(record, Json));
 
+    /// <summary>
+    /// <see cref="Save"/> for an actor that must go on either way: null once the record is on disk, else why
+    /// not (a full disk, say). The record on disk is then the one before, whole: a replacement is renamed in only once written.
+    /// </summary>
+    public string? TrySave(JobRecord record)
+    {
+        try
+        {
+            Save(record);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>Forgets a job: its record is gone for good, a restarted node included.</summary>
     public void Delete(string jobId) => DurableFolder.DeleteFile(PathOf(jobId, RecordSuffix));
 

@@ -126,6 +126,12 @@ public sealed class ContainerSupervisor : ReceiveActor
             return;
         }
         var job = new JobRecord(run.JobId, spec, 0, DateTimeOffset.UtcNow, JobPhase.Starting);
+        // Acknowledged only once on disk: a node restarted from here on starts the job, or finds its container.
+        if (_node.Journal.TrySave(job) is { } failure)
+        {
+            Sender.Tell(new CommandRejected(run.JobId, $"job {run.JobId} was not started: {_node.Name} could not write its record ({failure})"));
+            return;
+        }
         _jobs.Start(job, [], JobStart.Run);
         Sender.Tell(new JobAccepted(run.JobId, _node.Name, spec.Service.Address));
     }

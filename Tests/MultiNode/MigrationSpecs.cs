@@ -187,6 +187,27 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
         Assert.Equal(new UnknownJob("never-submitted", "nodeB"), ExpectMsg<UnknownJob>());
     }
 
+    [Fact]
+    public void A_move_whose_record_cannot_be_written_is_refused_and_the_job_runs_on_and_ends_where_it_was()
+    {
+        Submit("unwritable", 9, workMillis: 3000);
+        // A folder where the record's file was: each replacement of it fails, as on a full disk.
+        var record = Path.Combine(_nodes.Cluster.Config.GetHost("nodeA").StateDirectory, "jobs", "unwritable.json");
+        File.Delete(record);
+        Directory.CreateDirectory(record);
+
+        NodeA.Tell(new MigrateJob("unwritable", "nodeB"), TestActor);
+
+        var refused = ExpectMsg<CommandRejected>(Long);
+        Assert.Contains("could not write its record", refused.Reason);
+        Assert.DoesNotContain(_nodes.A.Calls, c => c.StartsWith($"checkpoint {ContainerNames.For("unwritable")}", StringComparison.Ordinal));
+        NodeA.Tell(new QueryJob("unwritable", WaitForResult: true), TestActor);
+        var done = ExpectMsg<JobStatus>(Long);
+        Assert.Equal((JobPhase.Completed, 10L, "nodeA"), (done.Phase, done.Result!.Value, done.Result.ProducedBy));
+        // Its container stays: its end is in memory only, and a restarted node would read it from the container.
+        Assert.NotNull(_nodes.A.Inspect(ContainerNames.For("unwritable")));
+    }
+
     private void Submit(string id, long number, int workMillis)
     {
         NodeA.Tell(Jobs.AddOne(id, number, workMillis, 0), TestActor);
