@@ -131,7 +131,8 @@ public abstract class FaultSuite(SimulatedHosts hosts, ITestOutputHelper output)
     {
         var migrate = await Hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
         Assert.True(migrate.ExitCode == 1, $"migrate: {migrate.ExitCode} {migrate.StandardError}");
-        Assert.Contains(reason, migrate.StandardError);
+        // Whole, where Assert.Contains would cut it short: another failure's cause is what a reader needs.
+        Assert.True(migrate.StandardError.Contains(reason, StringComparison.Ordinal), $"expected '{reason}' in: {migrate.StandardError}");
     }
 
     /// <summary>The finished job's result as the client reads it, asked through the executor (following redirects); null if none could be read.</summary>
