@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using AkkaMigration.Client.Commands;
 using AkkaMigration.Client.Console;
 using AkkaMigration.Shared.Protocol;
@@ -84,6 +85,61 @@ public sealed class ClientDisplaySpecs
         Assert.Matches(@"checkpoint +━+ 100%", screen.ToString());
         Assert.Matches(@"transfer 0\.5 of ~1\.0 MB +━+ 100%", screen.ToString());
         Assert.Matches(@"restore +━+ 100%", screen.ToString());
+    }
+
+    [Fact]
+    public async Task Only_the_transfer_shows_its_speed_and_time_left_and_every_step_how_long_it_has_taken()
+    {
+        var screen = new StringWriter();
+        // The display draws on a thread of its own; the spec reads what it drew under the writer's lock.
+        var drawing = TextWriter.Synchronized(screen);
+        string Drawn()
+        {
+            lock (drawing)
+            {
+                return screen.ToString();
+            }
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.Yes, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.Yes, Out = new AnsiConsoleOutput(drawing) });
+        console.Profile.Width = 200;
+        const string halfway = @"transfer 2\.0 of ~4\.0 MB[^\n]* 50% +\d+\.\d MB/s +\d+ ms left +\d+ ms ";
+
+        await MigrationProgressView.ShowAsync(console, async progress =>
+        {
+            progress.Report(new MigrationProgress("job1", MigrationStep.Checkpoint, 0, 4 * 1024 * 1024));
+            progress.Report(new MigrationProgress("job1", MigrationStep.Transfer, 1024 * 1024, 4 * 1024 * 1024));
+            await Task.Delay(100);
+            progress.Report(new MigrationProgress("job1", MigrationStep.Transfer, 2 * 1024 * 1024, 4 * 1024 * 1024));
+            SpinWait.SpinUntil(() => Regex.IsMatch(Drawn(), halfway), TimeSpan.FromSeconds(5));
+            return Outcome.Ok(null, "moved");
+        });
+
+        var rows = Drawn().Split('\n');
+        Assert.Contains(rows, r => Regex.IsMatch(r, halfway));
+        var checkpoint = rows.Last(r => r.Contains("checkpoint (frozen)"));
+        Assert.DoesNotMatch("MB/s| left", checkpoint);
+        Assert.Matches(@" 100% +\d+ ms ", checkpoint);
+    }
+
+    [Theory]
+    [InlineData(300, 100, 500, 1240, "in 1.2 s, frozen 900 ms (checkpoint 300 ms, transfer 100 ms, restore 500 ms, 0.6 MB)")]
+    [InlineData(900, 150, 620, 2040, "in 2.0 s, frozen 1.7 s (checkpoint 900 ms, transfer 150 ms, restore 620 ms, 0.6 MB)")]
+    [InlineData(900, 0, 0, 2040, "in 2.0 s, frozen time unknown (the target's figures were lost) (checkpoint 900 ms, transfer 0 ms, restore 0 ms, 0.6 MB)")]
+    public void A_move_s_line_says_how_long_it_took_and_first_how_long_the_container_was_frozen(long checkpoint, long transfer, long restore, long total, string expected)
+    {
+        var moved = new MigrationSucceeded("job1", "nodeA", "nodeB", new MigrationTimings(checkpoint, transfer, restore, 629_146, total));
+
+        Assert.Equal($"job job1 moved nodeA → nodeB {expected}", ClientOperations.Moved(moved));
+    }
+
+    [Fact]
+    public void Following_logs_prints_only_the_lines_after_those_already_printed()
+    {
+        Assert.Equal(["d"], ClientOperations.Unseen(["a", "b", "c"], ["b", "c", "d"]));
+        Assert.Empty(ClientOperations.Unseen(["a", "b"], ["a", "b"]));
+        Assert.Equal(["c", "d"], ClientOperations.Unseen(["a", "b"], ["b", "c", "d"]));
+        // A log begun anew on the job's new owner shares nothing with what was printed.
+        Assert.Equal(["x", "y"], ClientOperations.Unseen(["a", "b"], ["x", "y"]));
     }
 
     [Fact]
