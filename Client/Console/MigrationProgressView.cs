@@ -6,9 +6,11 @@ namespace AkkaMigration.Client.Console;
 
 /// <summary>
 /// One migration's steps as Spectre progress tasks: checkpoint, transfer, restore. A step starts when
-/// the node reports it and is complete once the next one begins. Only the transfer has a measure
+/// the node reports it and is complete once the next one begins, but for the checkpoint, which ends
+/// when the node says so (<see cref="MigrationProgress.Checkpointed"/>). Only the transfer has a measure
 /// (bytes acknowledged), shown with its speed and the time left; the other two show as busy while they
-/// run. Each shows how long it has taken. The container is frozen from the checkpoint's start
+/// run. Each shows how long it has taken. The transfer overlaps the checkpoint, as the archive streams
+/// while podman writes it. The container is frozen from the checkpoint's start
 /// until the restore's end.
 /// </summary>
 public sealed class MigrationProgressView(ProgressTask checkpoint, ProgressTask transfer, ProgressTask restore) : IProgress<MigrationProgress>
@@ -24,9 +26,11 @@ public sealed class MigrationProgressView(ProgressTask checkpoint, ProgressTask 
             .Columns(
                 new TaskDescriptionColumn { Alignment = Justify.Left },
                 new ProgressBarColumn(),
-                new PercentageColumn(),
-                new TextColumn(t => CountsBytes(t) && !t.IsFinished && t.Speed is { } speed ? $"{Figures.Megabytes((long)speed)} MB/s" : null),
-                new TextColumn(t => CountsBytes(t) && !t.IsFinished && t.RemainingTime is { } left ? $"{Figures.Duration((long)left.TotalMilliseconds)} left" : null),
+                new TextColumn(t => t.IsIndeterminate ? null : $"{t.Percentage:0}%"),
+                new TextColumn(t => Rate(t) is { } rate ? $"{Figures.Megabytes((long)rate)} MB/s" : null),
+                new TextColumn(t => !t.IsFinished && Rate(t) is > 0 and var rate
+                    ? $"{Figures.Duration((long)((t.MaxValue - t.Value) / rate * 1000))} left"
+                    : null),
                 new TextColumn(t => t.ElapsedTime is { } took ? Figures.Duration((long)took.TotalMilliseconds) : null),
                 new SpinnerColumn())
             .StartAsync(async context =>
@@ -43,7 +47,9 @@ public sealed class MigrationProgressView(ProgressTask checkpoint, ProgressTask 
     public void Report(MigrationProgress progress)
     {
         var index = (int)progress.Step;
-        foreach (var earlier in _steps[..index])
+        // The transfer begins while podman still writes the archive: the checkpoint runs on beside it until the node says it has ended.
+        var over = progress is { Step: MigrationStep.Transfer, Checkpointed: false } ? 0 : index;
+        foreach (var earlier in _steps[..over])
         {
             Complete(earlier);
         }
@@ -52,25 +58,35 @@ public sealed class MigrationProgressView(ProgressTask checkpoint, ProgressTask 
         {
             step.StartTask();
         }
-        if (progress.Step == MigrationStep.Transfer)
-        {
-            // ExpectedBytes is an estimate, 0 when unknown, and the archive may outgrow it.
-            step.IsIndeterminate = progress.ExpectedBytes == 0;
-            step.Tag = Bytes;
-            if (!step.IsIndeterminate)
-            {
-                step.MaxValue = Math.Max(progress.ExpectedBytes, progress.Bytes);
-                step.Value = progress.Bytes;
-            }
-            step.Description = progress.ExpectedBytes > 0
-                ? $"transfer {Figures.Megabytes(progress.Bytes)} of ~{Figures.Megabytes(progress.ExpectedBytes)} MB"
-                : $"transfer {Figures.Megabytes(progress.Bytes)} MB";
-        }
-        else
+        if (progress.Step != MigrationStep.Transfer)
         {
             step.IsIndeterminate = true;
             step.Description = progress.Step == MigrationStep.Checkpoint ? "checkpoint (frozen)" : "restore (frozen)";
         }
+        // Every report from the transfer on says how much of the archive is across.
+        if (progress.Step >= MigrationStep.Transfer)
+        {
+            ShowBytes(_steps[(int)MigrationStep.Transfer], progress);
+        }
+    }
+
+    private static void ShowBytes(ProgressTask transfer, MigrationProgress progress)
+    {
+        transfer.Tag = Bytes;
+        // ExpectedBytes is an estimate until the checkpoint has ended, 0 when unknown, and the archive may outgrow it.
+        transfer.IsIndeterminate = progress.ExpectedBytes == 0;
+        if (!transfer.IsIndeterminate)
+        {
+            transfer.MaxValue = Math.Max(progress.ExpectedBytes, progress.Bytes);
+            transfer.Value = progress.Bytes;
+        }
+        var across = Figures.Megabytes(progress.Bytes);
+        transfer.Description = progress switch
+        {
+            { ExpectedBytes: 0 } => $"transfer {across} MB",
+            { Checkpointed: true } => $"transfer {across} of {Figures.Megabytes(progress.ExpectedBytes)} MB",
+            _ => $"transfer {across} of ~{Figures.Megabytes(progress.ExpectedBytes)} MB",
+        };
     }
 
     /// <summary>After a move every step is complete; after a failure the steps stop where they were.</summary>
@@ -91,6 +107,11 @@ public sealed class MigrationProgressView(ProgressTask checkpoint, ProgressTask 
 
     private static void Complete(ProgressTask step)
     {
+        // Stopped again, it would count its time up to now.
+        if (step.IsFinished)
+        {
+            return;
+        }
         if (!step.IsStarted)
         {
             step.StartTask();
@@ -100,8 +121,13 @@ public sealed class MigrationProgressView(ProgressTask checkpoint, ProgressTask 
         step.StopTask();
     }
 
-    /// <summary>Only the transfer's value counts bytes, and only once its size is estimated: speed and time left mean nothing elsewhere.</summary>
-    private static bool CountsBytes(ProgressTask task) => task.Tag is Bytes && !task.IsIndeterminate;
+    /// <summary>
+    /// The transfer's bytes per second since it began, once a quarter of a second has passed: the
+    /// first chunks go out at once and would promise a speed the export cannot keep up. Null for
+    /// the steps that count no bytes.
+    /// </summary>
+    private static double? Rate(ProgressTask task) =>
+        task is { Tag: Bytes, IsIndeterminate: false, ElapsedTime.TotalSeconds: >= 0.25 } ? task.Value / task.ElapsedTime.Value.TotalSeconds : null;
 
     /// <summary>A column of one short text per step, empty where <paramref name="text"/> has none.</summary>
     private sealed class TextColumn(Func<ProgressTask, string?> text) : ProgressColumn

@@ -46,7 +46,11 @@ public enum MigrationStep
 /// archive goes out. <paramref name="ExpectedBytes"/> is an estimate (the container's memory) while
 /// the archive is still being written, and 0 when unknown.
 /// </summary>
-public sealed record MigrationProgress(string JobId, MigrationStep Step, long Bytes, long ExpectedBytes);
+/// <param name="Checkpointed">
+/// podman's checkpoint has ended and the archive is whole. The transfer begins while podman still
+/// writes it, so the checkpoint and the transfer run side by side until then.
+/// </param>
+public sealed record MigrationProgress(string JobId, MigrationStep Step, long Bytes, long ExpectedBytes, bool Checkpointed = false);
 
 public sealed record MigrationSucceeded(string JobId, string From, string To, MigrationTimings Timings);
 

@@ -31,6 +31,32 @@ public sealed class ClientDisplaySpecs
     }
 
     [Fact]
+    public void The_checkpoint_runs_beside_the_transfer_until_the_node_says_it_has_ended()
+    {
+        var view = View;
+
+        view.Report(new MigrationProgress("job1", MigrationStep.Checkpoint, 0, 1000));
+        view.Report(new MigrationProgress("job1", MigrationStep.Transfer, 200, 1000));
+        var whileWritten = (_checkpoint.IsFinished, _transfer.IsStarted);
+        view.Report(new MigrationProgress("job1", MigrationStep.Transfer, 400, 900, Checkpointed: true));
+
+        Assert.Equal((false, true), whileWritten);
+        Assert.True(_checkpoint.IsFinished);
+        Assert.False(_transfer.IsFinished);
+    }
+
+    [Fact]
+    public void Once_the_restore_begins_the_transfer_shows_the_whole_archive_across()
+    {
+        var view = View;
+        view.Report(new MigrationProgress("job1", MigrationStep.Transfer, 512 * 1024, 4 * 1024 * 1024));
+
+        view.Report(new MigrationProgress("job1", MigrationStep.Restore, 3 * 1024 * 1024, 3 * 1024 * 1024, Checkpointed: true));
+
+        Assert.Equal(("transfer 3.0 of 3.0 MB", 100.0), (_transfer.Description, _transfer.Percentage));
+    }
+
+    [Fact]
     public void The_transfer_shows_the_bytes_sent_of_the_estimate()
     {
         View.Report(new MigrationProgress("job1", MigrationStep.Transfer, 512 * 1024, 2 * 1024 * 1024));
@@ -60,6 +86,7 @@ public sealed class ClientDisplaySpecs
     public void A_failed_migration_stops_the_steps_where_they_were()
     {
         var view = View;
+        view.Report(new MigrationProgress("job1", MigrationStep.Checkpoint, 0, 1024));
         view.Report(new MigrationProgress("job1", MigrationStep.Transfer, 256, 1024));
 
         view.Finish(moved: false);
@@ -102,14 +129,15 @@ public sealed class ClientDisplaySpecs
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.Yes, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.Yes, Out = new AnsiConsoleOutput(drawing) });
         console.Profile.Width = 200;
-        const string halfway = @"transfer 2\.0 of ~4\.0 MB[^\n]* 50% +\d+\.\d MB/s +\d+ ms left +\d+ ms ";
+        const string halfway = @"transfer 2\.0 of 4\.0 MB[^\n]* 50% +\d+\.\d MB/s +\d+ ms left +\d+ ms ";
 
         await MigrationProgressView.ShowAsync(console, async progress =>
         {
             progress.Report(new MigrationProgress("job1", MigrationStep.Checkpoint, 0, 4 * 1024 * 1024));
             progress.Report(new MigrationProgress("job1", MigrationStep.Transfer, 1024 * 1024, 4 * 1024 * 1024));
-            await Task.Delay(100);
-            progress.Report(new MigrationProgress("job1", MigrationStep.Transfer, 2 * 1024 * 1024, 4 * 1024 * 1024));
+            // The speed is the transfer's own since it began, shown once a quarter of a second has passed.
+            await Task.Delay(300);
+            progress.Report(new MigrationProgress("job1", MigrationStep.Transfer, 2 * 1024 * 1024, 4 * 1024 * 1024, Checkpointed: true));
             SpinWait.SpinUntil(() => Regex.IsMatch(Drawn(), halfway), TimeSpan.FromSeconds(5));
             return Outcome.Ok(null, "moved");
         });
@@ -118,7 +146,9 @@ public sealed class ClientDisplaySpecs
         Assert.Contains(rows, r => Regex.IsMatch(r, halfway));
         var checkpoint = rows.Last(r => r.Contains("checkpoint (frozen)"));
         Assert.DoesNotMatch("MB/s| left", checkpoint);
-        Assert.Matches(@" 100% +\d+ ms ", checkpoint);
+        // It ended with the second report, some 300 ms in, and keeps that time once everything is done.
+        Assert.Matches(@" 100% +[1-9]\d\d ms ", checkpoint);
+        Assert.Matches(@"transfer 2\.0 of 4\.0 MB[^\n]* 100% +\d+\.\d MB/s +\d+ ms ", rows.Last(r => r.Contains("transfer")));
     }
 
     [Theory]
