@@ -1,8 +1,9 @@
 # One migration's timeline, drawn by make docs (scripts/docs.sh) from docs/timeline.tsv, which
 # scripts/timeline.sh took from a real make demo run's node logs (docs/timeline.log).
-#   gnuplot docs/timeline.gp   (from the repository's root)
+#   gnuplot docs/timeline.gp   (from the repository's root; -e "out='FILE'" draws elsewhere)
 set terminal pngcairo size 1100,380 font "DejaVu Sans,10" noenhanced
-set output "docs/timeline.png"
+if (!exists("out")) out = "docs/timeline.png"
+set output out
 data = "docs/timeline.tsv"
 set datafile separator "\t"
 

@@ -31,8 +31,10 @@ for source in docs/*.dot; do
   log "drew $picture"
 done
 
-# A .gp file names its own output, docs/NAME.png; run from the root, where its paths start.
+# Run from the root, where a .gp file's paths start; it draws where `out` says.
 for source in docs/*.gp; do
-  gnuplot "$source"
-  log "drew ${source%.gp}.png"
+  picture=${source%.gp}.png
+  gnuplot -e "out='$picture.tmp'" "$source"
+  mv "$picture.tmp" "$picture"
+  log "drew $picture"
 done

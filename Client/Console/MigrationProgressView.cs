@@ -6,12 +6,12 @@ namespace AkkaMigration.Client.Console;
 
 /// <summary>
 /// One migration's steps as Spectre progress tasks: checkpoint, transfer, restore. A step starts when
-/// the node reports it and is complete once the next one begins, but for the checkpoint, which ends
-/// when the node says so (<see cref="MigrationProgress.Checkpointed"/>). Only the transfer has a measure
-/// (bytes acknowledged), shown with its speed and the time left; the other two show as busy while they
-/// run. Each shows how long it has taken. The transfer overlaps the checkpoint, as the archive streams
-/// while podman writes it. The container is frozen from the checkpoint's start
-/// until the restore's end.
+/// the node reports it and is complete once the next one begins, but for the checkpoint: the archive
+/// streams while podman writes it, so the transfer runs beside the checkpoint until the node says the
+/// checkpoint has ended (<see cref="MigrationProgress.Checkpointed"/>). Only the transfer has a measure
+/// (bytes acknowledged), shown with its speed and the time left; the other two show as busy, and as
+/// frozen: the container stands still from the checkpoint's start until the restore's end. Each step
+/// shows how long it has taken.
 /// </summary>
 public sealed class MigrationProgressView(ProgressTask checkpoint, ProgressTask transfer, ProgressTask restore) : IProgress<MigrationProgress>
 {
