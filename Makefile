@@ -74,7 +74,8 @@ nemesis: setup
 bench: setup
 	@scripts/bench.sh
 
-# docs/*.png drawn again from their Graphviz sources, docs/*.dot; installs graphviz if missing.
+# docs/*.png drawn again from their sources: Graphviz's docs/*.dot and gnuplot's docs/*.gp (the
+# migration timeline, from scripts/timeline.sh's data); installs graphviz and gnuplot if missing.
 docs:
 	@scripts/docs.sh
 

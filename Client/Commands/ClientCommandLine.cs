@@ -22,8 +22,30 @@ public static class ClientCommandLine
         Description = "Print one JSON document on stdout, for scripts (errors too)",
     };
 
+    /// <summary>The interactive console's session, which a verb typed at its prompt uses instead of starting one of its own.</summary>
+    private static readonly AsyncLocal<ConsoleSession?> InConsole = new();
+
+    private sealed record ConsoleSession(ClientOperations Operations, MigrationConfig Config);
+
     /// <summary>Parses and runs; bad arguments exit 2 (nothing sent) with a readable message.</summary>
-    public static Task<int> RunAsync(string[] args, Terminal terminal, CancellationToken cancellationToken = default)
+    public static Task<int> RunAsync(string[] args, Terminal terminal, CancellationToken cancellationToken = default) =>
+        ParseAndInvokeAsync(args, terminal, new InvocationConfiguration { Output = terminal.Out, Error = terminal.Error }, cancellationToken);
+
+    /// <summary>
+    /// Runs one command line typed at the interactive console's prompt, as the command line would run
+    /// it, on the console's own session. Ctrl-C, which ends a <c>watch</c> or <c>logs -f</c>, ends the console too.
+    /// </summary>
+    internal static async Task<int> RunInConsoleAsync(string[] args, Terminal terminal, ClientOperations operations, MigrationConfig config,
+        CancellationToken cancellationToken)
+    {
+        // Set in this async method, so it holds for this command only.
+        InConsole.Value = new ConsoleSession(operations, config);
+        // The console's own invocation already turns Ctrl-C into the token.
+        return await ParseAndInvokeAsync(args, terminal,
+            new InvocationConfiguration { Output = terminal.Out, Error = terminal.Error, ProcessTerminationTimeout = null }, cancellationToken);
+    }
+
+    private static Task<int> ParseAndInvokeAsync(string[] args, Terminal terminal, InvocationConfiguration invocation, CancellationToken cancellationToken)
     {
         var root = Build(terminal);
         // No @file expansion: a container's argument may start with '@'.
@@ -34,7 +56,7 @@ public static class ClientCommandLine
             return Task.FromResult(Report(terminal, parse.GetValue(JsonOption), Outcome.BadInput(
                 $"{string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')))}; see {help}")));
         }
-        return parse.InvokeAsync(new InvocationConfiguration { Output = terminal.Out, Error = terminal.Error }, cancellationToken);
+        return parse.InvokeAsync(invocation, cancellationToken);
     }
 
     private static RootCommand Build(Terminal terminal)
@@ -63,7 +85,8 @@ public static class ClientCommandLine
         root.SetAction(async (parse, ct) =>
         {
             var outcome = await WithSession(parse, async (operations, config) =>
-                new Outcome(await new InteractiveConsole(operations, config, terminal).RunAsync(ct), []));
+                new Outcome(await new InteractiveConsole(operations, config, terminal,
+                    new CommandVerbs([.. root.Subcommands.Select(c => c.Name)], (args, verbCt) => RunInConsoleAsync(args, terminal, operations, config, verbCt))).RunAsync(ct), []));
             return Report(terminal, json: false, outcome);
         });
         return root;
@@ -74,6 +97,10 @@ public static class ClientCommandLine
 
     internal static async Task<Outcome> WithSession(ParseResult parse, Func<ClientOperations, MigrationConfig, Task<Outcome>> body)
     {
+        if (InConsole.Value is { } console)
+        {
+            return await body(console.Operations, console.Config);
+        }
         MigrationConfig config;
         ClusterTls tls;
         try

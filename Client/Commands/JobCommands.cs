@@ -9,6 +9,9 @@ namespace AkkaMigration.Client.Commands;
 /// <summary>The subcommands that start, move, stop and ask about one job.</summary>
 public static class JobCommands
 {
+    /// <summary>How often <c>logs -f</c> asks for new lines.</summary>
+    private static readonly TimeSpan FollowInterval = TimeSpan.FromSeconds(1);
+
     public static Command Submit(Terminal terminal)
     {
         var number = new Argument<string>("number") { Description = "The number to add one to" };
@@ -113,9 +116,25 @@ public static class JobCommands
         var job = new Argument<string>("job") { Description = "The job's id" };
         var on = new Option<string?>("--on") { Description = "The host to ask (default: the executor; redirects are followed)" };
         var tail = new Option<int>("--tail") { Description = "How many of the last lines", DefaultValueFactory = _ => 20 };
-        var command = new Command("logs", "Print the last lines a job's container wrote (kept after it ends)") { job, on, tail, JsonOption };
-        command.SetAction((parse, _) => Execute(parse, terminal, operations =>
-            operations.LogsAsync(parse.GetValue(job)!, parse.GetValue(on), parse.GetValue(tail))));
+        var follow = new Option<bool>("--follow", "-f")
+        {
+            Description = "Then print new lines as they come, following the job when it moves, until it ends or Ctrl-C",
+        };
+        var command = new Command("logs", "Print the last lines a job's container wrote (kept after it ends); with -f, new ones as they come") { job, on, tail, follow, JsonOption };
+        command.SetAction((parse, cancellation) =>
+        {
+            if (!parse.GetValue(follow))
+            {
+                return Execute(parse, terminal, operations => operations.LogsAsync(parse.GetValue(job)!, parse.GetValue(on), parse.GetValue(tail)));
+            }
+            if (parse.GetValue(JsonOption))
+            {
+                return Task.FromResult(Report(terminal, json: true, Outcome.BadInput("--follow prints lines as they come; --json prints one document: choose one")));
+            }
+            // The container's lines on stdout as they are; the client's remarks on stderr, out of their way.
+            return Execute(parse, terminal, operations => operations.FollowLogsAsync(parse.GetValue(job)!, parse.GetValue(on), parse.GetValue(tail),
+                FollowInterval, terminal.Out.WriteLine, terminal.Error.WriteLine, cancellation));
+        });
         return command;
     }
 

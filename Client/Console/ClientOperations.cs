@@ -67,11 +67,18 @@ public sealed partial class ClientOperations(ClientSession session)
         var clock = Stopwatch.StartNew();
         var answer = await session.AskAsync(from ?? Config.Executor.Name, new MigrateJob(jobId, target), MigrationWait, progress);
         var elapsed = clock.ElapsedMilliseconds;
-        return Render(answer, a => a is MigrationSucceeded m
-            ? Outcome.Ok(m, $"job {m.JobId} moved {m.From} → {m.To} in {m.Timings.TotalMs} ms " +
-                $"(checkpoint {m.Timings.CheckpointMs} ms, transfer {m.Timings.TransferMs} ms, restore {m.Timings.RestoreMs} ms, {Megabytes(m.Timings.ArchiveBytes)} MB)")
-            : null) with { ClientMs = elapsed };
+        return Render(answer, a => a is MigrationSucceeded m ? Outcome.Ok(m, Moved(m)) : null) with { ClientMs = elapsed };
     }
+
+    /// <summary>The headline of a move: how long it took, and first of the figures, how long the container stood still.</summary>
+    public static string Moved(MigrationSucceeded m)
+    {
+        var t = m.Timings;
+        var frozen = t.FrozenMs > 0 ? $", frozen {Figures.Duration(t.FrozenMs)}" : ", frozen time unknown (the target's figures were lost)";
+        return $"job {m.JobId} moved {m.From} → {m.To} in {Figures.Duration(t.TotalMs)}{frozen} " +
+            $"(checkpoint {t.CheckpointMs} ms, transfer {t.TransferMs} ms, restore {t.RestoreMs} ms, {Figures.Megabytes(t.ArchiveBytes)} MB)";
+    }
+
 
     /// <summary>Whether the job could move now, as both hosts see it; nothing is frozen.</summary>
     public async Task<Outcome> CheckMigrationAsync(string jobId, string? target, string? from)
@@ -169,8 +176,6 @@ public sealed partial class ClientOperations(ClientSession session)
         Names.IsValidJobId(jobId) ? null : Outcome.BadInput($"invalid job id '{jobId}': {Names.JobIdRule}");
 
     private static string[] Moved(string from, DrainedJob[] moved) => [.. moved.Select(j => $"job {j.JobId} moved {from} → {j.To}")];
-
-    private static string Megabytes(long bytes) => $"{bytes / 1024.0 / 1024.0:0.0}";
 
     private static string Quoted(string argument) => argument.Any(char.IsWhiteSpace) || argument.Length == 0 ? $"'{argument}'" : argument;
 

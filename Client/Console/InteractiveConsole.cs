@@ -1,3 +1,4 @@
+using System.CommandLine.Parsing;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 using Spectre.Console;
@@ -6,11 +7,14 @@ namespace AkkaMigration.Client.Console;
 
 /// <summary>
 /// The seed demo's prompt flow: insert a number, request a migration before the work is done,
-/// query the result on the other node. A person gets Spectre prompts; piped input (scripts, tests)
-/// is read as plain lines, one answer each, an empty line taking the default.
+/// query the result on the other node. At the same prompt, any verb of the command line runs as it
+/// would there (<c>ps</c>, <c>logs -f JOB</c>, <c>help</c>). A person gets Spectre prompts; piped
+/// input (scripts, tests) is read as plain lines, one answer each, an empty line taking the default.
 /// </summary>
-public sealed class InteractiveConsole(ClientOperations operations, MigrationConfig config, Terminal terminal)
+public sealed class InteractiveConsole(ClientOperations operations, MigrationConfig config, Terminal terminal, CommandVerbs verbs)
 {
+    private const string Help = "help";
+
     private const string Skip = "no";
     private const string AnyPeer = "any";
 
@@ -24,10 +28,15 @@ public sealed class InteractiveConsole(ClientOperations operations, MigrationCon
         var lastExit = ExitCodes.Ok;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var text = AskNumber();
+            var text = AskNumberOrVerb();
             if (string.IsNullOrWhiteSpace(text))
             {
                 break;
+            }
+            if (AsVerb(text) is { } command)
+            {
+                lastExit = await verbs.Run(command, cancellationToken);
+                continue;
             }
             if (!Input.TryParseNumber(text, out var number, out var error))
             {
@@ -63,15 +72,15 @@ public sealed class InteractiveConsole(ClientOperations operations, MigrationCon
         return lastExit;
     }
 
-    private string AskNumber()
+    private string AskNumberOrVerb()
     {
-        const string question = "Insert a number (empty to quit)";
+        const string question = "Insert a number, or a command such as ps, watch or logs -f JOB ('help' lists them; empty to quit)";
         if (!terminal.CanPrompt)
         {
             return AskLine(question, "");
         }
         return Screen.Prompt(new TextPrompt<string>(question).AllowEmpty().Validate(text =>
-            string.IsNullOrWhiteSpace(text) || Input.TryParseNumber(text, out _, out var error)
+            string.IsNullOrWhiteSpace(text) || AsVerb(text) is not null || Input.TryParseNumber(text, out _, out var error)
                 ? ValidationResult.Success()
                 : ValidationResult.Error($"[red]{Markup.Escape(error)}[/]")));
     }
@@ -94,6 +103,18 @@ public sealed class InteractiveConsole(ClientOperations operations, MigrationCon
         return string.IsNullOrEmpty(line) ? defaultAnswer : line;
     }
 
+    /// <summary>The words of a command line whose first is a verb (or help), else null: a number, or a mistake in one.</summary>
+    private string[]? AsVerb(string text)
+    {
+        string[] words = [.. CommandLineParser.SplitCommandLine(text)];
+        return words switch
+        {
+            [Help or "--help" or "-h", ..] => ["--help"],
+            [var verb, ..] when verbs.Names.Contains(verb) => words,
+            _ => null,
+        };
+    }
+
     private Task<Outcome> MigrateAsync(string jobId, string? target) =>
         terminal.OutputIsTerminal
             ? MigrationProgressView.ShowAsync(Screen, progress => operations.MigrateAsync(jobId, target, null, progress))
@@ -113,3 +134,6 @@ public sealed class InteractiveConsole(ClientOperations operations, MigrationCon
         }
     }
 }
+
+/// <summary>The command line's verbs, for the console to offer: their names, and how one typed line runs.</summary>
+public sealed record CommandVerbs(IReadOnlyList<string> Names, Func<string[], CancellationToken, Task<int>> Run);

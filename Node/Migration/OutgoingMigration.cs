@@ -127,6 +127,7 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
     private void Checkpointing(Move move, IActorRef sender, long estimate)
     {
         string? senderFailure = null;
+        long acknowledged = 0;
         Receive<Checkpointed>(c =>
         {
             // The checkpoint must finish before the job can resume here, whatever the sender said meanwhile.
@@ -140,6 +141,8 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
                 Moves = MoveHistory.Checkpointed(move.Handoff.Moves, _node.Name, move.Pending.Target, c.Stats.DurationMs),
             };
             sender.Tell(new ArchiveSender.ArchiveWritten(c.Stats.ArchiveBytes, handoff));
+            // The freeze's first part is over; whoever watches learns it even if no chunk is left to acknowledge.
+            Report(MigrationStep.Transfer, acknowledged, c.Stats.ArchiveBytes, checkpointed: true);
             Become(() => Transferring(move.Pending, c.Stats, _clock.Elapsed));
         });
         Receive<ArchiveSender.GaveUp>(g => senderFailure ??= g.Reason);
@@ -149,7 +152,7 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
             Context.Stop(sender);
             BeginRollingBack(move.Pending, f.Reason);
         });
-        Receive<ArchiveSender.Progress>(p => Report(MigrationStep.Transfer, p.BytesAcknowledged, estimate));
+        Receive<ArchiveSender.Progress>(p => Report(MigrationStep.Transfer, acknowledged = p.BytesAcknowledged, estimate));
         Receive<CancelJob>(_ =>
         {
             // As when the sender gives up: the checkpoint ends, then the job resumes here from it. The sender aborts at the target as it stops.
@@ -165,11 +168,11 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
     {
         var sentAt = checkpointedAt;
         long streamMs = 0;
-        Receive<ArchiveSender.Progress>(p => Report(MigrationStep.Transfer, p.BytesAcknowledged, checkpoint.ArchiveBytes));
+        Receive<ArchiveSender.Progress>(p => Report(MigrationStep.Transfer, p.BytesAcknowledged, checkpoint.ArchiveBytes, checkpointed: true));
         Receive<ArchiveSender.Restoring>(r =>
         {
             (sentAt, streamMs) = (_clock.Elapsed, r.StreamMs);
-            Report(MigrationStep.Restore, checkpoint.ArchiveBytes, checkpoint.ArchiveBytes);
+            Report(MigrationStep.Restore, checkpoint.ArchiveBytes, checkpoint.ArchiveBytes, checkpointed: true);
         });
         Receive<ArchiveSender.Delivered>(d =>
         {
@@ -332,8 +335,8 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
     }
 
     /// <summary>Tells whoever asked for the migration how far it got; the archive's size is known once podman has written it.</summary>
-    private void Report(MigrationStep step, long bytes, long expectedBytes) =>
-        Requester.Tell(new MigrationProgress(_jobId, step, bytes, expectedBytes));
+    private void Report(MigrationStep step, long bytes, long expectedBytes, bool checkpointed = false) =>
+        Requester.Tell(new MigrationProgress(_jobId, step, bytes, expectedBytes, checkpointed));
 
     private sealed record Checkpointed(CheckpointStats Stats);
     private sealed record CheckpointFailed(string Reason);

@@ -46,7 +46,11 @@ public enum MigrationStep
 /// archive goes out. <paramref name="ExpectedBytes"/> is an estimate (the container's memory) while
 /// the archive is still being written, and 0 when unknown.
 /// </summary>
-public sealed record MigrationProgress(string JobId, MigrationStep Step, long Bytes, long ExpectedBytes);
+/// <param name="Checkpointed">
+/// podman's checkpoint has ended and the archive is whole. The transfer begins while podman still
+/// writes it, so the checkpoint and the transfer run side by side until then.
+/// </param>
+public sealed record MigrationProgress(string JobId, MigrationStep Step, long Bytes, long ExpectedBytes, bool Checkpointed = false);
 
 public sealed record MigrationSucceeded(string JobId, string From, string To, MigrationTimings Timings);
 
@@ -58,7 +62,15 @@ public sealed record MigrationSucceeded(string JobId, string From, string To, Mi
 /// </param>
 /// <param name="TotalMs">From the request until the target confirmed the restore; the container is frozen for nearly all of it.</param>
 /// <param name="StreamMs">From the first chunk sent until the last was acknowledged: ArchiveBytes over this is the wire rate.</param>
-public sealed record MigrationTimings(long CheckpointMs, long TransferMs, long RestoreMs, long ArchiveBytes, long TotalMs, long StreamMs = 0);
+public sealed record MigrationTimings(long CheckpointMs, long TransferMs, long RestoreMs, long ArchiveBytes, long TotalMs, long StreamMs = 0)
+{
+    /// <summary>
+    /// How long the container was frozen: from the checkpoint's start until the restore's end, those
+    /// three phases back to back (an upper bound: podman starts before CRIU freezes). Derived, so the
+    /// wire carries nothing new; 0 when the target's figures were lost (<see cref="RestoreMs"/> 0).
+    /// </summary>
+    public long FrozenMs => RestoreMs == 0 ? 0 : CheckpointMs + TransferMs + RestoreMs;
+}
 
 /// <summary>Ask for a job's state; with <paramref name="WaitForResult"/> the answer comes once it has finished.</summary>
 public sealed record QueryJob(string JobId, bool WaitForResult = false) : IJobCommand;

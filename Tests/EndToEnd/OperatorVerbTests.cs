@@ -7,7 +7,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 
 /// <summary>
 /// The operator's verbs on real podman: a container's moves in inspect, ps, a drain's dry run with
-/// a cordon, rm and rm -f; and a migration cancelled as soon as it has begun.
+/// a cordon, rm and rm -f; a migration cancelled as soon as it has begun; logs -f across a move.
 /// </summary>
 [Collection(RealHostsCollection.Name)]
 public sealed class OperatorVerbTests(SimulatedHosts hosts)
@@ -73,5 +73,25 @@ public sealed class OperatorVerbTests(SimulatedHosts hosts)
         {
             Assert.Contains("on its way to nodeB", cancel.StandardError);
         }
+    }
+
+    [Fact]
+    public async Task Logs_follow_prints_each_line_once_in_order_across_a_move_until_the_job_ends()
+    {
+        await hosts.ClientOkAsync("run", "--on", "nodeA", "ops-follow", ClusterSteps.WorkerImage, "--number", "1", "--work-ms", "8000");
+        var follow = hosts.ClientAsync(["logs", "ops-follow", "-f", "--tail", "1000"]);
+        await Poll.UntilAsync("the job prints its progress", () => hosts.ClientAsync(["logs", "ops-follow"]), r => r.StandardOutput.Contains("PROGRESS"));
+        await hosts.ClientOkAsync("migrate", "ops-follow", "nodeB");
+
+        var followed = await follow;
+        Assert.Equal(0, followed.ExitCode);
+        var lines = followed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var ticks = lines.Where(l => l.StartsWith("PROGRESS ")).Select(l => int.Parse(l.Split(' ', '/')[1])).ToList();
+        Assert.NotEmpty(ticks);
+        Assert.Equal(ticks.Order(), ticks);
+        Assert.Equal(ticks.Distinct().Count(), ticks.Count);
+        Assert.StartsWith("RESULT value=2 ", lines[^1]);
+        Assert.Contains("job ops-follow moved nodeA → nodeB; following it there", followed.StandardError);
+        Assert.Contains("exited with code 0 on nodeB", followed.StandardError);
     }
 }

@@ -72,6 +72,9 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
         Assert.Equal(reports.Select(r => r.Step).Order(), reports.Select(r => r.Step));
         Assert.Equal(reports.Select(r => r.Bytes).Order(), reports.Select(r => r.Bytes));
         Assert.Equal("steps", Assert.Single(reports.Select(r => r.JobId).Distinct()));
+        // Once the checkpoint has ended, every later report says so.
+        Assert.Contains(reports, r => r.Checkpointed);
+        Assert.All(reports.SkipWhile(r => !r.Checkpointed), r => Assert.True(r.Checkpointed));
     }
 
     [Fact]

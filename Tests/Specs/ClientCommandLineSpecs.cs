@@ -12,7 +12,7 @@ namespace AkkaMigration.Tests.Specs;
 public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(20);
-    private static readonly MigrationSucceeded Moved = new("job1", "nodeA", "nodeB", new MigrationTimings(300, 100, 500, 629_146, 900));
+    private static readonly MigrationSucceeded Moved = new("job1", "nodeA", "nodeB", new MigrationTimings(300, 100, 500, 629_146, 1240));
 
     private readonly TestProbe _nodeA;
     private readonly TestProbe _nodeB;
@@ -30,7 +30,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     public async Task DisposeAsync() => await _nodes.DisposeAsync();
 
     [Fact]
-    public async Task Migrate_prints_only_the_line_the_benchmark_parses_when_its_output_is_redirected()
+    public async Task Migrate_redirected_prints_one_line_naming_how_long_the_container_was_frozen()
     {
         var run = ClientAsync("migrate", "job1", "nodeB");
         // The client opens the connection with a status request before it times the migration.
@@ -43,7 +43,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
 
         var (exit, output, error) = await run;
         Assert.Equal(ExitCodes.Ok, exit);
-        Assert.Equal("job job1 moved nodeA → nodeB in 900 ms (checkpoint 300 ms, transfer 100 ms, restore 500 ms, 0.6 MB)\n", output);
+        Assert.Equal("job job1 moved nodeA → nodeB in 1.2 s, frozen 900 ms (checkpoint 300 ms, transfer 100 ms, restore 500 ms, 0.6 MB)\n", output);
         Assert.Equal("", error);
     }
 
@@ -62,7 +62,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         var json = Json(output);
         Assert.True(json.GetProperty("ok").GetBoolean());
         Assert.Equal(("job1", "nodeA", "nodeB"), (json.GetProperty("jobId").GetString(), json.GetProperty("from").GetString(), json.GetProperty("to").GetString()));
-        Assert.Equal(900, json.GetProperty("timings").GetProperty("totalMs").GetInt64());
+        Assert.Equal((1240, 900), (json.GetProperty("timings").GetProperty("totalMs").GetInt64(), json.GetProperty("timings").GetProperty("frozenMs").GetInt64()));
         Assert.InRange(json.GetProperty("clientMs").GetInt64(), 0, (long)Wait.TotalMilliseconds);
     }
 
@@ -202,6 +202,46 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
 
         var (exit, output, _) = await run;
         Assert.Equal((ExitCodes.Ok, "listening on :8080\nGET / 200\n"), (exit, output));
+    }
+
+    [Fact]
+    public async Task Logs_follow_prints_each_new_line_once_follows_the_job_to_its_new_owner_and_ends_with_it()
+    {
+        var run = ClientAsync("logs", "web", "-f", "--tail", "2");
+        await AnswerAsync(_nodeA, new QueryJob("web"), Web);
+        await AnswerAsync(_nodeA, new GetLogs("web", 2), new JobLogs("web", "nodeA", ["one", "two"]));
+        // The job moves: its old owner redirects, and the client asks the new one from then on.
+        await AnswerAsync(_nodeA, new QueryJob("web"), new JobMoved("web", "nodeB"));
+        var there = Web with { Owner = "nodeB" };
+        await AnswerAsync(_nodeB, new QueryJob("web"), there);
+        await AnswerAsync(_nodeB, new GetLogs("web", ClientOperations.FollowWindow), new JobLogs("web", "nodeB", ["one", "two", "three"]));
+        await AnswerAsync(_nodeB, new QueryJob("web"), there with { Phase = JobPhase.Completed, ExitCode = 0 });
+        await AnswerAsync(_nodeB, new GetLogs("web", ClientOperations.FollowWindow), new JobLogs("web", "nodeB", ["two", "three", "four"]));
+
+        var (exit, output, error) = await run;
+        Assert.Equal((ExitCodes.Ok, "one\ntwo\nthree\nfour\n"), (exit, output));
+        Assert.Equal([
+            "job web moved nodeA → nodeB; following it there",
+            "job web (docker.io/library/nginx:latest) exited with code 0 on nodeB after 1 migration(s)",
+        ], error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Logs_follow_with_json_is_bad_input_and_asks_nobody()
+    {
+        var (exit, output, _) = await ClientAsync("logs", "web", "-f", "--json");
+
+        AssertJsonError(ExitCodes.BadInput, exit, output, "--follow prints lines as they come");
+        _nodeA.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public async Task Help_lists_every_operator_verb()
+    {
+        var (exit, output, _) = await ClientAsync("--help");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.All(OperatorVerbs, verb => Assert.Matches($@"(?m)^  {verb} ", output));
     }
 
     [Fact]
@@ -417,9 +457,31 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         var (exit, output, _) = await run;
         Assert.Equal(ExitCodes.Ok, exit);
         Assert.Equal(Jobs.AddOneSpec(41).Arguments, submit.Spec.Arguments);
-        Assert.Contains($"job {submit.JobId} moved nodeA → nodeB in 900 ms", output);
+        Assert.Contains($"job {submit.JobId} moved nodeA → nodeB in 1.2 s, frozen 900 ms", output);
         Assert.Equal("result 42 from nodeB", output.Split('\n').Select(l => l.Trim()).Last(l => l.StartsWith("result ")));
     }
+
+    [Fact]
+    public async Task The_interactive_console_runs_any_verb_of_the_command_line_on_its_own_session()
+    {
+        var run = ClientAsync(["--config", _nodes.ConfigFile], input: "ps --node nodeA\ncordon nodeB\nlogs web --tail 1\nhelp\n\n");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [Web], ["nodeA", "nodeB"]));
+        await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [], ["nodeA", "nodeB"]));
+        await AnswerAsync(_nodeB, new CordonNode("nodeB", true), new NodeCordoned("nodeB", true));
+        await AnswerAsync(_nodeA, new GetLogs("web", 1), new JobLogs("web", "nodeA", ["GET / 200"]));
+
+        var (exit, output, error) = await run;
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Contains("│ web ", output);
+        Assert.Contains("nodeB cordoned: it takes no new containers", output);
+        Assert.Contains("\nGET / 200\n", output);
+        Assert.All(OperatorVerbs, verb => Assert.Matches($@"(?m)^  {verb} ", output));
+        // ps asked every host, as on the command line: the one where nothing listens is named.
+        Assert.Contains("error: node nodeC at 127.0.0.1:", error);
+    }
+
+    /// <summary>What issue 15 asks the client to offer, on the command line and in the console alike.</summary>
+    private static readonly string[] OperatorVerbs = ["ps", "inspect", "watch", "logs", "stop", "rm", "cancel", "cordon", "uncordon", "drain", "prune"];
 
     private static readonly DateTimeOffset Started = DateTimeOffset.Now;
 
@@ -441,6 +503,12 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         var error = new StringWriter();
         var exit = await ClientCommandLine.RunAsync(arguments, Terminal.Redirected(output, error, new StringReader(input))).WaitAsync(Wait);
         return (exit, output.ToString(), error.ToString());
+    }
+
+    private static async Task AnswerAsync<T>(TestProbe node, T request, object answer)
+    {
+        await node.ExpectMsgAsync(request, Wait);
+        node.LastSender.Tell(answer);
     }
 
     private static async Task AnswerStatusAsync(TestProbe node, NodeStatus status)

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using AkkaMigration.Client.Commands;
 using AkkaMigration.Client.Console;
 using AkkaMigration.Shared.Protocol;
@@ -30,6 +31,32 @@ public sealed class ClientDisplaySpecs
     }
 
     [Fact]
+    public void The_checkpoint_runs_beside_the_transfer_until_the_node_says_it_has_ended()
+    {
+        var view = View;
+
+        view.Report(new MigrationProgress("job1", MigrationStep.Checkpoint, 0, 1000));
+        view.Report(new MigrationProgress("job1", MigrationStep.Transfer, 200, 1000));
+        var whileWritten = (_checkpoint.IsFinished, _transfer.IsStarted);
+        view.Report(new MigrationProgress("job1", MigrationStep.Transfer, 400, 900, Checkpointed: true));
+
+        Assert.Equal((false, true), whileWritten);
+        Assert.True(_checkpoint.IsFinished);
+        Assert.False(_transfer.IsFinished);
+    }
+
+    [Fact]
+    public void Once_the_restore_begins_the_transfer_shows_the_whole_archive_across()
+    {
+        var view = View;
+        view.Report(new MigrationProgress("job1", MigrationStep.Transfer, 512 * 1024, 4 * 1024 * 1024));
+
+        view.Report(new MigrationProgress("job1", MigrationStep.Restore, 3 * 1024 * 1024, 3 * 1024 * 1024, Checkpointed: true));
+
+        Assert.Equal(("transfer 3.0 of 3.0 MB", 100.0), (_transfer.Description, _transfer.Percentage));
+    }
+
+    [Fact]
     public void The_transfer_shows_the_bytes_sent_of_the_estimate()
     {
         View.Report(new MigrationProgress("job1", MigrationStep.Transfer, 512 * 1024, 2 * 1024 * 1024));
@@ -59,6 +86,7 @@ public sealed class ClientDisplaySpecs
     public void A_failed_migration_stops_the_steps_where_they_were()
     {
         var view = View;
+        view.Report(new MigrationProgress("job1", MigrationStep.Checkpoint, 0, 1024));
         view.Report(new MigrationProgress("job1", MigrationStep.Transfer, 256, 1024));
 
         view.Finish(moved: false);
@@ -84,6 +112,64 @@ public sealed class ClientDisplaySpecs
         Assert.Matches(@"checkpoint +━+ 100%", screen.ToString());
         Assert.Matches(@"transfer 0\.5 of ~1\.0 MB +━+ 100%", screen.ToString());
         Assert.Matches(@"restore +━+ 100%", screen.ToString());
+    }
+
+    [Fact]
+    public async Task Only_the_transfer_shows_its_speed_and_time_left_and_every_step_how_long_it_has_taken()
+    {
+        var screen = new StringWriter();
+        // The display draws on a thread of its own; the spec reads what it drew under the writer's lock.
+        var drawing = TextWriter.Synchronized(screen);
+        string Drawn()
+        {
+            lock (drawing)
+            {
+                return screen.ToString();
+            }
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.Yes, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.Yes, Out = new AnsiConsoleOutput(drawing) });
+        console.Profile.Width = 200;
+        const string halfway = @"transfer 2\.0 of 4\.0 MB[^\n]* 50% +\d+\.\d MB/s +\d+ ms left +\d+ ms ";
+
+        await MigrationProgressView.ShowAsync(console, async progress =>
+        {
+            progress.Report(new MigrationProgress("job1", MigrationStep.Checkpoint, 0, 4 * 1024 * 1024));
+            progress.Report(new MigrationProgress("job1", MigrationStep.Transfer, 1024 * 1024, 4 * 1024 * 1024));
+            // The speed is the transfer's own since it began, shown once a quarter of a second has passed.
+            await Task.Delay(300);
+            progress.Report(new MigrationProgress("job1", MigrationStep.Transfer, 2 * 1024 * 1024, 4 * 1024 * 1024, Checkpointed: true));
+            SpinWait.SpinUntil(() => Regex.IsMatch(Drawn(), halfway), TimeSpan.FromSeconds(5));
+            return Outcome.Ok(null, "moved");
+        });
+
+        var rows = Drawn().Split('\n');
+        Assert.Contains(rows, r => Regex.IsMatch(r, halfway));
+        var checkpoint = rows.Last(r => r.Contains("checkpoint (frozen)"));
+        Assert.DoesNotMatch("MB/s| left", checkpoint);
+        // It ended with the second report, some 300 ms in, and keeps that time once everything is done.
+        Assert.Matches(@" 100% +[1-9]\d\d ms ", checkpoint);
+        Assert.Matches(@"transfer 2\.0 of 4\.0 MB[^\n]* 100% +\d+\.\d MB/s +\d+ ms ", rows.Last(r => r.Contains("transfer")));
+    }
+
+    [Theory]
+    [InlineData(300, 100, 500, 1240, "in 1.2 s, frozen 900 ms (checkpoint 300 ms, transfer 100 ms, restore 500 ms, 0.6 MB)")]
+    [InlineData(900, 150, 620, 2040, "in 2.0 s, frozen 1.7 s (checkpoint 900 ms, transfer 150 ms, restore 620 ms, 0.6 MB)")]
+    [InlineData(900, 0, 0, 2040, "in 2.0 s, frozen time unknown (the target's figures were lost) (checkpoint 900 ms, transfer 0 ms, restore 0 ms, 0.6 MB)")]
+    public void A_move_s_line_says_how_long_it_took_and_first_how_long_the_container_was_frozen(long checkpoint, long transfer, long restore, long total, string expected)
+    {
+        var moved = new MigrationSucceeded("job1", "nodeA", "nodeB", new MigrationTimings(checkpoint, transfer, restore, 629_146, total));
+
+        Assert.Equal($"job job1 moved nodeA → nodeB {expected}", ClientOperations.Moved(moved));
+    }
+
+    [Fact]
+    public void Following_logs_prints_only_the_lines_after_those_already_printed()
+    {
+        Assert.Equal(["d"], ClientOperations.Unseen(["a", "b", "c"], ["b", "c", "d"]));
+        Assert.Empty(ClientOperations.Unseen(["a", "b"], ["a", "b"]));
+        Assert.Equal(["c", "d"], ClientOperations.Unseen(["a", "b"], ["b", "c", "d"]));
+        // A log begun anew on the job's new owner shares nothing with what was printed.
+        Assert.Equal(["x", "y"], ClientOperations.Unseen(["a", "b"], ["x", "y"]));
     }
 
     [Fact]

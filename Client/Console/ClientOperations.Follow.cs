@@ -1,0 +1,97 @@
+using AkkaMigration.Client.Session;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Client.Console;
+
+/// <summary><c>logs -f</c>: a job's output as it comes, wherever the job runs, until it ends.</summary>
+public sealed partial class ClientOperations
+{
+    /// <summary>
+    /// How many of the last lines each poll reads: where they overlap what was already printed, the
+    /// new ones begin. A job that writes more than this between two polls loses the lines in between.
+    /// </summary>
+    internal const int FollowWindow = 1000;
+
+    /// <summary>
+    /// Prints the last <paramref name="tail"/> lines, then asks again each <paramref name="interval"/>
+    /// (each ask bounded like any other) and prints what is new, until the job has ended or
+    /// <paramref name="cancellation"/> fires. When the job moves, it follows it to its new owner.
+    /// </summary>
+    /// <param name="print">Gets the container's lines, each once.</param>
+    /// <param name="note">Gets the client's own remarks (a move, the end), kept apart from the container's output.</param>
+    public async Task<Outcome> FollowLogsAsync(string jobId, string? on, int tail, TimeSpan interval,
+        Action<string> print, Action<string> note, CancellationToken cancellation)
+    {
+        if (CheckHost(on ?? Config.Executor.Name) is { } bad)
+        {
+            return bad;
+        }
+        if (tail < 1)
+        {
+            return Outcome.BadInput($"--tail {tail}: ask for 1 line or more");
+        }
+        var host = on ?? Config.Executor.Name;
+        string? owner = null;
+        List<string> printed = [];
+        while (true)
+        {
+            // The state first: logs read after it are final once it says the job has ended.
+            var asked = await session.AskAsync(host, new QueryJob(jobId), ShortWait);
+            if (asked is not ClientActor.Response { Answer: JobStatus status })
+            {
+                return Render(asked, _ => null);
+            }
+            if (owner is not null && status.Owner != owner)
+            {
+                note($"job {jobId} moved {owner} → {status.Owner}; following it there");
+            }
+            (owner, host) = (status.Owner, status.Owner);
+            var read = await session.AskAsync(host, new GetLogs(jobId, printed.Count == 0 ? tail : FollowWindow), ShortWait);
+            if (read is not ClientActor.Response { Answer: JobLogs logs })
+            {
+                return Render(read, _ => null);
+            }
+            var fresh = printed.Count == 0 ? logs.Lines : Unseen(printed, logs.Lines);
+            foreach (var line in fresh)
+            {
+                print(line);
+            }
+            printed = [.. printed.Concat(fresh).TakeLast(FollowWindow)];
+            if (status.Phase is JobPhase.Completed or JobPhase.Failed)
+            {
+                note(string.Join("; ", Describe(status).Lines));
+                return Outcome.Ok(status);
+            }
+            try
+            {
+                await Task.Delay(interval, cancellation);
+            }
+            catch (OperationCanceledException)
+            {
+                return Outcome.Ok(status);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The lines of <paramref name="latest"/> (the log's last lines now) after the longest run that
+    /// ends <paramref name="printed"/> and begins <paramref name="latest"/>. A log that starts anew on
+    /// another host shares nothing with what was printed, so all of it is new.
+    /// </summary>
+    internal static string[] Unseen(IReadOnlyList<string> printed, IReadOnlyList<string> latest)
+    {
+        for (var overlap = Math.Min(printed.Count, latest.Count); overlap > 0; overlap--)
+        {
+            var matches = true;
+            for (var i = 0; i < overlap && matches; i++)
+            {
+                matches = printed[printed.Count - overlap + i] == latest[i];
+            }
+            if (matches)
+            {
+                return [.. latest.Skip(overlap)];
+            }
+        }
+        return [.. latest];
+    }
+}
