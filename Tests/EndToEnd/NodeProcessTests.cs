@@ -77,12 +77,7 @@ public sealed class NodeProcessTests : IAsyncDisposable
             stream_port = {Ports.Free()}
             executor = true
             state_dir = {Path.Combine(_dir, "state")}
-            [tls]
-            ca = {TestPki.Settings.Authority}
-            node_certificate = {TestPki.Settings.NodeCertificatePattern}
-            client_certificate = {TestPki.Settings.ClientCertificate}
-            [container]
-            image = localhost/akka-migration-worker:latest
+            {TestPki.IniSections}
             """);
         _node = Cli.Wrap("dotnet").WithArguments([Repo.NodeDll, "--config", config, "--host", "a"])
             .WithEnvironmentVariables(new Dictionary<string, string?> { ["NOTIFY_SOCKET"] = notifySocket })

@@ -79,12 +79,6 @@ public sealed class FakeNodes : IAsyncDisposable
         hocon_dir = {Repo.Path("hocon")}
 
         {string.Join("\n", hosts.Select(h => $"[hosts:{h}]\naddress = 127.0.0.1\nport = {Ports.Free()}\nstream_port = {Ports.Free()}\nexecutor = {h == executor}\n"))}
-        [tls]
-        ca = {TestPki.Settings.Authority}
-        node_certificate = {TestPki.Settings.NodeCertificatePattern}
-        client_certificate = {TestPki.Settings.ClientCertificate}
-
-        [container]
-        image = localhost/akka-migration-worker:latest
+        {TestPki.IniSections}
         """;
 }

@@ -24,6 +24,17 @@ public static class TestPki
         Path.Combine(Folder, TlsSettings.HostPlaceholder + ".pfx"),
         Path.Combine(Folder, "client.pfx"));
 
+    /// <summary>What a spec's own config.ini ends with: [tls] for the specs' CA, and [container] naming the worker image.</summary>
+    public static string IniSections => $"""
+        [tls]
+        ca = {Settings.Authority}
+        node_certificate = {Settings.NodeCertificatePattern}
+        client_certificate = {Settings.ClientCertificate}
+
+        [container]
+        image = {ClusterSteps.WorkerImage}
+        """;
+
     /// <summary>Makes sure the specs' CA has a certificate for each name (and the client).</summary>
     public static void Ensure(IEnumerable<string> names) => Make(Folder, [.. names, "client"]);
 
