@@ -36,15 +36,19 @@ public sealed class NetworkFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
         "partition A-B mid-transfer for 3-12 s",
         run: async job =>
         {
-            // Short of the resolver's 20 s: the link comes back to two live nodes, each with its view of the move.
+            // Anywhere from the first chunks to the restore (the stream takes about 4 s), and short of the
+            // resolver's 20 s: the link comes back to two live nodes, each with its view of the move.
+            var strike = TimeSpan.FromMilliseconds(Random.Shared.Next(0, 4000));
             var hold = TimeSpan.FromSeconds(Random.Shared.Next(3, 13));
+            Output.WriteLine($"partition {strike.TotalSeconds:0.0} s into the transfer, held {hold.TotalSeconds:0} s");
             await using var slow = await Hosts.StarveLinkAsync("nodeA", SlowLink);
             var migrate = Hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
             await WaitForLogAsync("nodeB", $"receiving job {job.Id}");
+            // Both delays are the fault's timing and length, not waits for progress.
+            await Task.Delay(strike);
             await using (await Hosts.PartitionAsync("nodeA", "nodeB"))
             {
-                Output.WriteLine($"partition held {hold.TotalSeconds:0} s");
-                await Task.Delay(hold); // the fault's length, not a wait for progress
+                await Task.Delay(hold);
             }
             var answer = await migrate;
             await slow.UndoAsync();
