@@ -21,14 +21,22 @@ public sealed class NetworkFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
     /// <summary>The chunks of a transfer take seconds on a link this slow, so a fault aimed at the transfer lands in it.</summary>
     private const string SlowLink = "5mbps";
 
+    /// <summary>
+    /// Work that outlives the downed node's exit, about 35 s into the job: it comes back to a container
+    /// still running. The run takes hardly longer, since it waits for the node anyway.
+    /// </summary>
+    private const int OutlivingTheDowningMs = 45_000;
+
     [Fact]
     public Task A_partition_held_until_a_side_is_downed_ends_the_job_once() => SufferAsync(
         "partition A-B both ways until a side is downed",
+        workMs: OutlivingTheDowningMs,
         run: job => PartitionUntilASideIsDownedAsync(job, oneWay: false));
 
     [Fact]
     public Task A_one_way_partition_held_until_a_side_is_downed_ends_the_job_once() => SufferAsync(
         "partition A->B one way until a side is downed",
+        workMs: OutlivingTheDowningMs,
         run: job => PartitionUntilASideIsDownedAsync(job, oneWay: true));
 
     [Fact]
@@ -120,6 +128,8 @@ public sealed class NetworkFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
         }
         await Hosts.WaitForClusterAsync();
         AssertOnlyDowned(systemd.Exits);
+        Output.WriteLine(Hosts.NodeLog("nodeB").Contains($"job {job.Id}: re-adopted its container")
+            ? "nodeB re-adopted the running container" : "the job had ended before nodeB went down");
         return "nodeB";
     }
 
