@@ -9,6 +9,14 @@
 #   scripts/hosts.sh up      create what is missing (idempotent)
 #   scripts/hosts.sh down    remove them all, as if the hosts were switched off
 #   scripts/hosts.sh cut|mend HOST   take a host's link down or up
+# Network faults (the fault suite's levers, usable by hand). Each is idempotent, is undone by its
+# opposite, and drops silently: links stay up and senders hear nothing, as on a real network.
+#   scripts/hosts.sh partition A B [oneway]  drop every packet from B to A and from A to B (oneway:
+#                                            only from A to B); partitions add up
+#   scripts/hosts.sh heal                    remove every partition
+#   scripts/hosts.sh loss HOST PCT           drop PCT % (0-100) of the packets on HOST's link, each way
+#   scripts/hosts.sh starve HOST RATE        limit HOST's link to RATE each way (tc's units: 32mbit, 4mbps)
+#   scripts/hosts.sh unshape HOST            remove HOST's loss and rate limit
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -107,10 +115,100 @@ down() {
   done
 }
 
+# A host's line in hosts_table, counted from 0 as up() numbers the veths; the client is 99.
+host_index() { # host
+  [ "$1" = client ] && { echo 99; return; }
+  hosts_table | awk -F'\t' -v h="$1" '$1 == h {print NR - 1; found = 1} END {exit !found}' || die "no host '$1' in $config"
+}
+host_address() { # host
+  [ "$1" = client ] && { client_address; return; }
+  hosts_table | awk -F'\t' -v h="$1" '$1 == h {print $2}'
+}
+# nft in a namespace: nsenter, as everywhere here (see in_host).
+nft_in() { local ns=$1; shift; ns_exists "$ns" || die "no namespace '$ns' is up (scripts/hosts.sh up)"; nsenter --net="/var/run/netns/$ns" nft "$@"; }
+
+# A partition drops in the receiver's input hook: a packet dropped on its way out would fail the
+# sender's call at once (EPERM), which a real partition never does. One set of senders per host.
+partition_table=akka_migration_partition
+partition() { # from to: nothing `from` sends reaches `to`
+  local ns from
+  host_index "$1" >/dev/null
+  ns=$(netns_of "$2")
+  from=$(host_address "$1")
+  nft_in "$ns" list table inet "$partition_table" >/dev/null 2>&1 || nft_in "$ns" -f - <<EOF
+table inet $partition_table {
+  set senders { type ipv4_addr; }
+  chain input { type filter hook input priority -300; ip saddr @senders drop; }
+}
+EOF
+  nft_in "$ns" add element inet "$partition_table" senders "{ $from }"
+}
+heal() {
+  local name
+  while IFS=$'\t' read -r name _; do
+    ns_exists "$(netns_of "$name")" || continue
+    nft_in "$(netns_of "$name")" delete table inet "$partition_table" 2>/dev/null || true
+  done < <(hosts_table)
+}
+
+# Loss and rate limits act on both ends of a host's veth: its eth0 (what it receives, and sends
+# for tbf) and its port on the switch (what it sends, and receives for tbf), so each way is hit
+# once. Loss drops at ingress (netdev), before any protocol could notice.
+# One table per device: the switch holds the ports of every host.
+loss_table() { local device=$1; echo "akka_migration_loss_${device//-/_}"; }
+link_ends() { # host: namespace and device of each end, one per line
+  local index
+  index=$(host_index "$1")
+  printf '%s eth0\n%s %s\n' "$(netns_of "$1")" "$switch" "$netns_prefix-${index}s"
+}
+loss() { # host percent
+  [[ "$2" =~ ^[0-9]+$ ]] && [ "$2" -le 100 ] || die "loss: a percentage from 0 to 100, not '$2'"
+  local ns device
+  while read -r ns device; do
+    # Declared, deleted and made again in one transaction: a new percentage replaces the old.
+    nft_in "$ns" -f - <<EOF
+table netdev $(loss_table "$device")
+delete table netdev $(loss_table "$device")
+table netdev $(loss_table "$device") {
+  chain ingress { type filter hook ingress device "$device" priority -400; numgen random mod 100 < $2 drop; }
+}
+EOF
+  done < <(link_ends "$1")
+}
+starve() { # host rate
+  local ns device
+  while read -r ns device; do
+    # latency bounds tbf's queue: a starved link drops what waits longer, as a real one does.
+    tc -n "$ns" qdisc replace dev "$device" root tbf rate "$2" burst 64kb latency 100ms
+  done < <(link_ends "$1")
+}
+unshape() { # host
+  local ns device
+  while read -r ns device; do
+    nft_in "$ns" delete table netdev "$(loss_table "$device")" 2>/dev/null || true
+    # Only tbf is ours to remove; the default qdisc stays.
+    if tc -n "$ns" qdisc show dev "$device" root | awk '$2 == "tbf" {found = 1} END {exit !found}'; then
+      tc -n "$ns" qdisc del dev "$device" root
+    fi
+  done < <(link_ends "$1")
+}
+
 case "${1:-}" in
   up) up ;;
   down) down ;;
   cut) ip -n "$(netns_of "${2:?host}")" link set eth0 down ;;
   mend) ip -n "$(netns_of "${2:?host}")" link set eth0 up ;;
-  *) echo "usage: $0 up|down|cut HOST|mend HOST" >&2; exit 2 ;;
+  partition)
+    a=${2:?usage: $0 partition A B [oneway]} b=${3:?usage: $0 partition A B [oneway]}
+    [ "$a" != "$b" ] || die "partition: two different hosts"
+    case "${4:-}" in
+      "") partition "$a" "$b"; partition "$b" "$a" ;;
+      oneway) partition "$a" "$b" ;;
+      *) die "partition: the fourth word may only be 'oneway', not '$4'" ;;
+    esac ;;
+  heal) heal ;;
+  loss) loss "${2:?usage: $0 loss HOST PCT}" "${3:?usage: $0 loss HOST PCT}" ;;
+  starve) starve "${2:?usage: $0 starve HOST RATE}" "${3:?usage: $0 starve HOST RATE}" ;;
+  unshape) unshape "${2:?usage: $0 unshape HOST}" ;;
+  *) echo "usage: $0 up|down|cut HOST|mend HOST|partition A B [oneway]|heal|loss HOST PCT|starve HOST RATE|unshape HOST" >&2; exit 2 ;;
 esac
