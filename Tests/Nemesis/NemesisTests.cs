@@ -10,7 +10,8 @@ namespace AkkaMigration.Tests.Nemesis;
 
 /// <summary>
 /// A randomized run on the two simulated hosts: submits, migrations, drains, and faults (a node
-/// killed, alone or in the middle of a migration, a link cut) chosen by a seeded random, then a
+/// killed, alone or in the middle of a migration, paused, a link cut, a partition one way or both,
+/// packets lost during a move) chosen by a seeded random, then a
 /// checker over everything acknowledged. `make nemesis` runs it for 10 minutes (SEED= replays a
 /// run's choices; timings differ run to run); `make test` keeps a short run. Its history is
 /// written to build/nemesis/history-SEED.tsv as it goes.
@@ -84,20 +85,29 @@ public sealed class NemesisTests(SimulatedHosts hosts, ITestOutputHelper output)
     {
         // A job still at work, most of the time: moving a finished one is only refused.
         var job = Pick(random, jobs.Where(j => j.Running).DefaultIfEmpty(Pick(random, jobs)).ToList());
-        var target = Pick(random, SimulatedHosts.Hosts);
+        // Mostly away from where it was last seen; now and then to where it is, which must be refused.
+        var target = random.Next(5) == 0 ? job.Host : SimulatedHosts.Hosts.First(h => h != job.Host);
         var migrate = hosts.ClientAsync(["migrate", job.Id, target]);
         if (fault is not null)
         {
             await Task.Delay(random.Next(0, 1500));
             await fault(job.Id, target);
         }
-        history.Write("migrate", $"{job.Id} → {target}", await migrate);
+        var answer = await migrate;
+        history.Write("migrate", $"{job.Id} → {target}", answer);
+        if (answer.ExitCode == 0)
+        {
+            job.Host = target;
+        }
     }
 
     private async Task InjectAsync(Random random, List<NemesisJob> jobs, NemesisHistory history)
     {
+        // A node the split-brain resolver downed after the last fault has exited since: it is back first.
+        await EnsureAllNodesRunAsync(history);
         var host = Pick(random, SimulatedHosts.Hosts);
-        switch (random.Next(4))
+        var other = SimulatedHosts.Hosts.First(h => h != host);
+        switch (random.Next(7))
         {
             case 0:
                 history.Write("fault", $"SIGKILL {host}, restarted after a pause");
@@ -128,6 +138,34 @@ public sealed class NemesisTests(SimulatedHosts hosts, ITestOutputHelper output)
                 await Task.Delay(random.Next(500, 3000));
                 await EnsureAllNodesRunAsync(history);
                 break;
+            case 3:
+                var oneWay = random.Next(2) == 0;
+                history.Write("fault", $"partition {host} → {other}{(oneWay ? " one way" : " both ways")} for a few seconds");
+                await using (await hosts.PartitionAsync(host, other, oneWay))
+                {
+                    await Task.Delay(random.Next(2000, 8000));
+                }
+                await EnsureAllNodesRunAsync(history);
+                break;
+            case 4 when jobs.Any(j => j.Running):
+                var percent = random.Next(1, 11);
+                await using (await hosts.LosePacketsAsync(host, percent))
+                {
+                    await MigrateAsync(random, jobs, history, (jobId, target) =>
+                    {
+                        history.Write("fault", $"{percent} % of {host}'s packets lost during the move of {jobId} to {target}");
+                        return Task.CompletedTask;
+                    });
+                }
+                break;
+            case 5:
+                history.Write("fault", $"SIGSTOP {host} for a few seconds");
+                await using (await hosts.PauseNodeAsync(host))
+                {
+                    await Task.Delay(random.Next(1000, 8000));
+                }
+                await EnsureAllNodesRunAsync(history);
+                break;
             default:
                 // SIGTERM drains: the node moves its containers to its peer, leaves, and is started again.
                 history.Write("fault", $"SIGTERM {host} (drain and leave), then started again");
@@ -154,8 +192,15 @@ public sealed class NemesisTests(SimulatedHosts hosts, ITestOutputHelper output)
 }
 
 /// <summary>A job the cluster acknowledged: it must end once, with number + 1 or a failure that names its cause.</summary>
-/// <param name="WorkEnds">When its work would end without a pause: afterwards moving it is only refused.</param>
-public sealed record NemesisJob(string Id, long Number, string Host, DateTime WorkEnds)
+/// <param name="workEnds">When its work would end without a pause: afterwards moving it is only refused.</param>
+public sealed class NemesisJob(string id, long number, string host, DateTime workEnds)
 {
-    public bool Running => DateTime.UtcNow < WorkEnds;
+    public string Id { get; } = id;
+
+    public long Number { get; } = number;
+
+    /// <summary>Where it was last seen: submitted, or moved to.</summary>
+    public string Host { get; set; } = host;
+
+    public bool Running => DateTime.UtcNow < workEnds;
 }
