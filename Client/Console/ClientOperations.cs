@@ -188,6 +188,7 @@ public sealed partial class ClientOperations(ClientSession session)
             CommandRejected c => Outcome.Refused($"{r.Host} refused: {c.Reason}", c),
             MigrationFailed f => Outcome.Refused($"migration failed: {f.Reason}; the job goes on on {f.StillOn}", f),
             UnknownJob u => Outcome.Refused($"no job {u.JobId} on {u.Node}; the status command lists every host's jobs", u),
+            NodeLost l => Outcome.Unreachable($"{r.Host} passed the request on, but {l.Reason}"),
             JobMoved m when Config.FindHost(m.Owner) is null => Outcome.Refused($"job {m.JobId} moved to {m.Owner}, a host config.ini does not list", m),
             JobMoved m => Outcome.Refused($"job {m.JobId} moved to {m.Owner}, and the redirects went round without an answer; ask {m.Owner} with --on", m),
             JobStatus s => Describe(s),

@@ -167,7 +167,7 @@ public sealed class ContainerSupervisor : ReceiveActor
                 actor!.Forward(toJob.Command);
                 break;
             case Routing.Route.ToOwner toOwner:
-                Context.ActorSelection(_node.Config.SupervisorPath(toOwner.Owner)).Tell(new RoutedJobCommand(command, hops + 1), Sender);
+                PassOn(new RoutedJobCommand(command, hops + 1), command.GetType().Name, toOwner.Owner);
                 break;
             case Routing.Route.Answer answer:
                 Sender.Tell(answer.Reply);
@@ -187,7 +187,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         }
         if (node is not null && _node.Config.FindHost(node) is { } host)
         {
-            Context.ActorSelection(_node.Config.SupervisorPath(host)).Tell(request, Sender);
+            PassOn(request, request.GetType().Name, host);
         }
         else
         {
@@ -195,6 +195,10 @@ public sealed class ContainerSupervisor : ReceiveActor
         }
         return true;
     }
+
+    /// <summary>Through a stand-in that tells the requester if <paramref name="host"/> drops out before it answers.</summary>
+    private void PassOn(object request, string what, HostEntry host) =>
+        Context.ActorOf(PassedOnRequest.Props(request, what, host, _node.Config.SupervisorPath(host), Sender));
 
     /// <summary>Moves every container that runs here to peers, then leaves the cluster; stays up if one cannot move.</summary>
     private void Drain(DrainNode drain)

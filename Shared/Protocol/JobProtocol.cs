@@ -136,3 +136,9 @@ public sealed record GetNodeStatus : IClientRequest;
 /// <param name="UpMembers">The hosts this node sees as up members of the cluster.</param>
 /// <param name="Cordoned">The node takes no new job and no incoming migration (<see cref="CordonNode"/>).</param>
 public sealed record NodeStatus(string Node, JobStatus[] Jobs, string[] UpMembers, bool Cordoned = false);
+
+/// <summary>
+/// From the node a client asked, which passed the request on: the node meant to answer went out of
+/// the cluster's reach first. Whether it acted on the request is unknown; <paramref name="Reason"/> says what to do.
+/// </summary>
+public sealed record NodeLost(string Node, string Reason);
