@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AkkaMigration.Tests.EndToEnd;
+using AkkaMigration.Tests.Integration;
+using AkkaMigration.Tests.Support;
+using Xunit.Abstractions;
+
+namespace AkkaMigration.Tests.Faults;
+
+/// <summary>
+/// The executor (nodeA, the first seed) lost for good, and a full restart without it (see
+/// docs/architecture.md, "When the executor is lost"). Each run first moves the job to nodeB, so that
+/// a survivor owns it; the client, which asks the executor by default, must find it there.
+/// </summary>
+public abstract class ExecutorLossSuite(SimulatedHosts hosts, ITestOutputHelper output) : FaultSuite(hosts, output)
+{
+    private const string Executor = "nodeA";
+
+    /// <summary>
+    /// keep-oldest downed the survivor of two about 27 s after the executor's SIGKILL (the failure
+    /// detector, then the resolver's 20 s stable-after); a survivor must outlast that with margin.
+    /// </summary>
+    private static readonly TimeSpan DowningWindow = TimeSpan.FromSeconds(40);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private IReadOnlyList<string> Survivors => [.. Hosts.HostNames.Where(h => h != Executor)];
+
+    /// <summary>The executor SIGKILLed for good: the others stay up, keep serving, and remove it from the cluster.</summary>
+    protected async Task<string?> LoseTheExecutorAsync(Job job)
+    {
+        await MoveToNodeBAsync(job);
+        await Hosts.KillNodeAsync(Executor);
+        LostForGood.Add(Executor);
+        var clock = Stopwatch.StartNew();
+        ClusterView status;
+        do
+        {
+            // Each status call asks every host: its own seconds pace the loop.
+            Assert.All(Survivors, h => Assert.True(Hosts.NodeRunning(h), $"{h}'s node exited {clock.Elapsed.TotalSeconds:0} s after the executor's\n{Hosts.LogTails()}"));
+            status = await Hosts.StatusAsync();
+            Assert.Equal(Survivors, status.Nodes.Select(n => n.Node).Order());
+        }
+        while (clock.Elapsed < DowningWindow);
+        Assert.All(status.Nodes, n => Assert.Equal(Survivors, n.UpMembers.Order()));
+        await AssertServedByNodeBAsync(job);
+        return "nodeB";
+    }
+
+    /// <summary>Every node killed, all but the executor started again: they form one cluster, then the executor joins it.</summary>
+    protected async Task<string?> RestartWithoutTheExecutorAsync(Job job)
+    {
+        await MoveToNodeBAsync(job);
+        foreach (var host in Hosts.HostNames)
+        {
+            await Hosts.KillNodeAsync(host);
+        }
+        foreach (var host in Survivors)
+        {
+            Hosts.StartNode(host);
+        }
+        await Poll.UntilAsync($"{string.Join(", ", Survivors)} to form one cluster without the executor", Hosts.StatusAsync,
+            status => status.Nodes.Select(n => n.Node).Order().SequenceEqual(Survivors)
+                && status.Nodes.All(n => n.UpMembers.Order().SequenceEqual(Survivors)),
+            interval: TimeSpan.FromSeconds(1), describe: status => JsonSerializer.Serialize(status, Json));
+        await AssertServedByNodeBAsync(job);
+        Hosts.StartNode(Executor);
+        await Hosts.WaitForClusterAsync();
+        return "nodeB";
+    }
+
+    /// <summary>
+    /// Moves the job to nodeB, and waits until nodeA has removed its stopped copy: a SIGKILL during that
+    /// `podman rm` would leave the container half removed, which a restarted node does not clean up.
+    /// </summary>
+    private async Task MoveToNodeBAsync(Job job)
+    {
+        await Hosts.ClientOkAsync("migrate", job.Id, "nodeB");
+        await Poll.UntilAsync($"{Executor} to remove its copy of {job.Id} after the move",
+            () => Hosts.PodmanAsync(Executor, "ps", "-a", "--format", "{{.Names}} {{.State}}", "--filter", $"name=^amig-{job.Id}$"),
+            found => found.Length == 0);
+    }
+
+    /// <summary>The client, asking the executor by default, reaches the job's owner nonetheless.</summary>
+    private async Task AssertServedByNodeBAsync(Job job)
+    {
+        var query = await Hosts.ClientOkAsync("query", job.Id, "--json");
+        Assert.Equal("nodeB", JsonSerializer.Deserialize<JobView>(query.StandardOutput, Json)!.Owner);
+    }
+}
+
+/// <summary>The executor lost in a cluster of two hosts.</summary>
+[Collection(RealHostsCollection.Name)]
+[Trait("Category", "Faults")]
+public sealed class ExecutorLossFaultTests(SimulatedHosts hosts, ITestOutputHelper output) : ExecutorLossSuite(hosts, output)
+{
+    [Fact]
+    public Task The_survivor_of_two_stays_up_and_serves_its_job_when_the_executor_is_killed_for_good() => SufferAsync(
+        "executor SIGKILLed for good, 2 hosts", LoseTheExecutorAsync);
+
+    [Fact]
+    public Task The_survivor_of_two_restarted_without_the_executor_founds_a_cluster_the_executor_then_joins() => SufferAsync(
+        "full restart without the executor, 2 hosts", RestartWithoutTheExecutorAsync);
+}
+
+/// <summary>The executor lost in a cluster of three hosts.</summary>
+[Collection(ThreeHostsCollection.Name)]
+[Trait("Category", "Faults")]
+public sealed class ExecutorLossThreeHostFaultTests(ThreeSimulatedHosts hosts, ITestOutputHelper output) : ExecutorLossSuite(hosts, output)
+{
+    [Fact]
+    public Task Two_survivors_of_three_stay_up_and_serve_their_job_when_the_executor_is_killed_for_good() => SufferAsync(
+        "executor SIGKILLed for good, 3 hosts", LoseTheExecutorAsync);
+
+    [Fact]
+    public Task Two_hosts_restarted_without_the_executor_form_one_cluster_the_executor_then_joins() => SufferAsync(
+        "full restart without the executor, 3 hosts", RestartWithoutTheExecutorAsync);
+}
