@@ -70,6 +70,35 @@ public abstract class ExecutorLossSuite(SimulatedHosts hosts, ITestOutputHelper 
     }
 
     /// <summary>
+    /// The executor's link cut, not its process: a partition, which the survivor of two cannot tell from
+    /// a crash. The resolver keeps the oldest side, so nodeB downs itself; started again, as a service
+    /// manager would, it must wait for the silent executor rather than found a cluster of its own.
+    /// </summary>
+    protected async Task<string?> CutTheExecutorOffAsync(Job job)
+    {
+        await MoveToNodeBAsync(job);
+        await Hosts.HostsScriptAsync("cut", Executor);
+        try
+        {
+            Assert.Equal(3, await Hosts.WaitForNodeExitAsync("nodeB"));
+            Hosts.StartNode("nodeB");
+            var clock = Stopwatch.StartNew();
+            do
+            {
+                var status = await Hosts.StatusAsync();
+                Assert.All(status.Nodes, n => Assert.DoesNotContain("nodeB", n.UpMembers));
+            }
+            while (clock.Elapsed < DowningWindow);
+        }
+        finally
+        {
+            await Hosts.HostsScriptAsync("mend", Executor);
+        }
+        await Hosts.WaitForClusterAsync();
+        return "nodeB";
+    }
+
+    /// <summary>
     /// Moves the job to nodeB, and waits until nodeA has removed its stopped copy: a SIGKILL during that
     /// `podman rm` would leave the container half removed, which a restarted node does not clean up.
     /// </summary>
@@ -97,6 +126,10 @@ public sealed class ExecutorLossFaultTests(SimulatedHosts hosts, ITestOutputHelp
     [Fact]
     public Task The_survivor_of_two_stays_up_and_serves_its_job_when_the_executor_is_killed_for_good() => SufferAsync(
         "executor SIGKILLed for good, 2 hosts", LoseTheExecutorAsync);
+
+    [Fact]
+    public Task The_survivor_of_two_cut_off_from_the_executor_downs_itself_and_founds_no_cluster_of_its_own() => SufferAsync(
+        "executor cut off (a partition), 2 hosts", CutTheExecutorOffAsync);
 
     [Fact]
     public Task The_survivor_of_two_restarted_without_the_executor_founds_a_cluster_the_executor_then_joins() => SufferAsync(

@@ -85,6 +85,7 @@ public abstract class FaultSuite(SimulatedHosts hosts, ITestOutputHelper output)
         catch (Exception e)
         {
             problems.Add($"the fault's own checks: {e.Message}");
+            LostForGood.Clear();
             await EnsureAllNodesRunAsync();
         }
 
