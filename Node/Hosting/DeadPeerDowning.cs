@@ -1,20 +1,23 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
+using AkkaMigration.Shared.Config;
 
 namespace AkkaMigration.Node.Hosting;
 
 /// <summary>
 /// Downs an unreachable member whose node process is gone for sure (<see cref="PeerProbe"/>: its host
-/// refuses connections to the member's port), so that the others carry on without it. The split brain
+/// refuses connections to the node's stream port), so that the others carry on without it. The split brain
 /// resolver (keep-oldest) cannot tell a dead peer from a partition: in a cluster of two, the younger
 /// node downs itself when the oldest is lost, even when the oldest was killed for good. A refusal is
 /// proof a partition cannot give, so downing on it never leaves two halves that both believe they
 /// are the cluster; on silence the resolver still decides, as before.
 /// <code>
 /// on                                   then
-/// a member unreachable                 probe its port every second
-/// refused <see cref="RefusalsToDown"/> times in a row     down it (the leader then removes it)
+/// a member of config.ini unreachable   probe its stream port
+/// refused                              probe again in a second
+/// refused RefusalsToDown times in a row  down it (the leader then removes it)
+/// accepted, or silent                  probe again in 5 s (an accepted probe costs the peer a log line)
 /// reachable again, or removed          stop probing it
 /// </code>
 /// </summary>
@@ -22,17 +25,21 @@ public sealed class DeadPeerDowning : ReceiveActor, IWithTimers
 {
     /// <summary>A peer restarting at once binds its port again within these few seconds and is not downed for it.</summary>
     private const int RefusalsToDown = 3;
-    private static readonly TimeSpan ProbeEvery = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ProbeAfterRefusal = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan ProbeAfterAnswer = TimeSpan.FromSeconds(5);
 
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
+    private readonly MigrationConfig _config;
     // The unreachable members, and how often each has refused in a row.
     private readonly Dictionary<UniqueAddress, int> _refusals = [];
 
-    public DeadPeerDowning()
+    public DeadPeerDowning(MigrationConfig config)
     {
-        Receive<ClusterEvent.UnreachableMember>(e => e.Member.UniqueAddress != _cluster.SelfUniqueAddress, e =>
+        _config = config;
+        // A member config.ini does not name is MembershipGuard's to down.
+        Receive<ClusterEvent.UnreachableMember>(e => e.Member.UniqueAddress != _cluster.SelfUniqueAddress && HostOf(e.Member.Address) is not null, e =>
         {
             if (_refusals.TryAdd(e.Member.UniqueAddress, 0))
             {
@@ -48,10 +55,10 @@ public sealed class DeadPeerDowning : ReceiveActor, IWithTimers
             if (refusals < RefusalsToDown)
             {
                 _refusals[probed.Member] = refusals;
-                Timers.StartSingleTimer(probed.Member, new ProbeAgain(probed.Member), ProbeEvery);
+                Timers.StartSingleTimer(probed.Member, new ProbeAgain(probed.Member), probed.Refused ? ProbeAfterRefusal : ProbeAfterAnswer);
                 return;
             }
-            _log.Warning("downing {0}: unreachable, and its host refuses connections to its port (its node process is gone)",
+            _log.Warning("downing {0}: unreachable, and its host refuses connections to its stream port (its node process is gone)",
                 probed.Member.Address);
             Forget(probed.Member);
             _cluster.Down(probed.Member.Address);
@@ -64,7 +71,7 @@ public sealed class DeadPeerDowning : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props() => Akka.Actor.Props.Create(() => new DeadPeerDowning());
+    public static Props Props(MigrationConfig config) => Akka.Actor.Props.Create(() => new DeadPeerDowning(config));
 
     protected override void PreStart() =>
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents,
@@ -82,8 +89,11 @@ public sealed class DeadPeerDowning : ReceiveActor, IWithTimers
         Timers.Cancel(member);
     }
 
+    private HostEntry? HostOf(Address address) =>
+        _config.Hosts.FirstOrDefault(h => h.Address == address.Host && h.Port == address.Port);
+
     private void Probe(UniqueAddress member) =>
-        PeerProbe.RefusesAsync(member.Address.Host!, member.Address.Port!.Value, _stopping.Token)
+        PeerProbe.RefusesAsync(HostOf(member.Address)!, _stopping.Token)
             .PipeTo(Self, success: refused => new Probed(member, refused), failure: _ => new Probed(member, false));
 
     private sealed record ProbeAgain(UniqueAddress Member);

@@ -60,7 +60,7 @@ public sealed class FoundWithoutEarlierHosts : ReceiveActor, IWithTimers
         Receive<Check>(_ => _cluster.IsTerminated || _cluster.SelfMember.Status != MemberStatus.Removed, _ => Context.Stop(Self));
         Receive<Check>(_ =>
         {
-            Task.WhenAll(_earlier.Select(h => PeerProbe.RefusesAsync(h.Address, h.Port, _stopping.Token)))
+            Task.WhenAll(_earlier.Select(h => PeerProbe.RefusesAsync(h, _stopping.Token)))
                 .PipeTo(Self, success: refused => new Probed(refused.All(r => r)), failure: _ => new Probed(false));
             Become(Probing);
         });

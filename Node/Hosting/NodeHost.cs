@@ -53,7 +53,7 @@ public static class NodeHost
                     registry.Register<ContainerSupervisor>(supervisor);
                     // When the executor is lost (docs/architecture.md): the survivors down a peer that is
                     // gone for sure, and a full restart without the executor still forms a cluster.
-                    system.ActorOf(DeadPeerDowning.Props(), "dead-peer-downing");
+                    system.ActorOf(DeadPeerDowning.Props(config), "dead-peer-downing");
                     if (!self.Executor)
                     {
                         system.ActorOf(FoundWithoutEarlierHosts.Props(config, self), "found-without-earlier-hosts");
