@@ -10,6 +10,10 @@ namespace AkkaMigration.Client.Session;
 /// (<see cref="NodeChannel"/>). Progress reports go to the request's callback; a
 /// <see cref="JobMoved"/> is followed to the new owner; a connection that drops while the node owes
 /// the answer is reported at once, not after the timeout. It tells the asker once, then stops.
+/// A job's request for the executor goes to the other hosts in config.ini's order when the executor
+/// cannot be reached (<see cref="ConnectTimeout"/> each), since any node sends it on to the job's
+/// owner: a lost executor must not make every job unreachable. A request about a node itself (its
+/// status, a drain) is that node's to answer and never goes elsewhere.
 /// </summary>
 internal sealed class RequestActor : ReceiveActor, IWithTimers
 {
@@ -28,7 +32,10 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
         _tls = tls;
         _request = request;
         _replyTo = replyTo;
-        Connecting(new Asking(config.GetHost(request.Host), 0));
+        var host = config.GetHost(request.Host);
+        Connecting(new Asking(host, 0, host.Executor && request.Message is IJobCommand
+            ? [.. config.Hosts.Where(h => !h.Executor)]
+            : []));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -43,8 +50,8 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
     // Not disposed: a read or connect still under way may look at its token after the actor has stopped.
     protected override void PostStop() => _stopping.Cancel();
 
-    /// <summary>Which node is asked, after how many redirects.</summary>
-    private sealed record Asking(HostEntry Host, int Redirects);
+    /// <summary>Which node is asked, after how many redirects, and who is asked next if it cannot be reached.</summary>
+    private sealed record Asking(HostEntry Host, int Redirects, IReadOnlyList<HostEntry> Fallbacks);
 
     private void Connecting(Asking asking)
     {
@@ -58,6 +65,8 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
             ReadNext(connected.Channel);
             Become(() => Waiting(asking, connected.Channel));
         });
+        Receive<NotConnected>(_ => asking.Fallbacks.Count > 0, _ =>
+            Become(() => Connecting(new Asking(asking.Fallbacks[0], asking.Redirects, asking.Fallbacks.Skip(1).ToList()))));
         Receive<NotConnected>(failed => Finish(new ClientActor.Unreachable(host.Name,
             $"node {host.Name} at {host.Address}:{host.StreamPort} can't be reached ({failed.Reason}); is it running?")));
         Receive<DeadlineReached>(_ => Finish(TimedOut(host)));
@@ -75,7 +84,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
             heard =>
             {
                 Close(channel);
-                Become(() => Connecting(new Asking(_config.GetHost(((JobMoved)heard.Answer).Owner), asking.Redirects + 1)));
+                Become(() => Connecting(new Asking(_config.GetHost(((JobMoved)heard.Answer).Owner), asking.Redirects + 1, [])));
             });
         Receive<Heard>(heard =>
         {

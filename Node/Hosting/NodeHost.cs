@@ -51,6 +51,13 @@ public static class NodeHost
                 {
                     var supervisor = system.ActorOf(ContainerSupervisor.Props(node), ActorNames.ContainerSupervisor);
                     registry.Register<ContainerSupervisor>(supervisor);
+                    // When the executor is lost (docs/architecture.md): the survivors down a peer that is
+                    // gone for sure, and a full restart without the executor still forms a cluster.
+                    system.ActorOf(DeadPeerDowning.Props(config), "dead-peer-downing");
+                    if (!self.Executor)
+                    {
+                        system.ActorOf(FoundWithoutEarlierHosts.Props(config, self), "found-without-earlier-hosts");
+                    }
                     resolver.GetService<ClientGateway>().Open(system, supervisor);
                     if (drainOnTerminate)
                     {

@@ -125,6 +125,29 @@ public sealed class ClientRequestSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         Assert.EndsWith("); is it running?", unreachable.Reason);
     }
 
+    [Fact]
+    public async Task A_job_request_for_an_executor_that_is_gone_goes_to_the_next_host_which_answers_it()
+    {
+        await _nodes.StopAsync("nodeA");
+
+        var request = _session.AskAsync("nodeA", new QueryJob("job1"), Wait);
+        await _nodeB.ExpectMsgAsync(new QueryJob("job1"), Wait);
+        _nodeB.LastSender.Tell(new UnknownJob("job1", "nodeB"));
+
+        Assert.Equal(new ClientActor.Response("nodeB", new UnknownJob("job1", "nodeB")), await request.WaitAsync(Wait));
+    }
+
+    [Fact]
+    public async Task A_node_s_own_status_is_never_asked_of_another_host()
+    {
+        await _nodes.StopAsync("nodeA");
+
+        var answer = await _session.AskAsync("nodeA", new GetNodeStatus(), Wait).WaitAsync(Wait);
+
+        Assert.Equal("nodeA", Assert.IsType<ClientActor.Unreachable>(answer).Host);
+        _nodeB.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
     /// <summary>Records on the caller's thread, in order, as the client's console does.</summary>
     private sealed class RecordingProgress : IProgress<MigrationProgress>
     {
