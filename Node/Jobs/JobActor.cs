@@ -85,6 +85,8 @@ public sealed class JobActor : StatefulActor, IWithStash
                 ReportPhase();
                 break;
             case { MovedTo: { } owner }:
+                // The node may have died during the rm that follows a move: whatever is left goes now.
+                _container.RemoveWithVolumes();
                 Become(() => Moved(owner));
                 break;
             case { Pending: { } pending }:

@@ -36,8 +36,9 @@ public sealed record MigrationConfig(
         $"{Protocol}://{SystemName}@{host.Address}:{host.Port}/user/{ActorNames.ContainerSupervisor}";
 
     /// <summary>
-    /// Every host, the executor first: the first seed is the only one that may start a new cluster,
-    /// and with the others listed a restarted executor rejoins the running cluster instead.
+    /// Every host, the executor first: the first seed starts a new cluster (without it, the first
+    /// running host in this order does: Node/Hosting/FoundWithoutEarlierHosts), and with the others
+    /// listed a restarted executor rejoins the running cluster instead.
     /// </summary>
     public IReadOnlyList<string> SeedNodes =>
         [.. Hosts.OrderByDescending(h => h.Executor).Select(h => $"{Protocol}://{SystemName}@{h.Address}:{h.Port}")];
