@@ -39,7 +39,8 @@ public sealed class PassedOnRequest : ReceiveActor
         Receive<ReceiveTimeout>(_ => Context.Stop(Self));
         ReceiveAny(answer =>
         {
-            requester.Tell(answer);
+            // As the answering actor's own: the requester sees who answered, as without a stand-in.
+            requester.Tell(answer, Sender);
             if (!ClientWire.IsInterim(answer))
             {
                 Context.Stop(Self);

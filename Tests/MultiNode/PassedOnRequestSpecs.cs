@@ -23,6 +23,9 @@ public sealed class PassedOnRequestSpecs() : Akka.TestKit.Xunit2.TestKit(Loopbac
             Assert.Equal("nodeB", ExpectMsg<JobStatus>().Owner);
         }, Long, TimeSpan.FromMilliseconds(200));
         nodeA.Tell(new QueryJob("far", WaitForResult: true), TestActor);
+        // Answered after the first is on its way to nodeB: nodeA handles one sender's messages in order.
+        nodeA.Tell(new QueryJob("far"), TestActor);
+        ExpectMsg<JobStatus>(Long);
 
         await cluster.Systems[1].Terminate();
 
