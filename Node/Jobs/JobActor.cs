@@ -163,7 +163,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             Fail("the container disappeared");
         });
         // Only a question: the container runs on, and nothing here changes.
-        Receive<MigrateJob>(m => m.CheckOnly, m => _container.AnswerMoveCheck(m, Sender));
+        Receive<MigrateJob>(m => m.CheckOnly, m => _container.AnswerMoveCheck(m, Sender, pid));
         Receive<MigrateJob>(m =>
         {
             Context.Stop(watch);
