@@ -140,47 +140,47 @@ public partial class SimulatedHosts
         }
     }
 
-    /// <summary>Whether the host's node has a CRIU process under it at work on <paramref name="action"/> (dump, restore), which CRIU names in its title.</summary>
-    public bool CriuRunsUnder(string host, string action)
+    /// <summary>
+    /// Whether a CRIU process works on <paramref name="action"/> (dump, restore: CRIU names it in its
+    /// title) in the host, that is in its node's mount namespace. Not under the node: a restore runs
+    /// under conmon, which podman starts apart.
+    /// </summary>
+    public bool CriuRunsIn(string host, string action)
     {
-        if (!_nodes.TryGetValue(host, out var node))
+        if (!_nodes.TryGetValue(host, out var node) || MountNamespace(node.Id) is not { } hostNamespace)
         {
             return false;
         }
-        var parents = new Dictionary<int, int>();
-        var criu = new List<int>();
         foreach (var folder in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(folder), out var pid))
-            {
-                continue;
-            }
             try
             {
-                // "pid (comm) state ppid ...": comm may hold spaces, so read after its closing parenthesis.
-                var stat = File.ReadAllText(Path.Combine(folder, "stat"));
-                parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
-                if (stat.Contains("(criu)", StringComparison.Ordinal) && File.ReadAllText(Path.Combine(folder, "cmdline")).Contains(action, StringComparison.Ordinal))
-                {
-                    criu.Add(pid);
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // The process ended while we looked.
-            }
-        }
-        return criu.Any(pid =>
-        {
-            for (var p = pid; parents.TryGetValue(p, out var parent) && p > 1; p = parent)
-            {
-                if (parent == node.Id)
+                if (File.ReadAllText(Path.Combine(folder, "comm")).Trim() == "criu"
+                    && File.ReadAllText(Path.Combine(folder, "cmdline")).Contains(action, StringComparison.Ordinal)
+                    && MountNamespace(Path.GetFileName(folder)) == hostNamespace)
                 {
                     return true;
                 }
             }
-            return false;
-        });
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not a process, or it ended while we looked.
+            }
+        }
+        return false;
+    }
+
+    private static string? MountNamespace(object pid)
+    {
+        try
+        {
+            // "mnt:[4026531840]": the same for every process in one namespace.
+            return new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A tmpfs of <paramref name="megabytes"/> MB over <paramref name="path"/> in the host's mount namespace, where its node sees it.</summary>

@@ -106,7 +106,7 @@ public sealed class ProcessFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
         run: async job =>
         {
             var migrate = Hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
-            await Poll.UntilAsync("CRIU dumping for nodeA", () => Task.FromResult(Hosts.CriuRunsUnder("nodeA", "dump")), runs => runs,
+            await Poll.UntilAsync("CRIU dumping for nodeA", () => Task.FromResult(Hosts.CriuRunsIn("nodeA", "dump")), runs => runs,
                 interval: TimeSpan.FromMilliseconds(10));
             await Hosts.KillNodeAloneAsync("nodeA");
             var answer = await migrate;
@@ -124,7 +124,7 @@ public sealed class ProcessFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
         run: async job =>
         {
             var migrate = Hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
-            await Poll.UntilAsync("CRIU restoring for nodeB", () => Task.FromResult(Hosts.CriuRunsUnder("nodeB", "restore")), runs => runs,
+            await Poll.UntilAsync("CRIU restoring for nodeB", () => Task.FromResult(Hosts.CriuRunsIn("nodeB", "restore")), runs => runs,
                 interval: TimeSpan.FromMilliseconds(10));
             await Hosts.KillNodeAloneAsync("nodeB");
             Hosts.StartNode("nodeB");
@@ -132,6 +132,7 @@ public sealed class ProcessFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
             var answer = await migrate;
             Assert.True(answer.ExitCode == 1, $"migrate: {answer.ExitCode} {answer.StandardError}");
             Assert.Contains("goes on on nodeA", answer.StandardError);
+            Assert.Contains($"removing the container of job {job.Id}: its restore was interrupted", Hosts.NodeLog("nodeB"));
             return "nodeA";
         },
         after: () => Hosts.RestartNodeAsync("nodeA"),
