@@ -167,5 +167,5 @@ public sealed class ProcessFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
             Output.WriteLine(answer.StandardOutput.Trim());
             return "nodeB";
         },
-        workMs: 90_000, stateMb: 2048);
+        workMs: Patience.OutlastingWorkMs, stateMb: 2048);
 }
