@@ -179,7 +179,16 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             return null;
         }
         var needed = ArchiveEstimate.WithMargin(expectedBytes);
-        var free = new DriveInfo(node.Archives.Folder).AvailableFreeSpace;
+        long free;
+        try
+        {
+            free = new DriveInfo(node.Archives.Folder).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not known here either: as with an unknown size, a disk that fills up fails the writes.
+            return null;
+        }
         return free >= needed ? null
             : $"{node.Name} has {Mb(free)} MB free for archives ({node.Archives.Folder}), and this one needs about {Mb(needed)} MB " +
               $"({Mb(expectedBytes)} MB estimated, with a margin)";
