@@ -8,14 +8,20 @@ public sealed class Workload
 {
     public const int TickMillis = 100;
 
-    private readonly byte[] _state;
+    /// <summary>
+    /// The state lives in blocks: one array holds at most about 2 GB, and 2048 MB overflowed a 32-bit
+    /// size. The generator and the checksum run on across blocks, so any size gives the same figures
+    /// as one contiguous array would.
+    /// </summary>
+    private const int BlockBytes = 64 * 1024 * 1024;
+
+    private readonly byte[][] _state;
 
     public Workload(long number, int workMillis, int stateMb)
     {
         Number = number;
         TotalTicks = Math.Max(1, workMillis / TickMillis);
-        _state = new byte[checked(stateMb * 1024 * 1024)];
-        Fill(_state, Seed(number));
+        _state = NewState(number, stateMb);
         InitialChecksum = Checksum(_state);
     }
 
@@ -37,20 +43,28 @@ public sealed class Workload
     public ulong CurrentChecksum() => Checksum(_state);
 
     /// <summary>The checksum a fresh workload with these inputs starts from.</summary>
-    public static ulong ExpectedChecksum(long number, int stateMb)
+    public static ulong ExpectedChecksum(long number, int stateMb) => Checksum(NewState(number, stateMb));
+
+    private static byte[][] NewState(long number, int stateMb)
     {
-        var state = new byte[checked(stateMb * 1024 * 1024)];
-        Fill(state, Seed(number));
-        return Checksum(state);
+        var total = (long)stateMb * 1024 * 1024;
+        var blocks = new byte[(int)((total + BlockBytes - 1) / BlockBytes)][];
+        var x = Seed(number);
+        for (var i = 0; i < blocks.Length; i++)
+        {
+            blocks[i] = new byte[(int)Math.Min(BlockBytes, total - (long)i * BlockBytes)];
+            x = Fill(blocks[i], x);
+        }
+        return blocks;
     }
 
     private static ulong Seed(long number) => unchecked((ulong)number * 0x9E3779B97F4A7C15UL) | 1UL;
 
     // xorshift64*: fast, and its output does not compress, like a real heap full of data.
-    private static void Fill(Span<byte> buffer, ulong seed)
+    /// <returns>The generator's state, for the next block to go on from.</returns>
+    private static ulong Fill(Span<byte> buffer, ulong x)
     {
         var words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(buffer);
-        var x = seed;
         for (var i = 0; i < words.Length; i++)
         {
             x ^= x >> 12;
@@ -58,15 +72,18 @@ public sealed class Workload
             x ^= x >> 27;
             words[i] = unchecked(x * 0x2545F4914F6CDD1DUL);
         }
+        return x;
     }
 
-    private static ulong Checksum(ReadOnlySpan<byte> buffer)
+    private static ulong Checksum(byte[][] blocks)
     {
-        var words = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(buffer);
         var hash = 0xCBF29CE484222325UL;
-        foreach (var word in words)
+        foreach (var block in blocks)
         {
-            hash = unchecked((hash ^ word) * 0x100000001B3UL);
+            foreach (var word in System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ulong>(block))
+            {
+                hash = unchecked((hash ^ word) * 0x100000001B3UL);
+            }
         }
         return hash;
     }

@@ -147,7 +147,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             Fail("the container disappeared");
         });
         // Only a question: the container runs on, and nothing here changes.
-        Receive<MigrateJob>(m => m.CheckOnly, m => _container.AnswerMoveCheck(m, Sender));
+        Receive<MigrateJob>(m => m.CheckOnly, m => _container.AnswerMoveCheck(m, Sender, pid));
         Receive<MigrateJob>(m =>
         {
             var (running, pending) = (_record, new PendingMigration(Guid.NewGuid().ToString("N"), m.TargetNode!));

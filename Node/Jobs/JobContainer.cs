@@ -17,10 +17,10 @@ public sealed class JobContainer(string jobId, JobSpec spec, NodeContext node, I
     public string Name { get; } = ContainerNames.For(jobId);
 
     /// <summary>Whether the job could move now (<see cref="Preflight"/>): nothing is frozen, the container runs on.</summary>
-    public void AnswerMoveCheck(MigrateJob check, IActorRef requester)
+    public void AnswerMoveCheck(MigrateJob check, IActorRef requester, int pid)
     {
         var target = actors.ActorSelection(node.Config.SupervisorPath(node.Config.GetHost(check.TargetNode!)));
-        Preflight.RunAsync(check, requester, Name, spec, node, target, stopping).PipeTo(requester,
+        Preflight.RunAsync(check, requester, Name, spec, ArchiveEstimate.Bytes(pid), node, target, stopping).PipeTo(requester,
             success: d => new MigrationCheck(jobId, node.Name, check.TargetNode!, d.Problems),
             failure: e => new CommandRejected(jobId, $"the pre-flight check failed: {e.Message}"));
     }

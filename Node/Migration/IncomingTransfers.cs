@@ -150,7 +150,7 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             _ when !Context.Child(ReceiverName(begin.TransferId)).IsNobody() => $"transfer {begin.TransferId} is already under way",
             _ when _receiving.Values.Any(b => b.JobId == begin.JobId) => $"job {begin.JobId} is already being received",
             _ when _receiving.Count >= MaxTransfers => $"{_node.Name} already receives {MaxTransfers} transfers",
-            _ => null,
+            _ => SpaceProblem(_node, begin.ExpectedBytes),
         };
         if (problem is not null)
         {
@@ -165,6 +165,36 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
     }
 
     private static string ReceiverName(string transferId) => $"incoming-{transferId}";
+
+    /// <summary>
+    /// Whether the archive folder has room for an archive of about <paramref name="expectedBytes"/>
+    /// (<see cref="ArchiveEstimate"/>), asked in the pre-flight and again at admission, since room can
+    /// go in between: null if it has, or why not, with both figures. An unknown size (0) is admitted,
+    /// and a disk that fills up then fails the transfer's writes instead.
+    /// </summary>
+    public static string? SpaceProblem(NodeContext node, long expectedBytes)
+    {
+        if (expectedBytes <= 0)
+        {
+            return null;
+        }
+        var needed = ArchiveEstimate.WithMargin(expectedBytes);
+        long free;
+        try
+        {
+            free = new DriveInfo(node.Archives.Folder).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not known here either: as with an unknown size, a disk that fills up fails the writes.
+            return null;
+        }
+        return free >= needed ? null
+            : $"{node.Name} has {Mb(free)} MB free for archives ({node.Archives.Folder}), and this one needs about {Mb(needed)} MB " +
+              $"({Mb(expectedBytes)} MB estimated, with a margin)";
+    }
+
+    private static long Mb(long bytes) => bytes / (1024 * 1024);
 
     private sealed record Recovered(string? Error);
 }

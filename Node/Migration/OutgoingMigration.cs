@@ -86,7 +86,8 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
     {
         var command = new MigrateJob(_jobId, move.Pending.Target);
         var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(move.Pending.Target)));
-        Preflight.RunAsync(command, move.Requester, _container, _spec, _node, target, Stopping).PipeTo(Self,
+        var estimate = ArchiveEstimate.Bytes(move.Pid);
+        Preflight.RunAsync(command, move.Requester, _container, _spec, estimate, _node, target, Stopping).PipeTo(Self,
             failure: e => new Preflight.Done(command, move.Requester, [$"the pre-flight check failed: {e.Message}"]));
         Become(() =>
         {
@@ -96,7 +97,7 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
                 Context.Parent.Tell(new ResumedHere(Restored: false));
                 Context.Stop(Self);
             });
-            Receive<Preflight.Done>(_ => Checkpoint(move));
+            Receive<Preflight.Done>(_ => Checkpoint(move, estimate));
             Receive<CancelJob>(_ =>
             {
                 Requester.Tell(new MigrationFailed(_jobId, "cancelled before the container was frozen", _node.Name));
@@ -108,7 +109,8 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
         });
     }
 
-    private void Checkpoint(Move move)
+    /// <param name="estimate">The archive's size as far as it can be told before podman has written it.</param>
+    private void Checkpoint(Move move, long estimate)
     {
         var pending = move.Pending;
         var target = _node.Config.GetHost(pending.Target);
@@ -117,8 +119,7 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
             .PipeTo(Self, success: stats => new Checkpointed(stats), failure: e => new CheckpointFailed($"checkpoint failed: {e.Message}"));
         // The archive streams to the target while podman writes it; the target restores only once it is whole.
         var supervisor = Context.ActorSelection(_node.Config.SupervisorPath(target));
-        var sender = Context.ActorOf(ArchiveSender.Props(pending.TransferId, _jobId, ArchiveOf(pending), supervisor, _node, target), "archive-sender");
-        var estimate = ProcessChecks.ResidentBytes(move.Pid);
+        var sender = Context.ActorOf(ArchiveSender.Props(pending.TransferId, _jobId, ArchiveOf(pending), supervisor, _node, target, estimate), "archive-sender");
         Report(MigrationStep.Checkpoint, 0, estimate);
         Become(() => Checkpointing(move, sender, estimate));
     }

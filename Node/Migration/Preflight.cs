@@ -23,14 +23,15 @@ public static class Preflight
     public sealed record Done(MigrateJob Command, IActorRef Requester, string[] Problems) : ILateReply;
 
     /// <summary>The source's side, then the target's answer to <see cref="CheckRestore"/>, each cause prefixed with its host.</summary>
-    public static async Task<Done> RunAsync(MigrateJob command, IActorRef requester, string container, JobSpec spec, NodeContext node,
-        ActorSelection targetSupervisor, CancellationToken cancellationToken)
+    /// <param name="expectedBytes">The archive's estimated size (<see cref="ArchiveEstimate"/>), for the target to check its room.</param>
+    public static async Task<Done> RunAsync(MigrateJob command, IActorRef requester, string container, JobSpec spec, long expectedBytes,
+        NodeContext node, ActorSelection targetSupervisor, CancellationToken cancellationToken)
     {
         var target = command.TargetNode!;
         var problems = (await node.Runtime.CheckpointProblemsAsync(container, cancellationToken)).Select(p => $"{node.Name}: {p}").ToList();
         try
         {
-            var check = new CheckRestore(command.JobId, spec, node.Name, node.Config.Container.Runtime, HostFacts.CpuFlags());
+            var check = new CheckRestore(command.JobId, spec, node.Name, node.Config.Container.Runtime, HostFacts.CpuFlags(), expectedBytes);
             var answer = await targetSupervisor.Ask<RestoreCheck>(check, TargetLimit, cancellationToken);
             problems.AddRange(answer.Problems.Select(p => $"{target}: {p}"));
             // A missing image is no reason to refuse: the target fetches it from here, while the container runs on.
@@ -79,6 +80,10 @@ public static class Preflight
         if (addressHolder is not null)
         {
             problems.Add($"the address {check.Spec.Service.Address} is held by job {addressHolder}");
+        }
+        if (IncomingTransfers.SpaceProblem(node, check.ExpectedBytes) is { } space)
+        {
+            problems.Add(space);
         }
         problems.AddRange(await node.Runtime.RestoreProblemsAsync(ContainerNames.For(check.JobId), check.Spec, cancellationToken));
         var imageMissing = !await node.Runtime.HasImageAsync(check.Spec.Image, cancellationToken);

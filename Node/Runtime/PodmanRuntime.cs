@@ -70,13 +70,45 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         // A connection still being opened when CRIU freezes the process fails the dump: hold new ones.
         await using (await GuardAsync(spec, (g, address) => g.HoldNewConnections(address, cancellationToken)))
         {
-            await _criu.WithErrorsAsync(container, "dump.log", _podman.RunAsync(a => a
-                .Add("container").Add("checkpoint").Add(container)
-                .Add("--export").Add(archivePath)
-                .Add("--tcp-established")
-                .Add("--compress").Add(settings.Compression), settings.CheckpointLimit, cancellationToken), cancellationToken);
+            try
+            {
+                await _criu.WithErrorsAsync(container, "dump.log", _podman.RunAsync(a => a
+                    .Add("container").Add("checkpoint").Add(container)
+                    .Add("--export").Add(archivePath)
+                    .Add("--tcp-established")
+                    .Add("--compress").Add(settings.Compression), settings.CheckpointLimit, cancellationToken), cancellationToken);
+            }
+            catch (Exception e) when (e is ContainerRuntimeException or OperationCanceledException)
+            {
+                throw await ResumedInPlaceAsync(container, e);
+            }
         }
         return new CheckpointStats(clock.ElapsedMilliseconds, new FileInfo(archivePath).Length);
+    }
+
+    /// <summary>
+    /// After a failed or stopped dump the container must run on where it is: podman killed at its limit
+    /// (or a dump that died) can leave its cgroup frozen while it still reads as running.
+    /// </summary>
+    /// <returns>What to throw: <paramref name="failure"/>, saying so if the container had to be thawed.</returns>
+    private async Task<Exception> ResumedInPlaceAsync(string container, Exception failure)
+    {
+        try
+        {
+            // Not the caller's token: a node that stops must not leave the container frozen either.
+            if (await InspectAsync(container, CancellationToken.None) is { State: ContainerState.Running, Pid: > 0, Checkpointed: false } info
+                && CgroupFreezer.ThawIfFrozen(info.Pid))
+            {
+                return failure is ContainerRuntimeException
+                    ? new ContainerRuntimeException($"{failure.Message}; the container was left frozen and is thawed, running on here")
+                    : failure;
+            }
+        }
+        catch (Exception e) when (e is ContainerRuntimeException or IOException or UnauthorizedAccessException)
+        {
+            return new ContainerRuntimeException($"{failure.Message}; and it could not be checked that the container runs on: {e.Message}");
+        }
+        return failure;
     }
 
     public async Task<RestoreStats> RestoreAsync(string container, JobSpec spec, string? archivePath, CancellationToken cancellationToken)
@@ -247,6 +279,4 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
             throw new ContainerRuntimeException($"could not bring up loopback in {container}: {result.StandardError.Trim()}");
         }
     }
-
-
 }

@@ -16,7 +16,8 @@ public interface ITransferMessage : INodeMessage
 /// the archive will need (image, volumes, address, OCI runtime, CPU features) against what it has.
 /// </summary>
 /// <param name="CpuFlags">The source CPU's features (/proc/cpuinfo): a restored process may use any of them.</param>
-public sealed record CheckRestore(string JobId, JobSpec Spec, string SourceNode, string Runtime, string[] CpuFlags) : INodeMessage;
+/// <param name="ExpectedBytes">The archive's size as the source estimates it (the target needs room for it); 0 if unknown.</param>
+public sealed record CheckRestore(string JobId, JobSpec Spec, string SourceNode, string Runtime, string[] CpuFlags, long ExpectedBytes = 0) : INodeMessage;
 
 /// <summary>The target's answer: it can restore the job when <paramref name="Problems"/> is empty.</summary>
 /// <param name="ImageMissing">The target lacks the job's image: not a problem, the source ships it first (<see cref="FetchImage"/>).</param>
@@ -29,7 +30,8 @@ public sealed record FetchImage(string Image, string FromNode) : INodeMessage;
 public sealed record ImageFetched(string Image, long Bytes, long Milliseconds, string? Error = null);
 
 /// <summary>Sent by the source to the target's supervisor; answered by the receiver that will take the chunks.</summary>
-public sealed record BeginTransfer(string TransferId, string JobId, string SourceNode, int ChunkBytes) : ITransferMessage;
+/// <param name="ExpectedBytes">The archive's size as the source estimates it before podman has written it; 0 if unknown.</param>
+public sealed record BeginTransfer(string TransferId, string JobId, string SourceNode, int ChunkBytes, long ExpectedBytes = 0) : ITransferMessage;
 
 public sealed record TransferAccepted(string TransferId) : ITransferMessage;
 

@@ -36,11 +36,11 @@ public abstract class FaultSuite(SimulatedHosts hosts, ITestOutputHelper output)
     /// <summary>
     /// Runs one fault <see cref="Runs"/> times on a fresh job each and checks what must always be
     /// true; <paramref name="run"/> injects the fault and names the node that must produce the
-    /// result, or null where either may. Each job holds <paramref name="stateMb"/> MB of memory and
-    /// works <paramref name="workMs"/>.
+    /// result, or null where either may. Each job works <paramref name="workMs"/> and holds
+    /// <paramref name="stateMb"/> MB, <see cref="WorkMillis"/> and <see cref="StateMb"/> unless a fault needs more.
     /// </summary>
     protected async Task SufferAsync(string fault, Func<Job, Task<string?>> run, Func<Task>? before = null, Func<Task>? after = null,
-        int stateMb = StateMb, int workMs = WorkMillis)
+        int workMs = WorkMillis, int stateMb = StateMb)
     {
         var outcomes = new List<RunOutcome>();
         try
@@ -51,7 +51,7 @@ public abstract class FaultSuite(SimulatedHosts hosts, ITestOutputHelper output)
             }
             for (var i = 1; i <= Runs; i++)
             {
-                outcomes.Add(await RunOnceAsync(fault, i, run, stateMb, workMs));
+                outcomes.Add(await RunOnceAsync(fault, i, run, workMs, stateMb));
             }
         }
         finally
@@ -67,7 +67,7 @@ public abstract class FaultSuite(SimulatedHosts hosts, ITestOutputHelper output)
         Assert.True(failures.Count == 0, $"{fault}:\n{string.Join('\n', failures)}");
     }
 
-    private async Task<RunOutcome> RunOnceAsync(string fault, int index, Func<Job, Task<string?>> run, int stateMb, int workMs)
+    private async Task<RunOutcome> RunOnceAsync(string fault, int index, Func<Job, Task<string?>> run, int workMs, int stateMb)
     {
         var job = new Job($"fault-{Guid.NewGuid().ToString("N")[..10]}", Random.Shared.NextInt64(1_000_000, 1_000_000_000));
         var problems = new List<string>();

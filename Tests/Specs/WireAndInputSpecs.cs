@@ -50,4 +50,30 @@ public sealed class WireAndInputSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.NotEqual(Workload.ExpectedChecksum(42, 2), workload.CurrentChecksum());
         Assert.Equal(42, workload.Result);
     }
+
+    [Fact]
+    public void A_workload_of_2048_MB_starts_and_keeps_the_checksum_one_contiguous_array_gives()
+    {
+        var workload = new Workload(7, 0, 2048);
+
+        Assert.Equal(workload.InitialChecksum, workload.CurrentChecksum());
+        // Across its 64 MB blocks the state is the same stream as one array: earlier figures still hold.
+        Assert.Equal(ContiguousChecksum(41, 130), Workload.ExpectedChecksum(41, 130));
+    }
+
+    /// <summary>The workload's state as one array (xorshift64* filled, FNV-1a over its words), written apart from it.</summary>
+    private static ulong ContiguousChecksum(long number, int stateMb)
+    {
+        var words = new ulong[stateMb * 1024L * 1024 / 8];
+        var x = unchecked((ulong)number * 0x9E3779B97F4A7C15UL) | 1UL;
+        var hash = 0xCBF29CE484222325UL;
+        for (var i = 0; i < words.Length; i++)
+        {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            hash = unchecked((hash ^ unchecked(x * 0x2545F4914F6CDD1DUL)) * 0x100000001B3UL);
+        }
+        return hash;
+    }
 }

@@ -1,0 +1,198 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using AkkaMigration.Tests.Support;
+
+namespace AkkaMigration.Tests.EndToEnd;
+
+/// <summary>
+/// What the process and disk faults do to the simulated hosts: a node started with a config of its
+/// own or a misbehaving podman first in its PATH, a node SIGKILLed alone (its podman and CRIU run
+/// on as orphans, as after a crash) or every node at once, and a small disk over a host's archives.
+/// </summary>
+public partial class SimulatedHosts
+{
+    /// <summary>The archive folder of the nodes' state_dir (the default one, which the fixture's config keeps), inside a host.</summary>
+    public const string ArchivesFolder = "/var/lib/akka-migration/node/archives";
+
+    /// <summary>
+    /// Starts a host's node like <see cref="StartNode(string, string?)"/>, with <paramref name="config"/>
+    /// instead of the fixture's and <paramref name="pathFirst"/> searched first for commands.
+    /// </summary>
+    public void StartNode(string host, string? faults, string? config, string? pathFirst)
+    {
+        if (_nodes.ContainsKey(host))
+        {
+            throw new InvalidOperationException($"{host}'s node is already running");
+        }
+        var start = new ProcessStartInfo("bash", ["-c", "exec \"$0\" run \"$1\" >>\"$2\" 2>&1", Repo.Path("scripts", "node.sh"), host, NodeLogPath(host)])
+        {
+            WorkingDirectory = Repo.Root,
+        };
+        foreach (var (name, value) in Environment)
+        {
+            start.Environment[name] = value;
+        }
+        start.Environment["AKKA_MIGRATION_FAULT"] = faults;
+        if (config is not null)
+        {
+            start.Environment["AKKA_MIGRATION_CONFIG"] = config;
+        }
+        if (pathFirst is not null)
+        {
+            start.Environment["PATH"] = $"{pathFirst}:{start.Environment["PATH"]}";
+        }
+        _nodes[host] = Process.Start(start)!;
+    }
+
+    /// <summary>Stops a host's node however it is and starts it as <see cref="StartNode(string, string?, string?, string?)"/> does, back in the cluster.</summary>
+    public async Task RestartNodeAsync(string host, string? config, string? pathFirst)
+    {
+        await KillNodeAsync(host);
+        StartNode(host, null, config, pathFirst);
+        await WaitForClusterAsync();
+    }
+
+    /// <summary>The fixture's config with some [section] keys set otherwise, e.g. <c>checkpoint_limit_s = 10</c>; written once per name.</summary>
+    public string ConfigWith(string name, params (string Key, string Value)[] settings)
+    {
+        var text = File.ReadAllText(ConfigPath);
+        foreach (var (key, value) in settings)
+        {
+            var line = new Regex($"^{Regex.Escape(key)} = .*$", RegexOptions.Multiline);
+            text = line.IsMatch(text) ? line.Replace(text, $"{key} = {value}") : throw new ArgumentException($"{ConfigPath} has no {key}");
+        }
+        var path = Path.Combine(_dir, $"config-{name}.ini");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    /// <summary>
+    /// A folder holding a <c>podman</c> that hangs on <c>podman container <paramref name="verb"/></c>, a host
+    /// admin's nightmare, and passes everything else to the real one. On <c>checkpoint</c> it first freezes
+    /// the container's cgroup, as CRIU does before it seizes the tasks; on <c>restore</c> it restores the
+    /// container, then hangs. Each hang leaves a file named after the verb in <see cref="HangsSeen"/>.
+    /// </summary>
+    public string HangingPodman(string verb)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(_dir, $"podman-hangs-on-{verb}")).FullName;
+        var before = verb switch
+        {
+            // cgroup v1's freezer: these machines run cgroups v1 (hybrid).
+            "checkpoint" => """
+                pid=$(/usr/bin/podman "${global[@]}" container inspect --format '{{.State.Pid}}' "$3")
+                cgroup=$(awk -F: '$2 ~ /(^|,)freezer(,|$)/ {print $3}' "/proc/$pid/cgroup")
+                echo FROZEN >"/sys/fs/cgroup/freezer$cgroup/freezer.state"
+                """,
+            "restore" => """/usr/bin/podman "${global[@]}" "$@" >/dev/null || exit""",
+            _ => throw new ArgumentException($"no hang on {verb}", nameof(verb)),
+        };
+        var script = Path.Combine(folder, "podman");
+        File.WriteAllText(script, $$"""
+            #!/bin/bash
+            # podman that hangs on `container {{verb}}` (the fault suite's); anything else goes to the real one.
+            global=()
+            while [ $# -gt 0 ] && [ "$1" != container ]; do global+=("$1"); shift; done
+            if [ "${1:-}" = container ] && [ "${2:-}" = {{verb}} ]; then
+            {{before}}
+              touch "{{Path.Combine(folder, "hung")}}"
+              exec sleep 3600
+            fi
+            exec /usr/bin/podman "${global[@]}" "$@"
+            """);
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return folder;
+    }
+
+    /// <summary>Whether the podman of <see cref="HangingPodman"/> in <paramref name="folder"/> has hung, and forgets it for the next run.</summary>
+    public static bool HangsSeen(string folder)
+    {
+        var marker = Path.Combine(folder, "hung");
+        var seen = File.Exists(marker);
+        File.Delete(marker);
+        return seen;
+    }
+
+    /// <summary>
+    /// SIGKILL to the node process alone: the podman and CRIU it started run on as orphans and may
+    /// finish what they were doing, as after a crash of the node (not of the host).
+    /// </summary>
+    public async Task KillNodeAloneAsync(string host)
+    {
+        if (_nodes.Remove(host, out var node))
+        {
+            node.Kill(entireProcessTree: false);
+            await node.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Every node SIGKILLed at the same moment, as in a power cut of the cluster (but the containers run on under conmon).</summary>
+    public async Task KillEveryNodeAsync()
+    {
+        var nodes = _nodes.Values.ToList();
+        _nodes.Clear();
+        foreach (var node in nodes)
+        {
+            node.Kill(entireProcessTree: false);
+        }
+        foreach (var node in nodes)
+        {
+            await node.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>
+    /// Whether a CRIU process works on <paramref name="action"/> (dump, restore: CRIU names it in its
+    /// title) in the host, that is in its node's mount namespace. Not under the node: a restore runs
+    /// under conmon, which podman starts apart.
+    /// </summary>
+    public bool CriuRunsIn(string host, string action)
+    {
+        if (!_nodes.TryGetValue(host, out var node) || MountNamespace(node.Id) is not { } hostNamespace)
+        {
+            return false;
+        }
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(folder, "comm")).Trim() == "criu"
+                    && File.ReadAllText(Path.Combine(folder, "cmdline")).Contains(action, StringComparison.Ordinal)
+                    && MountNamespace(Path.GetFileName(folder)) == hostNamespace)
+                {
+                    return true;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not a process, or it ended while we looked.
+            }
+        }
+        return false;
+    }
+
+    private static string? MountNamespace(object pid)
+    {
+        try
+        {
+            // "mnt:[4026531840]": the same for every process in one namespace.
+            return new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A tmpfs of <paramref name="megabytes"/> MB over <paramref name="path"/> in the host's mount namespace, where its node sees it.</summary>
+    public async Task MountSmallDiskAsync(string host, string path, int megabytes)
+    {
+        var mount = await InHostAsync(host, ["mount", "-t", "tmpfs", "-o", $"size={megabytes}m,mode=0700", "tmpfs", path]);
+        if (mount.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"mounting a tmpfs over {path} on {host} failed: {mount.StandardError}");
+        }
+    }
+
+    /// <summary>Takes away what <see cref="MountSmallDiskAsync"/> put there, if it is there.</summary>
+    public Task UnmountSmallDiskAsync(string host, string path) => InHostAsync(host, ["sh", "-c", $"! mountpoint -q {path} || umount {path}"]);
+}

@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using Akka.Actor;
+using AkkaMigration.Node;
+using AkkaMigration.Node.Migration;
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Tests.Support;
+using static AkkaMigration.Tests.Support.TransferMessages;
+
+namespace AkkaMigration.Tests.Specs;
+
+/// <summary>What a target takes in (issue 14): room for the archive, asked before anything is frozen and again at admission, and a receiver's patience.</summary>
+public sealed class AdmissionSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
+{
+    private const int ChunkBytes = 1000;
+    /// <summary>More than any disk here has.</summary>
+    private const long Huge = 1L << 60;
+    private readonly FakeContainerRuntime _runtime = new() { ArchivePaddingBytes = 5200 };
+    private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-admission-").FullName;
+    private readonly NodeContext _node;
+
+    public AdmissionSpecs()
+    {
+        var self = new HostEntry("nodeB", "127.0.0.1", 1, false, "", "", _state);
+        // Idle after 4 × 250 ms: short enough to watch, several acknowledgement timeouts long.
+        var config = LoopbackCluster.ForHosts([self], t => t with { ChunkBytes = ChunkBytes, Window = 2, AckTimeout = TimeSpan.FromMilliseconds(250) });
+        _node = NodeContext.Create(self, config, _runtime);
+    }
+
+    [Fact]
+    public async Task A_target_short_of_room_for_the_archive_refuses_the_move_in_the_pre_flight_naming_both_figures()
+    {
+        var check = new CheckRestore("big", Jobs.AddOneSpec(41), "nodeA", "runc", [], ExpectedBytes: Huge);
+
+        var answer = await Preflight.AnswerAsync(check, _node, admission: null, addressHolder: null, CancellationToken.None);
+
+        var problem = Assert.Single(answer.Problems);
+        Assert.Matches(@"^nodeB has \d+ MB free for archives \(.+\), and this one needs about \d+ MB \(\d+ MB estimated, with a margin\)$", problem);
+        Assert.Contains($"{Huge / (1024 * 1024)} MB estimated", problem);
+    }
+
+    [Fact]
+    public async Task An_archive_that_fits_or_of_unknown_size_raises_no_problem_of_room()
+    {
+        foreach (var expected in new[] { 0L, 1024 * 1024 })
+        {
+            var check = new CheckRestore("small", Jobs.AddOneSpec(41), "nodeA", "runc", [], ExpectedBytes: expected);
+            Assert.Empty((await Preflight.AnswerAsync(check, _node, admission: null, addressHolder: null, CancellationToken.None)).Problems);
+        }
+    }
+
+    [Fact]
+    public void A_transfer_is_refused_at_admission_when_the_room_went_since_the_pre_flight()
+    {
+        var incoming = ChildActorOf(IncomingTransfers.Props(_node, new HashSet<string>()));
+
+        incoming.Tell(new IncomingTransfers.Admit(new BeginTransfer("cccccccccccccccccccccccccccccccc", "big", "nodeA", ChunkBytes, Huge), null), TestActor);
+        var refused = ExpectMsg<TransferRefused>();
+        Assert.Contains("MB free for archives", refused.Reason);
+        Assert.Contains($"{Huge / (1024 * 1024)} MB estimated", refused.Reason);
+        Assert.Empty(Directory.GetFiles(_node.Archives.Folder));
+
+        incoming.Tell(new IncomingTransfers.Admit(new BeginTransfer("dddddddddddddddddddddddddddddddd", "small", "nodeA", ChunkBytes, 4096), null), TestActor);
+        ExpectMsg<TransferAccepted>();
+    }
+
+    [Fact]
+    public void The_receivers_idle_timer_counts_from_the_last_chunk_not_from_its_creation()
+    {
+        const string transfer = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
+        var idle = _node.Config.Transfer.AckTimeout * (ArchiveSender.MaxResends + 2);
+        var chunks = Chunk(_runtime.ArchiveFor(ContainerNames.For("slow"), 41, 3, 30), transfer, ChunkBytes);
+        var receiver = ChildActorOf(ArchiveReceiver.Props(new BeginTransfer(transfer, "slow", "nodeA", ChunkBytes), TestActor, _node));
+        ExpectMsg<TransferAccepted>();
+
+        // Chunks come slowly, each well within the idle time of the one before, for twice that time in all.
+        var lastChunk = Stopwatch.StartNew();
+        foreach (var chunk in chunks.Take(4))
+        {
+            ExpectNoMsg(idle * 0.5);
+            receiver.Tell(chunk, TestActor);
+            ExpectMsg<ChunkAck>();
+            lastChunk.Restart();
+        }
+
+        Assert.Contains("no chunk arrived in time", ExpectMsg<TransferFailed>(idle * 4).Reason);
+        Assert.True(lastChunk.Elapsed >= idle * 0.9, $"failed {lastChunk.ElapsedMilliseconds} ms after the last chunk, idle time {idle.TotalMilliseconds} ms");
+    }
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        Directory.Delete(_state, recursive: true);
+    }
+}
