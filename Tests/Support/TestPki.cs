@@ -59,7 +59,9 @@ public static class TestPki
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.3")], false));
-        using var issued = request.Create(authority, DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(16));
+        // Not before the CA itself: on a fresh machine set-up made it minutes ago.
+        var notBefore = DateTimeOffset.UtcNow.AddMinutes(-5) < authority.NotBefore ? new DateTimeOffset(authority.NotBefore) : DateTimeOffset.UtcNow.AddMinutes(-5);
+        using var issued = request.Create(authority, notBefore, DateTimeOffset.UtcNow.AddDays(1), RandomNumberGenerator.GetBytes(16));
         // Through PKCS#12, as the nodes load theirs: SslStream needs a key it can use on this platform.
         return X509CertificateLoader.LoadPkcs12(issued.CopyWithPrivateKey(key).Export(X509ContentType.Pkcs12), null);
     }
