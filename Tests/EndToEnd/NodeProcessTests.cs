@@ -12,7 +12,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 /// A node process as systemd runs it (Type=notify, Restart=on-failure): what it tells the notify
 /// socket, and the exit code it ends with, on loopback and without podman.
 /// </summary>
-public sealed class NodeProcessTests : IAsyncDisposable
+public sealed class NodeProcessTests : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("akka-migration-node-").FullName;
     private readonly int _port = Ports.Free();
@@ -84,7 +84,7 @@ public sealed class NodeProcessTests : IAsyncDisposable
             .WithStandardOutputPipe(PipeTarget.ToStringBuilder(_output))
             .WithStandardErrorPipe(PipeTarget.ToStringBuilder(_output))
             .WithValidation(CommandResultValidation.None)
-            .ExecuteAsync(default, _kill.Token).Task;
+            .ExecuteAsync(_kill.Token).Task;
     }
 
     /// <summary>A datagram socket like systemd's for Type=notify.</summary>
@@ -111,7 +111,10 @@ public sealed class NodeProcessTests : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 disposes test classes only through the former.
+    public async Task DisposeAsync()
     {
         await _kill.CancelAsync();
         try
