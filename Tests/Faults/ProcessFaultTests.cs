@@ -114,7 +114,9 @@ public sealed class ProcessFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
             Hosts.StartNode("nodeA");
             await Hosts.WaitForClusterAsync();
             return "nodeA";
-        });
+        },
+        // A dump of 16 MB is over in a few hundred milliseconds on a quiet machine, before the poll sees CRIU.
+        stateMb: 256);
 
     [Fact]
     public Task The_target_killed_during_a_real_restore_holds_nothing_when_restarted_and_the_source_resumes() => SufferAsync(
