@@ -84,7 +84,8 @@ public sealed class NemesisTests(SimulatedHosts hosts, ITestOutputHelper output)
     private async Task MigrateAsync(Random random, List<NemesisJob> jobs, NemesisHistory history, Func<string, string, Task>? fault)
     {
         // A job still at work, most of the time: moving a finished one is only refused.
-        var job = Pick(random, jobs.Where(j => j.Running).DefaultIfEmpty(Pick(random, jobs)).ToList());
+        var running = jobs.Where(j => j.Running).ToList();
+        var job = Pick(random, running.Count > 0 ? running : jobs);
         // Mostly away from where it was last seen; now and then to where it is, which must be refused.
         var target = random.Next(5) == 0 ? job.Host : SimulatedHosts.Hosts.First(h => h != job.Host);
         var migrate = hosts.ClientAsync(["migrate", job.Id, target]);
