@@ -21,7 +21,7 @@ mkdir -p "$out"
 client submit 1 --id views-job --work-ms 120000 --state-mb 256 >/dev/null
 in_client="$repo/scripts/in-host.sh client dotnet $client_dll --config $config"
 # Each pane stays open after its command ends, so its last screen can still be read.
-panes new-session -d -s watch -x 118 -y 16 "$in_client watch --interval 0.5; sleep 600"
+panes new-session -d -s watch -x 118 -y 16 "$in_client watch; sleep 600"
 sleep 3
 panes new-session -d -s migrate -x 118 -y 8 "$in_client migrate views-job nodeB; sleep 600"
 

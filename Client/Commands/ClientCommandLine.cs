@@ -10,7 +10,7 @@ namespace AkkaMigration.Client.Commands;
 /// <summary>The client's command line: interactive by default, one subcommand per operation for scripts.</summary>
 public static class ClientCommandLine
 {
-    private static readonly Option<FileInfo?> ConfigOption = new("--config")
+    internal static readonly Option<FileInfo?> ConfigOption = new("--config")
     {
         Description = $"The cluster's config.ini (default: ${ConfigLocation.Variable}, else {ConfigLocation.Installed}, else ./config.ini)",
         Recursive = true,
@@ -81,6 +81,7 @@ public static class ClientCommandLine
             NodeCommands.Cordon(terminal, cordon: false),
             NodeCommands.Status(terminal),
             WatchCommand.Build(terminal),
+            CompletionCommand.Build(terminal),
         };
         root.SetAction(async (parse, ct) =>
         {

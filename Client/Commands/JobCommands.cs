@@ -16,7 +16,7 @@ public static class JobCommands
     {
         var number = new Argument<string>("number") { Description = "The number to add one to" };
         var id = new Option<string?>("--id") { Description = "The job's id (default: a new one)" };
-        var on = new Option<string?>("--on") { Description = "The host to run it on (default: the executor)" };
+        var on = Completions.Hosts(new Option<string?>("--on") { Description = "The host to run it on (default: the executor)" });
         var work = new Option<int?>("--work-ms") { Description = "How long the work takes (default: config.ini)" };
         var state = new Option<int?>("--state-mb") { Description = "Pseudo-random memory the worker holds (default: config.ini)" };
         var command = new Command("submit", "Start a job that adds one to NUMBER; prints its id") { number, id, on, work, state, JsonOption };
@@ -36,7 +36,7 @@ public static class JobCommands
             Description = "Passed to the container as they are, even ones starting with '-' (so put the client's own options before NAME)",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var on = new Option<string?>("--on") { Description = "The host to run it on (default: the executor)" };
+        var on = Completions.Hosts(new Option<string?>("--on") { Description = "The host to run it on (default: the executor)" });
         var network = new Option<string>("--network")
         {
             Description = "none, or cluster: an address on the service network that moves with it, open connections included",
@@ -74,13 +74,13 @@ public static class JobCommands
 
     public static Command Migrate(Terminal terminal)
     {
-        var job = new Argument<string>("job") { Description = "The job's id" };
-        var target = new Argument<string?>("target")
+        var job = Completions.Jobs(new Argument<string>("job") { Description = "The job's id" });
+        var target = Completions.Hosts(new Argument<string?>("target")
         {
             Description = "The host to move it to (default: the node picks its least-loaded peer)",
             Arity = ArgumentArity.ZeroOrOne,
-        };
-        var from = new Option<string?>("--from") { Description = "The host to ask first (default: the executor; redirects are followed)" };
+        });
+        var from = Completions.Hosts(new Option<string?>("--from") { Description = "The host to ask first (default: the executor; redirects are followed)" });
         var check = new Option<bool>("--check") { Description = "Only say whether it can move now, and if not, why; nothing is frozen" };
         var command = new Command("migrate", "Live-migrate a running job's container to another host") { job, target, from, check, JsonOption };
         command.SetAction((parse, _) => Execute(parse, terminal, operations =>
@@ -101,8 +101,8 @@ public static class JobCommands
 
     public static Command Query(Terminal terminal)
     {
-        var job = new Argument<string>("job") { Description = "The job's id" };
-        var on = new Option<string?>("--on") { Description = "The host to ask (default: the executor; redirects are followed)" };
+        var job = Completions.Jobs(new Argument<string>("job") { Description = "The job's id" });
+        var on = Completions.Hosts(new Option<string?>("--on") { Description = "The host to ask (default: the executor; redirects are followed)" });
         var wait = new Option<bool>("--wait") { Description = "Wait until the job has finished" };
         var timeout = new Option<int>("--timeout") { Description = "Seconds to wait at most with --wait", DefaultValueFactory = _ => 120 };
         var command = new Command("query", "Show a job's state, or its result once finished") { job, on, wait, timeout, JsonOption };
@@ -113,8 +113,8 @@ public static class JobCommands
 
     public static Command Logs(Terminal terminal)
     {
-        var job = new Argument<string>("job") { Description = "The job's id" };
-        var on = new Option<string?>("--on") { Description = "The host to ask (default: the executor; redirects are followed)" };
+        var job = Completions.Jobs(new Argument<string>("job") { Description = "The job's id" });
+        var on = Completions.Hosts(new Option<string?>("--on") { Description = "The host to ask (default: the executor; redirects are followed)" });
         var tail = new Option<int>("--tail") { Description = "How many of the last lines", DefaultValueFactory = _ => 20 };
         var follow = new Option<bool>("--follow", "-f")
         {
@@ -140,8 +140,8 @@ public static class JobCommands
 
     public static Command Stop(Terminal terminal)
     {
-        var job = new Argument<string>("job") { Description = "The job's id" };
-        var on = new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the owner)" };
+        var job = Completions.Jobs(new Argument<string>("job") { Description = "The job's id" });
+        var on = Completions.Hosts(new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the owner)" });
         var command = new Command("stop", "Stop a job's container (SIGTERM, SIGKILL after 10 s); the job ends with its exit code") { job, on, JsonOption };
         command.SetAction((parse, _) => Execute(parse, terminal, operations => operations.StopAsync(parse.GetValue(job)!, parse.GetValue(on))));
         return command;
@@ -149,8 +149,8 @@ public static class JobCommands
 
     public static Command Cancel(Terminal terminal)
     {
-        var job = new Argument<string>("job") { Description = "The job's id" };
-        var on = new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the owner)" };
+        var job = Completions.Jobs(new Argument<string>("job") { Description = "The job's id" });
+        var on = Completions.Hosts(new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the owner)" });
         var command = new Command("cancel", "Cancel a job's migration: before the freeze it stops at once; during the checkpoint the job resumes where it was; later it says why not")
         {
             job, on, JsonOption,

@@ -10,7 +10,7 @@ public static class JobRecordCommands
 {
     public static Command List(Terminal terminal)
     {
-        var node = new Option<string?>("--node") { Description = "Only the jobs this host owns" };
+        var node = Completions.Hosts(new Option<string?>("--node") { Description = "Only the jobs this host owns" });
         var phase = new Option<string?>("--phase") { Description = "Only jobs in this phase" };
         phase.AcceptOnlyFromAmong([.. Enum.GetNames<JobPhase>().Select(p => p.ToLowerInvariant())]);
         var image = new Option<string?>("--image") { Description = "Only jobs whose image's name contains this" };
@@ -38,8 +38,8 @@ public static class JobRecordCommands
 
     public static Command Inspect(Terminal terminal)
     {
-        var job = new Argument<string>("job") { Description = "The job's id" };
-        var on = new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the owner)" };
+        var job = Completions.Jobs(new Argument<string>("job") { Description = "The job's id" });
+        var on = Completions.Hosts(new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the owner)" });
         var command = new Command("inspect", "Show a job's spec, owner, phase, address and its moves with their timings") { job, on, JsonOption };
         command.SetAction((parse, _) => Execute(parse, terminal, operations => operations.InspectAsync(parse.GetValue(job)!, parse.GetValue(on))));
         return command;
@@ -47,8 +47,8 @@ public static class JobRecordCommands
 
     public static Command Remove(Terminal terminal)
     {
-        var job = new Argument<string>("job") { Description = "The job's id" };
-        var on = new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the owner)" };
+        var job = Completions.Jobs(new Argument<string>("job") { Description = "The job's id" });
+        var on = Completions.Hosts(new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the owner)" });
         var force = new Option<bool>("--force", "-f") { Description = "Stop a running job's container first, then remove it" };
         var command = new Command("rm", "Forget a finished job (its record and result); a running one needs stop first, or -f") { job, on, force, JsonOption };
         command.SetAction((parse, _) => Execute(parse, terminal, operations =>
@@ -58,7 +58,7 @@ public static class JobRecordCommands
 
     public static Command Prune(Terminal terminal)
     {
-        var node = new Option<string?>("--node") { Description = "Only this host's finished jobs (default: every host's)" };
+        var node = Completions.Hosts(new Option<string?>("--node") { Description = "Only this host's finished jobs (default: every host's)" });
         var command = new Command("prune", "Forget every finished (completed or failed) job; nodes also do it after config.ini's [jobs] keep_finished")
         {
             node, JsonOption,

@@ -9,7 +9,7 @@ public static class NodeCommands
 {
     public static Command Drain(Terminal terminal)
     {
-        var node = new Argument<string>("node") { Description = "The host to empty" };
+        var node = Completions.Hosts(new Argument<string>("node") { Description = "The host to empty" });
         var timeout = new Option<int?>("--timeout") { Description = "Seconds to wait at most (default: as long as one migration may take)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only print where each container would go; nothing moves and NODE stays" };
         var command = new Command("drain", "Move every container off NODE to its peers; NODE then leaves the cluster") { node, timeout, dryRun, JsonOption };
@@ -22,7 +22,7 @@ public static class NodeCommands
     /// <summary>cordon, or with <paramref name="cordon"/> false uncordon.</summary>
     public static Command Cordon(Terminal terminal, bool cordon)
     {
-        var node = new Argument<string>("node") { Description = "The host" };
+        var node = Completions.Hosts(new Argument<string>("node") { Description = "The host" });
         var command = cordon
             ? new Command("cordon", "NODE takes no new containers and is no migration's or drain's target; what runs there stays (survives a restart)")
             : new Command("uncordon", "NODE takes new containers again");

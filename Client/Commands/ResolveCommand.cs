@@ -13,10 +13,10 @@ public static class ResolveCommand
 {
     public static Command Build(Terminal terminal)
     {
-        var job = new Argument<string>("job") { Description = "The job whose move is in doubt" };
+        var job = Completions.Jobs(new Argument<string>("job") { Description = "The job whose move is in doubt" });
         var resumeHere = new Option<bool>("--resume-here") { Description = "The target never ran it: resume it on its source from its checkpoint" };
         var abandon = new Option<bool>("--abandon") { Description = "Give it up on its source: it ends as failed there (if the target restored it, it runs there)" };
-        var on = new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the job's source)" };
+        var on = Completions.Hosts(new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the job's source)" });
         var command = new Command("resolve", "Settle a job whose move is in doubt because its target stays silent; refused while the target answers")
         {
             job, resumeHere, abandon, on, JsonOption,

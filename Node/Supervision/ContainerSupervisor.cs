@@ -29,6 +29,7 @@ public sealed class ContainerSupervisor : ReceiveActor
     private readonly JobRouter _router;
     private readonly NodeCordon _cordon;
     private readonly LocalJobs _jobs;
+    private readonly IActorRef _statusFeed;
     private readonly CancellationTokenSource _stopping = new();
     private IActorRef _incoming = ActorRefs.Nobody;
     private IActorRef? _drainer;
@@ -38,7 +39,8 @@ public sealed class ContainerSupervisor : ReceiveActor
         _node = node;
         _router = new JobRouter(node.Self, node.Config, _cluster);
         _cordon = new NodeCordon(node.Self.StateDirectory, node.Name, Context.System);
-        _jobs = new LocalJobs(node, _router, Context, _log);
+        _statusFeed = Context.ActorOf(StatusFeed.Props(), "status-feed");
+        _jobs = new LocalJobs(node, _router, Context, _log, _statusFeed);
 
         Receive<RunJob>(Run);
         Receive<RoutedJobCommand>(r => Route(r.Command, r.Hops));
@@ -69,6 +71,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<Changed>(c => c.Key.Equals(JobDirectory.Key), c => _router.Learn(c.Get(JobDirectory.Key).Entries));
         Receive<Changed>(c => c.Key.Equals(NodeCordon.Key), c => _router.LearnCordons(c.Get(NodeCordon.Key).Entries));
         Receive<IUpdateResponse>(_ => { });
+        Receive<WatchNode>(w => _statusFeed.Forward(w));
         Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_node.Name, _jobs.OwnedJobs(), _router.UpMembers(), _cordon.IsCordoned)));
     }
 
@@ -246,6 +249,7 @@ public sealed class ContainerSupervisor : ReceiveActor
             return;
         }
         _log.Info(cordon.Cordoned ? "cordoned: taking no new containers; the running ones stay" : "uncordoned: taking new containers again");
+        _statusFeed.Tell(StatusFeed.Changed.Instance);
         Sender.Tell(new NodeCordoned(_node.Name, cordon.Cordoned));
     }
 

@@ -14,9 +14,9 @@ namespace AkkaMigration.Node.Supervision;
 /// <summary>
 /// The supervisor's book of its job actors: every one by job id (owners, and the redirects of jobs
 /// that moved away), and what the owners last reported. Each change is written to the replicated
-/// directory and the metrics as it is made. Used on the supervisor's thread only.
+/// directory, the metrics and the <see cref="StatusFeed"/> as it is made. Used on the supervisor's thread only.
 /// </summary>
-public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext context, ILoggingAdapter log)
+public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext context, ILoggingAdapter log, IActorRef statusFeed)
 {
     private readonly IActorRef _replicator = DistributedData.Get(context.System).Replicator;
     private readonly Cluster _cluster = Cluster.Get(context.System);
@@ -50,7 +50,7 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
         if (record.MovedTo is null)
         {
             _owned[record.JobId] = record.Status(node.Name);
-            node.Metrics.Jobs(_owned.Values);
+            Changed();
             Publish(record.JobId, new JobLocation(node.Name, !record.Settled, record.Spec.Service.Address));
         }
     }
@@ -63,14 +63,14 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
             Publish(status.JobId, new JobLocation(node.Name, JobRouter.IsActive(status), status.Spec.Service.Address));
         }
         _owned[status.JobId] = status;
-        node.Metrics.Jobs(_owned.Values);
+        Changed();
     }
 
     /// <summary>The job moved away; its actor stays as a redirect.</summary>
     public void Left(JobLeft left)
     {
         _owned.Remove(left.JobId, out var status);
-        node.Metrics.Jobs(_owned.Values);
+        Changed();
         Publish(left.JobId, new JobLocation(left.NewOwner, true, status?.Spec.Service.Address));
     }
 
@@ -99,9 +99,15 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
         StatefulActor.WarnOnFailure(node.Runtime.RemoveAsync(ContainerNames.For(jobId), CancellationToken.None), log,
             $"job {jobId} is forgotten, but its container could not be removed");
         _owned.Remove(jobId);
-        node.Metrics.Jobs(_owned.Values);
+        Changed();
         router.Remove(jobId);
         _replicator.Tell(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty, WriteLocal.Instance, map => map.Remove(_cluster, jobId)));
+    }
+
+    private void Changed()
+    {
+        node.Metrics.Jobs(_owned.Values);
+        statusFeed.Tell(StatusFeed.Changed.Instance);
     }
 
     /// <summary>Written locally and gossiped: every node learns within a second or so; this one at once.</summary>

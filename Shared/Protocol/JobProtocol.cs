@@ -133,9 +133,19 @@ public sealed record DrainRefused(string Node, string Reason, DrainedJob[] Moved
 
 public sealed record GetNodeStatus : IClientRequest;
 
+/// <summary>
+/// A long poll for <c>watch</c>: answered with the node's <see cref="NodeStatus"/> as soon as its
+/// <see cref="NodeStatus.Version"/> differs from <paramref name="Seen"/> (at once when it already
+/// does), else after at most <c>StatusFeed.HoldLimit</c> with the same version, to be asked again.
+/// Only ever an answer to the client's own request: the node never dials a client.
+/// </summary>
+/// <param name="Seen">The version of the last status the client has shown; empty for none.</param>
+public sealed record WatchNode(string Seen) : IClientRequest;
+
 /// <param name="UpMembers">The hosts this node sees as up members of the cluster.</param>
 /// <param name="Cordoned">The node takes no new job and no incoming migration (<see cref="CordonNode"/>).</param>
-public sealed record NodeStatus(string Node, JobStatus[] Jobs, string[] UpMembers, bool Cordoned = false);
+/// <param name="Version">Changes whenever anything above does (a <see cref="WatchNode"/> answer); empty otherwise.</param>
+public sealed record NodeStatus(string Node, JobStatus[] Jobs, string[] UpMembers, bool Cordoned = false, string Version = "");
 
 /// <summary>
 /// From the node a client asked, which passed the request on: the node meant to answer went out of

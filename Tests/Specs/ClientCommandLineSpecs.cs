@@ -262,36 +262,66 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
-    public async Task Watch_asks_every_host_again_for_each_view_and_lists_migrations_first()
+    public async Task Watch_shows_the_cluster_again_when_a_host_reports_a_change_and_lists_migrations_first()
     {
-        var run = ClientAsync("watch", "--count", "2", "--interval", "0.2");
+        var shown = new StringWriter();
+        var run = ClientAsync(["--config", _nodes.ConfigFile, "watch", "--count", "2"], input: "", shown);
         var migrating = Job1 with { Phase = JobPhase.Migrating };
-        for (var view = 0; view < 2; view++)
-        {
-            await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [Web], ["nodeA", "nodeB"]));
-            await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [migrating], ["nodeA", "nodeB"]));
-        }
+        await AnswerWatchAsync(_nodeA, "", new NodeStatus("nodeA", [Web], ["nodeA", "nodeB"], Version: "a1"));
+        await AnswerWatchAsync(_nodeB, "", new NodeStatus("nodeB", [Job1], ["nodeA", "nodeB"], Version: "b1"));
+        await AwaitConditionAsync(() => Task.FromResult(shown.ToString().Contains("host(s) answering")), Wait);
+
+        await AnswerWatchAsync(_nodeB, "b1", new NodeStatus("nodeB", [migrating], ["nodeA", "nodeB"], Version: "b2"));
 
         var (exit, output, error) = await run;
         var headers = output.Split('\n').Where(r => r.Contains("host(s) answering")).ToList();
         Assert.Equal(ExitCodes.Ok, exit);
         Assert.Equal(2, headers.Count);
-        Assert.All(headers, h => Assert.EndsWith("2 host(s) answering, 2 job(s), 1 migrating (Ctrl-C stops)", h));
-        var jobRows = output.Split('\n').Where(r => r.Contains($"│ {Job1.JobId} ") || r.Contains("│ web ")).Take(2).ToList();
+        Assert.EndsWith("2 host(s) answering, 2 job(s), 0 migrating (Ctrl-C stops)", headers[0]);
+        Assert.EndsWith("2 host(s) answering, 2 job(s), 1 migrating (Ctrl-C stops)", headers[1]);
+        var lastView = output[output.LastIndexOf("host(s) answering", StringComparison.Ordinal)..].Split('\n');
+        var jobRows = lastView.Where(r => r.Contains($"│ {Job1.JobId} ") || r.Contains("│ web ")).ToList();
         Assert.Contains($"│ {Job1.JobId} ", jobRows[0]);
         Assert.Contains("error: node nodeC at 127.0.0.1:", error);
     }
 
-    [Theory]
-    [InlineData("--interval", "0")]
-    [InlineData("--count", "0")]
-    public async Task Watch_with_a_bad_interval_or_count_says_so_and_asks_nobody(string option, string value)
+    [Fact]
+    public async Task Watch_with_a_bad_count_says_so_and_asks_nobody()
     {
-        var (exit, _, error) = await ClientAsync("watch", option, value);
+        var (exit, _, error) = await ClientAsync("watch", "--count", "0");
 
         Assert.Equal(ExitCodes.BadInput, exit);
-        Assert.Contains("--interval takes 0.2 to 3600 seconds and --count 1 or more", error);
+        Assert.Contains("--count takes 1 or more", error);
         _nodeA.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public async Task Tab_completion_offers_the_cluster_s_job_ids_for_a_job_and_config_ini_s_hosts_for_a_target()
+    {
+        var jobLine = $"--config {_nodes.ConfigFile} rm ";
+        var hostLine = $"--config {_nodes.ConfigFile} migrate web n";
+
+        // The shell waits for its completions: the client answers [suggest] before it returns at all.
+        var jobs = Task.Run(() => ClientAsync([$"[suggest:{jobLine.Length}]", jobLine], input: ""));
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [Web], ["nodeA", "nodeB"]));
+        await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [Job1], ["nodeA", "nodeB"]));
+        var (jobsExit, jobsOffered, _) = await jobs;
+        var (hostsExit, hostsOffered, _) = await ClientAsync([$"[suggest:{hostLine.Length}]", hostLine], input: "");
+
+        Assert.Equal((0, 0), (jobsExit, hostsExit));
+        Assert.Contains("web", jobsOffered.Split('\n'));
+        Assert.Contains(Job1.JobId, jobsOffered.Split('\n'));
+        Assert.Equal(["nodeA", "nodeB", "nodeC"], hostsOffered.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(o => !o.StartsWith('-')));
+    }
+
+    [Fact]
+    public async Task Completion_bash_prints_a_script_that_asks_the_client_what_comes_next()
+    {
+        var (exit, output, _) = await ClientAsync(["completion", "bash"], input: "");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("\"[suggest:$cursor]\"", output);
+        Assert.Contains("complete -F _akka_migration akka-migration", output);
     }
 
     [Fact]
@@ -497,9 +527,9 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     private Task<(int Exit, string Output, string Error)> ClientAsync(params string[] arguments) =>
         ClientAsync(["--config", _nodes.ConfigFile, .. arguments], input: "");
 
-    private static async Task<(int Exit, string Output, string Error)> ClientAsync(string[] arguments, string input)
+    private static async Task<(int Exit, string Output, string Error)> ClientAsync(string[] arguments, string input, StringWriter? output = null)
     {
-        var output = new StringWriter();
+        output ??= new StringWriter();
         var error = new StringWriter();
         var exit = await ClientCommandLine.RunAsync(arguments, Terminal.Redirected(output, error, new StringReader(input))).WaitAsync(Wait);
         return (exit, output.ToString(), error.ToString());
@@ -514,6 +544,12 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     private static async Task AnswerStatusAsync(TestProbe node, NodeStatus status)
     {
         await node.ExpectMsgAsync<GetNodeStatus>(Wait);
+        node.LastSender.Tell(status);
+    }
+
+    private static async Task AnswerWatchAsync(TestProbe node, string seen, NodeStatus status)
+    {
+        await node.ExpectMsgAsync(new WatchNode(seen), Wait);
         node.LastSender.Tell(status);
     }
 

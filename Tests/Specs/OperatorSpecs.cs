@@ -10,7 +10,8 @@ namespace AkkaMigration.Tests.Specs;
 
 /// <summary>
 /// What an operator does to one node's jobs and to the node itself, against its supervisor with a
-/// fake podman: rm, prune, automatic pruning, and a cordon that survives the node's restart.
+/// fake podman: rm, prune, automatic pruning, a cordon that survives the node's restart, and the
+/// long poll behind <c>watch</c>.
 /// </summary>
 public sealed class OperatorSpecs() : SingleNodeSpec("operator", c => c with { Jobs = new JobSettings(KeepFinished: null) })
 {
@@ -102,5 +103,39 @@ public sealed class OperatorSpecs() : SingleNodeSpec("operator", c => c with { J
         Supervisor.Tell(new CordonNode("nodeA", Cordoned: false), TestActor);
         ExpectMsg<NodeCordoned>(Long);
         Submit("accepted", 1, workMillis: 50);
+    }
+
+    [Fact]
+    public void A_watch_poll_is_held_until_the_node_s_status_changes_then_answered_with_the_new_status()
+    {
+        var watcher = CreateTestProbe();
+        Supervisor.Tell(new WatchNode(""), watcher);
+        var first = watcher.ExpectMsg<NodeStatus>(Long);
+        Supervisor.Tell(new WatchNode(first.Version), watcher);
+        watcher.ExpectNoMsg(TimeSpan.FromMilliseconds(500));
+
+        Submit("fresh", 1, workMillis: 60_000);
+
+        var changed = watcher.ExpectMsg<NodeStatus>(Long);
+        Assert.NotEqual(first.Version, changed.Version);
+        Assert.Empty(first.Jobs);
+        Assert.Equal(["fresh"], changed.Jobs.Select(j => j.JobId));
+    }
+
+    [Fact]
+    public void A_watch_poll_with_an_old_version_is_answered_at_once_and_a_cordon_is_a_change()
+    {
+        var watcher = CreateTestProbe();
+        Supervisor.Tell(new WatchNode(""), watcher);
+        var first = watcher.ExpectMsg<NodeStatus>(Long);
+        Supervisor.Tell(new WatchNode(first.Version), watcher);
+
+        Supervisor.Tell(new CordonNode("nodeA", Cordoned: true), TestActor);
+
+        ExpectMsg<NodeCordoned>(Long);
+        var cordoned = watcher.ExpectMsg<NodeStatus>(Long);
+        Assert.True(cordoned.Cordoned);
+        Supervisor.Tell(new WatchNode(first.Version), watcher);
+        Assert.Equal(cordoned.Version, watcher.ExpectMsg<NodeStatus>(Long).Version);
     }
 }
