@@ -75,8 +75,10 @@ public sealed partial class ClientOperations(ClientSession session)
     {
         var t = m.Timings;
         var frozen = t.FrozenMs > 0 ? $", frozen {Figures.Duration(t.FrozenMs)}" : ", frozen time unknown (the target's figures were lost)";
+        // CRIU's dump is the part of the checkpoint that grows with memory; the rest is podman's own work.
+        var dump = t.Dump is { } d ? $" of which CRIU's dump {d.FrozenMs} ms" : "";
         return $"job {m.JobId} moved {m.From} → {m.To} in {Figures.Duration(t.TotalMs)}{frozen} " +
-            $"(checkpoint {t.CheckpointMs} ms, transfer {t.TransferMs} ms, restore {t.RestoreMs} ms, {Figures.Megabytes(t.ArchiveBytes)} MB)";
+            $"(checkpoint {t.CheckpointMs} ms{dump}, transfer {t.TransferMs} ms, restore {t.RestoreMs} ms, {Figures.Megabytes(t.ArchiveBytes)} MB)";
     }
 
 

@@ -179,7 +179,7 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
         {
             // The transfer overlaps the checkpoint; what it adds is the time from the checkpoint's end to the archive's.
             var timings = new MigrationTimings(checkpoint.DurationMs, (long)(sentAt - checkpointedAt).TotalMilliseconds, d.RestoreMs,
-                checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds, streamMs);
+                checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds, streamMs, checkpoint.Dump);
             Finish(pending, d.NewOwner, timings, whole: true);
         });
         Receive<ArchiveSender.GaveUp>(g =>
@@ -243,7 +243,7 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
                     Timers.Cancel(nameof(ResolveTick));
                     // The target's restore time and the stream's were in the answers that got lost.
                     Finish(pending, pending.Target, checkpoint is null ? null
-                        : new MigrationTimings(checkpoint.DurationMs, 0, 0, checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds), whole: false);
+                        : new MigrationTimings(checkpoint.DurationMs, 0, 0, checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds, Dump: checkpoint.Dump), whole: false);
                     break;
                 case TransferState.Absent:
                     Timers.Cancel(nameof(ResolveTick));

@@ -18,9 +18,13 @@ public static class MigrationLine
         return timings switch
         {
             null => $"{line} total_ms={elapsedMs}",
-            _ when !whole => $"{line} checkpoint_ms={timings.CheckpointMs} total_ms={timings.TotalMs} archive_bytes={timings.ArchiveBytes} (the target's answers were lost)",
+            _ when !whole => $"{line} checkpoint_ms={timings.CheckpointMs} total_ms={timings.TotalMs} archive_bytes={timings.ArchiveBytes}{Dump(timings.Dump)} (the target's answers were lost)",
             _ => $"{line} checkpoint_ms={timings.CheckpointMs} transfer_ms={timings.TransferMs} restore_ms={timings.RestoreMs} " +
-                $"downtime_ms={NodeMetrics.Downtime(timings)} total_ms={timings.TotalMs} stream_ms={timings.StreamMs} archive_bytes={timings.ArchiveBytes}",
+                $"downtime_ms={NodeMetrics.Downtime(timings)} total_ms={timings.TotalMs} stream_ms={timings.StreamMs} archive_bytes={timings.ArchiveBytes}" +
+                Dump(timings.Dump),
         };
     }
+
+    private static string Dump(DumpTimings? dump) => dump is null ? "" :
+        $" criu_freezing_ms={dump.FreezingMs} criu_frozen_ms={dump.FrozenMs} criu_memdump_ms={dump.MemdumpMs} criu_memwrite_ms={dump.MemwriteMs} runtime_checkpoint_ms={dump.RuntimeMs}";
 }

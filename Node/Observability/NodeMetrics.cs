@@ -72,6 +72,11 @@ public sealed class NodeMetrics : IDisposable
         }
         ArchiveBytes(timings.ArchiveBytes, direction);
         _durations.Record(timings.CheckpointMs, Phase("checkpoint"));
+        if (timings.Dump is { } dump)
+        {
+            // CRIU's share of the checkpoint: the rest is podman and runc around it, and the archive's export.
+            _durations.Record(dump.FrozenMs, Phase("criu_dump"));
+        }
         if (!whole)
         {
             return;

@@ -76,7 +76,8 @@ public enum ContainerState
 /// <param name="Checkpointed">Stopped by a checkpoint rather than by its own exit.</param>
 public sealed record ContainerInfo(string Name, ContainerState State, int ExitCode, int Pid, bool Checkpointed);
 
-public sealed record CheckpointStats(long DurationMs, long ArchiveBytes);
+/// <param name="Dump">podman's and CRIU's figures of the dump, where podman printed them.</param>
+public sealed record CheckpointStats(long DurationMs, long ArchiveBytes, DumpTimings? Dump = null);
 
 public sealed record RestoreStats(long DurationMs);
 

@@ -72,18 +72,20 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             try
             {
-                await _criu.WithErrorsAsync(container, "dump.log", _podman.RunAsync(a => a
+                var checkpoint = _podman.RunAsync(a => a
                     .Add("container").Add("checkpoint").Add(container)
                     .Add("--export").Add(archivePath)
                     .Add("--tcp-established")
-                    .Add("--compress").Add(settings.Compression), settings.CheckpointLimit, cancellationToken), cancellationToken);
+                    .Add("--compress").Add(settings.Compression)
+                    .Add("--print-stats"), settings.CheckpointLimit, cancellationToken);
+                await _criu.WithErrorsAsync(container, "dump.log", checkpoint, cancellationToken);
+                return new CheckpointStats(clock.ElapsedMilliseconds, new FileInfo(archivePath).Length, CheckpointStatistics.Parse(checkpoint.Result));
             }
             catch (Exception e) when (e is ContainerRuntimeException or OperationCanceledException)
             {
                 throw await ResumedInPlaceAsync(container, e);
             }
         }
-        return new CheckpointStats(clock.ElapsedMilliseconds, new FileInfo(archivePath).Length);
     }
 
     /// <summary>

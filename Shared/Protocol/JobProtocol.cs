@@ -62,7 +62,9 @@ public sealed record MigrationSucceeded(string JobId, string From, string To, Mi
 /// </param>
 /// <param name="TotalMs">From the request until the target confirmed the restore; the container is frozen for nearly all of it.</param>
 /// <param name="StreamMs">From the first chunk sent until the last was acknowledged: ArchiveBytes over this is the wire rate.</param>
-public sealed record MigrationTimings(long CheckpointMs, long TransferMs, long RestoreMs, long ArchiveBytes, long TotalMs, long StreamMs = 0)
+/// <param name="Dump">CRIU's own figures of the dump inside <paramref name="CheckpointMs"/>; null when podman printed none.</param>
+public sealed record MigrationTimings(long CheckpointMs, long TransferMs, long RestoreMs, long ArchiveBytes, long TotalMs, long StreamMs = 0,
+    DumpTimings? Dump = null)
 {
     /// <summary>
     /// How long the container was frozen: from the checkpoint's start until the restore's end, those
@@ -71,6 +73,17 @@ public sealed record MigrationTimings(long CheckpointMs, long TransferMs, long R
     /// </summary>
     public long FrozenMs => RestoreMs == 0 ? 0 : CheckpointMs + TransferMs + RestoreMs;
 }
+
+/// <summary>
+/// Where the checkpoint's time went, from podman's and CRIU's own statistics (podman checkpoint
+/// --print-stats), in milliseconds: what the node's clock alone cannot split.
+/// </summary>
+/// <param name="FreezingMs">CRIU freezing the container's processes (the cgroup freezer).</param>
+/// <param name="FrozenMs">The processes frozen while CRIU dumped them; they stay stopped after it, until the restore.</param>
+/// <param name="MemdumpMs">Of <paramref name="FrozenMs"/>, reading the memory pages.</param>
+/// <param name="MemwriteMs">Writing the pages out.</param>
+/// <param name="RuntimeMs">The OCI runtime's checkpoint (runc, around CRIU); the rest of CheckpointMs is podman exporting the archive.</param>
+public sealed record DumpTimings(long FreezingMs, long FrozenMs, long MemdumpMs, long MemwriteMs, long PagesWritten, long RuntimeMs);
 
 /// <summary>Ask for a job's state; with <paramref name="WaitForResult"/> the answer comes once it has finished.</summary>
 public sealed record QueryJob(string JobId, bool WaitForResult = false) : IJobCommand;

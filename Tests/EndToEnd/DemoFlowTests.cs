@@ -39,6 +39,8 @@ public sealed class DemoFlowTests(SimulatedHosts hosts)
         Assert.Equal((0, 0), (migrate.ExitCode, query.ExitCode));
         Assert.Contains("job e2e-state accepted by nodeA", submit.StandardOutput);
         Assert.Contains("job e2e-state moved nodeA → nodeB", migrate.StandardOutput);
+        // CRIU's own figure of the dump, from podman's statistics, beside the node's clock.
+        Assert.Matches(@"\(checkpoint \d+ ms of which CRIU's dump \d+ ms, transfer", migrate.StandardOutput);
         Assert.Contains($"memory checksum {Workload.ExpectedChecksum(41, 32):x16} intact", query.StandardOutput);
         Assert.Equal("result 42 from nodeB", LastResultLine(query.StandardOutput));
     }
