@@ -32,6 +32,7 @@ awk '
   / OutgoingMigration: migration transfer=/ {
     confirmed = ms($1); total = field("total_ms"); checkpoint = field("checkpoint_ms")
     transfer = field("transfer_ms"); stream = field("stream_ms"); bytes = field("archive_bytes")
+    freezing = field("criu_freezing_ms"); dumping = field("criu_frozen_ms"); runtime = field("runtime_checkpoint_ms")
   }
   END {
     request = confirmed - total
@@ -40,11 +41,16 @@ awk '
     streamed = checkpointed + transfer
     printf "# row\thost\tstart_ms\tend_ms\tlabel\n"
     printf "1\tnodeA\t0\t%d\tpre-flight checks (it runs)\n", begin - request
-    printf "2\tnodeA\t%d\t%d\tcheckpoint on A: freeze, CRIU dump, export\n", begin - request, checkpointed - request
-    printf "3\tnodeB\t%d\t%d\tB admits the transfer, waits\n", accepted - request, streamed - stream - request
-    printf "4\tstream\t%d\t%d\tarchive stream A → B, %.1f MB\n", streamed - stream - request, streamed - request, bytes / 1048576
-    printf "5\tnodeB\t%d\t%d\trestore on B\n", restored - restore - request, restored - request
-    printf "6\tstream\t%d\t%d\tconfirmation B → A\n", restored - request, total
-    printf "7\tfrozen\t%d\t%d\tcontainer frozen\n", begin - request, restored - request
+    # podman checkpoint: runc (and CRIU inside it) first, then podman exports the archive. podman
+    # times runc and CRIU but not when each began: CRIU is drawn at the start of runc's span.
+    start = begin - request
+    printf "2\tnodeA\t%d\t%d\tCRIU freezes the container (A)\n", start, start + freezing
+    printf "3\tnodeA\t%d\t%d\tCRIU dumps it, frozen (A)\n", start + freezing, start + freezing + dumping
+    printf "4\tnodeA\t%d\t%d\trunc, then podman exports the archive (A)\n", start + freezing + dumping, checkpointed - request
+    printf "5\tnodeB\t%d\t%d\tB admits the transfer, waits\n", accepted - request, streamed - stream - request
+    printf "6\tstream\t%d\t%d\tarchive stream A → B, %.1f MB\n", streamed - stream - request, streamed - request, bytes / 1048576
+    printf "7\tnodeB\t%d\t%d\trestore on B\n", restored - restore - request, restored - request
+    printf "8\tstream\t%d\t%d\tconfirmation B → A\n", restored - request, total
+    printf "9\tfrozen\t%d\t%d\tcontainer frozen\n", start, restored - request
   }' docs/timeline.log >docs/timeline.tsv
 cat docs/timeline.tsv

@@ -30,13 +30,12 @@ public sealed partial class ClientOperations
         {
             return Outcome.BadInput($"--tail {tail}: ask for 1 line or more");
         }
-        var host = on ?? Config.Executor.Name;
         string? owner = null;
         List<string> printed = [];
         while (true)
         {
             // The state first: logs read after it are final once it says the job has ended.
-            var asked = await session.AskAsync(host, new QueryJob(jobId), ShortWait);
+            var asked = await AskAboutJobAsync(owner ?? on, new QueryJob(jobId), ShortWait);
             if (asked is not ClientActor.Response { Answer: JobStatus status })
             {
                 return Render(asked, _ => null);
@@ -45,8 +44,8 @@ public sealed partial class ClientOperations
             {
                 note($"job {jobId} moved {owner} → {status.Owner}; following it there");
             }
-            (owner, host) = (status.Owner, status.Owner);
-            var read = await session.AskAsync(host, new GetLogs(jobId, printed.Count == 0 ? tail : FollowWindow), ShortWait);
+            owner = status.Owner;
+            var read = await session.AskAsync(owner, new GetLogs(jobId, printed.Count == 0 ? tail : FollowWindow), ShortWait);
             if (read is not ClientActor.Response { Answer: JobLogs logs })
             {
                 return Render(read, _ => null);

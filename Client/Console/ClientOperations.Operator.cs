@@ -39,7 +39,7 @@ public sealed partial class ClientOperations
         {
             return bad;
         }
-        var answer = await session.AskAsync(on ?? Config.Executor.Name, new InspectJob(jobId), ShortWait);
+        var answer = await AskAboutJobAsync(on, new InspectJob(jobId), ShortWait);
         return Render(answer, a => a is JobDetails details ? Outcome.Ok(details, DescribeDetails(details)) : null);
     }
 
@@ -50,7 +50,7 @@ public sealed partial class ClientOperations
         {
             return bad;
         }
-        var answer = await session.AskAsync(on ?? Config.Executor.Name, new RemoveJob(jobId, force), force ? StopWait : ShortWait);
+        var answer = await AskAboutJobAsync(on, new RemoveJob(jobId, force), force ? StopWait : ShortWait);
         return Render(answer, a => a is JobRemoved r ? Outcome.Ok(r, $"job {r.JobId} removed from {r.Node}") : null);
     }
 
@@ -107,7 +107,7 @@ public sealed partial class ClientOperations
         {
             return bad;
         }
-        var answer = await session.AskAsync(on ?? Config.Executor.Name, new CancelJob(jobId), ShortWait);
+        var answer = await AskAboutJobAsync(on, new CancelJob(jobId), ShortWait);
         return Render(answer, a => a is MigrationCancelled c ? Outcome.Ok(c, $"job {c.JobId}: its migration from {c.Node} is cancelled; {c.Outcome}") : null);
     }
 

@@ -11,7 +11,7 @@ public sealed partial class ClientOperations
         {
             return bad;
         }
-        var answer = await session.AskAsync(on ?? Config.Executor.Name, new ResolveJob(jobId, choice), MigrationWait);
+        var answer = await AskAboutJobAsync(on, new ResolveJob(jobId, choice), MigrationWait);
         return Render(answer, a => a is JobResolved r ? Outcome.Ok(r, $"job {r.JobId} on {r.Node}: {r.Outcome}") : null);
     }
 }

@@ -12,6 +12,10 @@ public sealed partial class ClientOperations(ClientSession session)
 
     private MigrationConfig Config => session.Config;
 
+    /// <summary>A job's request to <paramref name="host"/>; none named, to the executor, then to the other hosts if it cannot be reached.</summary>
+    private Task<object> AskAboutJobAsync(string? host, IJobCommand command, TimeSpan wait, IProgress<MigrationProgress>? progress = null) =>
+        session.AskAsync(host ?? Config.Executor.Name, command, wait, progress, fallBack: host is null);
+
     /// <summary>Long enough for a checkpoint, a large transfer and a restore; the node bounds each step itself.</summary>
     public TimeSpan MigrationWait => Config.Transfer.MigrationLimit;
 
@@ -24,7 +28,7 @@ public sealed partial class ClientOperations(ClientSession session)
         var work = workMillis ?? Config.Container.WorkMillis;
         // The demo is a preset of run: the worker image with its number, work time and memory.
         var spec = JobSpec.AddOne(Config.Container.Image, number, work, stateMb ?? Config.Container.StateMb);
-        var answer = await session.AskAsync(host ?? Config.Executor.Name, new RunJob(jobId, spec), ShortWait);
+        var answer = await AskAboutJobAsync(host, new RunJob(jobId, spec), ShortWait);
         return Render(answer, a => a is JobAccepted accepted
             ? Outcome.Ok(accepted, $"job {accepted.JobId} accepted by {accepted.Node}: {number} + 1, ready in about {work / 1000.0:0.#} s")
             : null);
@@ -42,7 +46,7 @@ public sealed partial class ClientOperations(ClientSession session)
             return Outcome.BadInput("the image is empty; name one the host has, e.g. localhost/akka-migration-worker:latest");
         }
         var spec = JobSpec.Container(image, [.. arguments], [.. environment ?? []]) with { Service = service ?? ServiceOptions.None };
-        var answer = await session.AskAsync(host ?? Config.Executor.Name, new RunJob(jobId, spec), ShortWait);
+        var answer = await AskAboutJobAsync(host, new RunJob(jobId, spec), ShortWait);
         return Render(answer, a => a is JobAccepted accepted
             ? Outcome.Ok(accepted, $"job {accepted.JobId} accepted by {accepted.Node}: {string.Join(' ', [image, .. arguments.Select(Quoted)])}" +
                 (accepted.Address is null ? "" : $", at {accepted.Address}"))
@@ -59,13 +63,15 @@ public sealed partial class ClientOperations(ClientSession session)
         }
         // Ask first for the node's status: an unreachable node is reported before anything starts,
         // and the migration's clock (clientMs) then measures the migration, not the client's first
-        // TLS handshake (each later one is a few milliseconds).
-        if (await session.AskAsync(from ?? Config.Executor.Name, new GetNodeStatus(), ShortWait) is ClientActor.Unreachable unreachable)
+        // TLS handshake (each later one is a few milliseconds). An executor asked by default that
+        // cannot be reached is no reason to stop: the move goes to the other hosts.
+        if (await session.AskAsync(from ?? Config.Executor.Name, new GetNodeStatus(), ShortWait) is ClientActor.Unreachable unreachable
+            && from is not null)
         {
             return Outcome.Unreachable(unreachable.Reason);
         }
         var clock = Stopwatch.StartNew();
-        var answer = await session.AskAsync(from ?? Config.Executor.Name, new MigrateJob(jobId, target), MigrationWait, progress);
+        var answer = await AskAboutJobAsync(from, new MigrateJob(jobId, target), MigrationWait, progress);
         var elapsed = clock.ElapsedMilliseconds;
         return Render(answer, a => a is MigrationSucceeded m ? Outcome.Ok(m, Moved(m)) : null) with { ClientMs = elapsed };
     }
@@ -89,7 +95,7 @@ public sealed partial class ClientOperations(ClientSession session)
         {
             return bad;
         }
-        var answer = await session.AskAsync(from ?? Config.Executor.Name, new MigrateJob(jobId, target, CheckOnly: true), ShortWait);
+        var answer = await AskAboutJobAsync(from, new MigrateJob(jobId, target, CheckOnly: true), ShortWait);
         return Render(answer, a => a switch
         {
             MigrationCheck { Problems.Length: 0 } c => Outcome.Ok(c, $"job {c.JobId} can move {c.From} → {c.To}"),
@@ -104,7 +110,7 @@ public sealed partial class ClientOperations(ClientSession session)
         {
             return bad;
         }
-        var answer = await session.AskAsync(on ?? Config.Executor.Name, new QueryJob(jobId, wait), wait ? waitLimit : ShortWait);
+        var answer = await AskAboutJobAsync(on, new QueryJob(jobId, wait), wait ? waitLimit : ShortWait);
         return Render(answer, _ => null);
     }
 
@@ -114,7 +120,7 @@ public sealed partial class ClientOperations(ClientSession session)
         {
             return bad;
         }
-        var answer = await session.AskAsync(on ?? Config.Executor.Name, new StopJob(jobId), ShortWait);
+        var answer = await AskAboutJobAsync(on, new StopJob(jobId), ShortWait);
         return Render(answer, a => a is JobStopped s ? Outcome.Ok(s, $"job {s.JobId} stopped on {s.Node}") : null);
     }
 
@@ -128,7 +134,7 @@ public sealed partial class ClientOperations(ClientSession session)
         {
             return Outcome.BadInput($"--tail {tail}: ask for 1 line or more");
         }
-        var answer = await session.AskAsync(on ?? Config.Executor.Name, new GetLogs(jobId, tail), ShortWait);
+        var answer = await AskAboutJobAsync(on, new GetLogs(jobId, tail), ShortWait);
         return Render(answer, a => a is JobLogs logs ? Outcome.Ok(logs, logs.Lines) : null);
     }
 

@@ -21,7 +21,11 @@ public sealed class ClientActor : ReceiveActor
     /// Hears each <see cref="MigrationProgress"/> the node sends before its answer, in order, on the
     /// request's actor thread: it must be quick and must not post elsewhere (<see cref="Progress{T}"/> would reorder).
     /// </param>
-    public sealed record Request(string Host, IClientRequest Message, TimeSpan Timeout, IProgress<MigrationProgress>? Progress = null);
+    /// <param name="FallBack">
+    /// The host was not named (the executor, by default): when it cannot be reached, a job's request
+    /// goes to the other hosts in turn, since any node passes it on to the job's owner.
+    /// </param>
+    public sealed record Request(string Host, IClientRequest Message, TimeSpan Timeout, IProgress<MigrationProgress>? Progress = null, bool FallBack = false);
 
     /// <summary>The final answer, from the node that gave it (after any redirects).</summary>
     public sealed record Response(string Host, object Answer);

@@ -56,9 +56,10 @@ public sealed class ClientSession : IAsyncDisposable
 
     /// <summary>A <see cref="ClientActor.Response"/> or an <see cref="ClientActor.Unreachable"/>.</summary>
     /// <param name="progress">Hears the node's <see cref="MigrationProgress"/> reports before its answer (see <see cref="ClientActor.Request"/>).</param>
-    public Task<object> AskAsync(string host, IClientRequest message, TimeSpan timeout, IProgress<MigrationProgress>? progress = null) =>
+    /// <param name="fallBack">Whether a job's request may go to another host when this one cannot be reached (see <see cref="ClientActor.Request"/>).</param>
+    public Task<object> AskAsync(string host, IClientRequest message, TimeSpan timeout, IProgress<MigrationProgress>? progress = null, bool fallBack = false) =>
         // The console actor bounds every wait itself; the extra margin only catches a stuck client.
-        _console.Ask<object>(new ClientActor.Request(host, message, timeout, progress), timeout + TimeSpan.FromSeconds(10));
+        _console.Ask<object>(new ClientActor.Request(host, message, timeout, progress, fallBack), timeout + TimeSpan.FromSeconds(10));
 
     public async ValueTask DisposeAsync()
     {

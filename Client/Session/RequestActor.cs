@@ -10,10 +10,10 @@ namespace AkkaMigration.Client.Session;
 /// (<see cref="NodeChannel"/>). Progress reports go to the request's callback; a
 /// <see cref="JobMoved"/> is followed to the new owner; a connection that drops while the node owes
 /// the answer is reported at once, not after the timeout. It tells the asker once, then stops.
-/// A job's request for the executor goes to the other hosts in config.ini's order when the executor
-/// cannot be reached (<see cref="ConnectTimeout"/> each), since any node sends it on to the job's
-/// owner: a lost executor must not make every job unreachable. A request about a node itself (its
-/// status, a drain) is that node's to answer and never goes elsewhere.
+/// A job's request sent where the user named no host (to the executor) goes to the other hosts in
+/// config.ini's order when that one cannot be reached (<see cref="ConnectTimeout"/> each), since any
+/// node sends it on to the job's owner: a lost executor must not make every job unreachable. A host
+/// the user named is asked alone, and so is a node about itself (its status, a drain).
 /// </summary>
 internal sealed class RequestActor : ReceiveActor, IWithTimers
 {
@@ -33,8 +33,8 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
         _request = request;
         _replyTo = replyTo;
         var host = config.GetHost(request.Host);
-        Connecting(new Asking(host, 0, host.Executor && request.Message is IJobCommand
-            ? [.. config.Hosts.Where(h => !h.Executor)]
+        Connecting(new Asking(host, 0, request.FallBack && request.Message is IJobCommand
+            ? [.. config.Hosts.Where(h => h.Name != host.Name)]
             : []));
     }
 

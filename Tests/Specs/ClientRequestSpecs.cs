@@ -130,11 +130,22 @@ public sealed class ClientRequestSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     {
         await _nodes.StopAsync("nodeA");
 
-        var request = _session.AskAsync("nodeA", new QueryJob("job1"), Wait);
+        var request = _session.AskAsync("nodeA", new QueryJob("job1"), Wait, fallBack: true);
         await _nodeB.ExpectMsgAsync(new QueryJob("job1"), Wait);
         _nodeB.LastSender.Tell(new UnknownJob("job1", "nodeB"));
 
         Assert.Equal(new ClientActor.Response("nodeB", new UnknownJob("job1", "nodeB")), await request.WaitAsync(Wait));
+    }
+
+    [Fact]
+    public async Task A_job_request_to_a_host_the_user_named_is_never_asked_of_another_host()
+    {
+        await _nodes.StopAsync("nodeA");
+
+        var answer = await _session.AskAsync("nodeA", new RunJob("job1", Jobs.AddOneSpec(1)), Wait).WaitAsync(Wait);
+
+        Assert.Equal("nodeA", Assert.IsType<ClientActor.Unreachable>(answer).Host);
+        _nodeB.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
     }
 
     [Fact]
