@@ -21,20 +21,19 @@ namespace AkkaMigration.Node.Migration;
 /// Transferring   target confirmed the restore    → Moved
 ///                sender gave up, archive partial RollingBack
 ///                sender gave up, archive whole   Resolving (the target may run the job)
-/// Resolving      target: restored                → Moved
+/// Resolving      target: restored                → Moved (InDoubtMove asks it)
 ///                target: absent                  RollingBack
+///                silent; operator: resume here   RollingBack
+///                silent; operator: abandon       → Lost
 /// RollingBack    resumed here / could not        → ResumedHere / → Lost
 /// </code>
 /// The job's record says <see cref="PendingMigration"/> before this actor starts, so a node that
 /// restarts anywhere in here starts it again in <see cref="Resolve"/>.
 /// </summary>
-public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
+public sealed partial class OutgoingMigration : StatefulActor
 {
-    private static readonly TimeSpan FirstResolveRetry = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan LastResolveRetry = TimeSpan.FromSeconds(10);
-
     /// <summary>A live target answers within a retry and an answer's way back: silent longer, it may be gone for good.</summary>
-    private TimeSpan PeerSilence => LastResolveRetry + 2 * _node.Config.Transfer.AckTimeout;
+    private TimeSpan PeerSilence => InDoubtMove.LastRetry + 2 * _node.Config.Transfer.AckTimeout;
 
     private readonly string _jobId;
     private readonly string _container;
@@ -52,8 +51,6 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
         _start = start;
         _node = node;
     }
-
-    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(string jobId, string container, JobSpec spec, Start start, NodeContext node) =>
         Akka.Actor.Props.Create(() => new OutgoingMigration(jobId, container, spec, start, node));
@@ -212,64 +209,40 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
 
     /// <summary>
     /// The whole archive went out but the target's answer did not come back (or this node restarted).
-    /// The job may be running there, so it must not resume here until the target says it is not.
+    /// The job may be running there, so it must not resume here until the target says it is not
+    /// (<see cref="InDoubtMove"/> asks), or the operator does for a target silent too long.
     /// </summary>
     /// <param name="checkpoint">This process's checkpoint, when it made one: whoever asked for the move hears its end too.</param>
     private void BeginResolving(PendingMigration pending, string reason, CheckpointStats? checkpoint = null)
     {
         _log.Warning("job {0}: {1}; asking {2} whether it restored the job before going on", _jobId, reason, pending.Target);
         var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(pending.Target)));
-        Become(() => Resolving(pending, reason, target, checkpoint));
-        Self.Tell(new ResolveTick(1));
+        var inDoubt = Context.ActorOf(InDoubtMove.Props(_jobId, pending.TransferId, target, pending.Target, PeerSilence), "in-doubt");
+        Become(() => Resolving(pending, reason, inDoubt, checkpoint));
     }
 
-    private void Resolving(PendingMigration pending, string reason, ActorSelection target, CheckpointStats? checkpoint)
+    private void Resolving(PendingMigration pending, string reason, IActorRef inDoubt, CheckpointStats? checkpoint)
     {
-        // Since the wait began, or since the target last answered: only a target silent this long may be overruled.
-        var heard = Stopwatch.StartNew();
-        Receive<ResolveTick>(tick =>
+        // The target's restore time and the stream's were in the answers that got lost.
+        Receive<InDoubtMove.TargetRestored>(_ => Finish(pending, pending.Target, checkpoint is null ? null
+            : new MigrationTimings(checkpoint.DurationMs, 0, 0, checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds, Dump: checkpoint.Dump), whole: false));
+        Receive<InDoubtMove.TargetHoldsNothing>(_ => BeginRollingBack(pending, $"{reason}; {pending.Target} holds nothing of it"));
+        Receive<InDoubtMove.OperatorChose>(chose =>
         {
-            target.Tell(new TransferOutcomeQuery(pending.TransferId, _jobId), Self);
-            // Asked until it answers: giving up would mean losing the job or risking two copies.
-            var delay = TimeSpan.FromTicks(Math.Min(LastResolveRetry.Ticks, FirstResolveRetry.Ticks << Math.Min(tick.Attempt - 1, 8)));
-            Timers.StartSingleTimer(nameof(ResolveTick), new ResolveTick(tick.Attempt + 1), delay);
-        });
-        Receive<TransferOutcome>(o => o.TransferId == pending.TransferId && o.JobId == _jobId, o =>
-        {
-            heard.Restart();
-            switch (o.State)
+            var settled = $"{reason}; {pending.Target} silent for {chose.Silence.TotalSeconds:0} s, the operator chose to {(chose.Choice == ResolveChoice.Abandon ? "abandon it" : "resume it here")}";
+            if (chose.Choice == ResolveChoice.ResumeHere)
             {
-                case TransferState.Restored:
-                    Timers.Cancel(nameof(ResolveTick));
-                    // The target's restore time and the stream's were in the answers that got lost.
-                    Finish(pending, pending.Target, checkpoint is null ? null
-                        : new MigrationTimings(checkpoint.DurationMs, 0, 0, checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds, Dump: checkpoint.Dump), whole: false);
-                    break;
-                case TransferState.Absent:
-                    Timers.Cancel(nameof(ResolveTick));
-                    BeginRollingBack(pending, $"{reason}; {pending.Target} holds nothing of it");
-                    break;
-            }
-        });
-        Receive<ResolveJob>(_ => heard.Elapsed < PeerSilence, r => Sender.Tell(new CommandRejected(r.JobId,
-            $"{pending.Target} was heard from {heard.Elapsed.TotalSeconds:0} s ago and is asked again until it says whether it restored job {_jobId}; " +
-            $"resolve settles a move only once its target has been silent for {PeerSilence.TotalSeconds:0} s")));
-        Receive<ResolveJob>(r =>
-        {
-            Timers.Cancel(nameof(ResolveTick));
-            var settled = $"{reason}; {pending.Target} silent for {heard.Elapsed.TotalSeconds:0} s, the operator chose to {(r.Choice == ResolveChoice.Abandon ? "abandon it" : "resume it here")}";
-            if (r.Choice == ResolveChoice.ResumeHere)
-            {
-                BeginRollingBack(pending, settled, resolver: Sender);
+                BeginRollingBack(pending, settled, resolver: chose.Operator);
                 return;
             }
             Ended(pending, MigrationResult.Lost, null, false);
             ArchiveStore.Delete(ArchiveOf(pending));
-            Sender.Tell(new JobResolved(_jobId, _node.Name, $"abandoned: it ends here as failed, its archive is deleted and its stopped container stays until rm; if {pending.Target} restored it, it runs there"));
+            chose.Operator.Tell(new JobResolved(_jobId, _node.Name, $"abandoned: it ends here as failed, its archive is deleted and its stopped container stays until rm; if {pending.Target} restored it, it runs there"));
             Requester.Tell(new MigrationFailed(_jobId, settled, _node.Name));
             Context.Parent.Tell(new Lost(settled));
             Context.Stop(Self);
         });
+        Receive<ResolveJob>(r => inDoubt.Forward(r));
         RefuseMigrations($"the job's move to {pending.Target} is not settled: waiting for {pending.Target} to say whether it restored it",
             $"the whole checkpoint went to {pending.Target}, which may run the job now: it stays frozen here until {pending.Target} says; nothing can be undone until then");
     }
@@ -307,8 +280,6 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
             Context.Parent.Tell(new Lost($"migration failed ({r.Reason}) and resuming here failed too: {r.Error}"));
             Context.Stop(Self);
         });
-        // Answers to the questions asked while resolving, sent before the target's first answer arrived.
-        Receive<TransferOutcome>(_ => { });
         RefuseMigrations("the job is resuming after a failed migration; try again in a moment",
             "the move has already failed and the job is resuming here; there is nothing left to cancel");
     }
@@ -341,7 +312,6 @@ public sealed partial class OutgoingMigration : StatefulActor, IWithTimers
 
     private sealed record Checkpointed(CheckpointStats Stats);
     private sealed record CheckpointFailed(string Reason);
-    private sealed record ResolveTick(int Attempt) : ILateReply;
     private sealed record Resumed(string Reason, bool Restored);
     private sealed record ResumeFailed(string Reason, string Error);
 }
