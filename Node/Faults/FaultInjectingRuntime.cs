@@ -35,6 +35,8 @@ public sealed class FaultInjectingRuntime(IContainerRuntime inner, FaultInjectio
 
     public Task StopAsync(string container, CancellationToken cancellationToken) => inner.StopAsync(container, cancellationToken);
 
+    public Task<bool> ThawAsync(string container, CancellationToken cancellationToken) => inner.ThawAsync(container, cancellationToken);
+
     public Task RemoveAsync(string container, CancellationToken cancellationToken)
     {
         if (_checkpointed.TryRemove(container, out _) && faults.DieAfterRestoreConfirmed)

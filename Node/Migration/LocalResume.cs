@@ -29,6 +29,12 @@ public static class LocalResume
             await runtime.RestoreAsync(container, spec, archive, stopping);
             return true;
         }
+        if (info is { State: ContainerState.Running })
+        {
+            // A node that died while podman hung on its checkpoint left the cgroup frozen. A CRIU still
+            // dumping has thawed it already (the tasks wait under its ptrace): nothing changes then.
+            await runtime.ThawAsync(container, stopping);
+        }
         return false;
     }
 }

@@ -33,6 +33,12 @@ public interface IContainerRuntime
     /// <summary>The container's state, or null when there is no such container.</summary>
     Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Lets a running container whose cgroup a dump left frozen run on (a dump killed, or a runtime
+    /// hung, between CRIU's freeze and its seize). True when it was frozen.
+    /// </summary>
+    Task<bool> ThawAsync(string container, CancellationToken cancellationToken);
+
     /// <summary>Stops the container and keeps it (its files stay for a human); no error when it is gone or stopped.</summary>
     Task StopAsync(string container, CancellationToken cancellationToken);
 

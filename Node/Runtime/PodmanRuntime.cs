@@ -98,8 +98,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         try
         {
             // Not the caller's token: a node that stops must not leave the container frozen either.
-            if (await InspectAsync(container, CancellationToken.None) is { State: ContainerState.Running, Pid: > 0, Checkpointed: false } info
-                && CgroupFreezer.ThawIfFrozen(info.Pid))
+            if (await ThawAsync(container, CancellationToken.None))
             {
                 return failure is ContainerRuntimeException
                     ? new ContainerRuntimeException($"{failure.Message}; the container was left frozen and is thawed, running on here")
@@ -112,6 +111,10 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         }
         return failure;
     }
+
+    public async Task<bool> ThawAsync(string container, CancellationToken cancellationToken) =>
+        await InspectAsync(container, cancellationToken) is { State: ContainerState.Running, Pid: > 0, Checkpointed: false } info
+        && CgroupFreezer.ThawIfFrozen(info.Pid);
 
     public async Task<RestoreStats> RestoreAsync(string container, JobSpec spec, string? archivePath, CancellationToken cancellationToken)
     {

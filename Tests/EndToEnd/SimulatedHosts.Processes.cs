@@ -95,12 +95,39 @@ public partial class SimulatedHosts
             if [ "${1:-}" = container ] && [ "${2:-}" = {{verb}} ]; then
             {{before}}
               touch "{{Path.Combine(folder, "hung")}}"
-              exec sleep 3600
+              exec -a "{{HungName(folder)}}" sleep 3600
             fi
             exec /usr/bin/podman "${global[@]}" "$@"
             """);
         File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return folder;
+    }
+
+    /// <summary>What a podman of <see cref="HangingPodman"/> in <paramref name="folder"/> is called while it hangs.</summary>
+    private static string HungName(string folder) => Path.Combine(folder, "hung-podman");
+
+    /// <summary>
+    /// Ends the hangs of <see cref="HangingPodman"/> in <paramref name="folder"/> that outlived the
+    /// node that started them (a node killed alone leaves its podman behind, as on a real host).
+    /// </summary>
+    public static void EndHangs(string folder)
+    {
+        foreach (var process in Directory.EnumerateDirectories("/proc"))
+        {
+            try
+            {
+                if (int.TryParse(Path.GetFileName(process), out var pid)
+                    && File.ReadAllText(Path.Combine(process, "cmdline")).StartsWith(HungName(folder) + "\0", StringComparison.Ordinal))
+                {
+                    using var hung = Process.GetProcessById(pid);
+                    hung.Kill();
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+            {
+                // Gone meanwhile.
+            }
+        }
     }
 
     /// <summary>Whether the podman of <see cref="HangingPodman"/> in <paramref name="folder"/> has hung, and forgets it for the next run.</summary>

@@ -101,6 +101,32 @@ public sealed class ProcessFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
     }
 
     [Fact]
+    public Task The_source_killed_while_podman_hangs_on_its_checkpoint_thaws_the_container_when_it_restarts()
+    {
+        var podman = Hosts.HangingPodman("checkpoint");
+        return SufferAsync(
+            "source SIGKILLed while podman hangs on checkpoint (frozen)",
+            before: () => Hosts.RestartNodeAsync("nodeA", null, podman),
+            run: async job =>
+            {
+                var migrate = Hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
+                await Poll.UntilAsync("podman hung on nodeA's checkpoint", () => Task.FromResult(SimulatedHosts.HangsSeen(podman)), hung => hung);
+                await Hosts.KillNodeAloneAsync("nodeA");
+                var answer = await migrate;
+                Assert.True(answer.ExitCode == 3, $"migrate: {answer.ExitCode} {answer.StandardError}");
+                // The hung podman lives on, as on a real host; the container stays frozen until the node is back.
+                Hosts.StartNode("nodeA", null, null, podman);
+                await Hosts.WaitForClusterAsync();
+                return "nodeA";
+            },
+            after: async () =>
+            {
+                SimulatedHosts.EndHangs(podman);
+                await Hosts.RestartNodeAsync("nodeA");
+            });
+    }
+
+    [Fact]
     public Task The_source_killed_mid_checkpoint_settles_the_move_when_it_restarts() => SufferAsync(
         "source SIGKILLed mid-checkpoint (podman orphaned)",
         run: async job =>

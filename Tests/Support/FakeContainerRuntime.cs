@@ -185,6 +185,16 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         return Task.CompletedTask;
     }
 
+    /// <summary>Nothing here is ever frozen but for the call.</summary>
+    public Task<bool> ThawAsync(string container, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Record($"thaw {container}");
+        }
+        return Task.FromResult(false);
+    }
+
     public Task StopAsync(string container, CancellationToken cancellationToken)
     {
         lock (_gate)
