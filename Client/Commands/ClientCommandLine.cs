@@ -22,6 +22,19 @@ public static class ClientCommandLine
         Description = "Print one JSON document on stdout, for scripts (errors too)",
     };
 
+    /// <summary>podman's spelling of <c>--json</c>, on the verbs podman users list and look with: ps and inspect.</summary>
+    internal static readonly Option<string?> FormatOption = CreateFormatOption();
+
+    private static Option<string?> CreateFormatOption()
+    {
+        var format = new Option<string?>("--format") { Description = "json: one JSON document, as --json; table: the default" };
+        format.AcceptOnlyFromAmong("json", "table");
+        return format;
+    }
+
+    /// <summary>Whether the command line asks for JSON, by <c>--json</c> or <c>--format json</c>.</summary>
+    internal static bool WantsJson(ParseResult parse) => parse.GetValue(JsonOption) || parse.GetValue(FormatOption) == "json";
+
     /// <summary>The interactive console's session, which a verb typed at its prompt uses instead of starting one of its own.</summary>
     private static readonly AsyncLocal<ConsoleSession?> InConsole = new();
 
@@ -53,7 +66,7 @@ public static class ClientCommandLine
         if (parse.Errors.Count > 0)
         {
             var help = parse.CommandResult.Command == root ? "--help" : $"{parse.CommandResult.Command.Name} --help";
-            return Task.FromResult(Report(terminal, parse.GetValue(JsonOption), Outcome.BadInput(
+            return Task.FromResult(Report(terminal, WantsJson(parse), Outcome.BadInput(
                 $"{string.Join("; ", parse.Errors.Select(e => e.Message.TrimEnd('.')))}; see {help}")));
         }
         return parse.InvokeAsync(invocation, cancellationToken);
@@ -94,7 +107,7 @@ public static class ClientCommandLine
     }
 
     internal static async Task<int> Execute(ParseResult parse, Terminal terminal, Func<ClientOperations, Task<Outcome>> operation) =>
-        Report(terminal, parse.GetValue(JsonOption), await WithSession(parse, (operations, _) => operation(operations)));
+        Report(terminal, WantsJson(parse), await WithSession(parse, (operations, _) => operation(operations)));
 
     internal static async Task<Outcome> WithSession(ParseResult parse, Func<ClientOperations, MigrationConfig, Task<Outcome>> body)
     {

@@ -23,7 +23,7 @@ public static class JobCommands
         command.SetAction((parse, _) => Input.TryParseNumber(parse.GetValue(number), out var value, out var error)
             ? Execute(parse, terminal, operations => operations.SubmitAsync(
                 value, parse.GetValue(id) ?? Names.NewJobId(), parse.GetValue(on), parse.GetValue(work), parse.GetValue(state)))
-            : Task.FromResult(Report(terminal, parse.GetValue(JsonOption), Outcome.BadInput(error))));
+            : Task.FromResult(Report(terminal, WantsJson(parse), Outcome.BadInput(error))));
         return command;
     }
 
@@ -58,7 +58,7 @@ public static class JobCommands
             if (parse.GetValue(publish) is { Length: > 0 })
             {
                 // A host port leads to one host; after a move it would lead nowhere, and its open connections break.
-                return Task.FromResult(Report(terminal, parse.GetValue(JsonOption), Outcome.BadInput(
+                return Task.FromResult(Report(terminal, WantsJson(parse), Outcome.BadInput(
                     "--publish: a published host port stays on the host the container leaves, so it cannot move; " +
                     "run it with --network cluster and reach it at its own address, which moves with it")));
             }
@@ -92,7 +92,7 @@ public static class JobCommands
             Task<Outcome> Move(IProgress<MigrationProgress>? progress) =>
                 operations.MigrateAsync(parse.GetValue(job)!, parse.GetValue(target), parse.GetValue(from), progress);
             // A live display only for a person: scripts parse stdout, and --json must be its only content.
-            return terminal.OutputIsTerminal && !parse.GetValue(JsonOption)
+            return terminal.OutputIsTerminal && !WantsJson(parse)
                 ? MigrationProgressView.ShowAsync(terminal.Rich, Move)
                 : Move(null);
         }));
@@ -127,7 +127,7 @@ public static class JobCommands
             {
                 return Execute(parse, terminal, operations => operations.LogsAsync(parse.GetValue(job)!, parse.GetValue(on), parse.GetValue(tail)));
             }
-            if (parse.GetValue(JsonOption))
+            if (WantsJson(parse))
             {
                 return Task.FromResult(Report(terminal, json: true, Outcome.BadInput("--follow prints lines as they come; --json prints one document: choose one")));
             }

@@ -15,12 +15,12 @@ public static class JobRecordCommands
         phase.AcceptOnlyFromAmong([.. Enum.GetNames<JobPhase>().Select(p => p.ToLowerInvariant())]);
         var image = new Option<string?>("--image") { Description = "Only jobs whose image's name contains this" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the job ids, one a line" };
-        var command = new Command("ps", "List the cluster's jobs, asking every host") { node, phase, image, quiet, JsonOption };
+        var command = new Command("ps", "List the cluster's jobs, asking every host") { node, phase, image, quiet, JsonOption, FormatOption };
         command.SetAction(async (parse, _) =>
         {
             var outcome = await WithSession(parse, (operations, _) => operations.ListAsync(
                 parse.GetValue(node), parse.GetValue(phase) is { } p ? Enum.Parse<JobPhase>(p, ignoreCase: true) : null, parse.GetValue(image)));
-            if (!parse.GetValue(JsonOption) && outcome.Answer is JobList list)
+            if (!WantsJson(parse) && outcome.Answer is JobList list)
             {
                 if (parse.GetValue(quiet))
                 {
@@ -31,7 +31,7 @@ public static class JobRecordCommands
                     terminal.Rich.Write(JobTable.Build(list.Jobs, DateTimeOffset.Now));
                 }
             }
-            return Report(terminal, parse.GetValue(JsonOption), outcome);
+            return Report(terminal, WantsJson(parse), outcome);
         });
         return command;
     }
@@ -40,7 +40,7 @@ public static class JobRecordCommands
     {
         var job = Completions.Jobs(new Argument<string>("job") { Description = "The job's id" });
         var on = Completions.Hosts(new Option<string?>("--on") { Description = "The host to ask (default: the executor; the request reaches the owner)" });
-        var command = new Command("inspect", "Show a job's spec, owner, phase, address and its moves with their timings") { job, on, JsonOption };
+        var command = new Command("inspect", "Show a job's spec, owner, phase, address and its moves with their timings") { job, on, JsonOption, FormatOption };
         command.SetAction((parse, _) => Execute(parse, terminal, operations => operations.InspectAsync(parse.GetValue(job)!, parse.GetValue(on))));
         return command;
     }
@@ -67,7 +67,7 @@ public static class JobRecordCommands
         {
             var outcome = await WithSession(parse, (operations, _) => operations.PruneAsync(parse.GetValue(node)));
             // What the hosts that answered did goes to stdout, even when another could not be reached.
-            if (!parse.GetValue(JsonOption) && outcome.Answer is PruneReport report)
+            if (!WantsJson(parse) && outcome.Answer is PruneReport report)
             {
                 foreach (var pruned in report.Nodes)
                 {
@@ -76,7 +76,7 @@ public static class JobRecordCommands
                         : $"{pruned.Node}: forgot {string.Join(", ", pruned.JobIds)}");
                 }
             }
-            return Report(terminal, parse.GetValue(JsonOption), outcome);
+            return Report(terminal, WantsJson(parse), outcome);
         });
         return command;
     }

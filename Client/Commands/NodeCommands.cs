@@ -38,9 +38,9 @@ public static class NodeCommands
         command.SetAction(async (parse, _) =>
         {
             var outcome = await WithSession(parse, (operations, _) => operations.StatusAsync());
-            if (parse.GetValue(JsonOption) || outcome.Answer is not ClusterStatus status)
+            if (WantsJson(parse) || outcome.Answer is not ClusterStatus status)
             {
-                return Report(terminal, parse.GetValue(JsonOption), outcome);
+                return Report(terminal, WantsJson(parse), outcome);
             }
             if (status.Nodes.Length > 0)
             {

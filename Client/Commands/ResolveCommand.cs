@@ -25,7 +25,7 @@ public static class ResolveCommand
         {
             (true, false) => Execute(parse, terminal, operations => operations.ResolveAsync(parse.GetValue(job)!, ResolveChoice.ResumeHere, parse.GetValue(on))),
             (false, true) => Execute(parse, terminal, operations => operations.ResolveAsync(parse.GetValue(job)!, ResolveChoice.Abandon, parse.GetValue(on))),
-            _ => Task.FromResult(Report(terminal, parse.GetValue(JsonOption),
+            _ => Task.FromResult(Report(terminal, WantsJson(parse),
                 Outcome.BadInput("say how to settle the move: --resume-here (the target never ran it) or --abandon (give it up here); exactly one"))),
         });
         return command;

@@ -350,10 +350,12 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         Assert.Equal("batch\n", output);
     }
 
-    [Fact]
-    public async Task Ps_in_json_keeps_jobs_and_unreachable_at_the_top()
+    [Theory]
+    [InlineData("--json")]
+    [InlineData("--format=json")]
+    public async Task Ps_in_json_keeps_jobs_and_unreachable_at_the_top(string asked)
     {
-        var run = ClientAsync("ps", "--json", "--phase", "running");
+        var run = ClientAsync("ps", asked, "--phase", "running");
         await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [Web, Batch], ["nodeA"]));
         await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [Job1], ["nodeB"]));
 
