@@ -69,7 +69,8 @@ nemesis: setup
 	@scripts/nemesis.sh
 
 # Issues 4 and 16's benchmark: the cluster against podman by hand, per link (bare, tc 10 and 1 Gbit/s),
-# with a live service's pause; writes docs/benchmark.md and .png. Its own target, not in `make test`.
+# with a live service's pause, 1 to 4 GB containers and checkpoint compression (none, zstd, gzip);
+# writes docs/benchmark.md and .png. Its own target, not in `make test`; scripts/bench.sh lists its knobs.
 # `make bench BENCH_QUICK=1`: a smoke slice, each part once at small size; report in build/bench-quick/.
 bench: setup
 	@scripts/bench.sh

@@ -14,15 +14,17 @@ switch (args.FirstOrDefault())
 }
 
 // Output is line based and read by the node: STARTED, PROGRESS and, last, RESULT.
-if (!TryParse(args, out var number, out var workMillis, out var stateMb, out var error))
+if (!TryParse(args, out var number, out var workMillis, out var stateMb, out var kind, out var error))
 {
     Console.Error.WriteLine(error);
     PrintUsage();
     return 2;
 }
 
-var workload = new Workload(number, workMillis, stateMb);
-Console.WriteLine($"STARTED number={number} ticks={workload.TotalTicks} state_mb={stateMb} checksum={workload.InitialChecksum:x16}");
+var workload = new Workload(number, workMillis, stateMb, kind);
+// The default's line is as it always was; a text state says so at its end.
+var kindNote = kind == StateKind.Text ? " state_kind=text" : "";
+Console.WriteLine($"STARTED number={number} ticks={workload.TotalTicks} state_mb={stateMb} checksum={workload.InitialChecksum:x16}{kindNote}");
 while (!workload.Finished)
 {
     workload.Tick();
@@ -36,16 +38,18 @@ return 0;
 
 static void PrintUsage()
 {
-    Console.Error.WriteLine("usage: worker --number N [--work-ms 3000] [--state-mb 0]");
+    Console.Error.WriteLine("usage: worker --number N [--work-ms 3000] [--state-mb 0] [--state-kind random|text]");
     Console.Error.WriteLine("       " + KeyValueServer.Usage);
     Console.Error.WriteLine("       " + KeyValueLoad.Usage);
 }
 
-static bool TryParse(string[] args, out long number, out int workMillis, out int stateMb, out string error)
+static bool TryParse(string[] args, out long number, out int workMillis, out int stateMb, out StateKind kind, out string error)
 {
     number = 0;
     workMillis = 3000;
     stateMb = 0;
+    // random (the default): incompressible bytes; text: compressible records (the benchmark's compression part).
+    kind = StateKind.Random;
     error = "";
     var haveNumber = false;
     for (var i = 0; i < args.Length; i++)
@@ -56,6 +60,7 @@ static bool TryParse(string[] args, out long number, out int workMillis, out int
             "--number" => haveNumber = long.TryParse(value, out number) && number < long.MaxValue,
             "--work-ms" => int.TryParse(value, out workMillis) && workMillis >= 0,
             "--state-mb" => int.TryParse(value, out stateMb) && stateMb is >= 0 and <= 4096,
+            "--state-kind" => TryParseKind(value, out kind),
             _ => false,
         };
         if (!ok)
@@ -71,4 +76,10 @@ static bool TryParse(string[] args, out long number, out int workMillis, out int
         return false;
     }
     return true;
+}
+
+static bool TryParseKind(string? value, out StateKind kind)
+{
+    kind = value == "text" ? StateKind.Text : StateKind.Random;
+    return value is "random" or "text";
 }

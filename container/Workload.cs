@@ -1,5 +1,18 @@
 namespace AkkaMigration.Worker;
 
+/// <summary>What the workload's state memory holds.</summary>
+public enum StateKind
+{
+    /// <summary>Pseudo-random bytes that do not compress: the default, and every figure before it.</summary>
+    Random,
+
+    /// <summary>
+    /// JSON-like text records, as a typical heap of strings and caches holds: deterministic, and it
+    /// compresses (opt-in with <c>--state-kind text</c>, for the benchmark's compression part).
+    /// </summary>
+    Text,
+}
+
 /// <summary>
 /// The job's computation and its in-memory state. Deterministic from its inputs, so a test can
 /// compute the same state checksum independently and prove the memory survived a migration.
@@ -18,10 +31,15 @@ public sealed class Workload
     private readonly byte[][] _state;
 
     public Workload(long number, int workMillis, int stateMb)
+        : this(number, workMillis, stateMb, StateKind.Random)
+    {
+    }
+
+    public Workload(long number, int workMillis, int stateMb, StateKind kind)
     {
         Number = number;
         TotalTicks = Math.Max(1, workMillis / TickMillis);
-        _state = NewState(number, stateMb);
+        _state = kind == StateKind.Text ? NewTextState(number, stateMb) : NewState(number, stateMb);
         InitialChecksum = Checksum(_state);
     }
 
@@ -45,6 +63,10 @@ public sealed class Workload
     /// <summary>The checksum a fresh workload with these inputs starts from.</summary>
     public static ulong ExpectedChecksum(long number, int stateMb) => Checksum(NewState(number, stateMb));
 
+    /// <summary>The checksum a fresh workload of this kind starts from.</summary>
+    public static ulong ExpectedChecksum(long number, int stateMb, StateKind kind) =>
+        Checksum(kind == StateKind.Text ? NewTextState(number, stateMb) : NewState(number, stateMb));
+
     private static byte[][] NewState(long number, int stateMb)
     {
         var total = (long)stateMb * 1024 * 1024;
@@ -54,6 +76,19 @@ public sealed class Workload
         {
             blocks[i] = new byte[(int)Math.Min(BlockBytes, total - (long)i * BlockBytes)];
             x = Fill(blocks[i], x);
+        }
+        return blocks;
+    }
+
+    private static byte[][] NewTextState(long number, int stateMb)
+    {
+        var total = (long)stateMb * 1024 * 1024;
+        var blocks = new byte[(int)((total + BlockBytes - 1) / BlockBytes)][];
+        var text = new TextRecords(Seed(number));
+        for (var i = 0; i < blocks.Length; i++)
+        {
+            blocks[i] = new byte[(int)Math.Min(BlockBytes, total - (long)i * BlockBytes)];
+            text.Fill(blocks[i]);
         }
         return blocks;
     }
@@ -86,5 +121,86 @@ public sealed class Workload
             }
         }
         return hash;
+    }
+
+    /// <summary>
+    /// One stream of newline-separated JSON records, cut across blocks where a block ends:
+    /// <c>{"id":1,"user":"alice","city":"Lyon","status":"active","score":412,"ts":1700000003,"note":"..."}</c>.
+    /// Sequential ids, clock-like timestamps and small vocabularies, with pseudo-random choices: about
+    /// what a service's heap of records looks like to a compressor (zstd and gzip shrink it several times).
+    /// </summary>
+    private sealed class TextRecords(ulong x)
+    {
+        private static readonly byte[][] Users = Words("alice bob carol dave erin frank grace heidi ivan judy mallory niaj olivia peggy rupert sybil");
+        private static readonly byte[][] Cities = Words("Lyon Oslo Porto Kyoto Quito Lima Perth Turin Bergen Austin Dakar Hanoi Cork Graz Split Malmo");
+        private static readonly byte[][] Statuses = Words("active idle suspended pending");
+        private static readonly byte[][] Notes = Words("ok retry-scheduled cache-hit cache-miss timeout slow-disk rebalanced throttled");
+
+        private readonly byte[] _record = new byte[512];
+        private int _length;
+        private int _taken;
+        private long _id;
+        private long _ts = 1_700_000_000;
+
+        public void Fill(Span<byte> buffer)
+        {
+            while (!buffer.IsEmpty)
+            {
+                if (_taken == _length)
+                {
+                    Next();
+                }
+                var n = Math.Min(buffer.Length, _length - _taken);
+                _record.AsSpan(_taken, n).CopyTo(buffer);
+                _taken += n;
+                buffer = buffer[n..];
+            }
+        }
+
+        private void Next()
+        {
+            _id++;
+            _ts += (long)(Random() % 5);
+            _length = 0;
+            _taken = 0;
+            Append("{\"id\":"u8);
+            Append(_id);
+            Append(",\"user\":\""u8);
+            Append(Users[Random() % (ulong)Users.Length]);
+            Append("\",\"city\":\""u8);
+            Append(Cities[Random() % (ulong)Cities.Length]);
+            Append("\",\"status\":\""u8);
+            Append(Statuses[Random() % (ulong)Statuses.Length]);
+            Append("\",\"score\":"u8);
+            Append((long)(Random() % 1000));
+            Append(",\"ts\":"u8);
+            Append(_ts);
+            Append(",\"note\":\""u8);
+            Append(Notes[Random() % (ulong)Notes.Length]);
+            Append("\"}\n"u8);
+        }
+
+        private ulong Random()
+        {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            return unchecked(x * 0x2545F4914F6CDD1DUL) >> 32;
+        }
+
+        private void Append(ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(_record.AsSpan(_length));
+            _length += bytes.Length;
+        }
+
+        private void Append(long value)
+        {
+            System.Buffers.Text.Utf8Formatter.TryFormat(value, _record.AsSpan(_length), out var written);
+            _length += written;
+        }
+
+        private static byte[][] Words(string words) =>
+            [.. words.Split(' ').Select(System.Text.Encoding.ASCII.GetBytes)];
     }
 }

@@ -10,16 +10,28 @@
 #     256) moves both ways while `worker kv-load` writes to it over one TCP connection from the
 #     client's host: by hand with --tcp-established and the nft guards the node uses, ours started
 #     with `client run --network cluster`. The figure is the longest pause that client saw.
+# Then big containers (BENCH_BIG, MB of incompressible state, default "1024 2048 4096"), on each
+# link of BENCH_BIG_LINKS (default "1gbit none"), BENCH_REPEATS times: by hand and ours as above, by
+# hand only up to BENCH_BIG_HAND_MAX MB (default 2048; the 4 GB one is ours alone, and whether it
+# moved). Their throughput and the nodes' RSS growth are the figures. BENCH_SKIP_BIG=1 leaves them out.
 # Then, on the bare link, BENCH_TEN small jobs (default 10) moved one after another against all at
 # once, and the wall time of `client status` (a client process's start-up and one request).
+# Last, compression: for each of BENCH_COMPRESSION (default "none zstd gzip": podman 4.3's
+# --compress offers these three, no lz4) both nodes restart on a config with that [container]
+# compression, and ours moves a worker of BENCH_COMPRESSION_MB (default 256) on each link of
+# BENCH_LINKS, BENCH_REPEATS times, with incompressible state and with compressible state
+# (`--state-kind text`: JSON-like records). BENCH_SKIP_COMPRESSION=1 leaves it out.
+# The nodes and the client run on a copy of config.ini in the run's folder (paths made absolute)
+# with [transfer] restore_timeout_s raised to BENCH_RESTORE_TIMEOUT_S (default 600): the client
+# waits restore_timeout_s + 60 s for a move's answer, and 180 s is too short for 4 GB on 1 Gbit/s.
 # Every part runs on its own: a part that fails becomes that part's figure (a `fail` line in the
 # raw results, `KEY=failed reason="..."` in the key lines) and the rest still runs.
 # Writes docs/benchmark.md and docs/benchmark*.png (medians); raw figures stay in build/bench/.
 # The last lines printed are the key=value figures. How each is measured is written into
 # docs/benchmark.md by scripts/bench/report.py.
 #   BENCH_QUICK=1: a smoke slice, each part once at small size (0 and 16 MB, a 16 MB service,
-#   3 jobs, links none and 1gbit); everything stays in build/bench-quick/, so a full run's raw
-#   figures in build/bench/ and docs/ are untouched.
+#   3 jobs, a 64 MB "big" container, compression at 16 MB, links none and 1gbit); everything stays
+#   in build/bench-quick/, so a full run's raw figures in build/bench/ and docs/ are untouched.
 set -euo pipefail
 # Our own simulated hosts, so a concurrent `make test` (amt) or `make demo` (amig) is untouched.
 export AKKA_MIGRATION_NETNS_PREFIX=${AKKA_MIGRATION_NETNS_PREFIX:-amb}
@@ -28,7 +40,8 @@ source "$(dirname "$0")/lib.sh"
 quick=${BENCH_QUICK:-0}
 if [ "$quick" = 1 ]; then
   : "${BENCH_REPEATS:=1}" "${BENCH_WORKLOADS:=0 16}" "${BENCH_LINKS:=none 1gbit}" "${BENCH_SERVICE_MB:=16}" \
-    "${BENCH_TEN:=3}" "${BENCH_NO_DOCS:=1}"
+    "${BENCH_TEN:=3}" "${BENCH_NO_DOCS:=1}" "${BENCH_BIG:=64}" "${BENCH_BIG_LINKS:=none 1gbit}" \
+    "${BENCH_COMPRESSION_MB:=16}"
 fi
 repeats=${BENCH_REPEATS:-3}
 read -r -a workloads <<<"${BENCH_WORKLOADS:-0 64 256}"
@@ -38,6 +51,14 @@ concurrent=${BENCH_TEN:-10}
 # BENCH_SKIP_TEN=1, BENCH_SKIP_SERVICE=1: quick runs for tuning (the key figures then lack those parts).
 skip_ten=${BENCH_SKIP_TEN:-0}
 skip_service=${BENCH_SKIP_SERVICE:-0}
+read -r -a big <<<"${BENCH_BIG:-1024 2048 4096}"
+read -r -a big_links <<<"${BENCH_BIG_LINKS:-1gbit none}"
+big_hand_max=${BENCH_BIG_HAND_MAX:-2048}
+skip_big=${BENCH_SKIP_BIG:-0}
+read -r -a compressions <<<"${BENCH_COMPRESSION:-none zstd gzip}"
+compression_mb=${BENCH_COMPRESSION_MB:-256}
+skip_compression=${BENCH_SKIP_COMPRESSION:-0}
+restore_timeout_s=${BENCH_RESTORE_TIMEOUT_S:-600}
 run=$repo/build/bench
 [ "$quick" = 1 ] && run=$repo/build/bench-quick
 results=$run/results.txt
@@ -132,15 +153,51 @@ if [ ${#missing[@]} -gt 0 ]; then
   timeout 300 apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# A service's archive (memory and its log in the volume) exists twice at most (A and B) at any time.
+# A service's archive (memory and its log in the volume) exists twice at most (A and B) at any time;
+# a big container's checkpoint is on disk up to four times (A's dump and archive, B's archive and
+# its unpacked copy).
 free_mb=$(df -Pm /var/lib | awk 'NR==2{print $4}')
 need_mb=$((service_mb * 5 + 1024))
+if [ "$skip_big" != 1 ]; then
+  for mb in "${big[@]}"; do [ $((mb * 5 + 1024)) -le "$need_mb" ] || need_mb=$((mb * 5 + 1024)); done
+fi
 [ "$free_mb" -ge "$need_mb" ] || die "only $free_mb MB free under /var/lib; the benchmark needs $need_mb MB"
 
 rm -rf "$run"
 mkdir -p "$run/runs" "$run/parts"
 : >"$results"
 : >"$bg_pids"
+
+# The nodes' and the client's config: config.ini's lines with its relative paths made absolute (the
+# copy lives in the run's folder) and SECTION.KEY=VALUE set; each key set must be there already.
+source_config=$(realpath "$config")
+write_config() { # out section.key=value...
+  local out=$1
+  shift
+  awk -v dir="$(dirname "$source_config")" -v sets="$*" '
+    BEGIN { n = split(sets, kv, " "); for (i = 1; i <= n; i++) { eq = index(kv[i], "="); want[substr(kv[i], 1, eq - 1)] = substr(kv[i], eq + 1) } }
+    /^[ \t]*\[/ { section = $0; gsub(/[][ \t]/, "", section) }
+    /^[ \t]*[;#]/ || !index($0, "=") { print; next }
+    {
+      key = $0; sub(/[ \t]*=.*/, "", key); gsub(/^[ \t]+/, "", key)
+      if ((section "." key) in want) { print key " = " want[section "." key]; done[section "." key] = 1; next }
+      path = (section == "cluster" && key == "hocon_dir") || (section == "container" && key == "image_archive") ||
+             (section == "tls" && key ~ /^(ca|node_certificate|client_certificate)$/)
+      value = $0; sub(/^[^=]*=[ \t]*/, "", value); sub(/[ \t\r]+$/, "", value); gsub(/^"|"$/, "", value)
+      if (path && value != "" && value !~ /^\//) { print key " = " dir "/" value; next }
+      print
+    }
+    END { for (k in want) if (!(k in done)) { print "config.ini has no " k " to set" > "/dev/stderr"; exit 1 } }' "$source_config" >"$out.tmp" ||
+    return 1
+  mv "$out.tmp" "$out"
+}
+# Switches this script, the nodes it starts and the client to that config (the nodes read it when they start).
+use_config() { # file
+  config=$1
+  export AKKA_MIGRATION_CONFIG=$config
+}
+write_config "$run/config.ini" "transfer.restore_timeout_s=$restore_timeout_s"
+use_config "$run/config.ini"
 
 # Pre-copy needs the kernel's soft-dirty tracking; without it CRIU can only do a stop-and-copy dump.
 if criu check --feature mem_dirty_track >/dev/null 2>&1; then
@@ -159,6 +216,7 @@ bench_env=$(env | grep '^BENCH_' | sort | paste -sd' ' - || true)
   echo "meta precopy=$precopy repeats=$repeats workloads=$(IFS=,; echo "${workloads[*]}") links=$(IFS=,; echo "${links[*]}") service_mb=$service_mb ten=$concurrent skip_ten=$skip_ten skip_service=$skip_service quick=$quick chunk_kb=$(ini transfer chunk_kb) window=$(ini transfer window) cpus=$(nproc) kernel=$(uname -r) prefix=$netns_prefix"
   echo "meta criu=$(criu --version | sed -n 's/^Version: *//p') podman=$(podman --version | awk '{print $3}') date=$(date -u +%Y-%m-%dT%H:%MZ)"
   echo "meta other_netns=${others:-none} test_processes=$tests loadavg=$(cut -d' ' -f1 /proc/loadavg)"
+  echo "meta big=$(IFS=,; echo "${big[*]}") big_links=$(IFS=,; echo "${big_links[*]}") big_hand_max=$big_hand_max skip_big=$skip_big compressions=$(IFS=,; echo "${compressions[*]}") compression_mb=$compression_mb skip_compression=$skip_compression restore_timeout_s=$restore_timeout_s max_archive_mb=$(ini transfer max_archive_mb)"
   echo "meta command=${bench_env// /+}"
 } >>"$results"
 
@@ -181,13 +239,15 @@ dotnet_pid() { # wrapper-pid
 }
 node_pids=(0 0)
 node_a=0 node_b=0
+# Nodes started again on another config (compression) log to files of their own.
+node_log_tag=
 # Starts the nodes that are not running (all of them at first), then waits for the cluster.
 nodes_up() {
   local i host
   for i in 0 1; do
     host=$([ "$i" = 0 ] && echo nodeA || echo nodeB)
     if [ "${node_pids[$i]}" = 0 ]; then
-      node_pids[i]=$(start_node "$host" "$run/$host.log")
+      node_pids[i]=$(start_node "$host" "$run/$host$node_log_tag.log")
     elif ! kill -0 "${node_pids[$i]}" 2>/dev/null; then
       log "$host's node had ended; starting it again"
       node_pids[i]=$(start_node "$host" "$run/$host-restarted-$(date +%s).log")
@@ -196,6 +256,18 @@ nodes_up() {
   wait_for_cluster 90 || return 1
   node_a=$(dotnet_pid "${node_pids[0]}")
   node_b=$(dotnet_pid "${node_pids[1]}")
+}
+# Stops both nodes (SIGTERM, then SIGKILL after 5 s); the next nodes_up starts them again.
+nodes_stop() {
+  local pid
+  # 0 is a node not started: `kill 0` would signal our own process group.
+  for pid in "${node_pids[@]}"; do [ "$pid" = 0 ] || kill "$pid" 2>/dev/null || true; done
+  for pid in "${node_pids[@]}"; do
+    [ "$pid" = 0 ] && continue
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  node_pids=(0 0)
 }
 nodes_up || die "the cluster did not form within 90 s; see $run/*.log"
 log "cluster up"
@@ -285,8 +357,16 @@ copy_to_b() {
 }
 
 # ---- the worker, by hand ------------------------------------------------------------------------
+# The single moves' series: main (BENCH_WORKLOADS) or big (BENCH_BIG). A big move's lines say
+# series=big, and its names carry big-, so that the two never mix.
+series=main
+series_tag() { [ "$series" = main ] || echo "$series-"; }
+series_field() { [ "$series" = main ] || echo " series=$series"; }
+
 by_hand() { # state_mb repeat
-  local mb=$1 rep=$2 name=amb-hand-$link-$1-$2 t0 t1 t2 t3 bytes listener out=$run/runs/hand-$link-$1-$2
+  local mb=$1 rep=$2 tag name t0 t1 t2 t3 bytes listener out
+  tag=$(series_tag)
+  name=amb-hand-$tag$link-$1-$2 out=$run/runs/hand-$tag$link-$1-$2
   in_host_t "$quick_s" nodeA $podman run "${run_flags[@]}" --network none --name "$name" "$image" \
     --number 41 --work-ms 600000 --state-mb "$mb" >/dev/null
   wait_started nodeA "$name"
@@ -301,7 +381,7 @@ by_hand() { # state_mb repeat
 
   bytes=$(in_host_t "$quick_s" nodeB stat -c %s "$archive")
   [ "$(in_host_t "$quick_s" nodeB $podman inspect -f '{{.State.Status}}' "$name")" = running ] || die "$name does not run on nodeB after the restore"
-  echo "hand link=$link mb=$mb rep=$rep load=$(load) checkpoint_ms=$((t1 - t0)) copy_ms=$((t2 - t1)) restore_ms=$((t3 - t2)) total_ms=$((t3 - t0)) bytes=$bytes" >>"$results"
+  echo "hand link=$link mb=$mb rep=$rep$(series_field) load=$(load) checkpoint_ms=$((t1 - t0)) copy_ms=$((t2 - t1)) restore_ms=$((t3 - t2)) total_ms=$((t3 - t0)) bytes=$bytes" >>"$results"
   log "by hand  ${mb} MB #$rep, link $link: checkpoint $((t1 - t0)) ms, copy $((t2 - t1)) ms, restore $((t3 - t2)) ms, total $((t3 - t0)) ms"
   for h in nodeA nodeB; do in_host_t "$quick_s" "$h" sh -c "$podman rm -f -t 0 $name >/dev/null; rm -f $archive"; done
 }
@@ -337,7 +417,8 @@ submit() { # id state_mb
 migrate_error() { jq -er '.error' <<<"$1" 2>/dev/null || echo "${1:-no output}"; }
 
 ours() { # state_mb repeat
-  local mb=$1 rep=$2 id=bench-$link-$1-$2 line t0 t1 rss figures
+  local mb=$1 rep=$2 id line t0 t1 rss figures
+  id=bench-$(series_tag)$link-$1-$2
   submit "$id" "$mb"
   wait_started nodeA "amig-$id"
   rss=$(rss_mark)
@@ -346,10 +427,43 @@ ours() { # state_mb repeat
   t1=$(now_ms)
   echo "$line" >>"$run/client.log"
   figures=$(migrate_figures "$line")
-  echo "ours link=$link mb=$mb rep=$rep load=$(load) wall_ms=$((t1 - t0)) $figures $rss $(rss_peaks)" >>"$results"
+  echo "ours link=$link mb=$mb rep=$rep$(series_field) load=$(load) wall_ms=$((t1 - t0)) $figures $rss $(rss_peaks)" >>"$results"
   log "ours     ${mb} MB #$rep, link $link: process wall $((t1 - t0)) ms; $figures"
   # The node marks the job failed once its container is gone; that is only our cleanup.
   in_host_t "$quick_s" nodeB $podman rm -f -t 0 "amig-$id" >/dev/null
+}
+
+# ---- compression ---------------------------------------------------------------------------------
+# Ours with the nodes on a config of this [container] compression (use_compression), the worker
+# started by `client run`, so that it can take --state-kind: random (incompressible, as everywhere
+# else) or text (compressible records). The archive's size is the compressed one.
+ours_compressed() { # compression state_kind repeat
+  local comp=$1 kind=$2 rep=$3 mb=$compression_mb id line accepted t0 t1 rss figures
+  id=bench-z-$1-$2-$link-$3
+  accepted=$(client run --json --on nodeA "$id" "$image" --number 41 --work-ms 600000 --state-mb "$mb" --state-kind "$kind" 2>&1) ||
+    die "run $id failed: $(migrate_error "$accepted")"
+  wait_started nodeA "amig-$id"
+  rss=$(rss_mark)
+  t0=$(now_ms)
+  line=$(client_t "$move_s" migrate "$id" nodeB --json) || die "migrate $id failed: $(migrate_error "$line")"
+  t1=$(now_ms)
+  echo "$line" >>"$run/client.log"
+  figures=$(migrate_figures "$line")
+  echo "comp link=$link compression=$comp state=$kind mb=$mb rep=$rep load=$(load) wall_ms=$((t1 - t0)) $figures $rss $(rss_peaks)" >>"$results"
+  log "ours     ${mb} MB $kind, compression $comp #$rep, link $link: process wall $((t1 - t0)) ms; $figures"
+  in_host_t "$quick_s" nodeB $podman rm -f -t 0 "amig-$id" >/dev/null
+}
+
+# Restarts both nodes on a copy of the run's config with this compression, with no job records left.
+# In the script's own shell, not in a part: the nodes' PIDs and the config must outlive it.
+use_compression() { # compression
+  local file=$run/config-$1.ini name
+  write_config "$file" "transfer.restore_timeout_s=$restore_timeout_s" "container.compression=$1" || return 1
+  nodes_stop
+  use_config "$file"
+  node_log_tag=-compression-$1
+  while IFS=$'\t' read -r name _; do reset_host "$name"; done < <(hosts_table)
+  nodes_up
 }
 
 # ---- the key-value service ------------------------------------------------------------------------
@@ -524,6 +638,24 @@ for link in "${links[@]}"; do
   [ "$link" = none ] || part unshape "" shape none
 done
 link=none
+# Big containers: the same two single moves, alternating within each repeat.
+if [ "$skip_big" != 1 ]; then
+  series=big
+  for link in "${big_links[@]}"; do
+    part link "" shape "$link"
+    if [ "$part_failed" = 0 ]; then
+      for rep in $(seq "$repeats"); do
+        for mb in "${big[@]}"; do
+          if [ "$mb" -le "$big_hand_max" ]; then part big-hand "mb=$mb rep=$rep" by_hand "$mb" "$rep"; fi
+          part big-ours "mb=$mb rep=$rep" ours "$mb" "$rep"
+        done
+      done
+    fi
+    [ "$link" = none ] || part unshape "" shape none
+  done
+  series=main
+fi
+link=none
 if [ "$skip_ten" != 1 ]; then
   for rep in $(seq "$repeats"); do
     part ten-serial "rep=$rep" ten "$rep" serial
@@ -531,6 +663,31 @@ if [ "$skip_ten" != 1 ]; then
   done
 fi
 for rep in $(seq "$repeats"); do part status "rep=$rep" client_status "$rep"; done
+# Compression last: it restarts the nodes on other configs. A setting whose cluster does not form
+# is that setting's figure.
+if [ "$skip_compression" != 1 ]; then
+  for comp in "${compressions[@]}"; do
+    link=none
+    if ! use_compression "$comp"; then
+      echo "fail part=comp-nodes link=none compression=$comp rc=1 reason=the cluster did not form on compression = $comp; see $run/*.log" >>"$results"
+      log "compression $comp: the cluster did not form; going on"
+      continue
+    fi
+    log "nodes restarted with compression = $comp"
+    for link in "${links[@]}"; do
+      part link "" shape "$link"
+      if [ "$part_failed" = 0 ]; then
+        for rep in $(seq "$repeats"); do
+          for kind in random text; do
+            part comp "compression=$comp state=$kind mb=$compression_mb rep=$rep" ours_compressed "$comp" "$kind" "$rep"
+          done
+        done
+      fi
+      [ "$link" = none ] || part unshape "" shape none
+    done
+  done
+  link=none
+fi
 
 echo "meta test_processes_end=$(pgrep -fc 'dotnet.*(test|testhost)' || true)" >>"$results"
 # BENCH_NO_DOCS=1 (scripts/bench/tune.sh, BENCH_QUICK=1): the report goes to the run's folder, docs/ stays as it is.
