@@ -52,6 +52,17 @@ public sealed class WireAndInputSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void A_text_state_is_deterministic_and_differs_from_the_random_one_which_stays_as_it_was()
+    {
+        var workload = new Workload(41, 0, 2, StateKind.Text);
+
+        Assert.Equal(Workload.ExpectedChecksum(41, 2, StateKind.Text), workload.CurrentChecksum());
+        Assert.NotEqual(Workload.ExpectedChecksum(41, 2), workload.CurrentChecksum());
+        Assert.NotEqual(Workload.ExpectedChecksum(42, 2, StateKind.Text), workload.CurrentChecksum());
+        Assert.Equal(Workload.ExpectedChecksum(41, 2), Workload.ExpectedChecksum(41, 2, StateKind.Random));
+    }
+
+    [Fact]
     public void A_workload_of_2048_MB_starts_and_keeps_the_checksum_one_contiguous_array_gives()
     {
         var workload = new Workload(7, 0, 2048);
