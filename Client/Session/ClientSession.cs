@@ -58,8 +58,12 @@ public sealed class ClientSession : IAsyncDisposable
     /// <param name="progress">Hears the node's <see cref="MigrationProgress"/> reports before its answer (see <see cref="ClientActor.Request"/>).</param>
     /// <param name="fallBack">Whether a job's request may go to another host when this one cannot be reached (see <see cref="ClientActor.Request"/>).</param>
     public Task<object> AskAsync(string host, IClientRequest message, TimeSpan timeout, IProgress<MigrationProgress>? progress = null, bool fallBack = false) =>
-        // The console actor bounds every wait itself; the extra margin only catches a stuck client.
-        _console.Ask<object>(new ClientActor.Request(host, message, timeout, progress, fallBack), timeout + TimeSpan.FromSeconds(10));
+        // The request's actor bounds every wait itself (from the node's last word, which progress
+        // reports push back); this bound only catches a stuck client.
+        _console.Ask<object>(new ClientActor.Request(host, message, timeout, progress, fallBack), progress is null ? timeout + TimeSpan.FromSeconds(10) : StuckClient);
+
+    /// <summary>How long a request that hears progress may last at most, as the node's own bound (a day).</summary>
+    private static readonly TimeSpan StuckClient = TimeSpan.FromHours(24);
 
     public async ValueTask DisposeAsync()
     {

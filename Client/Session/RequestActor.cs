@@ -44,7 +44,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
         Akka.Actor.Props.Create(() => new RequestActor(config, tls, request, replyTo));
 
     protected override void PreStart() =>
-        // One deadline for the whole request, redirects included, so the session's own wait outlasts it.
+        // One deadline for the whole request, redirects included, pushed back by each progress report.
         Timers.StartSingleTimer(nameof(DeadlineReached), new DeadlineReached(), _request.Timeout);
 
     // Not disposed: a read or connect still under way may look at its token after the actor has stopped.
@@ -78,6 +78,8 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
         Receive<Heard>(heard => heard.Answer is MigrationProgress, heard =>
         {
             _request.Progress?.Report((MigrationProgress)heard.Answer);
+            // A move that keeps reporting is at work, however large: the wait counts from its last word.
+            Timers.StartSingleTimer(nameof(DeadlineReached), new DeadlineReached(), _request.Timeout);
             ReadNext(channel);
         });
         Receive<Heard>(heard => heard.Answer is JobMoved m && m.Owner != host.Name && asking.Redirects < MaxRedirects && _config.FindHost(m.Owner) is not null,
@@ -113,7 +115,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
             failure: e => new ConnectionLost(e.GetBaseException().Message));
 
     private ClientActor.Unreachable TimedOut(HostEntry host) => new(host.Name,
-        $"node {host.Name} did not answer within {_request.Timeout.TotalSeconds:0} s; it may still be at work: check with status");
+        $"node {host.Name} said nothing for {_request.Timeout.TotalSeconds:0} s; it may still be at work: check with status");
 
     private void Finish(object result)
     {

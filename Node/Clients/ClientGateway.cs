@@ -69,6 +69,8 @@ public sealed class ClientGateway(ILogger<ClientGateway> log)
             await foreach (var answer in answers.Reader.ReadAllAsync(bounded.Token))
             {
                 await ClientWire.WriteAnswerAsync(ssl, answer, bounded.Token);
+                // As the client does: a request that reports progress is bounded from its last report.
+                bounded.CancelAfter((timeout < LongestWait ? timeout : LongestWait) + Margin);
             }
         }
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
