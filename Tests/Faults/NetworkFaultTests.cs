@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using AkkaMigration.Tests.EndToEnd;
 using AkkaMigration.Tests.Integration;
 using AkkaMigration.Tests.Support;
@@ -17,6 +18,9 @@ public sealed class NetworkFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
 {
     /// <summary>Past failure detection (about 6 s) and the split-brain resolver's stable-after (20 s): the resolver acts meanwhile.</summary>
     private static readonly TimeSpan Pause = TimeSpan.FromSeconds(30);
+
+    /// <summary>The resolver's stable-after (20 s) and the failure detection before it.</summary>
+    private static readonly TimeSpan ResolverWindow = TimeSpan.FromSeconds(25);
 
     /// <summary>The chunks of a transfer take seconds on a link this slow, so a fault aimed at the transfer lands in it.</summary>
     private const string SlowLink = "5mbps";
@@ -50,6 +54,9 @@ public sealed class NetworkFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
             var hold = TimeSpan.FromSeconds(Random.Shared.Next(3, 13));
             Output.WriteLine($"partition {strike.TotalSeconds:0.0} s into the transfer, held {hold.TotalSeconds:0} s");
             await using var slow = await Hosts.StarveLinkAsync("nodeA", SlowLink);
+            // Under load the healed link can take seconds to carry heartbeats again: then the resolver
+            // sees one long partition and downs the younger node, which a service manager restarts.
+            await using var systemd = Hosts.RestartNodesThatExit();
             var migrate = Hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
             await WaitForLogAsync("nodeB", $"receiving job {job.Id}");
             // Both delays are the fault's timing and length, not waits for progress.
@@ -58,9 +65,13 @@ public sealed class NetworkFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
             {
                 await Task.Delay(hold);
             }
+            var healed = Stopwatch.StartNew();
             var answer = await migrate;
             await slow.UndoAsync();
+            // Past any downing decision the partition led to (the resolver's 20 s), then whole again.
+            await Task.Delay(ResolverWindow - healed.Elapsed is { Ticks: > 0 } rest ? rest : TimeSpan.Zero);
             await Hosts.WaitForClusterAsync();
+            AssertOnlyDowned(systemd.Exits);
             return WhereTheMoveLeftIt(answer);
         });
 
