@@ -42,7 +42,7 @@ awk '
     printf "# row\thost\tstart_ms\tend_ms\tlabel\n"
     printf "1\tnodeA\t0\t%d\tpre-flight checks (it runs)\n", begin - request
     # podman checkpoint: runc (and CRIU inside it) first, then podman exports the archive. podman
-    # times runc and CRIU but not when each began: CRIU is drawn at the start of runc's span.
+    # times runc and CRIU but not when each began: CRIU is drawn at the start of the runc span.
     start = begin - request
     printf "2\tnodeA\t%d\t%d\tCRIU freezes the container (A)\n", start, start + freezing
     printf "3\tnodeA\t%d\t%d\tCRIU dumps it, frozen (A)\n", start + freezing, start + freezing + dumping
