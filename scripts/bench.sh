@@ -417,9 +417,16 @@ submit() { # id state_mb
 migrate_error() { jq -er '.error' <<<"$1" 2>/dev/null || echo "${1:-no output}"; }
 
 ours() { # state_mb repeat
-  local mb=$1 rep=$2 id line t0 t1 rss figures
+  local mb=$1 rep=$2 id
   id=bench-$(series_tag)$link-$1-$2
   submit "$id" "$mb"
+  move_ours "$id" "ours link=$link mb=$mb rep=$rep$(series_field)" "ours     ${mb} MB #$rep, link $link"
+}
+
+# Moves the started job nodeA → nodeB with the client, appends its raw line (the fields given,
+# then the client's figures and the nodes' RSS) and removes B's copy.
+move_ours() { # id raw-fields label
+  local id=$1 line t0 t1 rss figures
   wait_started nodeA "amig-$id"
   rss=$(rss_mark)
   t0=$(now_ms)
@@ -427,8 +434,8 @@ ours() { # state_mb repeat
   t1=$(now_ms)
   echo "$line" >>"$run/client.log"
   figures=$(migrate_figures "$line")
-  echo "ours link=$link mb=$mb rep=$rep$(series_field) load=$(load) wall_ms=$((t1 - t0)) $figures $rss $(rss_peaks)" >>"$results"
-  log "ours     ${mb} MB #$rep, link $link: process wall $((t1 - t0)) ms; $figures"
+  echo "$2 load=$(load) wall_ms=$((t1 - t0)) $figures $rss $(rss_peaks)" >>"$results"
+  log "$3: process wall $((t1 - t0)) ms; $figures"
   # The node marks the job failed once its container is gone; that is only our cleanup.
   in_host_t "$quick_s" nodeB $podman rm -f -t 0 "amig-$id" >/dev/null
 }
@@ -438,20 +445,12 @@ ours() { # state_mb repeat
 # started by `client run`, so that it can take --state-kind: random (incompressible, as everywhere
 # else) or text (compressible records). The archive's size is the compressed one.
 ours_compressed() { # compression state_kind repeat
-  local comp=$1 kind=$2 rep=$3 mb=$compression_mb id line accepted t0 t1 rss figures
+  local comp=$1 kind=$2 rep=$3 mb=$compression_mb id accepted
   id=bench-z-$1-$2-$link-$3
   accepted=$(client run --json --on nodeA "$id" "$image" --number 41 --work-ms 600000 --state-mb "$mb" --state-kind "$kind" 2>&1) ||
     die "run $id failed: $(migrate_error "$accepted")"
-  wait_started nodeA "amig-$id"
-  rss=$(rss_mark)
-  t0=$(now_ms)
-  line=$(client_t "$move_s" migrate "$id" nodeB --json) || die "migrate $id failed: $(migrate_error "$line")"
-  t1=$(now_ms)
-  echo "$line" >>"$run/client.log"
-  figures=$(migrate_figures "$line")
-  echo "comp link=$link compression=$comp state=$kind mb=$mb rep=$rep load=$(load) wall_ms=$((t1 - t0)) $figures $rss $(rss_peaks)" >>"$results"
-  log "ours     ${mb} MB $kind, compression $comp #$rep, link $link: process wall $((t1 - t0)) ms; $figures"
-  in_host_t "$quick_s" nodeB $podman rm -f -t 0 "amig-$id" >/dev/null
+  move_ours "$id" "comp link=$link compression=$comp state=$kind mb=$mb rep=$rep" \
+    "ours     ${mb} MB $kind, compression $comp #$rep, link $link"
 }
 
 # Restarts both nodes on a copy of the run's config with this compression, with no job records left.
