@@ -37,10 +37,13 @@ internal static class Completions
     private static IEnumerable<CompletionItem> HostNames(CompletionContext context) =>
         Config(context) is { } config ? config.Hosts.Select(h => new CompletionItem(h.Name)) : [];
 
-    /// <summary>Every job of the hosts that answer in time; none when the cluster cannot be asked.</summary>
+    /// <summary>
+    /// Every job of the hosts that answer in time; none when the cluster cannot be asked. Only for a
+    /// shell's completion (text and a cursor): help asks too, and must not start a session for it.
+    /// </summary>
     private static IEnumerable<CompletionItem> JobIds(CompletionContext context)
     {
-        if (Config(context) is not { } config)
+        if (context is not TextCompletionContext || Config(context) is not { } config)
         {
             return [];
         }

@@ -43,9 +43,10 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
     public static Props Props(MigrationConfig config, ClusterTls tls, ClientActor.Request request, IActorRef replyTo) =>
         Akka.Actor.Props.Create(() => new RequestActor(config, tls, request, replyTo));
 
-    protected override void PreStart() =>
-        // One deadline for the whole request, redirects included, pushed back by each progress report.
-        Timers.StartSingleTimer(nameof(DeadlineReached), new DeadlineReached(), _request.Timeout);
+    // One deadline for the whole request, redirects included, pushed back by each progress report.
+    protected override void PreStart() => ArmDeadline();
+
+    private void ArmDeadline() => Timers.StartSingleTimer(nameof(DeadlineReached), new DeadlineReached(), _request.Timeout);
 
     // Not disposed: a read or connect still under way may look at its token after the actor has stopped.
     protected override void PostStop() => _stopping.Cancel();
@@ -79,7 +80,7 @@ internal sealed class RequestActor : ReceiveActor, IWithTimers
         {
             _request.Progress?.Report((MigrationProgress)heard.Answer);
             // A move that keeps reporting is at work, however large: the wait counts from its last word.
-            Timers.StartSingleTimer(nameof(DeadlineReached), new DeadlineReached(), _request.Timeout);
+            ArmDeadline();
             ReadNext(channel);
         });
         Receive<Heard>(heard => heard.Answer is JobMoved m && m.Owner != host.Name && asking.Redirects < MaxRedirects && _config.FindHost(m.Owner) is not null,

@@ -61,7 +61,8 @@ public sealed class ClientGateway(ILogger<ClientGateway> log)
         var answers = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
         var call = opened.Actors.ActorOf(ClientCall.Props(answers.Writer));
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-        bounded.CancelAfter((timeout < LongestWait ? timeout : LongestWait) + Margin);
+        var bound = (timeout < LongestWait ? timeout : LongestWait) + Margin;
+        bounded.CancelAfter(bound);
         var gone = EndWhenClientLeavesAsync(ssl, bounded);
         try
         {
@@ -70,7 +71,7 @@ public sealed class ClientGateway(ILogger<ClientGateway> log)
             {
                 await ClientWire.WriteAnswerAsync(ssl, answer, bounded.Token);
                 // As the client does: a request that reports progress is bounded from its last report.
-                bounded.CancelAfter((timeout < LongestWait ? timeout : LongestWait) + Margin);
+                bounded.CancelAfter(bound);
             }
         }
         catch (OperationCanceledException) when (!stopping.IsCancellationRequested)

@@ -112,9 +112,22 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         return failure;
     }
 
-    public async Task<bool> ThawAsync(string container, CancellationToken cancellationToken) =>
-        await InspectAsync(container, cancellationToken) is { State: ContainerState.Running, Pid: > 0, Checkpointed: false } info
-        && CgroupFreezer.ThawIfFrozen(info.Pid);
+    public async Task<bool> ThawAsync(string container, CancellationToken cancellationToken)
+    {
+        if (await InspectAsync(container, cancellationToken) is not { State: ContainerState.Running, Pid: > 0, Checkpointed: false } info)
+        {
+            return false;
+        }
+        try
+        {
+            return CgroupFreezer.ThawIfFrozen(info.Pid);
+        }
+        catch (IOException)
+        {
+            // The process ended since the inspect: nothing is frozen, and the container's watch sees the exit.
+            return false;
+        }
+    }
 
     public async Task<RestoreStats> RestoreAsync(string container, JobSpec spec, string? archivePath, CancellationToken cancellationToken)
     {
