@@ -10,6 +10,9 @@ public sealed partial class ClientOperations(ClientSession session)
 {
     private static readonly TimeSpan ShortWait = TimeSpan.FromSeconds(15);
 
+    /// <summary>Between two asks of a waiting query whose owner was out of reach: about one heartbeat.</summary>
+    private static readonly TimeSpan LostOwnerPause = TimeSpan.FromSeconds(1);
+
     private MigrationConfig Config => session.Config;
 
     /// <summary>A job's request to <paramref name="host"/>; none named, to the executor, then to the other hosts if it cannot be reached.</summary>
@@ -110,8 +113,22 @@ public sealed partial class ClientOperations(ClientSession session)
         {
             return bad;
         }
-        var answer = await AskAboutJobAsync(on, new QueryJob(jobId, wait), wait ? waitLimit : ShortWait);
-        return Render(answer, _ => null);
+        if (!wait)
+        {
+            return Render(await AskAboutJobAsync(on, new QueryJob(jobId), ShortWait), _ => null);
+        }
+        // Waiting is what was asked: an owner out of reach for a moment (a link blip, a restart)
+        // is asked again until the wait is over, where a plain query says so at once.
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var answer = await AskAboutJobAsync(on, new QueryJob(jobId, WaitForResult: true), waitLimit - clock.Elapsed);
+            if (answer is not ClientActor.Response { Answer: NodeLost } || clock.Elapsed + LostOwnerPause >= waitLimit)
+            {
+                return Render(answer, _ => null);
+            }
+            await Task.Delay(LostOwnerPause);
+        }
     }
 
     public async Task<Outcome> StopAsync(string jobId, string? on)

@@ -134,14 +134,23 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
 
     public string? LeastLoadedPeer() => JobDirectory.LeastLoaded(Targets(), JobDirectory.Load(Directory));
 
-    /// <summary>The peers a migration or a drain may pick: up members of the cluster that config.ini names, other than this node, not cordoned.</summary>
-    public List<string> Targets() => [.. UpMembers().Where(h => h != self.Name && !_cordoned.Contains(h))];
+    /// <summary>The peers a migration or a drain may pick: reachable up members of the cluster that config.ini names, other than this node, not cordoned.</summary>
+    public List<string> Targets() => [.. ReachableUpMembers().Where(h => h != self.Name && !_cordoned.Contains(h))];
 
-    /// <summary>Up members of the cluster that config.ini names.</summary>
-    public string[] UpMembers()
+    /// <summary>Up members of the cluster that config.ini names, reachable or not.</summary>
+    public string[] UpMembers() => Named(cluster.State.Members.Where(m => m.Status == MemberStatus.Up));
+
+    /// <summary>
+    /// Up members this node's failure detector does not flag: what status shows as seen up. A member
+    /// stays Up while out of reach, and a request passed to it then ends at once (<see cref="PassedOnRequest"/>).
+    /// </summary>
+    public string[] ReachableUpMembers() =>
+        Named(cluster.State.Members.Where(m => m.Status == MemberStatus.Up && !cluster.State.Unreachable.Contains(m)));
+
+    private string[] Named(IEnumerable<Member> members)
     {
-        var up = cluster.State.Members.Where(m => m.Status == MemberStatus.Up).Select(m => m.Address).ToList();
-        return [.. config.Hosts.Where(h => up.Any(a => a.Host == h.Address && a.Port == h.Port)).Select(h => h.Name)];
+        var addresses = members.Select(m => m.Address).ToList();
+        return [.. config.Hosts.Where(h => addresses.Any(a => a.Host == h.Address && a.Port == h.Port)).Select(h => h.Name)];
     }
 
     public static bool IsActive(JobStatus status) => status.Phase is not (JobPhase.Completed or JobPhase.Failed);

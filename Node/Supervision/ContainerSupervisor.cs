@@ -72,7 +72,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<Changed>(c => c.Key.Equals(NodeCordon.Key), c => _router.LearnCordons(c.Get(NodeCordon.Key).Entries));
         Receive<IUpdateResponse>(_ => { });
         Receive<WatchNode>(w => _statusFeed.Forward(w));
-        Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_node.Name, _jobs.OwnedJobs(), _router.UpMembers(), _cordon.IsCordoned)));
+        Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_node.Name, _jobs.OwnedJobs(), _router.ReachableUpMembers(), _cordon.IsCordoned)));
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace AkkaMigration.Node.Supervision;
 /// <summary>
 /// A child of the supervisor that answers <c>watch</c>'s long polls (<see cref="WatchNode"/>). The
 /// supervisor says when something of its status may have changed (<see cref="Changed"/>), as does
-/// the cluster when a member comes or goes; the feed then takes a fresh <see cref="NodeStatus"/>
+/// the cluster when a member comes, goes or goes out of reach; the feed then takes a fresh <see cref="NodeStatus"/>
 /// from the supervisor and, when it differs from the last, gives it a new version and answers
 /// every client waiting. A client only ever hears answers to its own requests.
 /// </summary>
@@ -45,7 +45,7 @@ public sealed class StatusFeed : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent));
+        _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsEvents, typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.IReachabilityEvent));
         Context.Parent.Tell(new GetNodeStatus());
     }
 
@@ -56,7 +56,7 @@ public sealed class StatusFeed : ReceiveActor, IWithTimers
     {
         Polls(shown);
         Receive<Changed>(_ => AskForStatus(shown));
-        Receive<ClusterEvent.IMemberEvent>(_ => AskForStatus(shown));
+        Receive<ClusterEvent.IClusterDomainEvent>(_ => AskForStatus(shown));
     }
 
     /// <summary>A status asked of the supervisor; changes meanwhile ask for one more once it comes.</summary>
@@ -64,7 +64,7 @@ public sealed class StatusFeed : ReceiveActor, IWithTimers
     {
         Polls(shown);
         Receive<Changed>(_ => Become(() => Refreshing(shown, pokedAgain: true)));
-        Receive<ClusterEvent.IMemberEvent>(_ => Become(() => Refreshing(shown, pokedAgain: true)));
+        Receive<ClusterEvent.IClusterDomainEvent>(_ => Become(() => Refreshing(shown, pokedAgain: true)));
         Receive<NodeStatus>(status =>
         {
             var next = Show(shown, status);

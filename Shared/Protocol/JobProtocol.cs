@@ -155,7 +155,7 @@ public sealed record GetNodeStatus : IClientRequest;
 /// <param name="Seen">The version of the last status the client has shown; empty for none.</param>
 public sealed record WatchNode(string Seen) : IClientRequest;
 
-/// <param name="UpMembers">The hosts this node sees as up members of the cluster.</param>
+/// <param name="UpMembers">The hosts this node sees as up members of the cluster and can reach.</param>
 /// <param name="Cordoned">The node takes no new job and no incoming migration (<see cref="CordonNode"/>).</param>
 /// <param name="Version">Changes whenever anything above does (a <see cref="WatchNode"/> answer); empty otherwise.</param>
 public sealed record NodeStatus(string Node, JobStatus[] Jobs, string[] UpMembers, bool Cordoned = false, string Version = "");

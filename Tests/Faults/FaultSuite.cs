@@ -91,11 +91,11 @@ public abstract class FaultSuite(SimulatedHosts hosts, ITestOutputHelper output)
             await EnsureAllNodesRunAsync();
         }
 
-        var result = await ResultAsync(job);
+        var (result, unread) = await ResultAsync(job);
         var lost = result is null || result.Value != job.Number + 1 || !result.MemoryIntact;
         if (lost)
         {
-            problems.Add(result is null ? "no result could be read" : $"wrong result: {result}");
+            problems.Add(result is null ? $"no result could be read: {unread}" : $"wrong result: {result}");
         }
         else if (expectedProducer is not null && result!.ProducedBy != expectedProducer)
         {
@@ -146,17 +146,16 @@ public abstract class FaultSuite(SimulatedHosts hosts, ITestOutputHelper output)
         Assert.True(migrate.StandardError.Contains(reason, StringComparison.Ordinal), $"expected '{reason}' in: {migrate.StandardError}");
     }
 
-    /// <summary>The finished job's result as the client reads it, asked through the executor (following redirects); null if none could be read.</summary>
-    private async Task<ResultView?> ResultAsync(Job job)
+    /// <summary>The finished job's result as the client reads it, asked through the executor (following redirects), or why none could be read.</summary>
+    private async Task<(ResultView? Result, string? Unread)> ResultAsync(Job job)
     {
         try
         {
-            return (await Hosts.FinishedJobAsync(job.Id)).Result;
+            return ((await Hosts.FinishedJobAsync(job.Id)).Result, null);
         }
         catch (XunitException e)
         {
-            Output.WriteLine(e.Message);
-            return null;
+            return (null, e.Message);
         }
     }
 

@@ -80,6 +80,33 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
+    public async Task A_waiting_query_asks_again_when_the_owner_was_out_of_reach_for_a_moment()
+    {
+        var run = ClientAsync("query", "job1", "--wait");
+        await _nodeA.ExpectMsgAsync(new QueryJob("job1", WaitForResult: true), Wait);
+        _nodeA.LastSender.Tell(new NodeLost("nodeB", "nodeB went out of reach before it answered query"));
+
+        await _nodeA.ExpectMsgAsync(new QueryJob("job1", WaitForResult: true), Wait);
+        _nodeA.LastSender.Tell(Job1);
+
+        var (exit, output, error) = await run;
+        Assert.Equal((ExitCodes.Ok, ""), (exit, error));
+        Assert.EndsWith("result 42 from nodeB\n", output);
+    }
+
+    [Fact]
+    public async Task A_query_that_does_not_wait_says_at_once_that_the_owner_is_out_of_reach()
+    {
+        var run = ClientAsync("query", "job1");
+        await _nodeA.ExpectMsgAsync(new QueryJob("job1"), Wait);
+        _nodeA.LastSender.Tell(new NodeLost("nodeB", "nodeB went out of reach before it answered query"));
+
+        var (exit, _, error) = await run;
+        Assert.Equal(ExitCodes.Unreachable, exit);
+        Assert.Contains("nodeA passed the request on, but nodeB went out of reach", error);
+    }
+
+    [Fact]
     public async Task Bad_input_in_json_has_exit_code_2_and_nothing_is_sent()
     {
         var (exit, output, _) = await ClientAsync("migrate", "job1", "nodeZ", "--json");
