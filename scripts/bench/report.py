@@ -510,6 +510,8 @@ if big_sizes:
                 f"**{f1(x['growth_a'])} / {f1(x['growth_b'])}**",
                 f"{x['n_ours']} of {x['n_ours'] + len(big_fails(mb, link))}"]
                for mb, x in ((mb, bigfig[link, mb]) for mb in big_sizes)))
+        w("")
+        w(f"![total time and throughput per size, link {link}](benchmark-big-{link}.png)")
 if comp_list:
     w("")
     w(f"## Compression: none against zstd and gzip, {comp_mb} MB")
@@ -635,13 +637,19 @@ w("")
 with open(md_path, "w") as f:
     f.write("\n".join(md))
 
-for link in links:
-    with open(os.path.join(run_dir, f"plot-{link}.dat"), "w") as f:
+def plot_data(name, rows):
+    """One plot's data (scripts/bench/plot.gp): a row per workload; NaN where a way did not run (no bar)."""
+    with open(os.path.join(run_dir, f"plot-{name}.dat"), "w") as f:
         f.write("# workload hand_total ours_total ours_downtime raw_mbs akka_mbs ours_wall\n")
-        for mb in workloads:
-            x = fig[link, mb]
-            f.write(f'"{mb} MB" {x["hand_total"]:.0f} {x["ours_client"]:.0f} {x["ours_node_total"]:.0f} '
+        for label, x in rows:
+            f.write(f'"{label}" {x["hand_total"]:.0f} {x["ours_client"]:.0f} {x["ours_node_total"]:.0f} '
                     f'{x["raw_mbs"]:.1f} {x["akka_mbs"]:.1f} {x["ours_wall"]:.0f}\n')
+
+
+for link in links:
+    plot_data(link, [(f"{mb} MB", fig[link, mb]) for mb in workloads])
+for link in big_links:
+    plot_data(f"big-{link}", [(f"{mb} MB", bigfig[link, mb]) for mb in big_sizes])
 
 print(f"benchmark: medians of {reps} repeats; machine shared: {'yes' if shared else 'no'}; pre-copy {meta.get('precopy')}")
 for link in links:
