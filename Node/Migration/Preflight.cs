@@ -22,20 +22,37 @@ public static class Preflight
     /// <summary>To the job's actor: the causes that stop the move, none when it can go ahead.</summary>
     public sealed record Done(MigrateJob Command, IActorRef Requester, string[] Problems) : ILateReply;
 
-    /// <summary>The source's side, then the target's answer to <see cref="CheckRestore"/>, each cause prefixed with its host.</summary>
+    /// <summary>The source's side and the target's answer to <see cref="CheckRestore"/>, asked at once, each cause prefixed with its host.</summary>
     /// <param name="expectedBytes">The archive's estimated size (<see cref="ArchiveEstimate"/>), for the target to check its room.</param>
     public static async Task<Done> RunAsync(MigrateJob command, IActorRef requester, string container, JobSpec spec, long expectedBytes,
         NodeContext node, ActorSelection targetSupervisor, CancellationToken cancellationToken)
     {
         var target = command.TargetNode!;
-        var problems = (await node.Runtime.CheckpointProblemsAsync(container, cancellationToken)).Select(p => $"{node.Name}: {p}").ToList();
+        var silent = $"{target} did not answer the pre-flight check within {TargetLimit.TotalSeconds:0} s";
+        // Both sides at once: each is a podman call or two, a tenth of a second each, and the
+        // whole check is part of every move's time (a small job's most of it).
+        var ownProblems = node.Runtime.CheckpointProblemsAsync(container, cancellationToken);
+        var check = new CheckRestore(command.JobId, spec, node.Name, node.Config.Container.Runtime, HostFacts.CpuFlags(), expectedBytes);
+        RestoreCheck? answer = null;
         try
         {
-            var check = new CheckRestore(command.JobId, spec, node.Name, node.Config.Container.Runtime, HostFacts.CpuFlags(), expectedBytes);
-            var answer = await targetSupervisor.Ask<RestoreCheck>(check, TargetLimit, cancellationToken);
-            problems.AddRange(answer.Problems.Select(p => $"{target}: {p}"));
-            // A missing image is no reason to refuse: the target fetches it from here, while the container runs on.
-            if (answer.ImageMissing && problems.Count == 0 && !command.CheckOnly)
+            answer = await targetSupervisor.Ask<RestoreCheck>(check, TargetLimit, cancellationToken);
+        }
+        catch (AskTimeoutException)
+        {
+            // Said after the source's own causes, below.
+        }
+        var problems = (await ownProblems).Select(p => $"{node.Name}: {p}").ToList();
+        if (answer is null)
+        {
+            problems.Add(silent);
+            return new Done(command, requester, [.. problems]);
+        }
+        problems.AddRange(answer.Problems.Select(p => $"{target}: {p}"));
+        // A missing image is no reason to refuse: the target fetches it from here, while the container runs on.
+        if (answer.ImageMissing && problems.Count == 0 && !command.CheckOnly)
+        {
+            try
             {
                 var fetched = await targetSupervisor.Ask<ImageFetched>(new FetchImage(spec.Image, node.Name), ImageLimit + TargetLimit, cancellationToken);
                 if (fetched.Error is not null)
@@ -43,10 +60,10 @@ public static class Preflight
                     problems.Add($"{target}: lacks the image {spec.Image}, and {fetched.Error}");
                 }
             }
-        }
-        catch (AskTimeoutException)
-        {
-            problems.Add($"{target} did not answer the pre-flight check within {TargetLimit.TotalSeconds:0} s");
+            catch (AskTimeoutException)
+            {
+                problems.Add(silent);
+            }
         }
         return new Done(command, requester, [.. problems]);
     }
@@ -85,8 +102,10 @@ public static class Preflight
         {
             problems.Add(space);
         }
-        problems.AddRange(await node.Runtime.RestoreProblemsAsync(ContainerNames.For(check.JobId), check.Spec, cancellationToken));
-        var imageMissing = !await node.Runtime.HasImageAsync(check.Spec.Image, cancellationToken);
-        return new RestoreCheck(check.JobId, node.Name, [.. problems], imageMissing);
+        // Both podman questions at once: the source waits on this answer before it freezes anything.
+        var restoreProblems = node.Runtime.RestoreProblemsAsync(ContainerNames.For(check.JobId), check.Spec, cancellationToken);
+        var hasImage = node.Runtime.HasImageAsync(check.Spec.Image, cancellationToken);
+        problems.AddRange(await restoreProblems);
+        return new RestoreCheck(check.JobId, node.Name, [.. problems], ImageMissing: !await hasImage);
     }
 }
