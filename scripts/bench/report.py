@@ -11,6 +11,7 @@ all failed is printed as `KEY=failed reason="..."`, and every failure is listed 
 usage: report.py RESULTS RUNS_DIR MARKDOWN RUN_DIR
 """
 import json
+import math
 import os
 import re
 import statistics
@@ -341,8 +342,9 @@ def conc_reason():
     return "; ".join(f"#{r['rep']}: {r['ok']} of {r['of']} moved" for r in conc if r["ok"] != r["of"])
 
 
-f1 = lambda v: f"{v:.0f}"
-f2 = lambda v: f"{v:.2f}"
+# A figure not measured (NaN: the 4 GB container is moved by ours alone) reads as a dash.
+f1 = lambda v: "–" if math.isnan(v) else f"{v:.0f}"
+f2 = lambda v: "–" if math.isnan(v) else f"{v:.2f}"
 shared = (meta.get("other_netns", "none") != "none" or meta.get("test_processes", "0") != "0"
           or meta.get("test_processes_end", "0") != "0")
 loads = [r["load"] for r in hand + ours + ten + svc + big_hand + big_ours + comp if "load" in r]
