@@ -83,7 +83,7 @@ public sealed class DrainBeforeLeaving
         while (true)
         {
             _log.LogInformation("{Node} is stopping: moving its containers to peers first", _node);
-            // No deadline of its own: the drainer bounds each move (MigrationLimit) and always answers.
+            // No deadline of its own: the drainer bounds each move (MigrationLimit from its last step) and always answers.
             var answer = await _supervisor.Ask<object>(new DrainNode(_node), null, interrupted);
             if (answer is NodeDrained drained)
             {

@@ -40,6 +40,8 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
         _node = node;
         _perJob = perJob;
 
+        // A big container on a slow link takes long, but says so: the bound counts from its last step.
+        Receive<MigrationProgress>(p => p.JobId == _current.JobId, _ => ArmTimeout());
         Receive<MigrationProgress>(_ => { });
         Receive<MigrationSucceeded>(m => m.JobId == _current.JobId, m =>
         {
@@ -50,7 +52,7 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
         Receive<CommandRejected>(r => r.JobId == _current.JobId, r => LookAgain(r.Reason));
         // It moved between the drain's start and its turn.
         Receive<JobMoved>(m => m.JobId == _current.JobId, m => Next(moved: new DrainedJob(m.JobId, m.Owner)));
-        Receive<JobTimedOut>(t => t.JobId == _current.JobId, t => Next(reason: $"{t.JobId}: no answer within {_perJob.TotalSeconds:0} s"));
+        Receive<JobTimedOut>(t => t.JobId == _current.JobId, t => Next(reason: $"{t.JobId}: no answer and no progress for {_perJob.TotalSeconds:0} s"));
         Receive<AskAgain>(_ => _current.Actor.Tell(new QueryJob(_current.JobId)));
         Receive<JobStatus>(s => s.JobId == _current.JobId, s =>
         {
@@ -124,16 +126,18 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
         var target = JobDirectory.LeastLoaded(_peers, _load)!;
         _log.Info("draining {0}: moving job {1} to {2}", _node, _current.JobId, target);
         _current.Actor.Tell(new MigrateJob(_current.JobId, target));
-        Timers.StartSingleTimer(nameof(JobTimedOut), new JobTimedOut(_current.JobId), _perJob);
+        ArmTimeout();
     }
 
     /// <summary>After a failed move, asks the job how it is once it has had a moment to settle.</summary>
     private void LookAgain(string reason)
     {
         _lastFailure = reason;
-        Timers.StartSingleTimer(nameof(JobTimedOut), new JobTimedOut(_current.JobId), _perJob);
+        ArmTimeout();
         Timers.StartSingleTimer(nameof(AskAgain), AskAgain.Instance, SettleDelay);
     }
+
+    private void ArmTimeout() => Timers.StartSingleTimer(nameof(JobTimedOut), new JobTimedOut(_current.JobId), _perJob);
 
     private void Finish()
     {

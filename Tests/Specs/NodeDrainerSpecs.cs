@@ -1,0 +1,59 @@
+using Akka.Actor;
+using Akka.TestKit;
+using AkkaMigration.Node.Supervision;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Tests.Specs;
+
+/// <summary>How long a drain waits for each move: bounded from the move's last step, not from its start.</summary>
+public sealed class NodeDrainerSpecs : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly TimeSpan PerJob = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(5);
+
+    private readonly TestProbe _job;
+    private readonly TestProbe _requester;
+
+    public NodeDrainerSpecs()
+    {
+        _job = CreateTestProbe();
+        _requester = CreateTestProbe();
+    }
+
+    [Fact]
+    public async Task A_move_that_keeps_reporting_progress_is_waited_for_past_the_per_job_bound()
+    {
+        var drainer = StartDraining();
+
+        // Twice the bound, with a step every 0.4 s.
+        for (var bytes = 1; bytes <= 5; bytes++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(400));
+            drainer.Tell(new MigrationProgress("big", MigrationStep.Transfer, bytes, 10), _job.Ref);
+        }
+        drainer.Tell(new MigrationSucceeded("big", "nodeA", "nodeB", new MigrationTimings(1, 1, 1, 10, 2400)), _job.Ref);
+
+        var drained = await _requester.ExpectMsgAsync<NodeDrained>(Long);
+        Assert.Equal([new DrainedJob("big", "nodeB")], drained.Moved);
+    }
+
+    [Fact]
+    public async Task A_move_that_falls_silent_is_given_up_after_the_per_job_bound_and_the_node_stays_up()
+    {
+        var drainer = StartDraining();
+        drainer.Tell(new MigrationProgress("big", MigrationStep.Checkpoint, 0, 10), _job.Ref);
+
+        var refused = await _requester.ExpectMsgAsync<DrainRefused>(Long);
+        Assert.Equal(["big"], refused.Stuck);
+        Assert.Contains("big: no answer and no progress for 1 s", refused.Reason);
+    }
+
+    /// <returns>The drainer, once it has asked the job to move to the only peer.</returns>
+    private IActorRef StartDraining()
+    {
+        Sys.ActorOf(NodeDrainer.Props(new Dictionary<string, IActorRef> { ["big"] = _job.Ref }, ["nodeB"], new Dictionary<string, int>(),
+            _requester.Ref, "nodeA", PerJob));
+        _job.ExpectMsg(new MigrateJob("big", "nodeB"), Long);
+        return _job.LastSender;
+    }
+}
