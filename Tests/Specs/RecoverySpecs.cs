@@ -131,7 +131,8 @@ public sealed class RecoverySpecs() : SingleNodeSpec("recovery")
     [Fact]
     public void Job_records_are_private_replaced_whole_and_an_unreadable_one_is_moved_aside_for_a_human()
     {
-        var journal = new JobJournal(StateFolder);
+        // A folder of its own: the node of this spec keeps its records in StateFolder and writes them as it likes.
+        var journal = new JobJournal(Path.Combine(StateFolder, "journal-alone"));
         var record = new JobRecord("private", Jobs.AddOneSpec(1, 100), 0, DateTimeOffset.UtcNow, JobPhase.Running);
         journal.Save(record);
         journal.Save(record with { Phase = JobPhase.Completed });
