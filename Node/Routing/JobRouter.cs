@@ -92,6 +92,8 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
             return Refuse(migrate, $"unknown host '{migrate.TargetNode}'; known hosts: {string.Join(", ", config.Hosts.Select(h => h.Name))}");
         }
         return !UpMembers().Contains(target.Name) ? Refuse(migrate, $"host {target.Name} is not an up member of the cluster; is its node running?")
+            // Its pre-flight would only wait out its limit, and the container would run on here anyway.
+            : !ReachableUpMembers().Contains(target.Name) ? Refuse(migrate, $"host {target.Name} is up but {self.Name} cannot reach it now; try again once it answers")
             : _cordoned.Contains(target.Name) ? Refuse(migrate, $"host {target.Name} is cordoned: it takes no new containers; uncordon it or pick another host")
             : new Route.ToJob(migrate);
     }

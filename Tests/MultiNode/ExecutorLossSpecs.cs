@@ -73,11 +73,7 @@ public sealed class ExecutorLossSpecs : IAsyncLifetime
     private MigrationConfig Config(IReadOnlyList<string> names, string hocon = "")
     {
         TestPki.Ensure(names);
-        var hoconDirectory = Path.Combine(_folder, "hocon");
-        Directory.CreateDirectory(hoconDirectory);
-        File.Copy(Repo.Path("hocon", HoconFiles.Node), Path.Combine(hoconDirectory, HoconFiles.Node));
-        File.AppendAllText(Path.Combine(hoconDirectory, HoconFiles.Node), "\n" + hocon + "\n");
-        File.Copy(Repo.Path("hocon", "common.hocon"), Path.Combine(hoconDirectory, "common.hocon"));
+        var hoconDirectory = NodeHocon.With(_folder, hocon);
         var hosts = names.Select((name, i) => new HostEntry(name, "127.0.0.1", Ports.Free(), i == 0, "", "",
             Path.Combine(_folder, name), StreamPort: Ports.Free())).ToList();
         return LoopbackCluster.ForHosts(hosts) with { HoconDirectory = hoconDirectory };
