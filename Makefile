@@ -72,7 +72,7 @@ nemesis: setup
 # with a live service's pause, 1 to 4 GB containers and checkpoint compression (none, zstd, gzip);
 # writes docs/benchmark.md and .png. Its own target, not in `make test`; scripts/bench.sh lists its knobs.
 # `make bench BENCH_QUICK=1`: a smoke slice, each part once at small size; report in build/bench-quick/.
-bench: setup
+bench: setup dist
 	@scripts/bench.sh
 
 # docs/*.png drawn again from their sources: Graphviz's docs/*.dot and gnuplot's docs/*.gp (the
