@@ -1,5 +1,6 @@
 using System.CommandLine;
 using AkkaMigration.Client.Console;
+using AkkaMigration.Shared.Protocol;
 using static AkkaMigration.Client.Commands.ClientCommandLine;
 
 namespace AkkaMigration.Client.Commands;
@@ -10,12 +11,20 @@ public static class NodeCommands
     public static Command Drain(Terminal terminal)
     {
         var node = Completions.Hosts(new Argument<string>("node") { Description = "The host to empty" });
-        var timeout = new Option<int?>("--timeout") { Description = "Seconds to wait at most (default: as long as one migration may take)" };
+        var timeout = new Option<int?>("--timeout") { Description = "Seconds to wait at most for a word from the node, each move's steps included (default: as long as one migration may take)" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only print where each container would go; nothing moves and NODE stays" };
         var command = new Command("drain", "Move every container off NODE to its peers; NODE then leaves the cluster") { node, timeout, dryRun, JsonOption };
-        command.SetAction((parse, _) => Execute(parse, terminal, operations => parse.GetValue(dryRun)
-            ? operations.PlanDrainAsync(parse.GetValue(node)!)
-            : operations.DrainAsync(parse.GetValue(node)!, parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : operations.MigrationWait)));
+        command.SetAction((parse, _) => Execute(parse, terminal, operations =>
+        {
+            if (parse.GetValue(dryRun))
+            {
+                return operations.PlanDrainAsync(parse.GetValue(node)!);
+            }
+            Task<Outcome> Drain(IProgress<MigrationProgress>? progress) => operations.DrainAsync(parse.GetValue(node)!,
+                parse.GetValue(timeout) is { } seconds ? TimeSpan.FromSeconds(seconds) : operations.MigrationWait, progress);
+            // As migrate's: a live display only for a person, never into --json or a pipe.
+            return terminal.OutputIsTerminal && !WantsJson(parse) ? DrainProgressView.ShowAsync(terminal.Rich, Drain) : Drain(null);
+        }));
         return command;
     }
 

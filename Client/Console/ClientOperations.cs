@@ -156,13 +156,15 @@ public sealed partial class ClientOperations(ClientSession session)
     }
 
     /// <summary>Asks <paramref name="node"/> itself to move all its containers away, then leave.</summary>
-    public async Task<Outcome> DrainAsync(string node, TimeSpan wait)
+    /// <param name="wait">From the node's last word: each step of each move pushes it back.</param>
+    /// <param name="progress">Hears each move's steps as the node reports them, before the answer.</param>
+    public async Task<Outcome> DrainAsync(string node, TimeSpan wait, IProgress<MigrationProgress>? progress = null)
     {
         if (CheckHost(node) is { } bad)
         {
             return bad;
         }
-        var answer = await session.AskAsync(node, new DrainNode(node), wait);
+        var answer = await session.AskAsync(node, new DrainNode(node, Progress: true), wait, progress);
         return Render(answer, a => a switch
         {
             NodeDrained d => Outcome.Ok(d, [.. Moved(d.Node, d.Moved),

@@ -221,7 +221,7 @@ public sealed class ContainerSupervisor : ReceiveActor
             return;
         }
         _log.Info(jobs.Count == 0 ? "draining: nothing to move" : $"draining: moving {jobs.Count} container(s) to {string.Join(", ", peers)}");
-        _drainer = Context.ActorOf(NodeDrainer.Props(jobs, peers, JobDirectory.Load(_router.Directory), Sender, _node.Name,
+        _drainer = Context.ActorOf(NodeDrainer.Props(jobs, peers, JobDirectory.Load(_router.Directory), Sender, drain.Progress, _node.Name,
             _node.Config.Transfer.MigrationLimit), "drainer");
     }
 

@@ -18,6 +18,7 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
     private readonly IReadOnlyList<string> _peers;
     private readonly Dictionary<string, int> _load;
     private readonly IActorRef _requester;
+    private readonly bool _forwardProgress;
     private readonly string _node;
     private readonly TimeSpan _perJob;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -30,18 +31,27 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
     private int _attempt;
     private string? _lastFailure;
 
+    /// <param name="forwardProgress">Whether <paramref name="requester"/> hears each move's steps (<see cref="DrainNode.Progress"/>).</param>
     public NodeDrainer(IReadOnlyDictionary<string, IActorRef> jobs, IReadOnlyList<string> peers, IReadOnlyDictionary<string, int> load,
-        IActorRef requester, string node, TimeSpan perJob)
+        IActorRef requester, bool forwardProgress, string node, TimeSpan perJob)
     {
         _queue = new Queue<(string, IActorRef)>(jobs.OrderBy(j => j.Key, StringComparer.Ordinal).Select(j => (j.Key, j.Value)));
         _peers = peers;
         _load = peers.ToDictionary(p => p, p => load.GetValueOrDefault(p));
         _requester = requester;
+        _forwardProgress = forwardProgress;
         _node = node;
         _perJob = perJob;
 
         // A big container on a slow link takes long, but says so: the bound counts from its last step.
-        Receive<MigrationProgress>(p => p.JobId == _current.JobId, _ => ArmTimeout());
+        Receive<MigrationProgress>(p => p.JobId == _current.JobId, p =>
+        {
+            ArmTimeout();
+            if (_forwardProgress)
+            {
+                _requester.Tell(p);
+            }
+        });
         Receive<MigrationProgress>(_ => { });
         Receive<MigrationSucceeded>(m => m.JobId == _current.JobId, m =>
         {
@@ -76,8 +86,8 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(IReadOnlyDictionary<string, IActorRef> jobs, IReadOnlyList<string> peers, IReadOnlyDictionary<string, int> load,
-        IActorRef requester, string node, TimeSpan perJob) =>
-        Akka.Actor.Props.Create(() => new NodeDrainer(jobs, peers, load, requester, node, perJob));
+        IActorRef requester, bool forwardProgress, string node, TimeSpan perJob) =>
+        Akka.Actor.Props.Create(() => new NodeDrainer(jobs, peers, load, requester, forwardProgress, node, perJob));
 
     /// <summary>
     /// Where a drain would move each job now (drain --dry-run): the same order and choice as the

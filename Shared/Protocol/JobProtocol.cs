@@ -134,7 +134,8 @@ public sealed record JobLogs(string JobId, string Node, string[] Lines);
 /// Sent to <paramref name="Node"/> itself: move every running container to peers, then leave the
 /// cluster and exit. A node that cannot place every container stays up and says why.
 /// </summary>
-public sealed record DrainNode(string Node) : IClientRequest;
+/// <param name="Progress">Whoever asked hears each move's steps (<see cref="MigrationProgress"/>) before the answer, and can wait from the last of them.</param>
+public sealed record DrainNode(string Node, bool Progress = false) : IClientRequest;
 
 public sealed record DrainedJob(string JobId, string To);
 

@@ -192,7 +192,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     public async Task A_refused_drain_exits_1_with_the_reason_and_the_containers_that_are_stuck()
     {
         var run = ClientAsync("drain", "nodeB");
-        await _nodeB.ExpectMsgAsync(new DrainNode("nodeB"), Wait);
+        await _nodeB.ExpectMsgAsync(new DrainNode("nodeB", Progress: true), Wait);
 
         _nodeB.LastSender.Tell(new DrainRefused("nodeB", "no peer has room for them", [new DrainedJob("web", "nodeA")], ["db", "cache"]));
 
@@ -209,7 +209,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     public async Task A_drain_says_what_moved_where_and_that_the_node_leaves()
     {
         var run = ClientAsync("drain", "nodeA", "--json");
-        await _nodeA.ExpectMsgAsync(new DrainNode("nodeA"), Wait);
+        await _nodeA.ExpectMsgAsync(new DrainNode("nodeA", Progress: true), Wait);
 
         _nodeA.LastSender.Tell(new NodeDrained("nodeA", [new DrainedJob("web", "nodeB"), new DrainedJob("job1", "nodeB")]));
 
@@ -217,6 +217,26 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         Assert.Equal(ExitCodes.Ok, exit);
         var moved = Json(output).GetProperty("moved").EnumerateArray().Select(j => (j.GetProperty("jobId").GetString(), j.GetProperty("to").GetString()));
         Assert.Equal([("web", "nodeB"), ("job1", "nodeB")], moved);
+    }
+
+    [Fact]
+    public async Task A_drain_whose_moves_keep_reporting_is_waited_for_past_its_timeout()
+    {
+        var run = ClientAsync("drain", "nodeA", "--timeout", "1", "--json");
+        await _nodeA.ExpectMsgAsync(new DrainNode("nodeA", Progress: true), Wait);
+        var node = _nodeA.LastSender;
+
+        // Twice the timeout, with a step every 0.4 s.
+        for (var bytes = 1; bytes <= 5; bytes++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(400));
+            node.Tell(new MigrationProgress("web", MigrationStep.Transfer, bytes, 10, Checkpointed: true));
+        }
+        node.Tell(new NodeDrained("nodeA", [new DrainedJob("web", "nodeB")]));
+
+        var (exit, output, error) = await run;
+        Assert.True(exit == ExitCodes.Ok, $"exit {exit}: {error}");
+        Assert.Equal("nodeB", Json(output).GetProperty("moved")[0].GetProperty("to").GetString());
     }
 
     [Fact]

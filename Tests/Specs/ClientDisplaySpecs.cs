@@ -115,6 +115,26 @@ public sealed class ClientDisplaySpecs
     }
 
     [Fact]
+    public async Task A_drain_s_display_has_a_line_per_job_at_its_latest_step()
+    {
+        var screen = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.Yes, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.Yes, Out = new AnsiConsoleOutput(screen) });
+        console.Profile.Width = 200;
+
+        await DrainProgressView.ShowAsync(console, progress =>
+        {
+            progress.Report(new MigrationProgress("web", MigrationStep.Checkpoint, 0, 1024 * 1024));
+            progress.Report(new MigrationProgress("web", MigrationStep.Restore, 1024 * 1024, 1024 * 1024, Checkpointed: true));
+            progress.Report(new MigrationProgress("db", MigrationStep.Transfer, 512 * 1024, 2 * 1024 * 1024, Checkpointed: true));
+            return Task.FromResult(Outcome.Ok(null, "drained"));
+        });
+
+        var last = screen.ToString().Split('\n').Reverse().Take(4).ToArray();
+        Assert.Contains(last, l => l.Contains("job web: restore (frozen)", StringComparison.Ordinal));
+        Assert.Contains(last, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"job db: transfer 0\.5 of 2\.0 MB +━+"));
+    }
+
+    [Fact]
     public async Task Only_the_transfer_shows_its_speed_and_time_left_and_every_step_how_long_it_has_taken()
     {
         var screen = new StringWriter();

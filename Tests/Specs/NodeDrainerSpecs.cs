@@ -5,7 +5,7 @@ using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Tests.Specs;
 
-/// <summary>How long a drain waits for each move: bounded from the move's last step, not from its start.</summary>
+/// <summary>How long a drain waits for each move (bounded from the move's last step, not from its start), and who hears its steps.</summary>
 public sealed class NodeDrainerSpecs : Akka.TestKit.Xunit2.TestKit
 {
     private static readonly TimeSpan PerJob = TimeSpan.FromSeconds(1);
@@ -48,11 +48,36 @@ public sealed class NodeDrainerSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.Contains("big: no answer and no progress for 1 s", refused.Reason);
     }
 
+    [Fact]
+    public async Task A_drain_asked_with_progress_passes_on_each_step_of_the_move_and_then_answers()
+    {
+        var drainer = StartDraining(progress: true);
+        MigrationProgress[] steps =
+        [
+            new("big", MigrationStep.Checkpoint, 0, 10),
+            new("big", MigrationStep.Transfer, 10, 10, Checkpointed: true),
+            new("big", MigrationStep.Restore, 10, 10, Checkpointed: true),
+        ];
+
+        foreach (var step in steps)
+        {
+            drainer.Tell(step, _job.Ref);
+        }
+        drainer.Tell(new MigrationSucceeded("big", "nodeA", "nodeB", new MigrationTimings(1, 1, 1, 10, 3)), _job.Ref);
+
+        foreach (var step in steps)
+        {
+            Assert.Equal(step, await _requester.ExpectMsgAsync<MigrationProgress>(Long));
+        }
+        Assert.Equal([new DrainedJob("big", "nodeB")], (await _requester.ExpectMsgAsync<NodeDrained>(Long)).Moved);
+    }
+
+    /// <param name="progress">Whether the requester asked to hear each move's steps.</param>
     /// <returns>The drainer, once it has asked the job to move to the only peer.</returns>
-    private IActorRef StartDraining()
+    private IActorRef StartDraining(bool progress = false)
     {
         Sys.ActorOf(NodeDrainer.Props(new Dictionary<string, IActorRef> { ["big"] = _job.Ref }, ["nodeB"], new Dictionary<string, int>(),
-            _requester.Ref, "nodeA", PerJob));
+            _requester.Ref, progress, "nodeA", PerJob));
         _job.ExpectMsg(new MigrateJob("big", "nodeB"), Long);
         return _job.LastSender;
     }
