@@ -40,7 +40,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     private readonly HostEntry _streamTo;
     private readonly NodeContext _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly Dictionary<long, ArchiveChunk> _unacknowledged = [];
+    private readonly SendWindow _window;
     private readonly Stopwatch _progressClock = new();
     private readonly GrowingArchive _archive;
     private ArchiveWritten? _written;
@@ -51,9 +51,6 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     /// <summary>The target restored the archive, or was told to drop it.</summary>
     private bool _finished;
     private bool _reading;
-    private long _nextSequence;
-    private long _acknowledged;
-    private int _resends;
     private Stopwatch? _streamClock;
 
     /// <param name="target">The target's supervisor.</param>
@@ -66,6 +63,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         _node = node;
         _streamTo = streamTo;
         _archive = new GrowingArchive(archivePath, ChunkBytes, new ChunkBuffers(ChunkBytes, node.Config.Transfer.Window + 1));
+        _window = new SendWindow(transferId, node.Config.Transfer.Window);
         AwaitingAcceptance();
     }
 
@@ -160,16 +158,14 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         Receive<ReadFailed>(f => GiveUp($"reading the archive failed: {f.Reason}"));
         Receive<ChunkAck>(ack =>
         {
-            if (_unacknowledged.Remove(ack.Sequence, out var chunk))
+            if (_window.Acknowledge(ack.Sequence) is { } buffer)
             {
-                _acknowledged += chunk.Data.Length;
-                _archive.Reuse(chunk.Data);
-                _resends = 0;
+                _archive.Reuse(buffer);
                 ArmTimeout("the target stopped acknowledging chunks", AckTimeout);
                 if (_progressClock.Elapsed >= ProgressInterval)
                 {
                     _progressClock.Restart();
-                    Context.Parent.Tell(new Progress(_acknowledged));
+                    Context.Parent.Tell(new Progress(_window.AcknowledgedBytes));
                 }
                 Pump(link);
             }
@@ -179,22 +175,22 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         Receive<ArchiveStreamWriter.Broken>(b => GiveUp($"the archive stream to {_streamTo.Name} broke: {b.Reason}"));
         Receive<TimedOut>(t =>
         {
-            if (_unacknowledged.Count == 0)
+            if (_window.Unacknowledged == 0)
             {
                 // Nothing in flight: the wait is for podman to write more, not for the target, which hears so.
                 link.Receiver.Tell(new TransferAlive(_begin.TransferId), Self);
                 ArmTimeout(t.Reason, AckTimeout);
                 return;
             }
-            if (_resends == MaxResends)
+            if (_window.Resends == MaxResends)
             {
                 GiveUp($"{t.Reason} ({AckTimeout.TotalSeconds:0.#} s, {MaxResends + 1} tries)");
                 return;
             }
             // Acknowledgements travel over Akka, whose link may drop and come back losing them; the receiver takes duplicates.
-            _resends++;
-            _log.Warning("no acknowledgement for {0} s; sending {1} chunks again ({2} of {3})", AckTimeout.TotalSeconds, _unacknowledged.Count, _resends, MaxResends);
-            foreach (var chunk in _unacknowledged.Values.OrderBy(c => c.Sequence))
+            var again = _window.Resend();
+            _log.Warning("no acknowledgement for {0} s; sending {1} chunks again ({2} of {3})", AckTimeout.TotalSeconds, again.Count, _window.Resends, MaxResends);
+            foreach (var chunk in again)
             {
                 link.Stream.TryWrite(chunk);
             }
@@ -244,7 +240,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     /// </summary>
     private void Pump(Link link)
     {
-        if (_reading || _unacknowledged.Count >= _node.Config.Transfer.Window)
+        if (_reading || _window.IsFull)
         {
             return;
         }
@@ -255,7 +251,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
             {
                 SendChunk(link, last);
             }
-            if (_unacknowledged.Count == 0)
+            if (_window.Unacknowledged == 0)
             {
                 SendEnd(link, written);
             }
@@ -302,11 +298,8 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     {
         // Timed from the first chunk: until podman has dumped the container there is nothing to send.
         _streamClock ??= Stopwatch.StartNew();
-        var chunk = new ArchiveChunk(_begin.TransferId, _nextSequence, _archive.Read - data.Length, data);
         // False only once the stream is closed or broken, and then Broken is on its way.
-        link.Stream.TryWrite(chunk);
-        _unacknowledged.Add(_nextSequence, chunk);
-        _nextSequence++;
+        link.Stream.TryWrite(_window.Add(_archive.Read - data.Length, data));
     }
 
     private void SendEnd(Link link, ArchiveWritten written)
@@ -315,10 +308,10 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         WarnOnFailure(link.Stream.DisposeAsync().AsTask(), _log, "closing the archive stream");
         var transferMs = (long)Stopwatch.GetElapsedTime(written.WrittenAt).TotalMilliseconds;
         var handoff = written.Handoff with { Moves = MoveHistory.Transferred(written.Handoff.Moves, transferMs) };
-        var end = new EndOfArchive(_begin.TransferId, _nextSequence, _archive.Read, _archive.Sha256(), handoff);
+        var end = new EndOfArchive(_begin.TransferId, _window.Sent, _archive.Read, _archive.Sha256(), handoff);
         link.Receiver.Tell(end, Self);
         var streamMs = _streamClock?.ElapsedMilliseconds ?? 0;
-        _log.Info("sent {0} bytes in {1} chunks to {2} in {3} ms; waiting for the restore", _archive.Read, _nextSequence, _streamTo.Name, streamMs);
+        _log.Info("sent {0} bytes in {1} chunks to {2} in {3} ms; waiting for the restore", _archive.Read, _window.Sent, _streamTo.Name, streamMs);
         Context.Parent.Tell(new Restoring(streamMs));
         Become(() => AwaitingRestore(link.Receiver, end));
         ArmTimeout("the target did not acknowledge the end of the archive", AckTimeout);
