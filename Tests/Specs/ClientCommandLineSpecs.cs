@@ -222,15 +222,15 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     [Fact]
     public async Task A_drain_whose_moves_keep_reporting_is_waited_for_past_its_timeout()
     {
-        var run = ClientAsync("drain", "nodeA", "--timeout", "1", "--json");
+        var run = ClientAsync("drain", "nodeA", "--timeout", "3", "--json");
         await _nodeA.ExpectMsgAsync(new DrainNode("nodeA", Progress: true), Wait);
         var node = _nodeA.LastSender;
 
-        // Twice the timeout, with a step every 0.4 s.
-        for (var bytes = 1; bytes <= 5; bytes++)
+        // Well past the timeout, with a step at once and then every second: slack for a loaded machine.
+        for (var bytes = 1; bytes <= 6; bytes++)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(400));
             node.Tell(new MigrationProgress("web", MigrationStep.Transfer, bytes, 10, Checkpointed: true));
+            await Task.Delay(TimeSpan.FromSeconds(1));
         }
         node.Tell(new NodeDrained("nodeA", [new DrainedJob("web", "nodeB")]));
 
