@@ -105,17 +105,18 @@ public sealed class ClientRequestSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     [Fact]
     public async Task A_move_that_keeps_reporting_progress_outlasts_its_timeout_which_counts_from_the_last_report()
     {
-        var request = _session.AskAsync("nodeA", new MigrateJob("job1", "nodeB"), TimeSpan.FromSeconds(2), new RecordingProgress());
+        var request = _session.AskAsync("nodeA", new MigrateJob("job1", "nodeB"), TimeSpan.FromSeconds(3), new RecordingProgress());
         await _nodeA.ExpectMsgAsync<MigrateJob>(Wait);
         var succeeded = new MigrationSucceeded("job1", "nodeA", "nodeB", new MigrationTimings(10, 20, 30, 4096, 60));
 
-        // 9 s in all: past the client's 2 s and the node's own bound of the call (2 s and a margin of 5 s).
-        for (var report = 1; report <= 5; report++)
+        // 9 s in all, a report each second: past the client's 3 s and the node's own bound of the call
+        // (3 s and a margin of 5 s), with 2 s of slack per step for a loaded machine.
+        for (var report = 1; report <= 8; report++)
         {
-            await Task.Delay(1500);
+            await Task.Delay(1000);
             _nodeA.LastSender.Tell(new MigrationProgress("job1", MigrationStep.Transfer, report * 512, 4096));
         }
-        await Task.Delay(1500);
+        await Task.Delay(1000);
         _nodeA.LastSender.Tell(succeeded);
 
         Assert.Equal(new ClientActor.Response("nodeA", succeeded), await request.WaitAsync(Wait));
