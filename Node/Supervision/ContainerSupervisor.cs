@@ -17,8 +17,9 @@ namespace AkkaMigration.Node.Supervision;
 /// One per node, at /user/container-supervisor: the parent of the host's job actors (one per job,
 /// kept as a redirect once the job moves away) and of <see cref="IncomingTransfers"/>. It takes new
 /// jobs, sends requests where its <see cref="JobRouter"/> says, keeps the replicated directory up to
-/// date with the jobs it owns, drains and cordons the node and forgets finished jobs on request (and
-/// those older than config.ini's keep_finished). On start it carries on from the job records on disk.
+/// date with the jobs it owns, drains and cordons the node (<see cref="NodeMaintenance"/>) and forgets
+/// finished jobs on request (and those older than config.ini's keep_finished). On start it carries
+/// on from the job records on disk.
 /// </summary>
 public sealed class ContainerSupervisor : ReceiveActor
 {
@@ -27,28 +28,27 @@ public sealed class ContainerSupervisor : ReceiveActor
     private readonly IActorRef _replicator = DistributedData.Get(Context.System).Replicator;
     private readonly Cluster _cluster = Cluster.Get(Context.System);
     private readonly JobRouter _router;
-    private readonly NodeCordon _cordon;
     private readonly LocalJobs _jobs;
+    private readonly NodeMaintenance _maintenance;
     private readonly IActorRef _statusFeed;
     private readonly CancellationTokenSource _stopping = new();
     private IActorRef _incoming = ActorRefs.Nobody;
-    private IActorRef? _drainer;
 
     public ContainerSupervisor(NodeContext node)
     {
         _node = node;
         _router = new JobRouter(node.Self, node.Config, _cluster);
-        _cordon = new NodeCordon(node.Self.StateDirectory, node.Name, Context.System);
         _statusFeed = Context.ActorOf(StatusFeed.Props(), "status-feed");
         _jobs = new LocalJobs(node, _router, Context, _log, _statusFeed);
+        _maintenance = new NodeMaintenance(node, _router, _jobs, Context, _log, _statusFeed);
 
         Receive<RunJob>(Run);
         Receive<RoutedJobCommand>(r => Route(r.Command, r.Hops));
         Receive<IJobCommand>(c => Route(c, 0));
-        Receive<DrainNode>(d => !PassedOn(d.Node, d, reason => new DrainRefused(d.Node ?? "", reason, [], [])), Drain);
-        Receive<PlanDrain>(d => !PassedOn(d.Node, d, reason => new DrainPlan(d.Node ?? "", [], reason)), PlanDrain);
-        Receive<NodeDrainer.Finished>(OnDrained);
-        Receive<CordonNode>(c => !PassedOn(c.Node, c, reason => new CommandRejected("", reason)), Cordon);
+        Receive<DrainNode>(d => !PassedOn(d.Node, d, reason => new DrainRefused(d.Node ?? "", reason, [], [])), d => _maintenance.Drain(d, Sender));
+        Receive<PlanDrain>(d => !PassedOn(d.Node, d, reason => new DrainPlan(d.Node ?? "", [], reason)), _ => Sender.Tell(_maintenance.PlanDrain()));
+        Receive<NodeDrainer.Finished>(_maintenance.Drained);
+        Receive<CordonNode>(c => !PassedOn(c.Node, c, reason => new CommandRejected("", reason)), c => Sender.Tell(_maintenance.Cordon(c)));
         Receive<PruneJobs>(_ => Sender.Tell(new JobsPruned(_node.Name, _jobs.Prune(DateTimeOffset.MaxValue))));
         Receive<FinishedJobsPruner.PruneFinishedBefore>(p => Sender.Tell(new JobsPruned(_node.Name, _jobs.Prune(p.FinishedBefore))));
         Receive<JobRemover.Forget>(f =>
@@ -72,7 +72,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<Changed>(c => c.Key.Equals(NodeCordon.Key), c => _router.LearnCordons(c.Get(NodeCordon.Key).Entries));
         Receive<IUpdateResponse>(_ => { });
         Receive<WatchNode>(w => _statusFeed.Forward(w));
-        Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_node.Name, _jobs.OwnedJobs(), _router.ReachableUpMembers(), _cordon.IsCordoned)));
+        Receive<GetNodeStatus>(_ => Sender.Tell(new NodeStatus(_node.Name, _jobs.OwnedJobs(), _router.ReachableUpMembers(), _maintenance.IsCordoned)));
     }
 
     /// <summary>
@@ -95,7 +95,7 @@ public sealed class ContainerSupervisor : ReceiveActor
     {
         _replicator.Tell(Dsl.Subscribe(JobDirectory.Key, Self));
         _replicator.Tell(Dsl.Subscribe(NodeCordon.Key, Self));
-        _cordon.Publish();
+        _maintenance.PublishCordon();
         _node.Metrics.Attach(_cluster, Self);
         var records = JobRecovery.Load(_node, _log, _stopping.Token);
         foreach (var record in records)
@@ -143,18 +143,12 @@ public sealed class ContainerSupervisor : ReceiveActor
     private string? NewJobProblem(string jobId) => jobId switch
     {
         _ when !Names.IsValidJobId(jobId) => $"invalid job id '{jobId}': {Names.JobIdRule}",
-        _ when TakesNoJobs() is { } why => $"{why}; run it elsewhere (--on another host)",
+        _ when _maintenance.TakesNoJobs() is { } why => $"{why}; run it elsewhere (--on another host)",
         _ when _jobs.Owned(jobId) is not null => $"job {jobId} already exists on {_node.Name}",
         _ when _jobs.Actor(jobId) is not null => $"job {jobId} ran here before and moved away; pick a new id",
         _ when _router.Directory.TryGetValue(jobId, out var where) && where.Node != _node.Name => $"job {jobId} already exists on {where.Node}",
         _ => null,
     };
-
-    /// <summary>Why this node takes no new job or incoming migration now, or null.</summary>
-    private string? TakesNoJobs() =>
-        _drainer is not null ? $"{_node.Name} is draining: its containers are moving to other hosts"
-        : _cordon.IsCordoned ? $"{_node.Name} is cordoned: it takes no new containers (uncordon {_node.Name} to let it)"
-        : null;
 
     /// <summary>To the job's actor when this node owns it, else where the router says (the sender kept, so the answer goes straight back).</summary>
     private void Route(IJobCommand command, int hops)
@@ -203,72 +197,10 @@ public sealed class ContainerSupervisor : ReceiveActor
     private void PassOn(object request, string what, HostEntry host) =>
         Context.ActorOf(PassedOnRequest.Props(request, what, host, _node.Config.SupervisorPath(host), Sender));
 
-    /// <summary>Moves every container that runs here to peers, then leaves the cluster; stays up if one cannot move.</summary>
-    private void Drain(DrainNode drain)
-    {
-        if (_drainer is not null)
-        {
-            Sender.Tell(new DrainRefused(_node.Name, $"{_node.Name} is already draining", [], []));
-            return;
-        }
-        var jobs = _jobs.Running();
-        var peers = _router.Targets();
-        if (jobs.Count > 0 && peers.Count == 0)
-        {
-            // Whoever asked hears the refusal and reports it; here it is a fact, not a warning.
-            _log.Info("asked to drain, but no other host is up and uncordoned to take {0} container(s); staying up", jobs.Count);
-            Sender.Tell(new DrainRefused(_node.Name, $"{NoTargets}; staying up", [], [.. jobs.Keys]));
-            return;
-        }
-        _log.Info(jobs.Count == 0 ? "draining: nothing to move" : $"draining: moving {jobs.Count} container(s) to {string.Join(", ", peers)}");
-        _drainer = Context.ActorOf(NodeDrainer.Props(jobs, peers, JobDirectory.Load(_router.Directory), Sender, drain.Progress, _node.Name,
-            _node.Config.Transfer.MigrationLimit), "drainer");
-    }
-
-    /// <summary>drain --dry-run: where each container would go now, chosen as a drain chooses; nothing moves.</summary>
-    private void PlanDrain(PlanDrain plan)
-    {
-        var jobs = _jobs.Running().Keys;
-        var peers = _router.Targets();
-        Sender.Tell(jobs.Count > 0 && peers.Count == 0
-            ? new DrainPlan(_node.Name, [], NoTargets)
-            : new DrainPlan(_node.Name, NodeDrainer.Plan(jobs, peers, JobDirectory.Load(_router.Directory)), null));
-    }
-
-    private const string NoTargets = "no other host is up and uncordoned to take its containers";
-
-    private void Cordon(CordonNode cordon)
-    {
-        try
-        {
-            _cordon.Set(cordon.Cordoned);
-        }
-        catch (IOException e)
-        {
-            Sender.Tell(new CommandRejected("", $"could not write the cordon to {_node.Self.StateDirectory}: {e.Message}"));
-            return;
-        }
-        _log.Info(cordon.Cordoned ? "cordoned: taking no new containers; the running ones stay" : "uncordoned: taking new containers again");
-        _statusFeed.Tell(StatusFeed.Changed.Instance);
-        Sender.Tell(new NodeCordoned(_node.Name, cordon.Cordoned));
-    }
-
-    private void OnDrained(NodeDrainer.Finished finished)
-    {
-        _drainer = null;
-        if (finished.Stuck.Length > 0)
-        {
-            _log.Info("drain incomplete, staying up: {0} container(s) could not move ({1})", finished.Stuck.Length, string.Join(", ", finished.Stuck));
-            return;
-        }
-        _log.Info("drained: every container moved; leaving the cluster");
-        CoordinatedShutdown.Get(Context.System).Run(CoordinatedShutdown.ClusterLeavingReason.Instance);
-    }
-
     /// <summary>What only the supervisor knows against an incoming transfer; the rest is checked by <see cref="IncomingTransfers"/>.</summary>
     private string? AdmissionProblem(BeginTransfer begin) => begin switch
     {
-        _ when TakesNoJobs() is { } why => why,
+        _ when _maintenance.TakesNoJobs() is { } why => why,
         _ when _jobs.Owned(begin.JobId) is not null => $"job {begin.JobId} already runs on {_node.Name}",
         _ => null,
     };
@@ -281,7 +213,7 @@ public sealed class ContainerSupervisor : ReceiveActor
             Sender.Tell(new RestoreCheck(check.JobId ?? "", _node.Name, [invalid]));
             return;
         }
-        var admission = TakesNoJobs() ?? (_jobs.Owned(check.JobId) is not null ? $"job {check.JobId} already runs on {_node.Name}" : null);
+        var admission = _maintenance.TakesNoJobs() ?? (_jobs.Owned(check.JobId) is not null ? $"job {check.JobId} already runs on {_node.Name}" : null);
         var holder = check.Spec.Service.Address is { } address ? _router.AddressHolder(address) : null;
         Preflight.AnswerAsync(check, _node, admission, holder == check.JobId ? null : holder, _stopping.Token).PipeTo(Sender,
             failure: e => new RestoreCheck(check.JobId, _node.Name, [$"the check itself failed: {e.Message}"]));
