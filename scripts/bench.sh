@@ -97,11 +97,9 @@ in_host_t() { # seconds host command...
 }
 # The client as the bundle installs it on real hosts (self-contained, ReadyToRun; `make dist`):
 # what users run. The checkout's JIT-compiled dll starts about 0.4 s slower (client_status below).
-tarball=$repo/dist/akka-migration-$(cat "$repo/VERSION")-linux-x64.tar.gz
-[ -f "$tarball" ] || die "$tarball is missing: run make dist first"
+# Unpacked under preparation, once cleanup is armed to remove it.
 bundle=$(mktemp -d)
-tar -xzf "$tarball" -C "$bundle"
-bundle_client=$(echo "$bundle"/akka-migration-*/client/AkkaMigration.Client)
+bundle_client=$bundle/$bundle_name/client/AkkaMigration.Client
 # The client, time-limited; lib.sh's wait_for_cluster uses `client` too.
 client_t() { in_host_t "$1" client "$bundle_client" --config "$config" "${@:2}"; }
 client() { client_t "$quick_s" "$@"; }
@@ -148,6 +146,8 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- preparation ---------------------------------------------------------------------------
+[ -f "$dist_tarball" ] || die "$dist_tarball is missing: run make dist first"
+tar -xzf "$dist_tarball" -C "$bundle"
 command -v socat >/dev/null || die "socat is missing: run scripts/setup.sh"
 command -v nft >/dev/null || die "nft is missing: run scripts/setup.sh (nftables)"
 [ -x "$loader" ] || die "$loader is missing: run scripts/setup.sh (or make image)"

@@ -17,9 +17,8 @@ source "$(dirname "$0")/lib.sh"
 
 export AKKA_MIGRATION_NETNS_PREFIX=${AKKA_MIGRATION_NETNS_PREFIX:-amdc}
 netns_prefix=$AKKA_MIGRATION_NETNS_PREFIX
-version=$(tr -d ' \n' <"$repo/VERSION")
-tarball_name=akka-migration-$version-linux-x64.tar.gz
-bundle=akka-migration-$version
+tarball_name=$(basename "$dist_tarball")
+bundle=$bundle_name
 hosts=(nodeA nodeB)
 
 # The README's commands, in order: WHERE|COMMAND. WHERE is build (this checkout), admin (the
@@ -52,7 +51,7 @@ if [ "${1:-}" = --print ]; then
   exit 0
 fi
 tarball=$(realpath "${1:?usage: $0 TARBALL | --print}")
-[ "$(basename "$tarball")" = "$tarball_name" ] || die "$tarball is not $tarball_name (VERSION says $version)"
+[ "$(basename "$tarball")" = "$tarball_name" ] || die "$tarball is not $tarball_name (VERSION says ${bundle_name#akka-migration-})"
 [ "$(id -u)" = 0 ] || die "run as root: simulated hosts need namespaces"
 command -v jq >/dev/null && command -v socat >/dev/null || die "jq and socat are needed (scripts/setup.sh installs them)"
 

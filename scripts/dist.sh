@@ -19,10 +19,9 @@ version=$(tr -d ' \n' <VERSION)
 [[ $version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "VERSION holds '$version', not MAJOR.MINOR.PATCH"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit+="-dirty"
-name=akka-migration-$version
 work=$repo/build/dist
-stage=$work/$name
-tarball=$repo/dist/$name-linux-x64.tar.gz
+stage=$work/$bundle_name
+tarball=$dist_tarball
 
 [ -f "$repo/build/worker-image.tar" ] || make -s image
 
@@ -78,7 +77,7 @@ printf '%s (commit %s, built %s)\n' "$version" "$commit" "$(date -u +%Y-%m-%dT%H
 (cd "$stage" && find . -type f ! -name MANIFEST.sha256 -printf '%P\n' | LC_ALL=C sort | xargs -d '\n' sha256sum >MANIFEST.sha256)
 
 mkdir -p "$(dirname "$tarball")"
-tar -C "$work" --owner=0 --group=0 -czf "$tarball.tmp" "$name"
+tar -C "$work" --owner=0 --group=0 -czf "$tarball.tmp" "$bundle_name"
 mv "$tarball.tmp" "$tarball"
 log "$tarball: $(du -h "$tarball" | cut -f1)"
 echo "$tarball"

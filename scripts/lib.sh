@@ -3,6 +3,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 config=${AKKA_MIGRATION_CONFIG:-$repo/config.ini}
 node_dll=$repo/Node/bin/Release/net10.0/AkkaMigration.Node.dll
 client_dll=$repo/Client/bin/Release/net10.0/AkkaMigration.Client.dll
+# `make dist`'s bundle: the folder it unpacks to, and the tarball holding it.
+bundle_name=akka-migration-$(tr -d ' \n' <"$repo/VERSION")
+dist_tarball=$repo/dist/$bundle_name-linux-x64.tar.gz
 # The tests run a second set of simulated hosts beside the demo's, under another prefix.
 netns_prefix=${AKKA_MIGRATION_NETNS_PREFIX:-amig}
 
