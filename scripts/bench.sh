@@ -55,7 +55,7 @@ read -r -a big <<<"${BENCH_BIG:-1024 2048 4096}"
 read -r -a big_links <<<"${BENCH_BIG_LINKS:-1gbit none}"
 big_hand_max=${BENCH_BIG_HAND_MAX:-2048}
 skip_big=${BENCH_SKIP_BIG:-0}
-read -r -a compressions <<<"${BENCH_COMPRESSION:-none zstd gzip}"
+read -r -a compressions <<<"${BENCH_COMPRESSION:-none lz4 zstd gzip}"
 compression_mb=${BENCH_COMPRESSION_MB:-256}
 skip_compression=${BENCH_SKIP_COMPRESSION:-0}
 restore_timeout_s=${BENCH_RESTORE_TIMEOUT_S:-600}
@@ -461,11 +461,14 @@ ours_compressed() { # compression state_kind repeat
     "ours     ${mb} MB $kind, compression $comp #$rep, link $link"
 }
 
-# Restarts both nodes on a copy of the run's config with this compression, with no job records left.
+# Restarts both nodes on a copy of the run's config with this compression, with no job records left:
+# podman's (none, gzip, zstd), or lz4, the nodes' own on the stream, podman's then none.
 # In the script's own shell, not in a part: the nodes' PIDs and the config must outlive it.
 use_compression() { # compression
-  local file=$run/config-$1.ini name
-  write_config "$file" "transfer.restore_timeout_s=$restore_timeout_s" "container.compression=$1" || return 1
+  local file=$run/config-$1.ini name podman_comp=$1 stream_comp=none
+  [ "$1" != lz4 ] || { podman_comp=none; stream_comp=lz4; }
+  write_config "$file" "transfer.restore_timeout_s=$restore_timeout_s" "container.compression=$podman_comp" \
+    "transfer.compression=$stream_comp" || return 1
   nodes_stop
   use_config "$file"
   node_log_tag=-compression-$1

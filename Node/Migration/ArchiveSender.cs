@@ -131,7 +131,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     private void OpenStream(ArchiveStreams streams, HostEntry target, IActorRef receiver)
     {
         Timers.Cancel(nameof(TimedOut));
-        _opening = streams.OpenAsync(target, _begin.TransferId, Self, AckTimeout, Stopping);
+        _opening = streams.OpenAsync(target, _begin.TransferId, Self, AckTimeout, _node.Config.Transfer.PacksChunks, Stopping);
         _opening.PipeTo(Self, success: w => new StreamOpened(w), failure: e => new StreamUnavailable(e.Message));
         Become(() =>
         {

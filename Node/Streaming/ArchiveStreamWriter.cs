@@ -10,7 +10,8 @@ namespace AkkaMigration.Node.Streaming;
 
 /// <summary>
 /// The sending end of one archive stream. <see cref="TryWrite"/> never blocks the actor that calls
-/// it: chunks queue here (the sender's window bounds how many) and one loop writes them in order.
+/// it: chunks queue here (the sender's window bounds how many) and one loop writes them in order,
+/// each packed with LZ4 first when asked to and when that shrinks it.
 /// </summary>
 public sealed class ArchiveStreamWriter : IAsyncDisposable
 {
@@ -19,13 +20,17 @@ public sealed class ArchiveStreamWriter : IAsyncDisposable
     private readonly Channel<ArchiveChunk> _chunks = Channel.CreateUnbounded<ArchiveChunk>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _writing;
+    private readonly bool _pack;
+    /// <summary>The packed chunk, reused: only the writing loop uses it.</summary>
+    private byte[] _packed = [];
     private int _disposed;
 
     /// <param name="faults">What the fault suite or a spec does to chunks on the wire.</param>
-    internal ArchiveStreamWriter(TcpClient tcp, SslStream ssl, string transferId, IActorRef owner, FaultInjection faults)
+    internal ArchiveStreamWriter(TcpClient tcp, SslStream ssl, string transferId, IActorRef owner, FaultInjection faults, bool pack)
     {
         _tcp = tcp;
         _ssl = ssl;
+        _pack = pack;
         _writing = WriteAllAsync(transferId, owner, faults);
     }
 
@@ -47,9 +52,10 @@ public sealed class ArchiveStreamWriter : IAsyncDisposable
                 {
                     throw new InvalidOperationException($"a chunk of transfer {chunk.TransferId} on the stream of {transferId}");
                 }
-                ArchiveStreams.WriteFrameHeader(header, chunk.Sequence, chunk.Offset, chunk.Data.Length);
+                var packed = _pack ? ArchiveStreams.Pack(chunk.Data, ref _packed) : 0;
+                ArchiveStreams.WriteFrameHeader(header, chunk.Sequence, chunk.Offset, chunk.Data.Length, packed);
                 await _ssl.WriteAsync(header, _closing.Token);
-                await _ssl.WriteAsync(chunk.Data, _closing.Token);
+                await _ssl.WriteAsync(packed > 0 ? _packed.AsMemory(0, packed) : chunk.Data, _closing.Token);
             }
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested)

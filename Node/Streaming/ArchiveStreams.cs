@@ -9,6 +9,7 @@ using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Security;
+using K4os.Compression.LZ4;
 
 namespace AkkaMigration.Node.Streaming;
 
@@ -23,8 +24,8 @@ namespace AkkaMigration.Node.Streaming;
 /// <param name="faults">What the fault suite injects on the wire (a damaged chunk, a death on a chunk's arrival); none elsewhere.</param>
 public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjection? faults = null)
 {
-    internal static ReadOnlySpan<byte> Magic => "AMS1"u8;
-    internal const int FrameHeaderBytes = 20;
+    internal static ReadOnlySpan<byte> Magic => "AMS2"u8;
+    internal const int FrameHeaderBytes = 24;
 
     private readonly ConcurrentDictionary<string, Inbound> _inbound = new();
     private readonly SslStreamCertificateContext _certificate = SslStreamCertificateContext.Create(tls.Certificate, null);
@@ -72,12 +73,14 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
     /// Chunks written to the result go out in order; a broken stream is reported to <paramref name="owner"/>.
     /// </summary>
     /// <param name="limit">How long the connection and the handshake may take.</param>
-    public async Task<ArchiveStreamWriter> OpenAsync(HostEntry target, string transferId, IActorRef owner, TimeSpan limit, CancellationToken cancellation)
+    /// <param name="pack">Whether chunks that shrink under LZ4 go packed (config.ini's [transfer] compression).</param>
+    public async Task<ArchiveStreamWriter> OpenAsync(HostEntry target, string transferId, IActorRef owner, TimeSpan limit, bool pack,
+        CancellationToken cancellation)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         bounded.CancelAfter(limit);
         var (tcp, ssl) = await ConnectAsync(target, Preamble(Magic, transferId), bounded.Token);
-        return new ArchiveStreamWriter(tcp, ssl, transferId, owner, Faults);
+        return new ArchiveStreamWriter(tcp, ssl, transferId, owner, Faults, pack);
     }
 
     /// <summary>A TLS connection to <paramref name="target"/>'s stream port, this node's certificate shown, <paramref name="preamble"/> sent.</summary>
@@ -114,15 +117,35 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
         return [.. magic, checked((byte)id.Length), .. id];
     }
 
-    internal static void WriteFrameHeader(Span<byte> header, long sequence, long offset, int length)
+    /// <summary>Packs <paramref name="chunk"/> with LZ4 into <paramref name="packed"/> (grown as needed, reused by the caller).</summary>
+    /// <returns>
+    /// The packed length, or 0 when packing saves less than an eighth: random memory and compressed
+    /// files go as they are, and the receiver has nothing to unpack.
+    /// </returns>
+    internal static int Pack(ReadOnlySpan<byte> chunk, ref byte[] packed)
+    {
+        var room = LZ4Codec.MaximumOutputSize(chunk.Length);
+        if (packed.Length < room)
+        {
+            packed = new byte[room];
+        }
+        var length = LZ4Codec.Encode(chunk, packed, LZ4Level.L00_FAST);
+        return length > 0 && length <= chunk.Length - chunk.Length / 8 ? length : 0;
+    }
+
+    /// <param name="length">The chunk's bytes in the archive.</param>
+    /// <param name="packed">The LZ4 block that follows, in bytes; 0 when the chunk follows as it is.</param>
+    internal static void WriteFrameHeader(Span<byte> header, long sequence, long offset, int length, int packed)
     {
         BinaryPrimitives.WriteInt64LittleEndian(header, sequence);
         BinaryPrimitives.WriteInt64LittleEndian(header[8..], offset);
         BinaryPrimitives.WriteInt32LittleEndian(header[16..], length);
+        BinaryPrimitives.WriteInt32LittleEndian(header[20..], packed);
     }
 
-    internal static (long Sequence, long Offset, int Length) ReadFrameHeader(ReadOnlySpan<byte> header) =>
+    internal static (long Sequence, long Offset, int Length, int Packed) ReadFrameHeader(ReadOnlySpan<byte> header) =>
         (BinaryPrimitives.ReadInt64LittleEndian(header),
          BinaryPrimitives.ReadInt64LittleEndian(header[8..]),
-         BinaryPrimitives.ReadInt32LittleEndian(header[16..]));
+         BinaryPrimitives.ReadInt32LittleEndian(header[16..]),
+         BinaryPrimitives.ReadInt32LittleEndian(header[20..]));
 }

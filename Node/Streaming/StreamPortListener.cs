@@ -9,6 +9,7 @@ using AkkaMigration.Node.Clients;
 using AkkaMigration.Node.Faults;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Security;
+using K4os.Compression.LZ4;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -201,21 +202,40 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
     private async Task ForwardChunksAsync(SslStream ssl, string transferId, ArchiveStreams.Inbound inbound, CancellationToken stopping)
     {
         var header = new byte[ArchiveStreams.FrameHeaderBytes];
+        // A packed chunk is smaller than the chunk it unpacks to, so this never outgrows a chunk.
+        var packedChunk = Array.Empty<byte>();
         while (await ssl.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, stopping) == header.Length)
         {
-            var (sequence, offset, length) = ArchiveStreams.ReadFrameHeader(header);
+            var (sequence, offset, length, packed) = ArchiveStreams.ReadFrameHeader(header);
             if (sequence == streams.Faults.DieOnChunk)
             {
                 FaultInjection.Die();
             }
-            if (length <= 0 || length > inbound.ChunkBytes)
+            if (length <= 0 || length > inbound.ChunkBytes || packed < 0 || packed >= length)
             {
-                log.LogWarning("archive stream of transfer {Transfer} closed: chunk {Sequence} claims {Length} bytes (at most {Max})",
-                    transferId, sequence, length, inbound.ChunkBytes);
+                log.LogWarning("archive stream of transfer {Transfer} closed: chunk {Sequence} claims {Length} bytes, {Packed} packed (at most {Max})",
+                    transferId, sequence, length, packed, inbound.ChunkBytes);
                 return;
             }
             var data = inbound.Buffers.Rent(length);
-            await ssl.ReadExactlyAsync(data, stopping);
+            if (packed == 0)
+            {
+                await ssl.ReadExactlyAsync(data, stopping);
+            }
+            else
+            {
+                if (packedChunk.Length < packed)
+                {
+                    packedChunk = new byte[packed];
+                }
+                await ssl.ReadExactlyAsync(packedChunk.AsMemory(0, packed), stopping);
+                if (LZ4Codec.Decode(packedChunk.AsSpan(0, packed), data) != length)
+                {
+                    log.LogWarning("archive stream of transfer {Transfer} closed: chunk {Sequence} does not unpack to its {Length} bytes",
+                        transferId, sequence, length);
+                    return;
+                }
+            }
             if (!streams.TryFind(transferId, out _))
             {
                 return; // The receiver has stopped: nothing waits for the rest.

@@ -61,7 +61,7 @@ public static class ConfigLoader
                 ImageArchive: Text(container, "image_archive", ""),
                 Runtime: Text(container, "runtime", "runc"),
                 Ulimits: List(container, "ulimits"),
-                Compression: OneOf(container, "compression", "none", "none", "gzip", "zstd"),
+                Compression: CheckpointCompression(container),
                 WorkMillis: Number(container, "work_ms", 3000, 0, 3_600_000),
                 StateMb: Number(container, "state_mb", 0, 0, 4096),
                 CheckpointLimitSeconds: Number(container, "checkpoint_limit_s", 900, 10, 86_400)),
@@ -70,7 +70,8 @@ public static class ConfigLoader
                 Window: Number(transfer, "window", 8, 1, 64),
                 AckTimeout: TimeSpan.FromSeconds(Number(transfer, "ack_timeout_s", 3, 1, 600)),
                 RestoreTimeout: TimeSpan.FromSeconds(Number(transfer, "restore_timeout_s", 120, 1, 3600)),
-                MaxArchiveBytes: Number(transfer, "max_archive_mb", 8192, 1, 1 << 20) * 1024L * 1024L),
+                MaxArchiveBytes: Number(transfer, "max_archive_mb", 8192, 1, 1 << 20) * 1024L * 1024L,
+                Compression: OneOf(transfer, "compression", TransferSettings.NoCompression, TransferSettings.NoCompression, TransferSettings.Lz4)),
             Tls: ReadTls(ini.GetSection("tls"), baseDirectory),
             ServiceNetwork: ReadServiceNetwork(ini.GetSection("service_network")),
             HoconDirectory: Path.GetFullPath(Text(ini, "cluster:hocon_dir", "hocon"), baseDirectory),
@@ -234,6 +235,13 @@ public static class ConfigLoader
             ? value
             : throw new ConfigException($"{Where(section, key)} = '{text}': expected true or false");
     }
+
+    /// <summary>podman's checkpoint --compress; lz4, which podman lacks, is the archive stream's own.</summary>
+    private static string CheckpointCompression(IConfiguration container) =>
+        Text(container, "compression", "none") == TransferSettings.Lz4
+            ? throw new ConfigException($"{Where(container, "compression")} = 'lz4': podman checkpoints with none, gzip or zstd; " +
+                "lz4 is the nodes' own, on the stream: [transfer] compression = lz4")
+            : OneOf(container, "compression", "none", "none", "gzip", "zstd");
 
     private static string OneOf(IConfiguration section, string key, string fallback, params string[] allowed)
     {

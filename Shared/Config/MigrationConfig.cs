@@ -93,8 +93,15 @@ public sealed record JobSettings(TimeSpan? KeepFinished)
 
 /// <param name="ChunkBytes">Kept well under the remoting frame size.</param>
 /// <param name="Window">Chunks sent and not yet acknowledged, at most.</param>
-public sealed record TransferSettings(int ChunkBytes, int Window, TimeSpan AckTimeout, TimeSpan RestoreTimeout, long MaxArchiveBytes)
+/// <param name="Compression">The archive stream's own: none, or lz4 (each chunk that shrinks goes packed).</param>
+public sealed record TransferSettings(int ChunkBytes, int Window, TimeSpan AckTimeout, TimeSpan RestoreTimeout, long MaxArchiveBytes,
+    string Compression = TransferSettings.NoCompression)
 {
+    public const string NoCompression = "none";
+    public const string Lz4 = "lz4";
+
+    public bool PacksChunks => Compression == Lz4;
+
     /// <summary>How long whoever asked for one migration waits for its answer: the restore's limit plus the checkpoint and a large transfer.</summary>
     public TimeSpan MigrationLimit => RestoreTimeout + TimeSpan.FromSeconds(60);
 }

@@ -5,6 +5,7 @@ using Akka.Cluster;
 using Akka.Configuration;
 using Akka.Remote.Transport.DotNetty;
 using AkkaMigration.Client.Session;
+using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Security;
@@ -67,8 +68,8 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
         await using var session = await ClientSession.StartAsync(config, ClusterTls.ForClient(config));
 
         var status = Assert.IsType<ClientActor.Response>(await session.AskAsync("nodeB", new GetNodeStatus(), Silence));
-        var archive = await ClientChannelCalls.SendAsync(config, "nodeB", [.. "AMS1"u8, 32, .. Encoding.ASCII.GetBytes(Guid.NewGuid().ToString("N"))]);
-        var image = await ClientChannelCalls.SendAsync(config, "nodeB", [.. "AMI1"u8, (byte)ClusterSteps.WorkerImage.Length, .. Encoding.ASCII.GetBytes(ClusterSteps.WorkerImage)]);
+        var archive = await ClientChannelCalls.SendAsync(config, "nodeB", [.. ArchiveStreams.Magic, 32, .. Encoding.ASCII.GetBytes(Guid.NewGuid().ToString("N"))]);
+        var image = await ClientChannelCalls.SendAsync(config, "nodeB", [.. ArchiveStreams.ImageMagic, (byte)ClusterSteps.WorkerImage.Length, .. Encoding.ASCII.GetBytes(ClusterSteps.WorkerImage)]);
 
         Assert.Equal("nodeB", Assert.IsType<NodeStatus>(status.Answer).Node);
         Assert.Empty(archive);

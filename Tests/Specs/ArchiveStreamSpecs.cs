@@ -66,7 +66,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(receiver, source, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
         var archive = RandomNumberGenerator.GetBytes(3 * ChunkBytes + 10);
 
-        await using var stream = await _nodeA.OpenAsync(NodeB, Transfer, TestActor, Patience, CancellationToken.None);
+        await using var stream = await _nodeA.OpenAsync(NodeB, Transfer, TestActor, Patience, pack: false, CancellationToken.None);
         foreach (var chunk in Chunk(archive, Transfer, ChunkBytes))
         {
             Assert.True(stream.TryWrite(chunk));
@@ -86,7 +86,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         var receiver = CreateTestProbe();
         _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(receiver, TestActor, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
 
-        await WriteQuietlyAsync(() => _nodeC.OpenAsync(NodeB, Transfer, TestActor, Patience, CancellationToken.None));
+        await WriteQuietlyAsync(() => _nodeC.OpenAsync(NodeB, Transfer, TestActor, Patience, pack: false, CancellationToken.None));
 
         receiver.ExpectNoMsg(Quiet);
     }
@@ -97,7 +97,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         var receiver = CreateTestProbe();
         _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(receiver, TestActor, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
 
-        await WriteQuietlyAsync(() => _nodeA.OpenAsync(NodeB, "77777777777777777777777777777777", TestActor, Patience, CancellationToken.None), "77777777777777777777777777777777");
+        await WriteQuietlyAsync(() => _nodeA.OpenAsync(NodeB, "77777777777777777777777777777777", TestActor, Patience, pack: false, CancellationToken.None), "77777777777777777777777777777777");
 
         receiver.ExpectNoMsg(Quiet);
     }
@@ -122,7 +122,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
             });
             await ssl.WriteAsync(ArchiveStreams.Preamble(ArchiveStreams.Magic, Transfer));
             var header = new byte[ArchiveStreams.FrameHeaderBytes];
-            ArchiveStreams.WriteFrameHeader(header, 0, 0, 16);
+            ArchiveStreams.WriteFrameHeader(header, 0, 0, 16, 0);
             await ssl.WriteAsync(header);
             await ssl.WriteAsync(new byte[16]);
         }
@@ -140,9 +140,71 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         var receiver = CreateTestProbe();
         _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(receiver, TestActor, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
 
-        await using var stream = await _nodeA.OpenAsync(NodeB, Transfer, TestActor, Patience, CancellationToken.None);
+        await using var stream = await _nodeA.OpenAsync(NodeB, Transfer, TestActor, Patience, pack: false, CancellationToken.None);
         stream.TryWrite(new ArchiveChunk(Transfer, 0, 0, new byte[ChunkBytes + 1]));
         stream.TryWrite(new ArchiveChunk(Transfer, 1, ChunkBytes + 1, new byte[10]));
+
+        receiver.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public async Task Chunks_packed_on_the_stream_reach_the_receiver_as_they_were_read()
+    {
+        var receiver = CreateTestProbe();
+        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(receiver, TestActor, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
+        var text = Enumerable.Range(0, ChunkBytes).Select(i => (byte)('a' + i % 7)).ToArray();
+        var random = RandomNumberGenerator.GetBytes(ChunkBytes);
+
+        await using var stream = await _nodeA.OpenAsync(NodeB, Transfer, TestActor, Patience, pack: true, CancellationToken.None);
+        stream.TryWrite(new ArchiveChunk(Transfer, 0, 0, text));
+        stream.TryWrite(new ArchiveChunk(Transfer, 1, ChunkBytes, random));
+
+        Assert.Equal(text, receiver.ExpectMsg<ArchiveChunk>().Data);
+        Assert.Equal(random, receiver.ExpectMsg<ArchiveChunk>().Data);
+    }
+
+    [Fact]
+    public void Packing_shrinks_repetitive_memory_and_leaves_random_memory_as_it_is()
+    {
+        var packed = Array.Empty<byte>();
+        var text = Enumerable.Range(0, ChunkBytes).Select(i => (byte)('a' + i % 7)).ToArray();
+
+        var textLength = ArchiveStreams.Pack(text, ref packed);
+        var randomLength = ArchiveStreams.Pack(RandomNumberGenerator.GetBytes(ChunkBytes), ref packed);
+
+        Assert.InRange(textLength, 1, ChunkBytes / 8);
+        Assert.Equal(0, randomLength);
+    }
+
+    [Fact]
+    public async Task A_packed_chunk_that_does_not_unpack_to_its_length_closes_the_stream()
+    {
+        var receiver = CreateTestProbe();
+        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(receiver, TestActor, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
+        var packed = Array.Empty<byte>();
+        var length = ArchiveStreams.Pack(new byte[ChunkBytes], ref packed);
+        var header = new byte[ArchiveStreams.FrameHeaderBytes];
+
+        try
+        {
+            var (tcp, ssl) = await _nodeA.ConnectAsync(NodeB, ArchiveStreams.Preamble(ArchiveStreams.Magic, Transfer), CancellationToken.None);
+            using (tcp)
+            await using (ssl)
+            {
+                // A chunk's worth of zeros said to be a byte shorter, then the same frame told right, which must not arrive either.
+                foreach (var claimed in new[] { ChunkBytes - 1, ChunkBytes })
+                {
+                    ArchiveStreams.WriteFrameHeader(header, 0, 0, claimed, length);
+                    await ssl.WriteAsync(header);
+                    await ssl.WriteAsync(packed.AsMemory(0, length));
+                }
+                await Task.Delay(200);
+            }
+        }
+        catch (IOException)
+        {
+            // Closed under the second frame: either way nothing may arrive.
+        }
 
         receiver.ExpectNoMsg(Quiet);
     }
@@ -159,9 +221,25 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(TestActor, viaStream, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
         sender.Tell(new TransferAccepted(Transfer), TestActor);
 
-        var (end, senders) = ReceiveAndAcknowledge(sender, archive.Length);
+        var (end, senders) = ReceiveAndAcknowledge(sender, archive);
 
         Assert.Equal([viaStream.Ref], senders);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(archive)), end.Sha256);
+    }
+
+    [Fact]
+    public void An_archive_of_repetitive_and_random_memory_sent_packed_arrives_whole()
+    {
+        var viaStream = CreateTestProbe();
+        var text = Enumerable.Range(0, 3 * ChunkBytes).Select(i => (byte)('a' + i % 7));
+        byte[] archive = [.. text, .. RandomNumberGenerator.GetBytes(2 * ChunkBytes + 123)];
+        var sender = StartSender("packed", archive, NodeB, pack: true);
+        ExpectMsg<BeginTransfer>();
+        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(TestActor, viaStream, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
+        sender.Tell(new TransferAccepted(Transfer), TestActor);
+
+        var (end, _) = ReceiveAndAcknowledge(sender, archive);
+
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(archive)), end.Sha256);
     }
 
@@ -191,7 +269,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         sender.Tell(new TransferAccepted(Transfer), TestActor);
         sender.Tell(new ArchiveSender.ArchiveWritten(archive.Length, Handoff("opening")));
 
-        var (end, _) = ReceiveAndAcknowledge(sender, archive.Length);
+        var (end, _) = ReceiveAndAcknowledge(sender, archive);
 
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(archive)), end.Sha256);
     }
@@ -276,9 +354,10 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     private void Expect(IActorRef sender) =>
         _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(TestActor, sender, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
 
-    private IActorRef StartSender(string jobId, byte[] archive, HostEntry target, bool written = true)
+    /// <param name="pack">Whether nodeA's config.ini says [transfer] compression = lz4.</param>
+    private IActorRef StartSender(string jobId, byte[] archive, HostEntry target, bool written = true, bool pack = false)
     {
-        var (sender, path) = StartSenderOn(jobId, target);
+        var (sender, path) = StartSenderOn(jobId, target, pack);
         File.WriteAllBytes(path, archive);
         if (written)
         {
@@ -288,15 +367,16 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     }
 
     /// <summary>A sender on nodeA, TestActor its parent and the target's supervisor, for an archive podman has yet to write at the path.</summary>
-    private (IActorRef Sender, string Path) StartSenderOn(string jobId, HostEntry target)
+    private (IActorRef Sender, string Path) StartSenderOn(string jobId, HostEntry target, bool pack = false)
     {
-        var node = NodeContext.Create(_config.GetHost("nodeA"), _config, new FakeContainerRuntime(), streams: _nodeA);
+        var config = pack ? _config with { Transfer = _config.Transfer with { Compression = TransferSettings.Lz4 } } : _config;
+        var node = NodeContext.Create(config.GetHost("nodeA"), config, new FakeContainerRuntime(), streams: _nodeA);
         var path = node.Archives.PathFor(jobId, Transfer);
         return (ChildActorOf(ArchiveSender.Props(Transfer, jobId, path, Sys.ActorSelection(TestActor.Path), node, target)), path);
     }
 
     /// <summary>Acknowledges every chunk as it comes, checks they make up the archive, and returns the end of it and who sent the chunks.</summary>
-    private (EndOfArchive End, IReadOnlySet<IActorRef> ChunkSenders) ReceiveAndAcknowledge(IActorRef sender, int length)
+    private (EndOfArchive End, IReadOnlySet<IActorRef> ChunkSenders) ReceiveAndAcknowledge(IActorRef sender, byte[] archive)
     {
         var received = new List<ArchiveChunk>();
         var senders = new HashSet<IActorRef>();
@@ -305,7 +385,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
             var message = FishForMessage(m => m is ArchiveChunk or EndOfArchive, TimeSpan.FromSeconds(10));
             if (message is EndOfArchive end)
             {
-                Assert.Equal(length, received.Sum(c => c.Data.Length));
+                Assert.Equal(archive, received.OrderBy(c => c.Offset).SelectMany(c => c.Data).ToArray());
                 Assert.Equal(received.Count, end.ChunkCount);
                 return (end, senders);
             }
