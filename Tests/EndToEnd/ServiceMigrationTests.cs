@@ -14,6 +14,9 @@ public sealed class ServiceMigrationTests(SimulatedHosts hosts)
 {
     private const int Port = 7000;
 
+    /// <summary>The load's own bound on its writes; reading them back after SIGTERM takes a little more.</summary>
+    private static readonly TimeSpan LoadLimit = TimeSpan.FromMinutes(10);
+
     [Fact]
     public async Task Open_connections_survive_twenty_moves_back_and_forth_without_a_reset()
     {
@@ -183,8 +186,10 @@ public sealed class ServiceMigrationTests(SimulatedHosts hosts)
         await hosts.InHostAsync(host, ["podman", "volume", "prune", "--force"]);
     }
 
+    /// <summary>Writes until stopped, for as long as the test's moves take (20 of them took over 3 minutes on a loaded machine).</summary>
     private Task<CliWrap.Buffered.BufferedCommandResult> StartLoad(string address, string prefix) =>
-        hosts.InHostAsync("client", [Loader, "kv-load", "--target", $"{address}:{Port}", "--duration-s", "600", "--prefix", prefix]);
+        hosts.InHostAsync("client", [Loader, "kv-load", "--target", $"{address}:{Port}", "--duration-s", $"{LoadLimit.TotalSeconds:0}", "--prefix", prefix],
+            limit: LoadLimit + Patience.Command);
 
     /// <summary>SIGTERM ends the writes; the load then reads every acknowledged key back and prints its summary.</summary>
     private static async Task<Dictionary<string, string>> StopLoadAsync(Task<CliWrap.Buffered.BufferedCommandResult> load, string prefix)

@@ -100,8 +100,9 @@ public partial class SimulatedHosts : IAsyncLifetime
     public Task LoadImageAsync(string host) => ScriptAsync("in-host.sh", host, Repo.Path("initializeDemo.sh"), host);
 
     /// <summary>Runs a command inside a simulated host, as its processes see the world.</summary>
-    public Task<BufferedCommandResult> InHostAsync(string host, string[] command, string? input = null) =>
-        Shell.RunAsync(Repo.Path("scripts", "in-host.sh"), [host, .. command], Patience.Command, input, Environment);
+    /// <param name="limit">How long it may run; <see cref="Patience.Command"/> unless it outlasts a test's many steps.</param>
+    public Task<BufferedCommandResult> InHostAsync(string host, string[] command, string? input = null, TimeSpan? limit = null) =>
+        Shell.RunAsync(Repo.Path("scripts", "in-host.sh"), [host, .. command], limit ?? Patience.Command, input, Environment);
 
     public async Task<string> PodmanAsync(string host, params string[] arguments)
     {
