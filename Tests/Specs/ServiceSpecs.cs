@@ -12,8 +12,10 @@ using AkkaMigration.Tests.Support;
 namespace AkkaMigration.Tests.Specs;
 
 /// <summary>What a service's spec may ask for, and how the cluster hands out service addresses.</summary>
-public sealed class ServiceSpecs() : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.StandaloneNodeConfig)
+public sealed class ServiceSpecs() : Akka.TestKit.Xunit2.TestKit(LoopbackCluster.StandaloneNodeConfig), IDisposable
 {
+    private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-service-").FullName;
+
     private static readonly ServiceNetworkSettings Network = new("akka-migration", "eth0", IPNetwork.Parse("10.78.0.0/24"),
         IPAddress.Parse("10.78.0.1"), IPAddress.Parse("10.78.0.10"), IPAddress.Parse("10.78.0.15"));
 
@@ -95,7 +97,7 @@ public sealed class ServiceSpecs() : Akka.TestKit.Xunit2.TestKit(LoopbackCluster
     [Fact]
     public async Task A_target_names_a_different_runtime_and_each_CPU_feature_it_lacks_and_asks_for_a_missing_image()
     {
-        var host = new HostEntry("nodeB", "127.0.0.1", 4055, false, "", "", Path.Combine(Path.GetTempPath(), $"svc-spec-{Guid.NewGuid():N}"));
+        var host = new HostEntry("nodeB", "127.0.0.1", 4055, false, "", "", _state);
         var runtime = new FakeContainerRuntime { RestoreProblems = ["a container named amig-kv is already here"], HasImages = false };
         var node = NodeContext.Create(host, LoopbackCluster.ForHosts([host]), runtime);
         var check = new CheckRestore("kv", Service(ServiceOptions.None), "nodeA", "crun", [.. HostFacts.CpuFlags().Take(2), "avx9000"]);
@@ -109,5 +111,11 @@ public sealed class ServiceSpecs() : Akka.TestKit.Xunit2.TestKit(LoopbackCluster
             "a container named amig-kv is already here",
         ], answer.Problems);
         Assert.True(answer.ImageMissing);
+    }
+
+    public new void Dispose()
+    {
+        base.Dispose();
+        Directory.Delete(_state, recursive: true);
     }
 }
