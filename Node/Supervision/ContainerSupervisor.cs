@@ -60,7 +60,7 @@ public sealed class ContainerSupervisor : ReceiveActor
             }
             f.Requester.Tell(new JobRemoved(f.JobId, _node.Name));
         });
-        Receive<BeginTransfer>(b => _incoming.Forward(new IncomingTransfers.Admit(b, AdmissionProblem(b))));
+        Receive<BeginTransfer>(b => _incoming.Forward(new IncomingTransfers.Admit(b, AdmissionProblem(b.JobId))));
         Receive<TransferOutcomeQuery>(q => _incoming.Forward(new IncomingTransfers.OutcomeQuery(q, _jobs.Owned(q.JobId) is not null)));
         Receive<AbortTransfer>(a => _incoming.Forward(a));
         Receive<CheckRestore>(AnswerRestoreCheck);
@@ -197,13 +197,12 @@ public sealed class ContainerSupervisor : ReceiveActor
     private void PassOn(object request, string what, HostEntry host) =>
         Context.ActorOf(PassedOnRequest.Props(request, what, host, _node.Config.SupervisorPath(host), Sender));
 
-    /// <summary>What only the supervisor knows against an incoming transfer; the rest is checked by <see cref="IncomingTransfers"/>.</summary>
-    private string? AdmissionProblem(BeginTransfer begin) => begin switch
-    {
-        _ when _maintenance.TakesNoJobs() is { } why => why,
-        _ when _jobs.Owned(begin.JobId) is not null => $"job {begin.JobId} already runs on {_node.Name}",
-        _ => null,
-    };
+    /// <summary>
+    /// What only the supervisor knows against taking <paramref name="jobId"/> in, asked by the
+    /// pre-flight and again by the transfer; the rest is checked by <see cref="IncomingTransfers"/>.
+    /// </summary>
+    private string? AdmissionProblem(string jobId) =>
+        _maintenance.TakesNoJobs() ?? (_jobs.Owned(jobId) is not null ? $"job {jobId} already runs on {_node.Name}" : null);
 
     /// <summary>A source's pre-flight question: checked like a transfer's admission, then against this host's podman.</summary>
     private void AnswerRestoreCheck(CheckRestore check)
@@ -213,9 +212,8 @@ public sealed class ContainerSupervisor : ReceiveActor
             Sender.Tell(new RestoreCheck(check.JobId ?? "", _node.Name, [invalid]));
             return;
         }
-        var admission = _maintenance.TakesNoJobs() ?? (_jobs.Owned(check.JobId) is not null ? $"job {check.JobId} already runs on {_node.Name}" : null);
         var holder = check.Spec.Service.Address is { } address ? _router.AddressHolder(address) : null;
-        Preflight.AnswerAsync(check, _node, admission, holder == check.JobId ? null : holder, _stopping.Token).PipeTo(Sender,
+        Preflight.AnswerAsync(check, _node, AdmissionProblem(check.JobId), holder == check.JobId ? null : holder, _stopping.Token).PipeTo(Sender,
             failure: e => new RestoreCheck(check.JobId, _node.Name, [$"the check itself failed: {e.Message}"]));
     }
 
