@@ -18,7 +18,7 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
     private readonly IReadOnlyList<string> _peers;
     private readonly Dictionary<string, int> _load;
     private readonly IActorRef _requester;
-    private readonly bool _forwardProgress;
+    private readonly IActorRef _progressTo;
     private readonly string _node;
     private readonly TimeSpan _perJob;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -31,15 +31,15 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
     private int _attempt;
     private string? _lastFailure;
 
-    /// <param name="forwardProgress">Whether <paramref name="requester"/> hears each move's steps (<see cref="DrainNode.Progress"/>).</param>
+    /// <param name="progressTo">Who hears each move's steps (<see cref="DrainNode.Progress"/>): the requester, or <see cref="ActorRefs.Nobody"/>.</param>
     public NodeDrainer(IReadOnlyDictionary<string, IActorRef> jobs, IReadOnlyList<string> peers, IReadOnlyDictionary<string, int> load,
-        IActorRef requester, bool forwardProgress, string node, TimeSpan perJob)
+        IActorRef requester, IActorRef progressTo, string node, TimeSpan perJob)
     {
         _queue = new Queue<(string, IActorRef)>(jobs.OrderBy(j => j.Key, StringComparer.Ordinal).Select(j => (j.Key, j.Value)));
         _peers = peers;
         _load = peers.ToDictionary(p => p, p => load.GetValueOrDefault(p));
         _requester = requester;
-        _forwardProgress = forwardProgress;
+        _progressTo = progressTo;
         _node = node;
         _perJob = perJob;
 
@@ -47,10 +47,7 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
         Receive<MigrationProgress>(p => p.JobId == _current.JobId, p =>
         {
             ArmTimeout();
-            if (_forwardProgress)
-            {
-                _requester.Tell(p);
-            }
+            _progressTo.Tell(p);
         });
         Receive<MigrationProgress>(_ => { });
         Receive<MigrationSucceeded>(m => m.JobId == _current.JobId, m =>
@@ -86,8 +83,8 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(IReadOnlyDictionary<string, IActorRef> jobs, IReadOnlyList<string> peers, IReadOnlyDictionary<string, int> load,
-        IActorRef requester, bool forwardProgress, string node, TimeSpan perJob) =>
-        Akka.Actor.Props.Create(() => new NodeDrainer(jobs, peers, load, requester, forwardProgress, node, perJob));
+        IActorRef requester, IActorRef progressTo, string node, TimeSpan perJob) =>
+        Akka.Actor.Props.Create(() => new NodeDrainer(jobs, peers, load, requester, progressTo, node, perJob));
 
     /// <summary>
     /// Where a drain would move each job now (drain --dry-run): the same order and choice as the

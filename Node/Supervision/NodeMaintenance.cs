@@ -47,7 +47,7 @@ public sealed class NodeMaintenance(NodeContext node, JobRouter router, LocalJob
             return;
         }
         log.Info(running.Count == 0 ? "draining: nothing to move" : $"draining: moving {running.Count} container(s) to {string.Join(", ", peers)}");
-        _drainer = context.ActorOf(NodeDrainer.Props(running, peers, JobDirectory.Load(router.Directory), requester, drain.Progress, node.Name,
+        _drainer = context.ActorOf(NodeDrainer.Props(running, peers, JobDirectory.Load(router.Directory), requester, drain.Progress ? requester : ActorRefs.Nobody, node.Name,
             node.Config.Transfer.MigrationLimit), "drainer");
     }
 

@@ -89,7 +89,7 @@ public sealed class NodeDrainerSpecs : Akka.TestKit.Xunit2.TestKit
     private IActorRef StartDraining(bool progress = false)
     {
         Sys.ActorOf(NodeDrainer.Props(new Dictionary<string, IActorRef> { ["big"] = _job.Ref }, ["nodeB"], new Dictionary<string, int>(),
-            _requester.Ref, progress, "nodeA", PerJob));
+            _requester.Ref, progress ? _requester.Ref : ActorRefs.Nobody, "nodeA", PerJob));
         _job.ExpectMsg(new MigrateJob("big", "nodeB"), Long);
         return _job.LastSender;
     }
