@@ -43,6 +43,25 @@ public static class ProcessChecks
         }
     }
 
+    /// <summary>
+    /// When the process started (clock ticks since boot, the 22nd field of /proc/PID/stat), or null
+    /// once it is gone or a zombie. A pid handed to a new process comes with another start.
+    /// </summary>
+    public static long? StartTicks(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The command's name, in parentheses, may hold spaces and parentheses of its own.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return fields[0] is "Z" or "X" ? null : long.Parse(fields[19], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
     private static bool IsStandardDevice(string path) =>
         path is "/dev/null" or "/dev/zero" or "/dev/full" or "/dev/random" or "/dev/urandom" or "/dev/tty" or "/dev/console"
         || path.StartsWith("/dev/pts/", StringComparison.Ordinal) || path.StartsWith("/dev/shm/", StringComparison.Ordinal);

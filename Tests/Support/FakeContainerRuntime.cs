@@ -18,6 +18,7 @@ public sealed class FakeContainerRuntime : IContainerRuntime
     private readonly Dictionary<string, Container> _containers = [];
     private readonly List<string> _calls = [];
     private readonly Dictionary<string, int> _ticksAtRestore = [];
+    private int _inspections;
 
     /// <summary>Bytes added to each archive so that it spans several chunks.</summary>
     public int ArchivePaddingBytes { get; init; } = 600_000;
@@ -132,15 +133,39 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         return new RestoreStats(1);
     }
 
-    public Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken) =>
-        Task.FromResult(Inspect(container));
+    /// <summary>
+    /// The pid a running container reports. By default one above the kernel's largest pid_max, so
+    /// that no process has it and a watch learns of each change from podman's inspect.
+    /// </summary>
+    public int RunningPid { get; set; } = (1 << 22) + 1;
+
+    /// <summary>How many times podman would have been asked to inspect a container.</summary>
+    public int Inspections
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inspections;
+            }
+        }
+    }
+
+    public Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            _inspections++;
+        }
+        return Task.FromResult(Inspect(container));
+    }
 
     public ContainerInfo? Inspect(string container)
     {
         lock (_gate)
         {
             return _containers.TryGetValue(container, out var c)
-                ? new ContainerInfo(container, c.State, 0, c.State == ContainerState.Running ? 4242 : 0, c.Checkpointed)
+                ? new ContainerInfo(container, c.State, 0, c.State == ContainerState.Running ? RunningPid : 0, c.Checkpointed)
                 : null;
         }
     }
