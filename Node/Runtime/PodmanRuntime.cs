@@ -21,6 +21,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     private readonly PacketGuard? _guard = network is null ? null : new PacketGuard(network.Parent);
     private readonly PodmanCli _podman = new(host, settings);
     private readonly CriuDiagnostics _criu = new(new PodmanCli(host, settings));
+    private readonly CheckpointSlots _checkpointSlots = CheckpointSlots.PerCore();
     private volatile bool _serviceNetworkReady;
 
     public async Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken)
@@ -66,6 +67,8 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
 
     public async Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)
     {
+        // Not timed: the container runs on while its move waits for a slot.
+        using var slot = await _checkpointSlots.TakeAsync(settings.CheckpointLimit, cancellationToken);
         var clock = Stopwatch.StartNew();
         // A connection still being opened when CRIU freezes the process fails the dump: hold new ones.
         await using (await GuardAsync(spec, (g, address) => g.HoldNewConnections(address, cancellationToken)))
