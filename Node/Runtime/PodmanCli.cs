@@ -35,6 +35,10 @@ public sealed class PodmanCli(HostEntry host, ContainerSettings settings)
         }
     }
 
+    /// <summary>A podman that serves until it exits by itself or <paramref name="cancellationToken"/> kills it (the REST service).</summary>
+    public Task RunUntilExitAsync(Action<ArgumentsBuilder> arguments, CancellationToken cancellationToken) =>
+        Command(arguments).ExecuteAsync(cancellationToken).Task;
+
     public static CancellationTokenSource Limit(TimeSpan limit, CancellationToken cancellationToken)
     {
         var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

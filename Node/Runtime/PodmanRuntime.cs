@@ -22,6 +22,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     private readonly PodmanCli _podman = new(host, settings);
     private readonly CriuDiagnostics _criu = new(new PodmanCli(host, settings));
     private readonly CheckpointSlots _checkpointSlots = CheckpointSlots.PerCore();
+    private readonly PodmanService _service = new(new PodmanCli(host, settings));
     private volatile bool _serviceNetworkReady;
 
     public async Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken)
@@ -184,7 +185,8 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         }
         foreach (var volume in spec.Service.VolumeNames())
         {
-            if ((await _podman.ExecuteAsync(a => a.Add("volume").Add("exists").Add(volume), QuickLimit, cancellationToken)).ExitCode == 0)
+            if (await _service.VolumeExistsAsync(volume, cancellationToken)
+                ?? (await _podman.ExecuteAsync(a => a.Add("volume").Add("exists").Add(volume), QuickLimit, cancellationToken)).ExitCode == 0)
             {
                 problems.Add($"a volume named {volume} is already here, and the archive brings its own");
             }
@@ -201,7 +203,8 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     }
 
     public async Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) =>
-        (await _podman.ExecuteAsync(a => a.Add("image").Add("exists").Add(image), QuickLimit, cancellationToken)).ExitCode == 0;
+        await _service.ImageExistsAsync(image, cancellationToken)
+        ?? (await _podman.ExecuteAsync(a => a.Add("image").Add("exists").Add(image), QuickLimit, cancellationToken)).ExitCode == 0;
 
     public Task SaveImageAsync(string image, string path, CancellationToken cancellationToken) =>
         _podman.RunAsync(a => a.Add("save").Add("--quiet").Add("--output").Add(path).Add(image), settings.CheckpointLimit, cancellationToken);
@@ -245,6 +248,10 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
 
     public async Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken)
     {
+        if (await _service.InspectAsync(container, cancellationToken) is { } known)
+        {
+            return known.Value;
+        }
         var result = await _podman.ExecuteAsync(a => a.Add("container").Add("inspect").Add(container), QuickLimit, cancellationToken);
         if (result.ExitCode != 0)
         {
@@ -253,20 +260,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
                 : throw PodmanCli.Failure("inspect", result);
         }
         using var json = JsonDocument.Parse(result.StandardOutput);
-        var state = json.RootElement[0].GetProperty("State");
-        return new ContainerInfo(
-            container,
-            state.GetProperty("Status").GetString() switch
-            {
-                "created" or "configured" => ContainerState.Created,
-                "running" => ContainerState.Running,
-                "paused" => ContainerState.Paused,
-                "exited" or "stopped" => ContainerState.Exited,
-                _ => ContainerState.Other,
-            },
-            state.GetProperty("ExitCode").GetInt32(),
-            state.GetProperty("Pid").GetInt32(),
-            state.TryGetProperty("Checkpointed", out var checkpointed) && checkpointed.GetBoolean());
+        return PodmanService.InfoFrom(container, json.RootElement[0]);
     }
 
     public Task StopAsync(string container, CancellationToken cancellationToken) =>

@@ -2,7 +2,6 @@ using System.Globalization;
 using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Protocol;
-using AkkaMigration.Shared.Config;
 using AkkaMigration.Tests.EndToEnd;
 using AkkaMigration.Tests.Support;
 using AkkaMigration.Worker;
@@ -56,14 +55,14 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
     [Fact]
     public async Task Inspecting_a_container_that_does_not_exist_says_so()
     {
-        Assert.Null(await MachineDefaultStore().InspectAsync("amig-never-created", default));
+        Assert.Null(await MachineStore.Runtime().InspectAsync("amig-never-created", default));
     }
 
     [Fact]
     public async Task A_failing_podman_command_reports_what_podman_said()
     {
         var error = await Assert.ThrowsAsync<ContainerRuntimeException>(() =>
-            MachineDefaultStore().CheckpointAsync("amig-never-created", Jobs.AddOneSpec(1), "/tmp/never.tar", default));
+            MachineStore.Runtime().CheckpointAsync("amig-never-created", Jobs.AddOneSpec(1), "/tmp/never.tar", default));
 
         Assert.Contains("no such container", error.Message, StringComparison.OrdinalIgnoreCase);
     }
@@ -72,7 +71,7 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
     public async Task A_failed_checkpoint_quotes_the_error_CRIU_logged_and_the_container_runs_on()
     {
         // CRIU cannot seize a process another tracer holds: a dump that fails inside CRIU, not in podman.
-        var runtime = MachineDefaultStore();
+        var runtime = MachineStore.Runtime();
         var name = ContainerNames.For("it-dump-fails");
         var spec = Jobs.AddOneSpec(1, Patience.OutlastingWorkMs);
         await runtime.RunAsync(name, spec, default);
@@ -99,7 +98,7 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
     [InlineData("other-name", "it names container 'amig-someone-else'")]
     public async Task An_archive_not_made_as_this_cluster_makes_containers_is_refused_and_nothing_is_restored(string crafted, string reason)
     {
-        var runtime = MachineDefaultStore();
+        var runtime = MachineStore.Runtime();
         var name = ContainerNames.For($"it-crafted-{crafted}");
         var spec = Jobs.AddOneSpec(1, Patience.OutlastingWorkMs);
         var (archive, craftedArchive) = ($"/tmp/{name}-{Guid.NewGuid():N}.tar", $"/tmp/{name}-{Guid.NewGuid():N}-crafted.tar");
@@ -125,9 +124,6 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
             File.Delete(craftedArchive);
         }
     }
-
-    private static PodmanRuntime MachineDefaultStore() =>
-        new(new HostEntry("local", "127.0.0.1", 0, true, "", "", "/tmp"), LoopbackCluster.ForHosts([]).Container, network: null);
 
     private async Task<string[]> WaitForExitAsync(string host, string name)
     {

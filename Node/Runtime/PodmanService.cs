@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace AkkaMigration.Node.Runtime;
+
+/// <summary>
+/// podman's REST service (<c>podman system service</c>) for this host's questions that change
+/// nothing: a container's state, whether an image or a volume is here. A podman process costs about
+/// a tenth of a CPU-second, and a move's pre-flight asked three at once before it could freeze
+/// anything; the service answers in milliseconds. Started on the first question, it ends itself
+/// once no question came for <see cref="IdleExit"/>, so a node that dies leaves nothing running.
+/// Whenever it does not answer (starting, gone, stuck), the question goes to the CLI instead.
+/// </summary>
+public sealed class PodmanService
+{
+    /// <summary>How long the service outlives the last question; the next one after starts it again.</summary>
+    public static readonly TimeSpan IdleExit = TimeSpan.FromSeconds(30);
+
+    /// <summary>An answer takes milliseconds; one this late means a stuck service, which is replaced.</summary>
+    private static readonly TimeSpan AnswerLimit = TimeSpan.FromSeconds(5);
+
+    private static int _instances;
+
+    private readonly PodmanCli _cli;
+    private readonly HttpClient _http;
+    private CancellationTokenSource? _running;
+
+    public PodmanService(PodmanCli cli)
+    {
+        _cli = cli;
+        // /run: a socket is local to the host, and the node's pid tells this node's apart.
+        SocketPath = $"/run/akka-migration/podman-{Environment.ProcessId}-{Interlocked.Increment(ref _instances)}.sock";
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = ConnectAsync,
+            PooledConnectionIdleTimeout = IdleExit / 2,
+        })
+        {
+            BaseAddress = new Uri("http://podman/v4.0.0/libpod/"),
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+    }
+
+    public string SocketPath { get; }
+
+    /// <summary>The container's state; null when the service did not answer, a null value when there is no such container.</summary>
+    public async Task<Known<ContainerInfo?>?> InspectAsync(string container, CancellationToken cancellationToken) =>
+        await GetAsync($"containers/{Uri.EscapeDataString(container)}/json", cancellationToken) switch
+        {
+            { Status: HttpStatusCode.OK } reply => new Known<ContainerInfo?>(Parse(reply.Body, json => InfoFrom(container, json.RootElement))),
+            { } reply when reply.IsNoSuchObject => new Known<ContainerInfo?>(null),
+            _ => null,
+        };
+
+    /// <summary>Whether an image is here; null when the service did not answer.</summary>
+    public Task<bool?> ImageExistsAsync(string image, CancellationToken cancellationToken) =>
+        ExistsAsync($"images/{Uri.EscapeDataString(image)}/exists", cancellationToken);
+
+    /// <summary>Whether a volume is here; null when the service did not answer.</summary>
+    public Task<bool?> VolumeExistsAsync(string volume, CancellationToken cancellationToken) =>
+        ExistsAsync($"volumes/{Uri.EscapeDataString(volume)}/exists", cancellationToken);
+
+    /// <summary>What podman's inspect says of a container's state, the same from the CLI's array and the service's object.</summary>
+    internal static ContainerInfo InfoFrom(string container, JsonElement inspected)
+    {
+        var state = inspected.GetProperty("State");
+        return new ContainerInfo(
+            container,
+            state.GetProperty("Status").GetString() switch
+            {
+                "created" or "configured" => ContainerState.Created,
+                "running" => ContainerState.Running,
+                "paused" => ContainerState.Paused,
+                "exited" or "stopped" => ContainerState.Exited,
+                _ => ContainerState.Other,
+            },
+            state.GetProperty("ExitCode").GetInt32(),
+            state.GetProperty("Pid").GetInt32(),
+            state.TryGetProperty("Checkpointed", out var checkpointed) && checkpointed.GetBoolean());
+    }
+
+    private static T Parse<T>(string body, Func<JsonDocument, T> read)
+    {
+        using var json = JsonDocument.Parse(body);
+        return read(json);
+    }
+
+    private async Task<bool?> ExistsAsync(string path, CancellationToken cancellationToken) =>
+        await GetAsync(path, cancellationToken) switch
+        {
+            { Status: HttpStatusCode.NoContent } => true,
+            { } reply when reply.IsNoSuchObject => false,
+            _ => null,
+        };
+
+    /// <returns>The service's reply, or null when it gave none in time.</returns>
+    private async Task<Reply?> GetAsync(string path, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _running) is not { } running)
+        {
+            Start();
+            return null;
+        }
+        using var bounded = PodmanCli.Limit(AnswerLimit, cancellationToken);
+        try
+        {
+            using var response = await _http.GetAsync(path, bounded.Token);
+            return new Reply(response.StatusCode, await response.Content.ReadAsStringAsync(bounded.Token));
+        }
+        catch (HttpRequestException)
+        {
+            // Still starting, or gone: the service's exit clears _running, and the next question starts another.
+            return null;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            running.Cancel();
+            return null;
+        }
+    }
+
+    private void Start()
+    {
+        // Not disposed: a question may still cancel it after the service ended, and it holds no timer.
+        var running = new CancellationTokenSource();
+        if (Interlocked.CompareExchange(ref _running, running, null) is not null)
+        {
+            return;
+        }
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(SocketPath)!);
+            File.Delete(SocketPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // podman then fails to listen, and its exit below lets a later question try again.
+        }
+        // Bounded by its own idle exit, and killed when it stops answering.
+        _cli.RunUntilExitAsync(a => a.Add("system").Add("service").Add("--time").Add((int)IdleExit.TotalSeconds).Add($"unix://{SocketPath}"), running.Token)
+            .ContinueWith(exited =>
+            {
+                _ = exited.Exception;
+                Interlocked.CompareExchange(ref _running, null, running);
+            }, TaskScheduler.Default);
+    }
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(SocketPath), cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A value the service gave, which may itself be null.</summary>
+    public sealed record Known<T>(T Value);
+
+    private sealed record Reply(HttpStatusCode Status, string Body)
+    {
+        /// <summary>podman's own "no such container/image/volume", told apart from a path the service does not know (plain text).</summary>
+        public bool IsNoSuchObject => Status == HttpStatusCode.NotFound && Body.TrimStart().StartsWith('{') && Body.Contains("\"cause\"", StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,69 @@
+using AkkaMigration.Node.Runtime;
+using AkkaMigration.Tests.EndToEnd;
+using AkkaMigration.Tests.Support;
+
+namespace AkkaMigration.Tests.Integration;
+
+/// <summary>podman's REST service answers the runtime's questions as the CLI does; losing it costs only speed.</summary>
+[Collection(RealHostsCollection.Name)]
+public sealed class PodmanServiceTests
+{
+    [Fact]
+    public async Task Podmans_service_answers_what_the_CLI_answers()
+    {
+        var runtime = MachineStore.Runtime();
+        var service = MachineStore.Service();
+        var name = ContainerNames.For("it-service");
+        await runtime.RunAsync(name, Jobs.AddOneSpec(1, Patience.OutlastingWorkMs), default);
+        try
+        {
+            var known = await Poll.UntilAsync("podman's service answering", () => service.InspectAsync(name, default), k => k is not null);
+            var byCli = (await Shell.CheckedAsync("podman", "inspect", "--format", "{{.State.Status}} {{.State.Pid}}", name)).Trim();
+
+            Assert.Equal(byCli, $"{known!.Value!.State.ToString().ToLowerInvariant()} {known.Value.Pid}");
+            Assert.Null((await service.InspectAsync("amig-never-created", default))!.Value);
+            Assert.True(await service.ImageExistsAsync(ClusterSteps.WorkerImage, default));
+            Assert.False(await service.ImageExistsAsync("localhost/amig-never-built:latest", default));
+            Assert.False(await service.VolumeExistsAsync("amig-never-made", default));
+        }
+        finally
+        {
+            await runtime.RemoveAsync(name, default);
+        }
+    }
+
+    [Fact]
+    public async Task A_killed_service_leaves_the_question_to_the_CLI_and_the_next_ones_start_another()
+    {
+        var service = MachineStore.Service();
+        await Poll.UntilAsync("podman's service answering", () => service.ImageExistsAsync(ClusterSteps.WorkerImage, default), answer => answer is not null);
+        var first = ServicePid(service);
+
+        await Shell.CheckedAsync("kill", "-KILL", first.ToString());
+        var rightAfter = await service.ImageExistsAsync(ClusterSteps.WorkerImage, default);
+        var later = await Poll.UntilAsync("another service answering", () => service.ImageExistsAsync(ClusterSteps.WorkerImage, default), answer => answer is not null);
+
+        Assert.Null(rightAfter);
+        Assert.True(later);
+        Assert.NotEqual(first, ServicePid(service));
+    }
+
+    /// <summary>The podman process serving <paramref name="service"/>'s socket, found by its command line.</summary>
+    private static int ServicePid(PodmanService service) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0, Dir: d))
+            .Where(p => p.Pid > 0)
+            .Single(p => ReadCommandLine(p.Dir).Contains($"unix://{service.SocketPath}", StringComparison.Ordinal)).Pid;
+
+    private static string ReadCommandLine(string procDir)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(procDir, "cmdline")).Replace('\0', ' ');
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+    }
+}
