@@ -10,7 +10,7 @@ namespace AkkaMigration.Node.Runtime;
 /// a tenth of a CPU-second, and a move's pre-flight asked three at once before it could freeze
 /// anything; the service answers in milliseconds. Started on the first question, it ends itself
 /// once no question came for <see cref="IdleExit"/>, so a node that dies leaves nothing running.
-/// Whenever it does not answer (starting, gone, stuck), the question goes to the CLI instead.
+/// Whenever it does not answer (gone, stuck, or not up in time), the question goes to the CLI instead.
 /// </summary>
 public sealed class PodmanService
 {
@@ -20,11 +20,14 @@ public sealed class PodmanService
     /// <summary>An answer takes milliseconds; one this late means a stuck service, which is replaced.</summary>
     private static readonly TimeSpan AnswerLimit = TimeSpan.FromSeconds(5);
 
+    private static readonly TimeSpan ListenPoll = TimeSpan.FromMilliseconds(10);
+
     private static int _instances;
 
     private readonly PodmanCli _cli;
     private readonly HttpClient _http;
-    private CancellationTokenSource? _running;
+    private readonly Lock _gate = new();
+    private Instance? _current;
 
     public PodmanService(PodmanCli cli)
     {
@@ -97,37 +100,38 @@ public sealed class PodmanService
     /// <returns>The service's reply, or null when it gave none in time.</returns>
     private async Task<Reply?> GetAsync(string path, CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _running) is not { } running)
-        {
-            Start();
-            return null;
-        }
+        var instance = Current();
         using var bounded = PodmanCli.Limit(AnswerLimit, cancellationToken);
         try
         {
+            // A service just started listens within about a quarter second, as long as one podman
+            // process takes: the first question waits for it rather than start a podman beside it.
+            await instance.Listening.WaitAsync(bounded.Token);
             using var response = await _http.GetAsync(path, bounded.Token);
             return new Reply(response.StatusCode, await response.Content.ReadAsStringAsync(bounded.Token));
         }
         catch (HttpRequestException)
         {
-            // Still starting, or gone: the service's exit clears _running, and the next question starts another.
+            // Gone, or it never came up: its exit clears it, and the next question starts another.
             return null;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            running.Cancel();
+            instance.Kill.Cancel();
             return null;
         }
     }
 
-    private void Start()
+    private Instance Current()
     {
-        // Not disposed: a question may still cancel it after the service ended, and it holds no timer.
-        var running = new CancellationTokenSource();
-        if (Interlocked.CompareExchange(ref _running, running, null) is not null)
+        lock (_gate)
         {
-            return;
+            return _current ??= Start();
         }
+    }
+
+    private Instance Start()
+    {
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(SocketPath)!);
@@ -135,15 +139,34 @@ public sealed class PodmanService
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // podman then fails to listen, and its exit below lets a later question try again.
+            // podman then fails to listen, and its exit lets a later question try again.
         }
+        // Not disposed: a question may still cancel it after the service ended, and it holds no timer.
+        var kill = new CancellationTokenSource();
         // Bounded by its own idle exit, and killed when it stops answering.
-        _cli.RunUntilExitAsync(a => a.Add("system").Add("service").Add("--time").Add((int)IdleExit.TotalSeconds).Add($"unix://{SocketPath}"), running.Token)
-            .ContinueWith(exited =>
+        var serving = _cli.RunUntilExitAsync(a => a.Add("system").Add("service").Add("--time").Add((int)IdleExit.TotalSeconds).Add($"unix://{SocketPath}"), kill.Token);
+        var instance = new Instance(kill, ListeningAsync(serving));
+        serving.ContinueWith(exited =>
+        {
+            _ = exited.Exception;
+            lock (_gate)
             {
-                _ = exited.Exception;
-                Interlocked.CompareExchange(ref _running, null, running);
-            }, TaskScheduler.Default);
+                if (_current == instance)
+                {
+                    _current = null;
+                }
+            }
+        }, TaskScheduler.Default);
+        return instance;
+    }
+
+    /// <summary>Done once the socket is there, or the service ended without it.</summary>
+    private async Task ListeningAsync(Task serving)
+    {
+        while (!File.Exists(SocketPath) && !serving.IsCompleted)
+        {
+            await Task.WhenAny(serving, Task.Delay(ListenPoll));
+        }
     }
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
@@ -160,6 +183,9 @@ public sealed class PodmanService
             throw;
         }
     }
+
+    /// <summary>One service process: what kills it, and when it listens.</summary>
+    private sealed record Instance(CancellationTokenSource Kill, Task Listening);
 
     /// <summary>A value the service gave, which may itself be null.</summary>
     public sealed record Known<T>(T Value);

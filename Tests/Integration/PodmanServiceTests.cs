@@ -33,19 +33,31 @@ public sealed class PodmanServiceTests
     }
 
     [Fact]
-    public async Task A_killed_service_leaves_the_question_to_the_CLI_and_the_next_ones_start_another()
+    public async Task The_first_question_waits_for_the_service_it_starts()
+    {
+        var service = MachineStore.Service();
+
+        var first = await service.ImageExistsAsync(ClusterSteps.WorkerImage, default);
+
+        Assert.True(first);
+        Assert.True(ServicePid(service) > 0);
+    }
+
+    [Fact]
+    public async Task A_killed_service_is_replaced_and_no_question_gets_a_wrong_answer()
     {
         var service = MachineStore.Service();
         await Poll.UntilAsync("podman's service answering", () => service.ImageExistsAsync(ClusterSteps.WorkerImage, default), answer => answer is not null);
-        var first = ServicePid(service);
+        var killed = ServicePid(service);
 
-        await Shell.CheckedAsync("kill", "-KILL", first.ToString());
+        await Shell.CheckedAsync("kill", "-KILL", killed.ToString());
+        // Right after, the dead socket may refuse (null: the CLI is asked) or a new service answers.
         var rightAfter = await service.ImageExistsAsync(ClusterSteps.WorkerImage, default);
         var later = await Poll.UntilAsync("another service answering", () => service.ImageExistsAsync(ClusterSteps.WorkerImage, default), answer => answer is not null);
 
-        Assert.Null(rightAfter);
+        Assert.NotEqual(false, rightAfter);
         Assert.True(later);
-        Assert.NotEqual(first, ServicePid(service));
+        Assert.NotEqual(killed, ServicePid(service));
     }
 
     /// <summary>The podman process serving <paramref name="service"/>'s socket, found by its command line.</summary>
