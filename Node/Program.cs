@@ -47,7 +47,7 @@ root.SetAction(async (parse, cancellationToken) =>
     {
         LogLine(LogLevel.Warning, nameof(FaultInjection), $"{FaultInjection.Variable} injects faults into this node: {faults}");
     }
-    using var host = NodeHost.Build(config, self, tls, new PodmanRuntime(self, config.Container, config.ServiceNetwork), faults: faults, drainOnTerminate: true);
+    using var host = NodeHost.Build(config, self, tls, new PodmanRuntime(self, config.Container, config.ServiceNetwork).KeepServiceUp(), faults: faults, drainOnTerminate: true);
     // Taken before the run: RunAsync disposes the host's services when it returns.
     var system = host.Services.GetRequiredService<ActorSystem>();
     await host.RunAsync(cancellationToken);

@@ -111,7 +111,8 @@ public sealed partial class OutgoingMigration : StatefulActor
     {
         var pending = move.Pending;
         var target = _node.Config.GetHost(pending.Target);
-        _log.Info("migrating job {0} to {1} (transfer {2})", _jobId, target.Name, pending.TransferId);
+        // The clock started with the move: until here, the pre-flight.
+        _log.Info("migrating job {0} to {1} (transfer {2}, pre-flight {3} ms)", _jobId, target.Name, pending.TransferId, _clock.ElapsedMilliseconds);
         Runtime.CheckpointAsync(_container, _spec, ArchiveOf(pending), Stopping)
             .PipeTo(Self, success: stats => new Checkpointed(stats), failure: e => new CheckpointFailed($"checkpoint failed: {e.Message}"));
         // The archive streams to the target while podman writes it; the target restores only once it is whole.

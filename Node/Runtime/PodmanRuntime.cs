@@ -25,6 +25,13 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     private readonly PodmanService _service = new(new PodmanCli(host, settings));
     private volatile bool _serviceNetworkReady;
 
+    /// <summary>For a node: podman's service for its questions stays up while the node lives (<see cref="PodmanService.KeepUp"/>).</summary>
+    public PodmanRuntime KeepServiceUp()
+    {
+        _service.KeepUp();
+        return this;
+    }
+
     public async Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken)
     {
         var service = spec.Service;

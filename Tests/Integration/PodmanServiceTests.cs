@@ -60,12 +60,36 @@ public sealed class PodmanServiceTests
         Assert.NotEqual(killed, ServicePid(service));
     }
 
+    [Fact]
+    public async Task A_kept_up_service_runs_before_the_first_question()
+    {
+        var service = MachineStore.Service();
+
+        service.KeepUp();
+
+        await Poll.UntilAsync("podman's service running", () => Task.FromResult(ServicePids(service).Length), running => running == 1);
+    }
+
+    [Fact]
+    public async Task A_service_nobody_asks_ends_itself_once_its_connection_idled_out()
+    {
+        var service = MachineStore.Service();
+        await service.ImageExistsAsync(ClusterSteps.WorkerImage, default);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await Poll.UntilAsync("podman's service gone", () => Task.FromResult(ServicePids(service).Length), running => running == 0);
+
+        Assert.InRange(clock.Elapsed, PodmanService.IdleExit - TimeSpan.FromSeconds(5), PodmanService.ConnectionIdle + PodmanService.IdleExit + TimeSpan.FromSeconds(15));
+    }
+
     /// <summary>The podman process serving <paramref name="service"/>'s socket, found by its command line.</summary>
-    private static int ServicePid(PodmanService service) =>
-        Directory.EnumerateDirectories("/proc")
+    private static int ServicePid(PodmanService service) => ServicePids(service).Single();
+
+    private static int[] ServicePids(PodmanService service) =>
+        [.. Directory.EnumerateDirectories("/proc")
             .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0, Dir: d))
-            .Where(p => p.Pid > 0)
-            .Single(p => ReadCommandLine(p.Dir).Contains($"unix://{service.SocketPath}", StringComparison.Ordinal)).Pid;
+            .Where(p => p.Pid > 0 && ReadCommandLine(p.Dir).Contains($"unix://{service.SocketPath}", StringComparison.Ordinal))
+            .Select(p => p.Pid)];
 
     private static string ReadCommandLine(string procDir)
     {
