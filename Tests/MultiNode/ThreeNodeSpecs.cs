@@ -33,9 +33,14 @@ public sealed class ThreeNodeSpecs : ThreeNodeClusterSpec
         Node("nodeC").Tell(new MigrateJob("anywhere", "nodeC"), TestActor);
         var moved = ExpectMsg<MigrationSucceeded>(Long);
         Assert.Equal(("nodeB", "nodeC"), (moved.From, moved.To));
-        Node("nodeA").Tell(new QueryJob("anywhere", WaitForResult: true), TestActor);
-        var done = ExpectMsg<JobStatus>(Long);
-        Assert.Equal((11L, "nodeC", 2), (done.Result!.Value, done.Result.ProducedBy, done.Migrations));
+        // nodeA learns of that move by gossip; until then it asks nodeB, which answers JobMoved (a client follows it).
+        JobStatus? done = null;
+        AwaitAssert(() =>
+        {
+            Node("nodeA").Tell(new QueryJob("anywhere", WaitForResult: true), TestActor);
+            done = ExpectMsg<JobStatus>(Long);
+        }, Long, TimeSpan.FromMilliseconds(200));
+        Assert.Equal((11L, "nodeC", 2), (done!.Result!.Value, done.Result.ProducedBy, done.Migrations));
     }
 
     [Fact]
