@@ -16,7 +16,7 @@ namespace AkkaMigration.Node.Runtime;
 /// </summary>
 public sealed class PodmanService
 {
-    /// <summary>How long the service outlives the last question; the next one after starts it again.</summary>
+    /// <summary>How long the service outlives its last connection; the next question after starts it again.</summary>
     public static readonly TimeSpan IdleExit = TimeSpan.FromSeconds(30);
 
     /// <summary>How long the node keeps an idle connection to it; podman counts the idle time from its close.</summary>
