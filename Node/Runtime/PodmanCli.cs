@@ -69,5 +69,8 @@ public sealed class PodmanCli(HostEntry host, ContainerSettings settings)
                 a.Add("--runtime").Add(settings.Runtime);
                 arguments(a);
             })
+            // The node's own systemd notify socket is not podman's: its REST service would report
+            // READY and itself as the unit's main process there.
+            .WithEnvironmentVariables(e => e.Set("NOTIFY_SOCKET", null))
             .WithValidation(CommandResultValidation.None);
 }
