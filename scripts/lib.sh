@@ -92,6 +92,9 @@ reset_host() { # host
   in_host "$1" sh -c "$podman ps -aq --filter name='^amig-' | xargs -r $podman rm -f -t 0" >/dev/null 2>&1 || true
   # A service's volumes too: one left here would stop that service from moving here again.
   in_host "$1" $podman volume prune -f >/dev/null 2>&1 || true
+  # An address the CNI IPAM still reserves for a container that is gone (a run killed during a
+  # move) would refuse the next restore at that address; with none of ours left, none is held.
+  in_host "$1" sh -c 'rm -f /var/lib/cni/networks/*/[0-9]*.[0-9]*.[0-9]*.[0-9]*' || true
   in_host "$1" rm -rf "$state/jobs"
 }
 
