@@ -78,7 +78,7 @@ public sealed class PodmanService
     public async Task<Known<ContainerInfo?>?> InspectAsync(string container, CancellationToken cancellationToken) =>
         await GetAsync($"containers/{Uri.EscapeDataString(container)}/json", cancellationToken) switch
         {
-            { Status: HttpStatusCode.OK } reply => new Known<ContainerInfo?>(Parse(reply.Body, json => InfoFrom(container, json.RootElement))),
+            { Status: HttpStatusCode.OK } reply => new Known<ContainerInfo?>(InfoFrom(container, reply.Body)),
             { } reply when reply.IsNoSuchObject => new Known<ContainerInfo?>(null),
             _ => null,
         };
@@ -110,10 +110,10 @@ public sealed class PodmanService
             state.TryGetProperty("Checkpointed", out var checkpointed) && checkpointed.GetBoolean());
     }
 
-    private static T Parse<T>(string body, Func<JsonDocument, T> read)
+    private static ContainerInfo InfoFrom(string container, string inspected)
     {
-        using var json = JsonDocument.Parse(body);
-        return read(json);
+        using var json = JsonDocument.Parse(inspected);
+        return InfoFrom(container, json.RootElement);
     }
 
     private async Task<bool?> ExistsAsync(string path, CancellationToken cancellationToken) =>
