@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Frozen;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace AkkaMigration.Shared.Protocol;
 
@@ -24,14 +23,10 @@ public static class ClientWire
     /// <summary>A status of a busy node is a few kilobytes; anything near this is not a frame of ours.</summary>
     public const int MaxFrameBytes = 8 << 20;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        Converters = { new JsonStringEnumConverter() },
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    private static readonly JsonSerializerOptions Json = ClientWireJson.Default.Options;
 
     /// <summary>Every record of this namespace by name (records only: a record has a compiler-made Clone): what a node may answer.</summary>
-    private static readonly FrozenDictionary<string, Type> Records = typeof(IClientRequest).Assembly.GetTypes()
+    internal static readonly FrozenDictionary<string, Type> Records = typeof(IClientRequest).Assembly.GetTypes()
         .Where(t => t.Namespace == typeof(IClientRequest).Namespace && t is { IsClass: true, IsAbstract: false, IsNested: false, IsPublic: true }
             && t.GetMethod("<Clone>$") is not null)
         .ToFrozenDictionary(t => t.Name);
@@ -118,7 +113,7 @@ public static class ClientWire
         }
     }
 
-    private sealed record Frame(string Type, long? TimeoutMs, JsonElement Message);
+    internal sealed record Frame(string Type, long? TimeoutMs, JsonElement Message);
 }
 
 /// <summary>What came over the client channel is not this protocol.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AkkaMigration.Client.Console;
 using AkkaMigration.Node.Jobs;
 using AkkaMigration.Shared.Protocol;
@@ -60,6 +61,21 @@ public sealed class WireAndInputSpecs : Akka.TestKit.Xunit2.TestKit
         Assert.NotEqual(Workload.ExpectedChecksum(41, 2), workload.CurrentChecksum());
         Assert.NotEqual(Workload.ExpectedChecksum(42, 2, StateKind.Text), workload.CurrentChecksum());
         Assert.Equal(Workload.ExpectedChecksum(41, 2), Workload.ExpectedChecksum(41, 2, StateKind.Random));
+    }
+
+    [Fact]
+    public async Task Every_record_a_client_frame_may_name_crosses_the_channel_as_that_record()
+    {
+        foreach (var type in ClientWire.Records.Values)
+        {
+            using var wire = new MemoryStream();
+            await ClientWire.WriteAnswerAsync(wire, RuntimeHelpers.GetUninitializedObject(type), CancellationToken.None);
+            wire.Position = 0;
+
+            var read = await ClientWire.ReadAnswerAsync(wire, CancellationToken.None);
+
+            Assert.IsType(type, read);
+        }
     }
 
     [Fact]

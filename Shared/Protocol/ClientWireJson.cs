@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AkkaMigration.Shared.Protocol;
+
+/// <summary>
+/// The client channel's JSON, generated at build time: a client process is short-lived, and
+/// metadata built by reflection at each type's first use fell inside the time a user waits for
+/// the answer. Every record <see cref="ClientWire"/> may carry is listed here
+/// (a spec checks that none is missing: an unlisted one would fail to serialize, not fall back).
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ClientWire.Frame))]
+// Job and operations protocol.
+[JsonSerializable(typeof(RunJob))]
+[JsonSerializable(typeof(JobAccepted))]
+[JsonSerializable(typeof(MigrateJob))]
+[JsonSerializable(typeof(StopJob))]
+[JsonSerializable(typeof(JobStopped))]
+[JsonSerializable(typeof(MigrationCheck))]
+[JsonSerializable(typeof(MigrationProgress))]
+[JsonSerializable(typeof(MigrationSucceeded))]
+[JsonSerializable(typeof(MigrationTimings))]
+[JsonSerializable(typeof(DumpTimings))]
+[JsonSerializable(typeof(QueryJob))]
+[JsonSerializable(typeof(JobStatus))]
+[JsonSerializable(typeof(JobResult))]
+[JsonSerializable(typeof(JobMoved))]
+[JsonSerializable(typeof(UnknownJob))]
+[JsonSerializable(typeof(CommandRejected))]
+[JsonSerializable(typeof(MigrationFailed))]
+[JsonSerializable(typeof(GetLogs))]
+[JsonSerializable(typeof(JobLogs))]
+[JsonSerializable(typeof(DrainNode))]
+[JsonSerializable(typeof(DrainedJob))]
+[JsonSerializable(typeof(NodeDrained))]
+[JsonSerializable(typeof(DrainRefused))]
+[JsonSerializable(typeof(GetNodeStatus))]
+[JsonSerializable(typeof(WatchNode))]
+[JsonSerializable(typeof(NodeStatus))]
+[JsonSerializable(typeof(NodeLost))]
+[JsonSerializable(typeof(JobSpec))]
+[JsonSerializable(typeof(ServiceOptions))]
+[JsonSerializable(typeof(InspectJob))]
+[JsonSerializable(typeof(JobDetails))]
+[JsonSerializable(typeof(MoveRecord))]
+[JsonSerializable(typeof(RemoveJob))]
+[JsonSerializable(typeof(JobRemoved))]
+[JsonSerializable(typeof(PruneJobs))]
+[JsonSerializable(typeof(JobsPruned))]
+[JsonSerializable(typeof(CordonNode))]
+[JsonSerializable(typeof(NodeCordoned))]
+[JsonSerializable(typeof(PlanDrain))]
+[JsonSerializable(typeof(DrainPlan))]
+[JsonSerializable(typeof(CancelJob))]
+[JsonSerializable(typeof(ResolveJob))]
+[JsonSerializable(typeof(JobResolved))]
+[JsonSerializable(typeof(MigrationCancelled))]
+[JsonSerializable(typeof(JobHandoff))]
+// The nodes' migration protocol: never a client's, but named in the same namespace, so a frame may claim one.
+[JsonSerializable(typeof(CheckRestore))]
+[JsonSerializable(typeof(RestoreCheck))]
+[JsonSerializable(typeof(FetchImage))]
+[JsonSerializable(typeof(ImageFetched))]
+[JsonSerializable(typeof(BeginTransfer))]
+[JsonSerializable(typeof(TransferAccepted))]
+[JsonSerializable(typeof(TransferRefused))]
+[JsonSerializable(typeof(ArchiveChunk))]
+[JsonSerializable(typeof(ChunkAck))]
+[JsonSerializable(typeof(TransferAlive))]
+[JsonSerializable(typeof(EndOfArchive))]
+[JsonSerializable(typeof(RestoreStarted))]
+[JsonSerializable(typeof(RestoreConfirmed))]
+[JsonSerializable(typeof(TransferFailed))]
+[JsonSerializable(typeof(AbortTransfer))]
+[JsonSerializable(typeof(TransferOutcomeQuery))]
+[JsonSerializable(typeof(TransferOutcome))]
+internal sealed partial class ClientWireJson : JsonSerializerContext;
