@@ -206,12 +206,13 @@ public sealed class JobActor : StatefulActor, IWithStash
         RefuseStops($"job {JobId} is migrating; stop it once the move has ended");
         Receive<OutgoingMigration.Moved>(m =>
         {
-            _container.RemoveWithVolumes();
             Record(_record with { MovedTo = m.Owner, Pending = null });
             if (m.Success is not null)
             {
                 m.Requester.Tell(m.Success);
             }
+            // After the answer: the podman process it starts and its disk writes are no part of the move.
+            _container.RemoveWithVolumes();
             // Whoever waited for the result was handed to the new owner with the job.
             _waiting.Clear();
             Context.Parent.Tell(new JobLeft(JobId, m.Owner));
