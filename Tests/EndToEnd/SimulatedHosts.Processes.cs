@@ -112,18 +112,14 @@ public partial class SimulatedHosts
     /// </summary>
     public static void EndHangs(string folder)
     {
-        foreach (var process in Directory.EnumerateDirectories("/proc"))
+        foreach (var hung in MachineProcesses.Now().Where(p => p.Arguments[0] == HungName(folder)))
         {
             try
             {
-                if (int.TryParse(Path.GetFileName(process), out var pid)
-                    && File.ReadAllText(Path.Combine(process, "cmdline")).StartsWith(HungName(folder) + "\0", StringComparison.Ordinal))
-                {
-                    using var hung = Process.GetProcessById(pid);
-                    hung.Kill();
-                }
+                using var process = Process.GetProcessById(hung.Pid);
+                process.Kill();
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
             {
                 // Gone meanwhile.
             }
@@ -178,23 +174,8 @@ public partial class SimulatedHosts
         {
             return false;
         }
-        foreach (var folder in Directory.EnumerateDirectories("/proc"))
-        {
-            try
-            {
-                if (File.ReadAllText(Path.Combine(folder, "comm")).Trim() == "criu"
-                    && File.ReadAllText(Path.Combine(folder, "cmdline")).Contains(action, StringComparison.Ordinal)
-                    && MountNamespace(Path.GetFileName(folder)) == hostNamespace)
-                {
-                    return true;
-                }
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Not a process, or it ended while we looked.
-            }
-        }
-        return false;
+        return MachineProcesses.Now().Any(p => p.Arguments.Any(a => a.Contains(action, StringComparison.Ordinal))
+            && MachineProcesses.Name(p.Pid) == "criu" && MountNamespace(p.Pid) == hostNamespace);
     }
 
     private static string? MountNamespace(object pid)

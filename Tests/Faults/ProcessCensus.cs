@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AkkaMigration.Tests.Support;
 
 namespace AkkaMigration.Tests.Faults;
 
@@ -41,7 +42,7 @@ public sealed class ProcessCensus : IAsyncDisposable
     {
         while (!_stop.IsCancellationRequested)
         {
-            var running = Directory.EnumerateDirectories("/proc").Select(WorkerNumber).OfType<string>()
+            var running = MachineProcesses.Now().Select(WorkerNumber).OfType<string>()
                 .GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count());
             foreach (var number in _most.Keys)
             {
@@ -59,25 +60,13 @@ public sealed class ProcessCensus : IAsyncDisposable
         }
     }
 
-    /// <returns>The <c>--number</c> of a worker process, or null for any other process.</returns>
-    private static string? WorkerNumber(string processDirectory)
+    /// <returns>The <c>--number</c> of a worker process ("/worker --number N ..."), or null for any other process.</returns>
+    private static string? WorkerNumber(MachineProcesses.Running process)
     {
-        try
-        {
-            // cmdline is NUL-separated: "/worker\0--number\0N\0...". A zombie's is empty.
-            var arguments = File.ReadAllText(Path.Combine(processDirectory, "cmdline")).Split('\0');
-            var number = Array.IndexOf(arguments, "--number");
-            return arguments[0].EndsWith("/worker", StringComparison.Ordinal) && number > 0 && number + 1 < arguments.Length
-                ? arguments[number + 1] : null;
-        }
-        catch (IOException)
-        {
-            return null; // the process ended while we looked
-        }
-        catch (UnauthorizedAccessException)
-        {
-            return null;
-        }
+        var arguments = process.Arguments;
+        var number = Array.IndexOf(arguments, "--number");
+        return arguments[0].EndsWith("/worker", StringComparison.Ordinal) && number > 0 && number + 1 < arguments.Length
+            ? arguments[number + 1] : null;
     }
 
     public async ValueTask DisposeAsync()

@@ -86,20 +86,5 @@ public sealed class PodmanServiceTests
     private static int ServicePid(PodmanService service) => ServicePids(service).Single();
 
     private static int[] ServicePids(PodmanService service) =>
-        [.. Directory.EnumerateDirectories("/proc")
-            .Select(d => (Pid: int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0, Dir: d))
-            .Where(p => p.Pid > 0 && ReadCommandLine(p.Dir).Contains($"unix://{service.SocketPath}", StringComparison.Ordinal))
-            .Select(p => p.Pid)];
-
-    private static string ReadCommandLine(string procDir)
-    {
-        try
-        {
-            return File.ReadAllText(Path.Combine(procDir, "cmdline")).Replace('\0', ' ');
-        }
-        catch (IOException)
-        {
-            return "";
-        }
-    }
+        [.. MachineProcesses.Now().Where(p => p.Arguments.Contains($"unix://{service.SocketPath}")).Select(p => p.Pid)];
 }

@@ -1,0 +1,39 @@
+namespace AkkaMigration.Tests.Support;
+
+/// <summary>
+/// The machine's processes as /proc shows them. The simulated hosts share this machine's kernel,
+/// so their nodes', podman's, CRIU's and the containers' processes are all here.
+/// </summary>
+public static class MachineProcesses
+{
+    /// <summary>A process and its command line, split at its NULs (a zombie's is empty, and it is left out).</summary>
+    public sealed record Running(int Pid, string[] Arguments);
+
+    /// <summary>Every process now; one that ends while it is read is left out.</summary>
+    public static IEnumerable<Running> Now()
+    {
+        foreach (var folder in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(folder), out var pid) || Read(pid, "cmdline") is not { Length: > 0 } cmdline)
+            {
+                continue;
+            }
+            yield return new Running(pid, cmdline.TrimEnd('\0').Split('\0'));
+        }
+    }
+
+    /// <summary>The name the kernel keeps for the process (its comm), which its own title does not change; null once it is gone.</summary>
+    public static string? Name(int pid) => Read(pid, "comm")?.Trim();
+
+    private static string? Read(int pid, string file)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/{file}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
