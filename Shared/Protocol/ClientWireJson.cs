@@ -56,8 +56,8 @@ namespace AkkaMigration.Shared.Protocol;
 [JsonSerializable(typeof(ResolveJob))]
 [JsonSerializable(typeof(JobResolved))]
 [JsonSerializable(typeof(MigrationCancelled))]
-[JsonSerializable(typeof(JobHandoff))]
 // The nodes' migration protocol: never a client's, but named in the same namespace, so a frame may claim one.
+[JsonSerializable(typeof(JobHandoff))]
 [JsonSerializable(typeof(CheckRestore))]
 [JsonSerializable(typeof(RestoreCheck))]
 [JsonSerializable(typeof(FetchImage))]
