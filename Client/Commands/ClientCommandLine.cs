@@ -3,7 +3,6 @@ using AkkaMigration.Client.Console;
 using AkkaMigration.Client.Session;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
-using AkkaMigration.Shared.Security;
 
 namespace AkkaMigration.Client.Commands;
 
@@ -115,19 +114,19 @@ public static class ClientCommandLine
         {
             return await body(console.Operations, console.Config);
         }
-        MigrationConfig config;
-        ClusterTls tls;
+        ClientSession session;
         try
         {
-            config = ConfigLoader.Discover(parse.GetValue(ConfigOption)?.FullName);
-            tls = ClusterTls.ForClient(config);
+            session = await ClientSession.StartAsync(ConfigLoader.Discover(parse.GetValue(ConfigOption)?.FullName));
         }
         catch (ConfigException e)
         {
             return Outcome.BadInput(e.Message);
         }
-        await using var session = await ClientSession.StartAsync(config, tls);
-        return await body(new ClientOperations(session), config);
+        await using (session)
+        {
+            return await body(new ClientOperations(session), session.Config);
+        }
     }
 
     internal static int Report(Terminal terminal, bool json, Outcome outcome)

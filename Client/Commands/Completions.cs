@@ -3,7 +3,6 @@ using System.CommandLine.Completions;
 using AkkaMigration.Client.Console;
 using AkkaMigration.Client.Session;
 using AkkaMigration.Shared.Config;
-using AkkaMigration.Shared.Security;
 
 namespace AkkaMigration.Client.Commands;
 
@@ -61,7 +60,7 @@ internal static class Completions
 
     private static async Task<string[]> ListJobsAsync(MigrationConfig config)
     {
-        await using var session = await ClientSession.StartAsync(config, ClusterTls.ForClient(config));
+        await using var session = await ClientSession.StartAsync(config);
         var outcome = await new ClientOperations(session).ListAsync(null, null, null);
         return outcome.Answer is JobList list ? [.. list.Jobs.Select(j => j.JobId)] : [];
     }

@@ -28,7 +28,41 @@ public sealed class ClientSession : IAsyncDisposable
 
     public MigrationConfig Config { get; }
 
-    public static async Task<ClientSession> StartAsync(MigrationConfig config, ClusterTls tls)
+    /// <summary>Starts the ActorSystem and loads the client's certificate side by side.</summary>
+    /// <exception cref="ConfigException">The certificate is missing or wrong (see <see cref="ClusterTls.ForClient"/>), or the Akka settings are missing.</exception>
+    public static async Task<ClientSession> StartAsync(MigrationConfig config)
+    {
+        // Its first use of OpenSSL costs the certificate about a tenth of a second, which a
+        // short-lived client spends while the ActorSystem starts rather than after.
+        var loading = Task.Run(() => ClusterTls.ForClient(config));
+        IHost host;
+        try
+        {
+            host = Build(config);
+        }
+        catch (ConfigException)
+        {
+            // Of two mistakes the certificate is named first: the usual one, as a host is set up.
+            await loading;
+            throw;
+        }
+        await host.StartAsync();
+        ClusterTls tls;
+        try
+        {
+            tls = await loading;
+        }
+        catch
+        {
+            await host.StopAsync();
+            host.Dispose();
+            throw;
+        }
+        var console = host.Services.GetRequiredService<ActorSystem>().ActorOf(ClientActor.Props(config, tls), "console");
+        return new ClientSession(host, console, config);
+    }
+
+    private static IHost Build(MigrationConfig config)
     {
         // No defaults: nothing reads appsettings or the environment's configuration, and their reload
         // on change would watch the working directory's whole tree for every file written in it.
@@ -38,20 +72,17 @@ public sealed class ClientSession : IAsyncDisposable
         builder.Logging.ClearProviders()
             .AddOneLineConsole(stackTraces: false, toStderrFrom: LogLevel.Trace)
             .SetMinimumLevel(LogLevel.Error);
+        // Read here, not when the ActorSystem starts, so that a missing file is a ConfigException of Build.
+        var hocons = HoconFiles.For(config, HoconFiles.Client);
         builder.Services.AddAkka($"{config.SystemName}-client", akka =>
         {
-            foreach (var hocon in HoconFiles.For(config, HoconFiles.Client))
+            foreach (var hocon in hocons)
             {
                 akka.AddHocon(hocon, HoconAddMode.Prepend);
             }
-            akka.ConfigureLoggers(l => l.AddAkkaLogBridge(LogLevel.Error))
-                .WithActors((system, registry) =>
-                    registry.Register<ClientActor>(system.ActorOf(ClientActor.Props(config, tls), "console")));
+            akka.ConfigureLoggers(l => l.AddAkkaLogBridge(LogLevel.Error));
         });
-        var host = builder.Build();
-        await host.StartAsync();
-        var console = await host.Services.GetRequiredService<ActorRegistry>().GetAsync<ClientActor>();
-        return new ClientSession(host, console, config);
+        return builder.Build();
     }
 
     /// <summary>A <see cref="ClientActor.Response"/> or an <see cref="ClientActor.Unreachable"/>.</summary>

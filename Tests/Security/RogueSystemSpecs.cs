@@ -65,7 +65,7 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
     public async Task The_client_certificate_asks_over_the_client_channel_but_may_not_stream_an_archive_or_fetch_an_image()
     {
         var config = nodes.Cluster.Config;
-        await using var session = await ClientSession.StartAsync(config, ClusterTls.ForClient(config));
+        await using var session = await ClientSession.StartAsync(config);
 
         var status = Assert.IsType<ClientActor.Response>(await session.AskAsync("nodeB", new GetNodeStatus(), Silence));
         var archive = await ClientChannelCalls.SendAsync(config, "nodeB", [.. ArchiveStreams.Magic, 32, .. Encoding.ASCII.GetBytes(Guid.NewGuid().ToString("N"))]);

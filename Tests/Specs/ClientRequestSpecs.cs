@@ -3,7 +3,6 @@ using Akka.Actor;
 using Akka.TestKit;
 using AkkaMigration.Client.Session;
 using AkkaMigration.Shared.Protocol;
-using AkkaMigration.Shared.Security;
 using AkkaMigration.Tests.Support;
 
 namespace AkkaMigration.Tests.Specs;
@@ -25,7 +24,7 @@ public sealed class ClientRequestSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         _nodes = FakeNodes.Start(["nodeA", "nodeB"], name => name == "nodeA" ? _nodeA : _nodeB, silent: ["nodeC"]);
     }
 
-    public async Task InitializeAsync() => _session = await ClientSession.StartAsync(_nodes.Config, ClusterTls.ForClient(_nodes.Config));
+    public async Task InitializeAsync() => _session = await ClientSession.StartAsync(_nodes.Config);
 
     public async Task DisposeAsync()
     {
