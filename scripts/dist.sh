@@ -42,19 +42,21 @@ mirror Node Client Shared Directory.Build.props Directory.Packages.props
 rm -rf "$stage"
 mkdir -p "$stage"
 for project in Node Client; do
-  # The client is one short process per command: compiled with the runtime into one composite
-  # image, it starts without JIT-compiling the generics that cross from Akka into the runtime
-  # (`client status` 0.63 s and 0.77 CPU-s against 0.81 and 0.99: docs/tuning.md). The node
-  # starts once; composite, it would share no runtime file with the client and double the bundle.
-  composite=false
-  [ "$project" = Client ] && composite=true
-  log "publishing $project (self-contained, ReadyToRun$([ $composite = true ] && echo ", composite"))"
+  # The client is one short process per command (docs/tuning.md, "A client's start-up").
+  # Compiled with the runtime into one composite image, it starts without JIT-compiling the
+  # generics that cross from Akka into the runtime. Without tiered compilation it keeps that
+  # code: a client waiting for a move no longer compiles its hot methods again, which it did on
+  # cores the move needs. The node starts once; composite, it would share no runtime file with
+  # the client and double the bundle.
+  tuned=()
+  [ "$project" = Client ] && tuned=(-p:PublishReadyToRunComposite=true -p:TieredCompilation=false)
+  log "publishing $project (self-contained, ReadyToRun${tuned:+, composite, not tiered})"
   # Bounded like every call that may reach a package registry.
   timeout 900 dotnet publish "$work/src/$project/$project.csproj" -c Release -r linux-x64 --self-contained \
-    -p:PublishReadyToRun=true -p:PublishReadyToRunComposite=$composite -p:Version="$version" -p:SourceRevisionId="$commit" \
+    -p:PublishReadyToRun=true "${tuned[@]}" -p:Version="$version" -p:SourceRevisionId="$commit" \
     -o "$stage/$(tr '[:upper:]' '[:lower:]' <<<"$project")" -nologo -v:q -clp:ErrorsOnly
 done
-# The two share the runtime's files: hard links, which tar stores once.
+# The two share the runtime's native files: hard links, which tar stores once.
 (cd "$stage/client" && find . -type f) | while read -r file; do
   if cmp -s "$stage/client/$file" "$stage/node/$file"; then ln -f "$stage/node/$file" "$stage/client/$file"; fi
 done
