@@ -86,8 +86,6 @@ run_flags=(--detach --ulimit nofile=1024:1024 --ulimit nproc=1024:1024)
 [ "$(ini container compression)" = none ] ||
   die "config.ini's compression is not none; the by-hand path would not match the node's checkpoint"
 
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
-
 # in_host with a time limit.
 in_host_t() { # seconds host command...
   local limit=$1 args

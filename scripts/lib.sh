@@ -26,6 +26,8 @@ mount_ns_dir=/run/akka-migration/ns
 
 netns_of() { echo "$netns_prefix-$1"; }
 
+now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+
 # Run a command inside a simulated host: its network namespace and, for hosts, its mount
 # namespace. nsenter, not `ip netns exec`: the latter remounts /sys and podman then finds no cgroups.
 in_host() { local args; mapfile -t args < <(nsenter_args "$1"); shift; nsenter "${args[@]}" "$@"; }

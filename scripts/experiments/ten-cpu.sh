@@ -26,7 +26,6 @@ times=$(mktemp -d)
 trap 'cluster_down; rm -rf "$times"' EXIT
 cluster_up "$run"
 cl() { in_host client "$client_bin" --config "$config" "$@"; }
-now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; } # user nice system irq softirq
 started() { # job: its worker printed STARTED (the log is read whole: see bench.sh's wait_started)
   local logs i
