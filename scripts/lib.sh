@@ -27,6 +27,8 @@ mount_ns_dir=/run/akka-migration/ns
 netns_of() { echo "$netns_prefix-$1"; }
 
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+# The median of the numbers on stdin, one per line or separated by spaces.
+median() { tr -s ' ' '\n' | sort -n | awk 'NF {v[++n] = $1} END {print (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2}'; }
 
 # Run a command inside a simulated host: its network namespace and, for hosts, its mount
 # namespace. nsenter, not `ip netns exec`: the latter remounts /sys and podman then finds no cgroups.

@@ -47,7 +47,6 @@ for i in $(seq "$moves"); do
     in_host nodeB podman rm -f -t 0 "amig-$id" >/dev/null
   done
 done
-median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
 for side in 0 1; do
   echo "client=$side ${clients[$side]} median_share_ms=$(median <<<"${shares[side]}") median_client_ms=$(median <<<"${totals[side]}")"
 done

@@ -30,7 +30,6 @@ for side in 0 1; do in_host client "${clients[$side]}" --config "$config" status
 timed() { # side output_file: one `status`, its wall and CPU seconds written to the file
   in_host client /usr/bin/time -f "%e %U %S" -o "$2" "${clients[$1]}" --config "$config" status >/dev/null
 }
-median() { sort -n | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
 for i in $(seq "$calls"); do
   for side in 0 1; do timed "$side" "$times/$side-$i"; done

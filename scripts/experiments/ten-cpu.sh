@@ -37,7 +37,7 @@ started() { # job: its worker printed STARTED (the log is read whole: see bench.
   die "amig-$1 never printed STARTED"
 }
 moved() { # job index mode
-  in_host client /usr/bin/time -f "%U %S" -o "$times/$3-$2" \
+  in_host client /usr/bin/time -f "%U %S" -o "$times/$3-$2.cpu" \
     timeout 300 "$client_bin" --config "$config" migrate "$1" nodeB >"$times/$3-$2.out" 2>&1 ||
     die "the move of $1 failed: $(tail -1 "$times/$3-$2.out")"
 }
@@ -62,7 +62,7 @@ for mode in serial concurrent; do
   ticks=$(($(busy_ticks) - b0))
   hz=$(getconf CLK_TCK)
   machine=$(awk -v t="$ticks" -v hz="$hz" 'BEGIN {printf "%.1f", t / hz}')
-  clients=$(cat "$times/$mode"-[0-9]* | awk '{s += $1 + $2} END {printf "%.1f", s}')
+  clients=$(cat "$times/$mode"-*.cpu | awk '{s += $1 + $2} END {printf "%.1f", s}')
   echo "mode=$mode moves=$moves wall_ms=$wall machine_cpu_s=$machine clients_cpu_s=$clients" \
     "busy=$(awk -v c="$machine" -v w="$wall" -v n="$(nproc)" 'BEGIN {printf "%.0f%%", 100 * c / (w / 1000 * n)}')" \
     "least_wall_ms=$(awk -v c="$machine" -v n="$(nproc)" 'BEGIN {printf "%d", 1000 * c / n}')"
