@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using AkkaMigration.Tests.Support;
+using CliWrap.Buffered;
 
 namespace AkkaMigration.Tests.EndToEnd;
 
@@ -164,18 +165,47 @@ public partial class SimulatedHosts
     }
 
     /// <summary>
-    /// Whether a CRIU process works on <paramref name="action"/> (dump, restore: CRIU names it in its
-    /// title) in the host, that is in its node's mount namespace. Not under the node: a restore runs
-    /// under conmon, which podman starts apart.
+    /// SIGKILLs <paramref name="host"/>'s node alone the moment a CRIU process in its mount namespace works
+    /// on <paramref name="action"/> (dump, restore: CRIU names it in its title). A thread of its own looks
+    /// every few milliseconds and kills from there: a dump of a few hundred MB can be over in a fifth of a second,
+    /// sooner than a poll on a busy thread pool looks again. Throws if <paramref name="call"/> (the move)
+    /// ends first, with what it printed, or after <see cref="Patience.Condition"/>. Not under the node: a
+    /// restore runs under conmon, which podman starts apart.
     /// </summary>
-    public bool CriuRunsIn(string host, string action)
+    public async Task KillNodeWhenCriuWorksAsync(string host, string action, Task<BufferedCommandResult> call)
     {
-        if (!_nodes.TryGetValue(host, out var node) || MountNamespace(node.Id) is not { } hostNamespace)
+        var node = _nodes[host];
+        var hostNamespace = MountNamespace(node.Id) ?? throw new InvalidOperationException($"{host}'s node is gone");
+        var killed = false;
+        using var stop = new CancellationTokenSource();
+        var watcher = new Thread(() =>
         {
-            return false;
+            while (!stop.IsCancellationRequested)
+            {
+                if (MachineProcesses.Named("criu").Any(p => p.Arguments.Any(a => a.Contains(action, StringComparison.Ordinal))
+                    && MountNamespace(p.Pid) == hostNamespace))
+                {
+                    node.Kill(entireProcessTree: false);
+                    killed = true;
+                    return;
+                }
+                Thread.Sleep(5);
+            }
+        }) { IsBackground = true, Name = $"criu {action} on {host}" };
+        watcher.Start();
+        var watching = Task.Run(watcher.Join);
+        await Task.WhenAny(watching, call, Task.Delay(Patience.Condition));
+        await stop.CancelAsync();
+        await watching;
+        if (!killed)
+        {
+            var why = call.IsCompleted
+                ? $"the move ended first ({call.Result.ExitCode}): {call.Result.StandardOutput} {call.Result.StandardError}"
+                : $"not within {Patience.Condition.TotalSeconds:0} s";
+            throw new TimeoutException($"CRIU never seen on {action} on {host}: {why}\n{LogTails()}");
         }
-        return MachineProcesses.Now().Any(p => p.Arguments.Any(a => a.Contains(action, StringComparison.Ordinal))
-            && MachineProcesses.Name(p.Pid) == "criu" && MountNamespace(p.Pid) == hostNamespace);
+        _nodes.Remove(host);
+        await node.WaitForExitAsync();
     }
 
     private static string? MountNamespace(object pid)

@@ -132,16 +132,14 @@ public sealed class ProcessFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
         run: async job =>
         {
             var migrate = Hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
-            await Poll.UntilAsync("CRIU dumping for nodeA", () => Task.FromResult(Hosts.CriuRunsIn("nodeA", "dump")), runs => runs,
-                interval: TimeSpan.FromMilliseconds(10));
-            await Hosts.KillNodeAloneAsync("nodeA");
+            await Hosts.KillNodeWhenCriuWorksAsync("nodeA", "dump", migrate);
             var answer = await migrate;
             Assert.True(answer.ExitCode == 3, $"migrate: {answer.ExitCode} {answer.StandardError}");
             Hosts.StartNode("nodeA");
             await Hosts.WaitForClusterAsync();
             return "nodeA";
         },
-        // A dump of 16 MB is over in a few hundred milliseconds on a quiet machine, before the poll sees CRIU.
+        // Enough memory that the dump lasts a while: one of 16 MB was once over before a poll saw CRIU.
         stateMb: 256);
 
     [Fact]
@@ -152,9 +150,7 @@ public sealed class ProcessFaultTests(SimulatedHosts hosts, ITestOutputHelper ou
         run: async job =>
         {
             var migrate = Hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
-            await Poll.UntilAsync("CRIU restoring for nodeB", () => Task.FromResult(Hosts.CriuRunsIn("nodeB", "restore")), runs => runs,
-                interval: TimeSpan.FromMilliseconds(10));
-            await Hosts.KillNodeAloneAsync("nodeB");
+            await Hosts.KillNodeWhenCriuWorksAsync("nodeB", "restore", migrate);
             Hosts.StartNode("nodeB");
             await Hosts.WaitForClusterAsync();
             var answer = await migrate;

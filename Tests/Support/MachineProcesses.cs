@@ -10,20 +10,19 @@ public static class MachineProcesses
     public sealed record Running(int Pid, string[] Arguments);
 
     /// <summary>Every process now; one that ends while it is read is left out.</summary>
-    public static IEnumerable<Running> Now()
-    {
-        foreach (var folder in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(folder), out var pid) || Read(pid, "cmdline") is not { Length: > 0 } cmdline)
-            {
-                continue;
-            }
-            yield return new Running(pid, cmdline.TrimEnd('\0').Split('\0'));
-        }
-    }
+    public static IEnumerable<Running> Now() => Pids().Select(Of).OfType<Running>();
+
+    /// <summary>The processes the kernel names <paramref name="name"/>, found by their short comm before any command line is read.</summary>
+    public static IEnumerable<Running> Named(string name) => Pids().Where(pid => Name(pid) == name).Select(Of).OfType<Running>();
 
     /// <summary>The name the kernel keeps for the process (its comm), which its own title does not change; null once it is gone.</summary>
     public static string? Name(int pid) => Read(pid, "comm")?.Trim();
+
+    private static IEnumerable<int> Pids() =>
+        Directory.EnumerateDirectories("/proc").Select(folder => int.TryParse(Path.GetFileName(folder), out var pid) ? pid : 0).Where(pid => pid > 0);
+
+    private static Running? Of(int pid) =>
+        Read(pid, "cmdline") is { Length: > 0 } cmdline ? new Running(pid, cmdline.TrimEnd('\0').Split('\0')) : null;
 
     private static string? Read(int pid, string file)
     {
