@@ -15,8 +15,10 @@ public sealed class OperatorVerbTests(SimulatedHosts hosts)
     [Fact]
     public async Task A_container_moved_there_and_back_shows_both_moves_and_rm_f_stops_and_removes_it()
     {
+        // Two moves, four verbs and a wait for gossip before the rm -f that ends it: far more than one
+        // outlasting work time on a busy machine, and nobody waits for its result.
         await hosts.ClientOkAsync("run", "--on", "nodeA", "ops-verbs", ClusterSteps.WorkerImage,
-            "--number", "1", "--work-ms", Patience.OutlastingWorkMs.ToString(), "--state-mb", "8");
+            "--number", "1", "--work-ms", "600000", "--state-mb", "8");
         await hosts.ClientOkAsync("migrate", "ops-verbs", "nodeB");
         await hosts.ClientOkAsync("migrate", "ops-verbs", "nodeA");
 
@@ -78,8 +80,10 @@ public sealed class OperatorVerbTests(SimulatedHosts hosts)
     [Fact]
     public async Task Logs_follow_prints_each_line_once_in_order_across_a_move_until_the_job_ends()
     {
-        await hosts.ClientOkAsync("run", "--on", "nodeA", "ops-follow", ClusterSteps.WorkerImage, "--number", "1", "--work-ms", "8000");
+        await hosts.ClientOkAsync("run", "--on", "nodeA", "ops-follow", ClusterSteps.WorkerImage,
+            "--number", "1", "--work-ms", Patience.OutlastingWorkMs.ToString());
         var follow = hosts.ClientAsync(["logs", "ops-follow", "-f", "--tail", "1000"]);
+        // Through a client like the follower's, so that the follower has started by then too.
         await Poll.UntilAsync("the job prints its progress", () => hosts.ClientAsync(["logs", "ops-follow"]), r => r.StandardOutput.Contains("PROGRESS"));
         await hosts.ClientOkAsync("migrate", "ops-follow", "nodeB");
 
