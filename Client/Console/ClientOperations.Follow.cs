@@ -34,32 +34,26 @@ public sealed partial class ClientOperations
         List<string> printed = [];
         while (true)
         {
-            // The state first: logs read after it are final once it says the job has ended.
-            var asked = await AskAboutJobAsync(owner ?? on, new QueryJob(jobId), ShortWait);
-            if (asked is not ClientActor.Response { Answer: JobStatus status })
-            {
-                return Render(asked, _ => null);
-            }
-            if (owner is not null && status.Owner != owner)
-            {
-                note($"job {jobId} moved {owner} → {status.Owner}; following it there");
-            }
-            owner = status.Owner;
-            var read = await session.AskAsync(owner, new GetLogs(jobId, printed.Count == 0 ? tail : FollowWindow), ShortWait);
+            // One request a poll: the owner answers with the lines and says whether the job has ended.
+            var read = await AskAboutJobAsync(owner ?? on, new GetLogs(jobId, printed.Count == 0 ? tail : FollowWindow), ShortWait);
             if (read is not ClientActor.Response { Answer: JobLogs logs })
             {
                 return Render(read, _ => null);
             }
+            if (owner is not null && logs.Node != owner)
+            {
+                note($"job {jobId} moved {owner} → {logs.Node}; following it there");
+            }
+            owner = logs.Node;
             var fresh = printed.Count == 0 ? logs.Lines : Unseen(printed, logs.Lines);
             foreach (var line in fresh)
             {
                 print(line);
             }
             printed = [.. printed.Concat(fresh).TakeLast(FollowWindow)];
-            if (status.Phase is JobPhase.Completed or JobPhase.Failed)
+            if (logs.Ended)
             {
-                note(string.Join("; ", Describe(status).Lines));
-                return Outcome.Ok(status);
+                return await EndedAsync(jobId, owner, note);
             }
             try
             {
@@ -67,9 +61,21 @@ public sealed partial class ClientOperations
             }
             catch (OperationCanceledException)
             {
-                return Outcome.Ok(status);
+                return Outcome.Ok(logs);
             }
         }
+    }
+
+    /// <summary>The closing remark on a followed job: how it ended, from its record.</summary>
+    private async Task<Outcome> EndedAsync(string jobId, string owner, Action<string> note)
+    {
+        var asked = await AskAboutJobAsync(owner, new QueryJob(jobId), ShortWait);
+        if (asked is not ClientActor.Response { Answer: JobStatus status })
+        {
+            return Render(asked, _ => null);
+        }
+        note(string.Join("; ", Describe(status).Lines));
+        return Outcome.Ok(status);
     }
 
     /// <summary>

@@ -268,7 +268,7 @@ public sealed class JobActor : StatefulActor, IWithStash
         Receive<IMigrationCommand>(c => Sender.Tell(new CommandRejected(c.JobId, $"job {JobId} is {_record.Phase.ToString().ToLowerInvariant()} on " +
             $"{_node.Name}, not migrating; there is nothing to {(c is ResolveJob ? "resolve" : "cancel")}")));
         // Once the container is gone, what it printed last was kept.
-        Receive<GetLogs>(_ => _record.Settled, l => Sender.Tell(new JobLogs(JobId, _node.Name, [.. (_record.Output ?? []).TakeLast(Math.Max(0, l.Tail))])));
+        Receive<GetLogs>(_ => _record.Settled, l => Sender.Tell(new JobLogs(JobId, _node.Name, [.. (_record.Output ?? []).TakeLast(Math.Max(0, l.Tail))], Ended: true)));
         Receive<GetLogs>(l => _container.SendLogs(l.Tail, Sender));
     }
 

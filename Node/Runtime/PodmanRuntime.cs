@@ -278,6 +278,10 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
 
     public async Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken)
     {
+        if (await _service.LogsAsync(container, tail, cancellationToken) is { } lines)
+        {
+            return lines;
+        }
         var output = await _podman.RunAsync(a => a.Add("logs").Add("--tail").Add(tail).Add(container), QuickLimit, cancellationToken);
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }

@@ -1,13 +1,15 @@
+using System.Buffers.Binary;
 using System.ComponentModel;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 
 namespace AkkaMigration.Node.Runtime;
 
 /// <summary>
 /// podman's REST service (<c>podman system service</c>) for this host's questions that change
-/// nothing: a container's state, whether an image or a volume is here. A podman process costs about
+/// nothing: a container's state and output, whether an image or a volume is here. A podman process costs about
 /// a tenth of a CPU-second, and a move's pre-flight asked three at once before it could freeze
 /// anything; the service answers in milliseconds. Started on the first question (or kept up by a
 /// node, <see cref="KeepUp"/>), it ends itself once no connection was open for <see cref="IdleExit"/>,
@@ -78,10 +80,40 @@ public sealed class PodmanService
     public async Task<Known<ContainerInfo?>?> InspectAsync(string container, CancellationToken cancellationToken) =>
         await GetAsync($"containers/{Uri.EscapeDataString(container)}/json", cancellationToken) switch
         {
-            { Status: HttpStatusCode.OK } reply => new Known<ContainerInfo?>(InfoFrom(container, reply.Body)),
+            { Status: HttpStatusCode.OK } reply => new Known<ContainerInfo?>(InfoFrom(container, reply.Text)),
             { } reply when reply.IsNoSuchObject => new Known<ContainerInfo?>(null),
             _ => null,
         };
+
+    /// <summary>
+    /// The last <paramref name="tail"/> lines the container wrote to its stdout, as <c>podman logs</c> prints
+    /// them there; null when the service did not answer or knows no such container (the CLI then says why).
+    /// </summary>
+    public async Task<IReadOnlyList<string>?> LogsAsync(string container, int tail, CancellationToken cancellationToken) =>
+        await GetAsync($"containers/{Uri.EscapeDataString(container)}/logs?stdout=true&stderr=false&tail={tail}", cancellationToken) switch
+        {
+            { Status: HttpStatusCode.OK } reply => LogLines(reply.Body),
+            _ => null,
+        };
+
+    /// <summary>
+    /// The lines in podman's framed log stream: each log entry an 8-byte header (its stream, three zeros,
+    /// its length in big-endian) and then its bytes, which end with a newline unless the entry is part of
+    /// a longer line that the next entry goes on with.
+    /// </summary>
+    internal static IReadOnlyList<string> LogLines(ReadOnlySpan<byte> framed)
+    {
+        var text = new List<byte>(framed.Length);
+        while (framed.Length >= FrameHeader)
+        {
+            var length = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(framed[4..FrameHeader]), (uint)(framed.Length - FrameHeader));
+            text.AddRange(framed.Slice(FrameHeader, length));
+            framed = framed[(FrameHeader + length)..];
+        }
+        return Encoding.UTF8.GetString([.. text]).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    private const int FrameHeader = 8;
 
     /// <summary>Whether an image is here; null when the service did not answer.</summary>
     public Task<bool?> ImageExistsAsync(string image, CancellationToken cancellationToken) =>
@@ -135,11 +167,11 @@ public sealed class PodmanService
             // process takes: the first question waits for it rather than start a podman beside it.
             await instance.Listening.WaitAsync(bounded.Token);
             using var response = await _http.GetAsync(path, bounded.Token);
-            return new Reply(response.StatusCode, await response.Content.ReadAsStringAsync(bounded.Token));
+            return new Reply(response.StatusCode, await response.Content.ReadAsByteArrayAsync(bounded.Token));
         }
-        catch (HttpRequestException)
+        catch (Exception e) when (e is HttpRequestException or IOException)
         {
-            // Gone, or it never came up: its exit clears it, and the next question starts another.
+            // Gone, before or while it answered, or it never came up: its exit clears it, and the next question starts another.
             return null;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -219,9 +251,11 @@ public sealed class PodmanService
     /// <summary>A value the service gave, which may itself be null.</summary>
     public sealed record Known<T>(T Value);
 
-    private sealed record Reply(HttpStatusCode Status, string Body)
+    private sealed record Reply(HttpStatusCode Status, byte[] Body)
     {
+        public string Text => Encoding.UTF8.GetString(Body);
+
         /// <summary>podman's own "no such container/image/volume", told apart from a path the service does not know (plain text).</summary>
-        public bool IsNoSuchObject => Status == HttpStatusCode.NotFound && Body.TrimStart().StartsWith('{') && Body.Contains("\"cause\"", StringComparison.Ordinal);
+        public bool IsNoSuchObject => Status == HttpStatusCode.NotFound && Text.TrimStart().StartsWith('{') && Text.Contains("\"cause\"", StringComparison.Ordinal);
     }
 }

@@ -128,7 +128,8 @@ public sealed record MigrationFailed(string JobId, string Reason, string StillOn
 /// <summary>The last <paramref name="Tail"/> lines a managed container printed (kept after it ends).</summary>
 public sealed record GetLogs(string JobId, int Tail = 20) : IJobCommand;
 
-public sealed record JobLogs(string JobId, string Node, string[] Lines);
+/// <param name="Ended">The job has ended: these lines are the last it will ever have.</param>
+public sealed record JobLogs(string JobId, string Node, string[] Lines, bool Ended = false);
 
 /// <summary>
 /// Sent to <paramref name="Node"/> itself: move every running container to peers, then leave the

@@ -33,6 +33,30 @@ public sealed class PodmanServiceTests
     }
 
     [Fact]
+    public async Task Podmans_service_gives_a_containers_last_lines_as_the_CLI_prints_them()
+    {
+        var runtime = MachineStore.Runtime();
+        var service = MachineStore.Service();
+        var name = ContainerNames.For("it-service-logs");
+        await runtime.RunAsync(name, Jobs.AddOneSpec(41, workMillis: 300), default);
+        try
+        {
+            await Poll.UntilAsync("the worker to exit", () => runtime.InspectAsync(name, default), info => info is { State: ContainerState.Exited });
+            var byCli = (await Shell.CheckedAsync("podman", "logs", "--tail", "3", name)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+            var byService = await service.LogsAsync(name, 3, default);
+
+            Assert.Equal(byCli, byService);
+            Assert.StartsWith("RESULT value=42 ", byService![^1]);
+            Assert.Null(await service.LogsAsync("amig-never-created", 3, default));
+        }
+        finally
+        {
+            await runtime.RemoveAsync(name, default);
+        }
+    }
+
+    [Fact]
     public async Task The_first_question_waits_for_the_service_it_starts()
     {
         var service = MachineStore.Service();

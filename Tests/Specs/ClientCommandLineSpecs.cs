@@ -255,15 +255,13 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     public async Task Logs_follow_prints_each_new_line_once_follows_the_job_to_its_new_owner_and_ends_with_it()
     {
         var run = ClientAsync("logs", "web", "-f", "--tail", "2");
-        await AnswerAsync(_nodeA, new QueryJob("web"), Web);
         await AnswerAsync(_nodeA, new GetLogs("web", 2), new JobLogs("web", "nodeA", ["one", "two"]));
         // The job moves: its old owner redirects, and the client asks the new one from then on.
-        await AnswerAsync(_nodeA, new QueryJob("web"), new JobMoved("web", "nodeB"));
-        var there = Web with { Owner = "nodeB" };
-        await AnswerAsync(_nodeB, new QueryJob("web"), there);
+        await AnswerAsync(_nodeA, new GetLogs("web", ClientOperations.FollowWindow), new JobMoved("web", "nodeB"));
         await AnswerAsync(_nodeB, new GetLogs("web", ClientOperations.FollowWindow), new JobLogs("web", "nodeB", ["one", "two", "three"]));
-        await AnswerAsync(_nodeB, new QueryJob("web"), there with { Phase = JobPhase.Completed, ExitCode = 0 });
-        await AnswerAsync(_nodeB, new GetLogs("web", ClientOperations.FollowWindow), new JobLogs("web", "nodeB", ["two", "three", "four"]));
+        await AnswerAsync(_nodeB, new GetLogs("web", ClientOperations.FollowWindow), new JobLogs("web", "nodeB", ["two", "three", "four"], Ended: true));
+        // Only then is the job's record asked, for how it ended.
+        await AnswerAsync(_nodeB, new QueryJob("web"), Web with { Owner = "nodeB", Phase = JobPhase.Completed, ExitCode = 0 });
 
         var (exit, output, error) = await run;
         Assert.Equal((ExitCodes.Ok, "one\ntwo\nthree\nfour\n"), (exit, output));
