@@ -5,15 +5,21 @@
 # their podman and the kernel); for the second, the client process's own (/usr/bin/time).
 # NOT part of `make test` or `make bench`: run it by hand, as root, after `make setup`:
 #
-#   scripts/experiments/follow-cpu.sh [SECONDS]     # default 30
+#   scripts/experiments/follow-cpu.sh [SECONDS [CLIENT]]     # default 30 s, this checkout's client
 #
-# The nodes and the client are this checkout's build (run it from two checkouts to compare them).
+# The nodes are this checkout's build (run it from two checkouts to compare them); CLIENT, an
+# installed client (unpacked from `make dist`), follows in place of the checkout's dll.
 # Its own simulated hosts (prefix amfc), taken down on exit.
 set -euo pipefail
 export AKKA_MIGRATION_NETNS_PREFIX=${AKKA_MIGRATION_NETNS_PREFIX:-amfc}
 source "$(dirname "$0")/../lib.sh"
 
 seconds=${1:-30}
+follower=(dotnet "$client_dll")
+if [ $# -ge 2 ]; then
+  [ -x "$2" ] || die "$2 is not an executable client"
+  follower=("$2")
+fi
 [ -x /usr/bin/time ] || die "/usr/bin/time is missing (apt-get install time)"
 
 run=$repo/build/follow-cpu
@@ -34,7 +40,7 @@ quiet=$(($(busy_ticks) - b0))
 
 b0=$(busy_ticks)
 in_host client /usr/bin/time -f "%U %S" -o "$out/client.cpu" \
-  timeout "$seconds" dotnet "$client_dll" --config "$config" logs follow-cpu -f >"$out/lines" 2>"$out/notes" || true
+  timeout "$seconds" "${follower[@]}" --config "$config" logs follow-cpu -f >"$out/lines" 2>"$out/notes" || true
 following=$(($(busy_ticks) - b0))
 
 printf 'seconds=%s\n' "$seconds"
