@@ -176,9 +176,9 @@ public partial class SimulatedHosts
     {
         var node = _nodes[host];
         var hostNamespace = MountNamespace(node.Id) ?? throw new InvalidOperationException($"{host}'s node is gone");
-        var killed = false;
         using var stop = new CancellationTokenSource();
-        var watcher = new Thread(() =>
+        // LongRunning: a thread of its own, not one of the pool's.
+        var watching = Task.Factory.StartNew(() =>
         {
             while (!stop.IsCancellationRequested)
             {
@@ -186,26 +186,22 @@ public partial class SimulatedHosts
                     && MountNamespace(p.Pid) == hostNamespace))
                 {
                     node.Kill(entireProcessTree: false);
-                    killed = true;
-                    return;
+                    return true;
                 }
                 Thread.Sleep(5);
             }
-        }) { IsBackground = true, Name = $"criu {action} on {host}" };
-        watcher.Start();
-        var watching = Task.Run(watcher.Join);
+            return false;
+        }, TaskCreationOptions.LongRunning);
         await Task.WhenAny(watching, call, Task.Delay(Patience.Condition));
         await stop.CancelAsync();
-        await watching;
-        if (!killed)
+        if (!await watching)
         {
             var why = call.IsCompleted
                 ? $"the move ended first ({call.Result.ExitCode}): {call.Result.StandardOutput} {call.Result.StandardError}"
                 : $"not within {Patience.Condition.TotalSeconds:0} s";
             throw new TimeoutException($"CRIU never seen on {action} on {host}: {why}\n{LogTails()}");
         }
-        _nodes.Remove(host);
-        await node.WaitForExitAsync();
+        await KillNodeAloneAsync(host);
     }
 
     private static string? MountNamespace(object pid)
