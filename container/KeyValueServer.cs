@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace AkkaMigration.Worker;
@@ -50,16 +49,7 @@ public sealed class KeyValueServer
         listener.Start(512);
         // The node's tooling waits for a line starting with STARTED: print it only once listening.
         Console.WriteLine($"STARTED kv port={port} keys={server._store.Count}");
-        // As a container's PID 1 the kernel ignores a signal nobody handles, and .NET's default
-        // SIGTERM handling ends in exactly that: handle it, or `podman stop` waits and kills.
-        using var stop = new ManualResetEventSlim();
-        void OnSignal(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stop.Set();
-        }
-        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
-        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var stop = new StopSignals();
         _ = server.AcceptLoop(listener);
         // Every acknowledged write is already flushed to the log: nothing to save on the way out.
         stop.Wait();

@@ -1,13 +1,15 @@
 using AkkaMigration.Worker;
 
-// One binary, one image, three modes: the +1 job the node runs, a key-value service to move live,
-// and the load generator that watches that service from outside.
+// One binary, one image, four modes: the +1 job the node runs, a key-value service to move live,
+// the load generator that watches that service from outside, and a heartbeat that logs the same line.
 switch (args.FirstOrDefault())
 {
     case "kv":
         return KeyValueServer.Run(args[1..]);
     case "kv-load":
         return KeyValueLoad.Run(args[1..]);
+    case "heartbeat":
+        return Heartbeat.Run(args[1..]);
     case null:
         PrintUsage();
         return 2;
@@ -41,6 +43,7 @@ static void PrintUsage()
     Console.Error.WriteLine("usage: worker --number N [--work-ms 3000] [--state-mb 0] [--state-kind random|text]");
     Console.Error.WriteLine("       " + KeyValueServer.Usage);
     Console.Error.WriteLine("       " + KeyValueLoad.Usage);
+    Console.Error.WriteLine("       " + Heartbeat.Usage);
 }
 
 static bool TryParse(string[] args, out long number, out int workMillis, out int stateMb, out StateKind kind, out string error)
