@@ -45,7 +45,7 @@ root.SetAction(async (parse, cancellationToken) =>
     }
     if (faults.Any)
     {
-        LogLine(LogLevel.Warning, nameof(FaultInjection), $"{FaultInjection.Variable} injects faults into this node: {faults}");
+        WriteLogLine(LogLevel.Warning, nameof(FaultInjection), $"{FaultInjection.Variable} injects faults into this node: {faults}");
     }
     using var host = NodeHost.Build(config, self, tls, new PodmanRuntime(self, config.Container, config.ServiceNetwork).KeepServiceUp(), faults: faults, drainOnTerminate: true);
     // Taken before the run: RunAsync disposes the host's services when it returns.
@@ -58,7 +58,7 @@ root.SetAction(async (parse, cancellationToken) =>
     switch (CoordinatedShutdown.Get(system).ShutdownReason)
     {
         case CoordinatedShutdown.ClusterDowningReason:
-            LogLine(LogLevel.Error, "Node", $"the cluster downed {self.Name} (it was unreachable too long); " +
+            WriteLogLine(LogLevel.Error, "Node", $"the cluster downed {self.Name} (it was unreachable too long); " +
                 "its containers run on and it carries on with them when started again");
             return 3;
         case CoordinatedShutdown.ClrExitReason or CoordinatedShutdown.ClusterLeavingReason or null:
@@ -66,7 +66,7 @@ root.SetAction(async (parse, cancellationToken) =>
         case var reason:
             // Akka 1.5.73 stops a process whose outbound TLS handshake fails (exit 79), also when the
             // peer was only a client that exited while this node dialed back to answer it.
-            LogLine(LogLevel.Error, "Node", $"{self.Name} stopped: {reason} (exit {reason.ExitCode}); " +
+            WriteLogLine(LogLevel.Error, "Node", $"{self.Name} stopped: {reason} (exit {reason.ExitCode}); " +
                 "its containers run on, unmoved, and it carries on with them when started again");
             return reason.ExitCode is > 0 and < 256 ? reason.ExitCode : 1;
     }
@@ -127,5 +127,5 @@ configOption.Recursive = true;
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
 
 // A line of the node's log before its host's loggers have started or after they have stopped.
-static void LogLine(LogLevel level, string category, string message) =>
+static void WriteLogLine(LogLevel level, string category, string message) =>
     Console.Error.Write(OneLineLogFormatter.Format(DateTimeOffset.Now, level, category, message, null, stackTraces: false));

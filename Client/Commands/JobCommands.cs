@@ -120,12 +120,16 @@ public static class JobCommands
         {
             Description = "Then print new lines as they come, following the job when it moves, until it ends or Ctrl-C",
         };
-        var command = new Command("logs", "Print the last lines a job's container wrote (kept after it ends); with -f, new ones as they come") { job, on, tail, follow, JsonOption };
+        var timestamps = new Option<bool>("--timestamps", "-t") { Description = "Each line after the second it was logged (UTC)" };
+        var command = new Command("logs", "Print the last lines a job's container wrote (kept after it ends); with -f, new ones as they come")
+        {
+            job, on, tail, follow, timestamps, JsonOption,
+        };
         command.SetAction((parse, cancellation) =>
         {
             if (!parse.GetValue(follow))
             {
-                return Execute(parse, terminal, operations => operations.LogsAsync(parse.GetValue(job)!, parse.GetValue(on), parse.GetValue(tail)));
+                return Execute(parse, terminal, operations => operations.LogsAsync(parse.GetValue(job)!, parse.GetValue(on), parse.GetValue(tail), parse.GetValue(timestamps)));
             }
             if (WantsJson(parse))
             {
@@ -133,7 +137,7 @@ public static class JobCommands
             }
             // The container's lines on stdout as they are; the client's remarks on stderr, out of their way.
             return Execute(parse, terminal, operations => operations.FollowLogsAsync(parse.GetValue(job)!, parse.GetValue(on), parse.GetValue(tail),
-                FollowInterval, terminal.Out.WriteLine, terminal.Error.WriteLine, cancellation));
+                parse.GetValue(timestamps), FollowInterval, terminal.Out.WriteLine, terminal.Error.WriteLine, cancellation));
         });
         return command;
     }

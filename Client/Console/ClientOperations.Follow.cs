@@ -19,7 +19,7 @@ public sealed partial class ClientOperations
     /// </summary>
     /// <param name="print">Gets the container's lines, each once.</param>
     /// <param name="note">Gets the client's own remarks (a move, the end), kept apart from the container's output.</param>
-    public async Task<Outcome> FollowLogsAsync(string jobId, string? on, int tail, TimeSpan interval,
+    public async Task<Outcome> FollowLogsAsync(string jobId, string? on, int tail, bool timestamps, TimeSpan interval,
         Action<string> print, Action<string> note, CancellationToken cancellation)
     {
         if (CheckHost(on ?? Config.Executor.Name) is { } bad)
@@ -31,7 +31,7 @@ public sealed partial class ClientOperations
             return Outcome.BadInput($"--tail {tail}: ask for 1 line or more");
         }
         string? owner = null;
-        List<string> printed = [];
+        List<LogLine> printed = [];
         while (true)
         {
             // One request a poll: the owner answers with the lines and says whether the job has ended.
@@ -48,7 +48,7 @@ public sealed partial class ClientOperations
             var fresh = printed.Count == 0 ? logs.Lines : Unseen(printed, logs.Lines);
             foreach (var line in fresh)
             {
-                print(line);
+                print(Shown(line, timestamps));
             }
             printed = [.. printed.Concat(fresh).TakeLast(FollowWindow)];
             if (logs.Ended)
@@ -66,6 +66,10 @@ public sealed partial class ClientOperations
         }
     }
 
+    /// <summary>A line as <c>logs</c> prints it: its text, after its time when asked (a line an older node kept has none).</summary>
+    internal static string Shown(LogLine line, bool timestamps) =>
+        timestamps && line.At is { } at ? $"{at.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} {line.Text}" : line.Text;
+
     /// <summary>The closing remark on a followed job: how it ended, from its record.</summary>
     private async Task<Outcome> EndedAsync(string jobId, string owner, Action<string> note)
     {
@@ -79,24 +83,31 @@ public sealed partial class ClientOperations
     }
 
     /// <summary>
-    /// The lines of <paramref name="latest"/> (the log's last lines now) after the longest run that
-    /// ends <paramref name="printed"/> and begins <paramref name="latest"/>. A log that starts anew on
-    /// another host shares nothing with what was printed, so all of it is new.
+    /// The lines of <paramref name="latest"/> (the log's last lines now) after the last line printed:
+    /// where <paramref name="printed"/>'s last lines run in <paramref name="latest"/>, as far back as
+    /// either goes. Lines repeated word for word are told apart by their time; where even that cannot
+    /// (a kept log has no times), the longest run wins, and of equals the earliest, so that a line
+    /// may print twice rather than never. A log that starts anew on another host shares nothing with
+    /// what was printed, so all of it is new.
     /// </summary>
-    internal static string[] Unseen(IReadOnlyList<string> printed, IReadOnlyList<string> latest)
+    internal static LogLine[] Unseen(IReadOnlyList<LogLine> printed, IReadOnlyList<LogLine> latest)
     {
-        for (var overlap = Math.Min(printed.Count, latest.Count); overlap > 0; overlap--)
+        var (lastPrinted, longest) = (-1, 0);
+        for (var end = 0; end < latest.Count; end++)
         {
-            var matches = true;
-            for (var i = 0; i < overlap && matches; i++)
+            var run = 0;
+            while (run <= end && run < printed.Count && Same(latest[end - run], printed[^(run + 1)]))
             {
-                matches = printed[printed.Count - overlap + i] == latest[i];
+                run++;
             }
-            if (matches)
+            var unbroken = run == end + 1 || run == printed.Count;
+            if (unbroken && run > longest)
             {
-                return [.. latest.Skip(overlap)];
+                (lastPrinted, longest) = (end, run);
             }
         }
-        return [.. latest];
+        return [.. latest.Skip(lastPrinted + 1)];
     }
+
+    private static bool Same(LogLine a, LogLine b) => a.Text == b.Text && (a.At is null || b.At is null || a.At == b.At);
 }

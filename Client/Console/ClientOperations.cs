@@ -141,7 +141,8 @@ public sealed partial class ClientOperations(ClientSession session)
         return Render(answer, a => a is JobStopped s ? Outcome.Ok(s, $"job {s.JobId} stopped on {s.Node}") : null);
     }
 
-    public async Task<Outcome> LogsAsync(string jobId, string? on, int tail)
+    /// <param name="timestamps">Each line after the second podman logged it, as <c>podman logs -t</c> shows it.</param>
+    public async Task<Outcome> LogsAsync(string jobId, string? on, int tail, bool timestamps)
     {
         if (CheckHost(on ?? Config.Executor.Name) is { } bad)
         {
@@ -152,7 +153,7 @@ public sealed partial class ClientOperations(ClientSession session)
             return Outcome.BadInput($"--tail {tail}: ask for 1 line or more");
         }
         var answer = await AskAboutJobAsync(on, new GetLogs(jobId, tail), ShortWait);
-        return Render(answer, a => a is JobLogs logs ? Outcome.Ok(logs, logs.Lines) : null);
+        return Render(answer, a => a is JobLogs logs ? Outcome.Ok(logs, [.. logs.Lines.Select(l => Shown(l, timestamps))]) : null);
     }
 
     /// <summary>Asks <paramref name="node"/> itself to move all its containers away, then leave.</summary>

@@ -64,6 +64,6 @@ public sealed class FaultInjectingRuntime(IContainerRuntime inner, FaultInjectio
 
     public Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken) => inner.InspectAsync(container, cancellationToken);
 
-    public Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<LogLine>> LogsAsync(string container, int tail, CancellationToken cancellationToken) =>
         inner.LogsAsync(container, tail, cancellationToken);
 }

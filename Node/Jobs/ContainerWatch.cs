@@ -102,11 +102,10 @@ public sealed class ContainerWatch : StatefulActor, IWithTimers
 
     private void ReadOutcome(int exitCode)
     {
-        var tail = _spec.Result == ResultSource.WorkerResultLine ? JobResults.WorkerTail : JobResults.OutputTail;
         var (spec, node) = (_spec, _node.Name);
-        _node.Runtime.LogsAsync(_container, tail, Stopping).PipeTo(Self,
+        _node.Runtime.LogsAsync(_container, JobResults.OutputTail, Stopping).PipeTo(Self,
             success: lines => new Exited(JobResults.Read(spec, lines, exitCode, node)),
-            failure: e => new Exited(JobResults.Read(spec, [$"could not read the logs: {e.Message}"], exitCode, node)));
+            failure: e => new Exited(JobResults.Read(spec, [new LogLine($"could not read the logs: {e.Message}")], exitCode, node)));
     }
 
     private void Inspect() =>

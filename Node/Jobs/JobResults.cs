@@ -7,25 +7,26 @@ namespace AkkaMigration.Node.Jobs;
 /// <summary>How a job's outcome is read from its container once it has exited, as its <see cref="JobSpec.Result"/> says.</summary>
 public static class JobResults
 {
-    /// <summary>Lines read for the worker's result line, which it prints last.</summary>
-    public const int WorkerTail = 5;
-
-    /// <summary>Lines of any other container's output kept in its record, for <c>logs</c>.</summary>
+    /// <summary>
+    /// Lines of a container's output read once it has exited: the worker prints its result line last,
+    /// and every job keeps them in its record, for <c>logs</c>.
+    /// </summary>
     public const int OutputTail = 20;
 
     /// <param name="Error">Null when the job completed.</param>
-    /// <param name="Output">What the container printed last, kept when the exit code is the result.</param>
-    public sealed record Outcome(JobResult? Result, string? Error, int? ExitCode, string[]? Output);
+    /// <param name="Output">What the container printed last.</param>
+    public sealed record Outcome(JobResult? Result, string? Error, int? ExitCode, LogLine[] Output);
 
-    public static Outcome Read(JobSpec spec, IReadOnlyList<string> lines, int exitCode, string node)
+    public static Outcome Read(JobSpec spec, IReadOnlyList<LogLine> lines, int exitCode, string node)
     {
+        LogLine[] output = [.. lines];
         if (spec.Result == ResultSource.ExitCode)
         {
-            return new Outcome(null, exitCode == 0 ? null : $"the container exited with code {exitCode}", exitCode, [.. lines]);
+            return new Outcome(null, exitCode == 0 ? null : $"the container exited with code {exitCode}", exitCode, output);
         }
-        return WorkerResult(lines) is { } r
-            ? new Outcome(new JobResult(r.Value, r.Checksum, r.Intact, node), null, null, null)
-            : new Outcome(null, $"the worker exited with code {exitCode}: {lines.LastOrDefault() ?? "no output"}", null, null);
+        return WorkerResult(lines.Select(l => l.Text)) is { } r
+            ? new Outcome(new JobResult(r.Value, r.Checksum, r.Intact, node), null, null, output)
+            : new Outcome(null, $"the worker exited with code {exitCode}: {lines.LastOrDefault()?.Text ?? "no output"}", null, output);
     }
 
     /// <summary>Why a settled job cannot move: what it ended with.</summary>

@@ -21,7 +21,7 @@ public sealed class JobJournal
 
     private static readonly JsonSerializerOptions Json = new()
     {
-        Converters = { new JsonStringEnumConverter() },
+        Converters = { new JsonStringEnumConverter(), new LogLineJson() },
         WriteIndented = true,
     };
 

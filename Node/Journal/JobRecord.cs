@@ -8,7 +8,10 @@ namespace AkkaMigration.Node.Journal;
 /// the work to do, how far it got, and whether the job finished, moved away, or was in the
 /// middle of moving (<see cref="Pending"/>) when the node last wrote it.
 /// </summary>
-/// <param name="Output">The last lines a container whose result is its exit code printed before it ended.</param>
+/// <param name="Output">
+/// The last lines its container printed before it ended (null in records written before every job
+/// kept them; without times in records written before lines had one: <see cref="LogLineJson"/>).
+/// </param>
 /// <param name="FinishedAt">When it completed or failed (null in records written before this was kept).</param>
 /// <param name="Moves">Its last moves, the newest last (see <see cref="MoveHistory"/>); they travel with the job.</param>
 public sealed record JobRecord(
@@ -22,7 +25,7 @@ public sealed record JobRecord(
     string? MovedTo = null,
     PendingMigration? Pending = null,
     int? ExitCode = null,
-    string[]? Output = null,
+    LogLine[]? Output = null,
     DateTimeOffset? FinishedAt = null,
     MoveRecord[]? Moves = null)
 {

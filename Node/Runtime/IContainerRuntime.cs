@@ -66,8 +66,8 @@ public interface IContainerRuntime
     /// <summary>Loads an image archive another host saved.</summary>
     Task LoadImageAsync(string path, CancellationToken cancellationToken);
 
-    /// <summary>The last <paramref name="tail"/> lines the container printed.</summary>
-    Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken);
+    /// <summary>The last <paramref name="tail"/> lines the container printed, each with its time when the log keeps one.</summary>
+    Task<IReadOnlyList<LogLine>> LogsAsync(string container, int tail, CancellationToken cancellationToken);
 }
 
 public enum ContainerState

@@ -276,14 +276,13 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     public Task RemoveAsync(string container, CancellationToken cancellationToken) =>
         _podman.RunAsync(a => a.Add("rm").Add("--force").Add("--ignore").Add("--time").Add("0").Add(container), QuickLimit, cancellationToken);
 
-    public async Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LogLine>> LogsAsync(string container, int tail, CancellationToken cancellationToken)
     {
         if (await _service.LogsAsync(container, tail, cancellationToken) is { } lines)
         {
             return lines;
         }
-        var output = await _podman.RunAsync(a => a.Add("logs").Add("--tail").Add(tail).Add(container), QuickLimit, cancellationToken);
-        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return StampedLine.ReadAll(await _podman.RunAsync(a => a.Add("logs").Add("--timestamps").Add("--tail").Add(tail).Add(container), QuickLimit, cancellationToken));
     }
 
     // A workload that talks to itself over 127.0.0.1 would stall without it.

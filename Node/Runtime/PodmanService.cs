@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Runtime;
 
@@ -87,10 +88,10 @@ public sealed class PodmanService
 
     /// <summary>
     /// The last <paramref name="tail"/> lines the container wrote to its stdout, as <c>podman logs</c> prints
-    /// them there; null when the service did not answer or knows no such container (the CLI then says why).
+    /// them there, each with its time; null when the service did not answer or knows no such container (the CLI then says why).
     /// </summary>
-    public async Task<IReadOnlyList<string>?> LogsAsync(string container, int tail, CancellationToken cancellationToken) =>
-        await GetAsync($"containers/{Uri.EscapeDataString(container)}/logs?stdout=true&stderr=false&tail={tail}", cancellationToken) switch
+    public async Task<IReadOnlyList<LogLine>?> LogsAsync(string container, int tail, CancellationToken cancellationToken) =>
+        await GetAsync($"containers/{Uri.EscapeDataString(container)}/logs?stdout=true&stderr=false&timestamps=true&tail={tail}", cancellationToken) switch
         {
             { Status: HttpStatusCode.OK } reply => LogLines(reply.Body),
             _ => null,
@@ -98,19 +99,29 @@ public sealed class PodmanService
 
     /// <summary>
     /// The lines in podman's framed log stream: each log entry an 8-byte header (its stream, three zeros,
-    /// its length in big-endian) and then its bytes, which end with a newline unless the entry is part of
-    /// a longer line that the next entry goes on with.
+    /// its length in big-endian) and then its time, a space and its bytes, which end with a newline unless
+    /// the entry is part of a longer line that the next entry goes on with (under a time of its own).
     /// </summary>
-    internal static IReadOnlyList<string> LogLines(ReadOnlySpan<byte> framed)
+    internal static IReadOnlyList<LogLine> LogLines(ReadOnlySpan<byte> framed)
     {
-        var text = new List<byte>(framed.Length);
+        List<LogLine> lines = [];
+        var text = new StringBuilder();
+        DateTimeOffset? at = null;
         while (framed.Length >= FrameHeader)
         {
             var length = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(framed[4..FrameHeader]), (uint)(framed.Length - FrameHeader));
-            text.AddRange(framed.Slice(FrameHeader, length));
+            var entry = StampedLine.Read(Encoding.UTF8.GetString(framed.Slice(FrameHeader, length)));
             framed = framed[(FrameHeader + length)..];
+            at ??= entry.At;
+            text.Append(entry.Text);
+            if (entry.Text.EndsWith('\n'))
+            {
+                StampedLine.AddIfAny(lines, text.ToString(), at);
+                (text, at) = (text.Clear(), null);
+            }
         }
-        return Encoding.UTF8.GetString([.. text]).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        StampedLine.AddIfAny(lines, text.ToString(), at);
+        return lines;
     }
 
     private const int FrameHeader = 8;

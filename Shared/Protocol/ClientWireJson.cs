@@ -31,6 +31,7 @@ namespace AkkaMigration.Shared.Protocol;
 [JsonSerializable(typeof(MigrationFailed))]
 [JsonSerializable(typeof(GetLogs))]
 [JsonSerializable(typeof(JobLogs))]
+[JsonSerializable(typeof(LogLine))]
 [JsonSerializable(typeof(DrainNode))]
 [JsonSerializable(typeof(DrainedJob))]
 [JsonSerializable(typeof(NodeDrained))]

@@ -129,7 +129,14 @@ public sealed record MigrationFailed(string JobId, string Reason, string StillOn
 public sealed record GetLogs(string JobId, int Tail = 20) : IJobCommand;
 
 /// <param name="Ended">The job has ended: these lines are the last it will ever have.</param>
-public sealed record JobLogs(string JobId, string Node, string[] Lines, bool Ended = false);
+public sealed record JobLogs(string JobId, string Node, LogLine[] Lines, bool Ended = false);
+
+/// <summary>One line a container printed.</summary>
+/// <param name="At">
+/// The second podman logged it, when known (not for an ended job's kept lines): a follower tells a
+/// line repeated word for word from the one it already printed by it.
+/// </param>
+public sealed record LogLine(string Text, DateTimeOffset? At = null);
 
 /// <summary>
 /// Sent to <paramref name="Node"/> itself: move every running container to peers, then leave the

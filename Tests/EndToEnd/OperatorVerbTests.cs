@@ -7,7 +7,8 @@ namespace AkkaMigration.Tests.EndToEnd;
 
 /// <summary>
 /// The operator's verbs on real podman: a container's moves in inspect, ps, a drain's dry run with
-/// a cordon, rm and rm -f; a migration cancelled as soon as it has begun; logs -f across a move.
+/// a cordon, rm and rm -f; a migration cancelled as soon as it has begun; logs -f across a move,
+/// of a job with distinct lines and of one that logs the same line over and over.
 /// </summary>
 [Collection(RealHostsCollection.Name)]
 public sealed class OperatorVerbTests(SimulatedHosts hosts)
@@ -82,20 +83,51 @@ public sealed class OperatorVerbTests(SimulatedHosts hosts)
     {
         await hosts.ClientOkAsync("run", "--on", "nodeA", "ops-follow", ClusterSteps.WorkerImage,
             "--number", "1", "--work-ms", Patience.OutlastingWorkMs.ToString());
-        var follow = hosts.ClientAsync(["logs", "ops-follow", "-f", "--tail", "1000"]);
+        // Begun once the log is longer than the first read (--tail 2): each read after it goes back further than what was printed.
+        await Poll.UntilAsync("the job prints its progress", () => hosts.ClientAsync(["logs", "ops-follow"]),
+            r => r.StandardOutput.Split('\n').Count(l => l.StartsWith("PROGRESS ")) >= 4);
+        var follow = hosts.ClientAsync(["logs", "ops-follow", "-f", "--tail", "2"]);
         // Through a client like the follower's, so that the follower has started by then too.
-        await Poll.UntilAsync("the job prints its progress", () => hosts.ClientAsync(["logs", "ops-follow"]), r => r.StandardOutput.Contains("PROGRESS"));
+        await hosts.ClientOkAsync("logs", "ops-follow");
         await hosts.ClientOkAsync("migrate", "ops-follow", "nodeB");
 
         var followed = await follow;
         Assert.Equal(0, followed.ExitCode);
         var lines = followed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var ticks = lines.Where(l => l.StartsWith("PROGRESS ")).Select(l => int.Parse(l.Split(' ', '/')[1])).ToList();
-        Assert.NotEmpty(ticks);
+        Assert.InRange(ticks.Count, 2, int.MaxValue);
+        Assert.True(ticks[0] >= 3, $"the first read was the log's last two lines, yet it began at PROGRESS {ticks[0]}");
         Assert.Equal(ticks.Order(), ticks);
         Assert.Equal(ticks.Distinct().Count(), ticks.Count);
         Assert.StartsWith("RESULT value=2 ", lines[^1]);
         Assert.Contains("job ops-follow moved nodeA → nodeB; following it there", followed.StandardError);
         Assert.Contains("exited with code 0 on nodeB", followed.StandardError);
     }
+
+    [Fact]
+    public async Task Logs_follow_prints_a_line_repeated_word_for_word_each_time_it_is_logged_across_a_move()
+    {
+        await hosts.ClientOkAsync("run", "--on", "nodeA", "ops-alive", ClusterSteps.WorkerImage, "heartbeat");
+        await Poll.UntilAsync("the job says it is alive three times", () => hosts.ClientAsync(["logs", "ops-alive"]), r => Alive(r.StandardOutput) >= 3);
+        var follow = hosts.ClientAsync(["logs", "ops-alive", "-f", "--timestamps", "--tail", "2"]);
+        var before = Alive((await hosts.ClientOkAsync("logs", "ops-alive", "--tail", "1000")).StandardOutput);
+        await hosts.ClientOkAsync("migrate", "ops-alive", "nodeB");
+        await Poll.UntilAsync("three more on nodeB", () => hosts.ClientAsync(["logs", "ops-alive", "--tail", "1000"]), r => Alive(r.StandardOutput) >= before + 3);
+        await hosts.ClientOkAsync("stop", "ops-alive");
+
+        var followed = await follow;
+        // What the job's record kept of its log once it ended, each line with its second.
+        var kept = (await hosts.ClientOkAsync("logs", "ops-alive", "--timestamps", "--tail", "1000")).StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(0, followed.ExitCode);
+        var lines = followed.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, l => Assert.EndsWith(" alive", l));
+        Assert.InRange(lines.Length, 5, int.MaxValue);
+        Assert.Equal(lines.Order(StringComparer.Ordinal), lines);
+        // Each line the log has from the follower's first one on, once: none printed again, none missed.
+        var shared = kept.Where(l => string.CompareOrdinal(l, lines[0]) >= 0).ToList();
+        Assert.Equal(shared, lines.TakeLast(shared.Count));
+        Assert.Contains("job ops-alive moved nodeA → nodeB; following it there", followed.StandardError);
+    }
+
+    private static int Alive(string output) => output.Split('\n').Count(l => l == "alive");
 }

@@ -38,16 +38,19 @@ public sealed class PodmanServiceTests
         var runtime = MachineStore.Runtime();
         var service = MachineStore.Service();
         var name = ContainerNames.For("it-service-logs");
+        var started = DateTimeOffset.UtcNow.AddSeconds(-1);
         await runtime.RunAsync(name, Jobs.AddOneSpec(41, workMillis: 300), default);
         try
         {
             await Poll.UntilAsync("the worker to exit", () => runtime.InspectAsync(name, default), info => info is { State: ContainerState.Exited });
-            var byCli = (await Shell.CheckedAsync("podman", "logs", "--tail", "3", name)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            var byCli = StampedLine.ReadAll(await Shell.CheckedAsync("podman", "logs", "--timestamps", "--tail", "3", name));
 
             var byService = await service.LogsAsync(name, 3, default);
 
+            // The same text, and the same second, whichever podman answers: a follower sees one line one way.
             Assert.Equal(byCli, byService);
-            Assert.StartsWith("RESULT value=42 ", byService![^1]);
+            Assert.StartsWith("RESULT value=42 ", byService![^1].Text);
+            Assert.All(byService, line => Assert.InRange(line.At ?? default, started, DateTimeOffset.UtcNow));
             Assert.Null(await service.LogsAsync("amig-never-created", 3, default));
         }
         finally

@@ -245,26 +245,37 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         var run = ClientAsync("logs", "web", "--tail", "2");
         await _nodeA.ExpectMsgAsync(new GetLogs("web", 2), Wait);
 
-        _nodeA.LastSender.Tell(new JobLogs("web", "nodeA", ["listening on :8080", "GET / 200"]));
+        _nodeA.LastSender.Tell(new JobLogs("web", "nodeA", Logged.Lines("listening on :8080", "GET / 200")));
 
         var (exit, output, _) = await run;
         Assert.Equal((ExitCodes.Ok, "listening on :8080\nGET / 200\n"), (exit, output));
     }
 
     [Fact]
+    public async Task Logs_with_timestamps_prints_each_line_after_the_second_it_was_logged()
+    {
+        var run = ClientAsync("logs", "web", "-t");
+        await AnswerAsync(_nodeA, new GetLogs("web", 20), new JobLogs("web", "nodeA", [Logged.At(1, "listening on :8080"), Logged.At(2, "GET / 200")]));
+
+        var (exit, output, _) = await run;
+        Assert.Equal((ExitCodes.Ok, "2026-12-01T12:00:01Z listening on :8080\n2026-12-01T12:00:02Z GET / 200\n"), (exit, output));
+    }
+
+    [Fact]
     public async Task Logs_follow_prints_each_new_line_once_follows_the_job_to_its_new_owner_and_ends_with_it()
     {
         var run = ClientAsync("logs", "web", "-f", "--tail", "2");
-        await AnswerAsync(_nodeA, new GetLogs("web", 2), new JobLogs("web", "nodeA", ["one", "two"]));
+        await AnswerAsync(_nodeA, new GetLogs("web", 2), new JobLogs("web", "nodeA", Logged.Lines("two", "three")));
         // The job moves: its old owner redirects, and the client asks the new one from then on.
         await AnswerAsync(_nodeA, new GetLogs("web", ClientOperations.FollowWindow), new JobMoved("web", "nodeB"));
-        await AnswerAsync(_nodeB, new GetLogs("web", ClientOperations.FollowWindow), new JobLogs("web", "nodeB", ["one", "two", "three"]));
-        await AnswerAsync(_nodeB, new GetLogs("web", ClientOperations.FollowWindow), new JobLogs("web", "nodeB", ["two", "three", "four"], Ended: true));
+        // The log travelled with the job; this window goes back past what was printed.
+        await AnswerAsync(_nodeB, new GetLogs("web", ClientOperations.FollowWindow), new JobLogs("web", "nodeB", Logged.Lines("one", "two", "three", "four")));
+        await AnswerAsync(_nodeB, new GetLogs("web", ClientOperations.FollowWindow), new JobLogs("web", "nodeB", Logged.Lines("three", "four", "five"), Ended: true));
         // Only then is the job's record asked, for how it ended.
         await AnswerAsync(_nodeB, new QueryJob("web"), Web with { Owner = "nodeB", Phase = JobPhase.Completed, ExitCode = 0 });
 
         var (exit, output, error) = await run;
-        Assert.Equal((ExitCodes.Ok, "one\ntwo\nthree\nfour\n"), (exit, output));
+        Assert.Equal((ExitCodes.Ok, "two\nthree\nfour\nfive\n"), (exit, output));
         Assert.Equal([
             "job web moved nodeA → nodeB; following it there",
             "job web (docker.io/library/nginx:latest) exited with code 0 on nodeB after 1 migration(s)",
@@ -545,7 +556,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [Web], ["nodeA", "nodeB"]));
         await AnswerStatusAsync(_nodeB, new NodeStatus("nodeB", [], ["nodeA", "nodeB"]));
         await AnswerAsync(_nodeB, new CordonNode("nodeB", true), new NodeCordoned("nodeB", true));
-        await AnswerAsync(_nodeA, new GetLogs("web", 1), new JobLogs("web", "nodeA", ["GET / 200"]));
+        await AnswerAsync(_nodeA, new GetLogs("web", 1), new JobLogs("web", "nodeA", Logged.Lines("GET / 200")));
 
         var (exit, output, error) = await run;
         Assert.Equal(ExitCodes.Ok, exit);

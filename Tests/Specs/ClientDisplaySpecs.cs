@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using AkkaMigration.Client.Commands;
 using AkkaMigration.Client.Console;
 using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Tests.Support;
 using Spectre.Console;
 
 namespace AkkaMigration.Tests.Specs;
@@ -185,11 +186,40 @@ public sealed class ClientDisplaySpecs
     [Fact]
     public void Following_logs_prints_only_the_lines_after_those_already_printed()
     {
-        Assert.Equal(["d"], ClientOperations.Unseen(["a", "b", "c"], ["b", "c", "d"]));
-        Assert.Empty(ClientOperations.Unseen(["a", "b"], ["a", "b"]));
-        Assert.Equal(["c", "d"], ClientOperations.Unseen(["a", "b"], ["b", "c", "d"]));
+        Assert.Equal(Logged.Lines("d"), ClientOperations.Unseen(Logged.Lines("a", "b", "c"), Logged.Lines("b", "c", "d")));
+        Assert.Empty(ClientOperations.Unseen(Logged.Lines("a", "b"), Logged.Lines("a", "b")));
+        Assert.Equal(Logged.Lines("c", "d"), ClientOperations.Unseen(Logged.Lines("a", "b"), Logged.Lines("b", "c", "d")));
         // A log begun anew on the job's new owner shares nothing with what was printed.
-        Assert.Equal(["x", "y"], ClientOperations.Unseen(["a", "b"], ["x", "y"]));
+        Assert.Equal(Logged.Lines("x", "y"), ClientOperations.Unseen(Logged.Lines("a", "b"), Logged.Lines("x", "y")));
+    }
+
+    [Fact]
+    public void Following_logs_finds_the_lines_printed_first_inside_a_longer_window_of_the_log()
+    {
+        // The first read was the last two lines (--tail 2); each read after it asks for a thousand.
+        var unseen = ClientOperations.Unseen(Logged.Lines("c", "d"), Logged.Lines("a", "b", "c", "d", "e"));
+
+        Assert.Equal(Logged.Lines("e"), unseen);
+    }
+
+    [Fact]
+    public void Following_logs_tells_a_line_repeated_word_for_word_apart_by_its_time()
+    {
+        var printed = Logged.Repeated("tick", 11, 30);
+
+        var unseen = ClientOperations.Unseen(printed, Logged.Repeated("tick", 0, 32));
+
+        Assert.Equal(Logged.Repeated("tick", 31, 32), unseen);
+    }
+
+    [Fact]
+    public void Following_logs_matches_an_ended_jobs_kept_lines_by_their_text_when_they_have_no_time()
+    {
+        LogLine[] printed = [.. Logged.Repeated("tick", 1, 2), Logged.At(3, "done")];
+
+        var unseen = ClientOperations.Unseen(printed, Logged.Lines("tick", "tick", "done", "exit 0"));
+
+        Assert.Equal(Logged.Lines("exit 0"), unseen);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Akka.Actor;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Runtime;
@@ -42,6 +43,41 @@ public sealed class RecoverySpecs() : SingleNodeSpec("recovery")
         Supervisor.Tell(new QueryJob("finished"), TestActor);
 
         Assert.Equal(10, ExpectMsg<JobStatus>().Result!.Value);
+    }
+
+    [Fact]
+    public void A_finished_jobs_last_lines_stay_readable_after_its_container_is_gone_and_the_node_restarted()
+    {
+        Submit("printed", 9, workMillis: 100);
+        AwaitPhase("printed", JobPhase.Completed);
+        AwaitAssert(() => Assert.Null(Runtime.Inspect(ContainerNames.For("printed"))));
+
+        Restart();
+        Supervisor.Tell(new GetLogs("printed"), TestActor);
+
+        var logs = ExpectMsg<JobLogs>();
+        Assert.True(logs.Ended);
+        Assert.StartsWith("RESULT value=10 ", logs.Lines[^1].Text);
+    }
+
+    [Fact]
+    public void A_job_records_kept_lines_read_back_with_their_times_and_an_older_records_lines_as_text_alone()
+    {
+        var journal = new JobJournal(Path.Combine(StateFolder, "journal-lines"));
+        var record = new JobRecord("timed", Jobs.AddOneSpec(1, 100), 0, DateTimeOffset.UtcNow, JobPhase.Completed, ExitCode: 0,
+            Output: [Logged.At(1, "tick"), Logged.At(2, "tick")]);
+        journal.Save(record);
+        // As a node of an earlier version wrote it: the lines as plain strings.
+        var older = JsonNode.Parse(File.ReadAllText(Path.Combine(journal.Folder, "timed.json")))!;
+        older["JobId"] = "older";
+        older["Output"] = new JsonArray("tick", "tick");
+        File.WriteAllText(Path.Combine(journal.Folder, "older.json"), older.ToJsonString());
+
+        var (records, unreadable) = journal.Load();
+
+        Assert.Empty(unreadable);
+        Assert.Equal(record.Output, Assert.Single(records, r => r.JobId == "timed").Output);
+        Assert.Equal(Logged.Lines("tick", "tick"), Assert.Single(records, r => r.JobId == "older").Output);
     }
 
     [Fact]

@@ -247,17 +247,17 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<string>> LogsAsync(string container, int tail, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<LogLine>> LogsAsync(string container, int tail, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
             var c = Get(container);
-            List<string> lines = [$"PROGRESS {c.TicksDone}/{c.TicksTotal}"];
+            List<LogLine> lines = [new($"PROGRESS {c.TicksDone}/{c.TicksTotal}")];
             if (c.TicksDone >= c.TicksTotal)
             {
-                lines.Add($"RESULT value={c.Number + 1} checksum={Workload.ExpectedChecksum(c.Number, 0):x16} intact=true");
+                lines.Add(new($"RESULT value={c.Number + 1} checksum={Workload.ExpectedChecksum(c.Number, 0):x16} intact=true"));
             }
-            return Task.FromResult<IReadOnlyList<string>>(lines);
+            return Task.FromResult<IReadOnlyList<LogLine>>(lines);
         }
     }
 
