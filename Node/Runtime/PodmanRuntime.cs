@@ -282,7 +282,8 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             return lines;
         }
-        return StampedLine.ReadAll(await _podman.RunAsync(a => a.Add("logs").Add("--timestamps").Add("--tail").Add(tail).Add(container), QuickLimit, cancellationToken));
+        var result = await _podman.ExecuteAsync(a => a.Add("logs").Add("--timestamps").Add("--tail").Add(tail).Add(container), QuickLimit, cancellationToken);
+        return result.ExitCode == 0 ? StampedLine.Merge(result.StandardOutput, result.StandardError) : throw PodmanCli.Failure("podman logs", result);
     }
 
     // A workload that talks to itself over 127.0.0.1 would stall without it.

@@ -87,11 +87,12 @@ public sealed class PodmanService
         };
 
     /// <summary>
-    /// The last <paramref name="tail"/> lines the container wrote to its stdout, as <c>podman logs</c> prints
-    /// them there, each with its time; null when the service did not answer or knows no such container (the CLI then says why).
+    /// The last <paramref name="tail"/> lines the container wrote, stdout and stderr in the order podman
+    /// logged them, each with its time; null when the service did not answer or knows no such container
+    /// (the CLI then says why).
     /// </summary>
     public async Task<IReadOnlyList<LogLine>?> LogsAsync(string container, int tail, CancellationToken cancellationToken) =>
-        await GetAsync($"containers/{Uri.EscapeDataString(container)}/logs?stdout=true&stderr=false&timestamps=true&tail={tail}", cancellationToken) switch
+        await GetAsync($"containers/{Uri.EscapeDataString(container)}/logs?stdout=true&stderr=true&timestamps=true&tail={tail}", cancellationToken) switch
         {
             { Status: HttpStatusCode.OK } reply => LogLines(reply.Body),
             _ => null,
@@ -100,27 +101,34 @@ public sealed class PodmanService
     /// <summary>
     /// The lines in podman's framed log stream: each log entry an 8-byte header (its stream, three zeros,
     /// its length in big-endian) and then its time, a space and its bytes, which end with a newline unless
-    /// the entry is part of a longer line that the next entry goes on with (under a time of its own).
+    /// the entry is part of a longer line that the stream's next entry goes on with (under a time of its own).
     /// </summary>
     internal static IReadOnlyList<LogLine> LogLines(ReadOnlySpan<byte> framed)
     {
         List<LogLine> lines = [];
-        var text = new StringBuilder();
-        DateTimeOffset? at = null;
+        // A long line's parts so far, by stream: stdout's and stderr's entries may interleave.
+        Dictionary<byte, (StringBuilder Text, DateTimeOffset? At)> begun = [];
         while (framed.Length >= FrameHeader)
         {
+            var stream = framed[0];
             var length = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(framed[4..FrameHeader]), (uint)(framed.Length - FrameHeader));
             var entry = StampedLine.Read(Encoding.UTF8.GetString(framed.Slice(FrameHeader, length)));
             framed = framed[(FrameHeader + length)..];
-            at ??= entry.At;
+            var (text, at) = begun.Remove(stream, out var parts) ? parts : (new StringBuilder(), entry.At);
             text.Append(entry.Text);
             if (entry.Text.EndsWith('\n'))
             {
                 StampedLine.AddIfAny(lines, text.ToString(), at);
-                (text, at) = (text.Clear(), null);
+            }
+            else
+            {
+                begun[stream] = (text, at);
             }
         }
-        StampedLine.AddIfAny(lines, text.ToString(), at);
+        foreach (var (text, at) in begun.Values)
+        {
+            StampedLine.AddIfAny(lines, text.ToString(), at);
+        }
         return lines;
     }
 

@@ -24,16 +24,27 @@ internal static class StampedLine
         return new LogLine(stamped);
     }
 
-    /// <summary>The lines of <c>podman logs --timestamps</c>' output.</summary>
-    public static IReadOnlyList<LogLine> ReadAll(string output)
+    /// <summary>
+    /// The lines of <c>podman logs --timestamps</c>: the container's stdout on podman's stdout, its
+    /// stderr on podman's stderr, put back in order by their times (of one second, stdout's first).
+    /// podman's own warnings on its stderr have no time and are left out.
+    /// </summary>
+    public static IReadOnlyList<LogLine> Merge(string stdout, string stderr)
     {
         List<LogLine> lines = [];
-        foreach (var line in output.Split('\n'))
+        foreach (var line in stdout.Split('\n'))
         {
             var stamped = Read(line);
             AddIfAny(lines, stamped.Text, stamped.At);
         }
-        return lines;
+        foreach (var line in stderr.Split('\n'))
+        {
+            if (Read(line) is { At: { } at } stamped)
+            {
+                AddIfAny(lines, stamped.Text, at);
+            }
+        }
+        return [.. lines.OrderBy(l => l.At ?? DateTimeOffset.MinValue)];
     }
 
     /// <summary>Adds the line unless it is blank, trimmed as <c>podman logs</c> output was always read here.</summary>

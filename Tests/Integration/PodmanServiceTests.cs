@@ -1,4 +1,5 @@
 using AkkaMigration.Node.Runtime;
+using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Tests.EndToEnd;
 using AkkaMigration.Tests.Support;
 
@@ -43,7 +44,7 @@ public sealed class PodmanServiceTests
         try
         {
             await Poll.UntilAsync("the worker to exit", () => runtime.InspectAsync(name, default), info => info is { State: ContainerState.Exited });
-            var byCli = StampedLine.ReadAll(await Shell.CheckedAsync("podman", "logs", "--timestamps", "--tail", "3", name));
+            var byCli = StampedLine.Merge(await Shell.CheckedAsync("podman", "logs", "--timestamps", "--tail", "3", name), "");
 
             var byService = await service.LogsAsync(name, 3, default);
 
@@ -52,6 +53,30 @@ public sealed class PodmanServiceTests
             Assert.StartsWith("RESULT value=42 ", byService![^1].Text);
             Assert.All(byService, line => Assert.InRange(line.At ?? default, started, DateTimeOffset.UtcNow));
             Assert.Null(await service.LogsAsync("amig-never-created", 3, default));
+        }
+        finally
+        {
+            await runtime.RemoveAsync(name, default);
+        }
+    }
+
+    [Fact]
+    public async Task What_a_container_wrote_to_stderr_is_in_its_logs_from_the_service_as_from_the_CLI()
+    {
+        var runtime = MachineStore.Runtime();
+        var service = MachineStore.Service();
+        var name = ContainerNames.For("it-service-stderr");
+        await runtime.RunAsync(name, JobSpec.Container(ClusterSteps.WorkerImage, ["--number", "one"]), default);
+        try
+        {
+            await Poll.UntilAsync("the worker to exit", () => runtime.InspectAsync(name, default), info => info is { State: ContainerState.Exited });
+            var cli = await Shell.RunAsync("podman", ["logs", "--timestamps", name], Patience.Command);
+
+            var byService = await service.LogsAsync(name, 10, default);
+
+            Assert.Equal(StampedLine.Merge(cli.StandardOutput, cli.StandardError), byService);
+            Assert.Equal("bad argument: --number one", byService![0].Text);
+            Assert.StartsWith("usage: worker --number N ", byService[1].Text);
         }
         finally
         {

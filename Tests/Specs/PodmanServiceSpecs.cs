@@ -52,18 +52,42 @@ public sealed class PodmanServiceSpecs
     public void A_line_without_a_time_is_all_text() =>
         Assert.Equal(new LogLine("listening on :8080"), StampedLine.Read("listening on :8080"));
 
-    private static byte[] Frames(params string[] lines)
+    [Fact]
+    public void Stdout_and_stderr_lines_come_in_the_order_podman_logged_them_each_joined_within_its_stream()
     {
-        var framed = new List<byte>();
-        foreach (var line in lines)
-        {
-            var bytes = Encoding.UTF8.GetBytes(line);
-            var header = new byte[8];
-            header[0] = 1;
-            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), (uint)bytes.Length);
-            framed.AddRange(header);
-            framed.AddRange(bytes);
-        }
-        return [.. framed];
+        byte[] framed = [
+            .. Frame(Stdout, "2026-12-03T05:40:39Z a long line, "),
+            .. Frame(Stderr, "2026-12-03T05:40:39Z warning: disk 91% full\n"),
+            .. Frame(Stdout, "2026-12-03T05:40:40Z its end\n"),
+        ];
+
+        var lines = PodmanService.LogLines(framed);
+
+        Assert.Equal([new LogLine("warning: disk 91% full", Second), new LogLine("a long line, its end", Second)], lines);
+    }
+
+    [Fact]
+    public void The_CLI_s_two_outputs_merge_by_time_without_podmans_own_warnings()
+    {
+        var stdout = "2026-12-03T05:40:39.1Z listening on :5432\n2026-12-03T05:40:41.5Z ready\n";
+        var stderr = "time=\"2026-12-03T05:40:42Z\" level=warning msg=\"a podman warning\"\n2026-12-03T05:40:40.2Z LOG: checkpoint starting\n";
+
+        var lines = StampedLine.Merge(stdout, stderr);
+
+        Assert.Equal(["listening on :5432", "LOG: checkpoint starting", "ready"], lines.Select(l => l.Text));
+    }
+
+    private const byte Stdout = 1;
+    private const byte Stderr = 2;
+
+    private static byte[] Frames(params string[] lines) => [.. lines.SelectMany(line => Frame(Stdout, line))];
+
+    private static byte[] Frame(byte stream, string line)
+    {
+        var bytes = Encoding.UTF8.GetBytes(line);
+        var header = new byte[8];
+        header[0] = stream;
+        BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), (uint)bytes.Length);
+        return [.. header, .. bytes];
     }
 }
