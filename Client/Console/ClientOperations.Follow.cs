@@ -86,7 +86,7 @@ public sealed partial class ClientOperations
     /// The lines of <paramref name="latest"/> (the log's last lines now) after the last line printed:
     /// where <paramref name="printed"/>'s last lines run in <paramref name="latest"/>, as far back as
     /// either goes. Lines repeated word for word are told apart by their time; where even that cannot
-    /// (a kept log has no times), the longest run wins, and of equals the earliest, so that a line
+    /// (lines an older node kept have no times), the longest run wins, and of equals the earliest, so that a line
     /// may print twice rather than never. A log that starts anew on another host shares nothing with
     /// what was printed, so all of it is new.
     /// </summary>

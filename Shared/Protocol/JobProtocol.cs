@@ -133,8 +133,8 @@ public sealed record JobLogs(string JobId, string Node, LogLine[] Lines, bool En
 
 /// <summary>One line a container printed.</summary>
 /// <param name="At">
-/// The second podman logged it, when known (not for an ended job's kept lines): a follower tells a
-/// line repeated word for word from the one it already printed by it.
+/// The second podman logged it, when known (not in lines an older node kept of an ended job): a
+/// follower tells a line repeated word for word from the one it already printed by it.
 /// </param>
 public sealed record LogLine(string Text, DateTimeOffset? At = null);
 
