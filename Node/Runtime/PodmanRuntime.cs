@@ -18,12 +18,11 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     /// <summary>Processes a container may have at most, like the nproc ulimit the hosts need anyway.</summary>
     private const int PidsLimit = 1024;
 
-    private readonly PacketGuard? _guard = network is null ? null : new PacketGuard(network.Parent);
     private readonly PodmanCli _podman = new(host, settings);
+    private readonly ServiceNetwork _network = new(new PodmanCli(host, settings), network);
     private readonly CriuDiagnostics _criu = new(new PodmanCli(host, settings));
     private readonly CheckpointSlots _checkpointSlots = CheckpointSlots.PerCore();
     private readonly PodmanService _service = new(new PodmanCli(host, settings));
-    private volatile bool _serviceNetworkReady;
 
     /// <summary>For a node: podman's service for its questions stays up while the node lives (<see cref="PodmanService.KeepUp"/>).</summary>
     public PodmanRuntime KeepServiceUp()
@@ -37,7 +36,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         var service = spec.Service;
         if (service.Network == JobNetwork.Cluster)
         {
-            await EnsureServiceNetworkAsync(cancellationToken);
+            await _network.EnsureAsync(cancellationToken);
         }
         await _podman.RunAsync(a =>
         {
@@ -47,7 +46,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
                 .Add("--pull=never").Add("--security-opt").Add("no-new-privileges").Add("--pids-limit").Add(PidsLimit);
             // The address is the cluster's to give: each host's IPAM knows only its own containers.
             a.Add(service.Network == JobNetwork.Cluster
-                ? ["--network", ServiceNetwork.Name, "--ip", service.Address ?? throw new ArgumentException("a service needs its address", nameof(spec))]
+                ? ["--network", _network.Settings.Name, "--ip", service.Address ?? throw new ArgumentException("a service needs its address", nameof(spec))]
                 : ["--network", "none"]);
             foreach (var ulimit in settings.Ulimits)
             {
@@ -79,7 +78,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         using var slot = await _checkpointSlots.TakeAsync(settings.CheckpointLimit, cancellationToken);
         var clock = Stopwatch.StartNew();
         // A connection still being opened when CRIU freezes the process fails the dump: hold new ones.
-        await using (await GuardAsync(spec, (g, address) => g.HoldNewConnections(address, cancellationToken)))
+        await using (await _network.GuardAsync(spec, (g, address) => g.HoldNewConnections(address, cancellationToken)))
         {
             try
             {
@@ -145,7 +144,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         var clock = Stopwatch.StartNew();
         if (spec.Service.Network == JobNetwork.Cluster)
         {
-            await EnsureServiceNetworkAsync(cancellationToken);
+            await _network.EnsureAsync(cancellationToken);
         }
         // Restored as root: another host's archive must describe the container this job is, made as this cluster makes them.
         // Off the caller's thread: the receiver calls this from its receive, and reading the archive is file I/O.
@@ -154,7 +153,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
             throw new ContainerRuntimeException($"refused to restore the archive: {refusal}");
         }
         // The address is up before the sockets are back; a packet arriving between would be answered with a reset.
-        await using (await GuardAsync(spec, (g, address) => g.DropTraffic(address, cancellationToken)))
+        await using (await _network.GuardAsync(spec, (g, address) => g.DropTraffic(address, cancellationToken)))
         {
             await _criu.WithErrorsAsync(container, "restore.log", _podman.RunAsync(a =>
             {
@@ -198,7 +197,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
                 problems.Add($"a volume named {volume} is already here, and the archive brings its own");
             }
         }
-        if (spec.Service.Network == JobNetwork.Cluster && network is null)
+        if (spec.Service.Network == JobNetwork.Cluster && !_network.IsConfigured)
         {
             problems.Add("no [service_network] in this host's config.ini, so the service's address cannot come up here");
         }
@@ -218,40 +217,6 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
 
     public Task LoadImageAsync(string path, CancellationToken cancellationToken) =>
         _podman.RunAsync(a => a.Add("load").Add("--quiet").Add("--input").Add(path), settings.CheckpointLimit, cancellationToken);
-
-    private ServiceNetworkSettings ServiceNetwork =>
-        network ?? throw new ContainerRuntimeException("this job asks for the service network, and config.ini has no [service_network]");
-
-    /// <summary>The same macvlan network, by name and subnet, on every host: a restore finds its address's network wherever it lands.</summary>
-    /// <remarks>Asked of podman once per process: on a restore the container is frozen, and each podman call costs a tenth of a second.</remarks>
-    private async Task EnsureServiceNetworkAsync(CancellationToken cancellationToken)
-    {
-        if (_serviceNetworkReady)
-        {
-            return;
-        }
-        var net = ServiceNetwork;
-        var exists = await _podman.ExecuteAsync(a => a.Add("network").Add("exists").Add(net.Name), QuickLimit, cancellationToken);
-        if (exists.ExitCode == 0)
-        {
-            _serviceNetworkReady = true;
-            return;
-        }
-        var created = await _podman.ExecuteAsync(a => a.Add("network").Add("create").Add("--driver").Add("macvlan")
-            .Add("--opt").Add($"parent={net.Parent}")
-            .Add("--subnet").Add(net.Subnet.ToString())
-            .Add("--gateway").Add(net.Gateway.ToString())
-            .Add(net.Name), QuickLimit, cancellationToken);
-        // Two jobs starting at once may both create it; the second finds it there.
-        if (created.ExitCode != 0 && !created.StandardError.Contains("already exists", StringComparison.OrdinalIgnoreCase))
-        {
-            throw PodmanCli.Failure("creating the service network", created);
-        }
-        _serviceNetworkReady = true;
-    }
-
-    private async Task<IAsyncDisposable?> GuardAsync(JobSpec spec, Func<PacketGuard, string, Task<IAsyncDisposable>> add) =>
-        spec.Service is { Network: JobNetwork.Cluster, Address: { } address } && _guard is not null ? await add(_guard, address) : null;
 
     public async Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken)
     {

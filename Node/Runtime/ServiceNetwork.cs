@@ -1,0 +1,51 @@
+using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Runtime;
+
+/// <summary>
+/// One host's side of the service network (config.ini's [service_network]): the podman network a
+/// service's address lives on, and the packet rules that keep its clients' connections across a move.
+/// </summary>
+public sealed class ServiceNetwork(PodmanCli podman, ServiceNetworkSettings? settings)
+{
+    private readonly PacketGuard? _guard = settings is null ? null : new PacketGuard(settings.Parent);
+    private volatile bool _ready;
+
+    public bool IsConfigured => settings is not null;
+
+    public ServiceNetworkSettings Settings =>
+        settings ?? throw new ContainerRuntimeException("this job asks for the service network, and config.ini has no [service_network]");
+
+    /// <summary>The same macvlan network, by name and subnet, on every host: a restore finds its address's network wherever it lands.</summary>
+    /// <remarks>Asked of podman once per process: on a restore the container is frozen, and each podman call costs a tenth of a second.</remarks>
+    public async Task EnsureAsync(CancellationToken cancellationToken)
+    {
+        if (_ready)
+        {
+            return;
+        }
+        var net = Settings;
+        var exists = await podman.ExecuteAsync(a => a.Add("network").Add("exists").Add(net.Name), PodmanCli.QuickLimit, cancellationToken);
+        if (exists.ExitCode == 0)
+        {
+            _ready = true;
+            return;
+        }
+        var created = await podman.ExecuteAsync(a => a.Add("network").Add("create").Add("--driver").Add("macvlan")
+            .Add("--opt").Add($"parent={net.Parent}")
+            .Add("--subnet").Add(net.Subnet.ToString())
+            .Add("--gateway").Add(net.Gateway.ToString())
+            .Add(net.Name), PodmanCli.QuickLimit, cancellationToken);
+        // Two jobs starting at once may both create it; the second finds it there.
+        if (created.ExitCode != 0 && !created.StandardError.Contains("already exists", StringComparison.OrdinalIgnoreCase))
+        {
+            throw PodmanCli.Failure("creating the service network", created);
+        }
+        _ready = true;
+    }
+
+    /// <summary>A rule <paramref name="add"/> puts up for the job's address until disposed; null for a job without one.</summary>
+    public async Task<IAsyncDisposable?> GuardAsync(JobSpec spec, Func<PacketGuard, string, Task<IAsyncDisposable>> add) =>
+        spec.Service is { Network: JobNetwork.Cluster, Address: { } address } && _guard is not null ? await add(_guard, address) : null;
+}
