@@ -79,9 +79,9 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         }
         _log.Info("receiving job {0} from {1} (transfer {2})", _begin.JobId, _begin.SourceNode, _begin.TransferId);
         _node.Streams?.Expect(_begin.TransferId, new ArchiveStreams.Inbound(Self, _source, _begin.SourceNode, _begin.ChunkBytes, _buffers));
-        _source.Tell(new TransferAccepted(_begin.TransferId), Self);
         Become(() => Receiving(file));
         ArmIdleTimeout();
+        _source.Tell(new TransferAccepted(_begin.TransferId), Self);
     }
 
     protected override void PostStop()
@@ -107,8 +107,9 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
                 // deserialized): its buffer can take another chunk. A local sender may still hold it.
                 _buffers.Return(w.Data);
             }
-            w.ReplyTo.Tell(new ChunkAck(_begin.TransferId, w.Sequence), Self);
+            // Armed before the acknowledgement: once the source hears it, the patience already counts from it.
             ArmIdleTimeout();
+            w.ReplyTo.Tell(new ChunkAck(_begin.TransferId, w.Sequence), Self);
         });
         Receive<WriteFailed>(f => Fail($"writing the archive failed: {f.Reason}"));
         Receive<EndOfArchive>(e => OnEnd(file, e));
