@@ -86,6 +86,24 @@ wait_for_cluster() { # seconds
   return 1
 }
 
+# Until the worker has filled its state and printed STARTED, a checkpoint would catch less memory.
+# The log is read whole before it is searched: `podman logs | grep -q` under pipefail fails with
+# 141 once the log outgrows what grep reads before it exits (podman dies of SIGPIPE).
+# A container that ended before is a failure at once, with its last words.
+wait_started() { # host container
+  local logs i state
+  for i in $(seq 600); do
+    logs=$(in_host "$1" timeout -k 5 20 podman logs "$2" 2>&1) || logs=
+    grep -q '^STARTED' <<<"$logs" && return 0
+    if [ $((i % 10)) = 0 ]; then
+      state=$(in_host "$1" timeout -k 5 20 podman inspect -f '{{.State.Status}}' "$2" 2>/dev/null) || state=
+      [ "$state" = exited ] && die "$2 on $1 exited before it printed STARTED: $(grep -m1 . <<<"$logs")"
+    fi
+    sleep 0.1
+  done
+  die "$2 on $1 never printed STARTED"
+}
+
 # A fresh start for a simulated host: none of this project's containers, and no job records
 # (a node carries on with the jobs its records name).
 reset_host() { # host

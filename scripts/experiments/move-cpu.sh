@@ -26,13 +26,7 @@ hz=$(getconf CLK_TCK)
 seconds() { awk -v t="$1" -v hz="$hz" 'BEGIN {printf "%.2f", t / hz}'; }
 
 client submit 41 --id move-cpu --work-ms 3600000 --state-mb "$mb" >/dev/null
-for _ in $(seq 300); do
-  # The log is read whole: see bench.sh's wait_started.
-  logs=$(in_host nodeA timeout 10 podman logs amig-move-cpu 2>&1) || logs=
-  grep -q '^STARTED' <<<"$logs" && break
-  sleep 0.2
-done
-grep -q '^STARTED' <<<"$logs" || die "amig-move-cpu never printed STARTED"
+wait_started nodeA amig-move-cpu
 
 to=nodeB
 for m in $(seq "$moves"); do

@@ -27,15 +27,6 @@ trap 'cluster_down; rm -rf "$times"' EXIT
 cluster_up "$run"
 cl() { in_host client "$client_bin" --config "$config" "$@"; }
 busy_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8}' /proc/stat; } # user nice system irq softirq
-started() { # job: its worker printed STARTED (the log is read whole: see bench.sh's wait_started)
-  local logs i
-  for i in $(seq 300); do
-    logs=$(in_host nodeA timeout 10 podman logs "amig-$1" 2>&1) || logs=
-    grep -q '^STARTED' <<<"$logs" && return 0
-    sleep 0.1
-  done
-  die "amig-$1 never printed STARTED"
-}
 moved() { # job index mode
   in_host client /usr/bin/time -f "%U %S" -o "$times/$3-$2.cpu" \
     timeout 300 "$client_bin" --config "$config" migrate "$1" nodeB >"$times/$3-$2.out" 2>&1 ||
@@ -44,11 +35,11 @@ moved() { # job index mode
 
 # One move first that neither way counts: the nodes' first move pays their own warm-up.
 cl submit 41 --id ten-cpu-warm-up --work-ms 600000 --state-mb 0 >/dev/null
-started ten-cpu-warm-up
+wait_started nodeA amig-ten-cpu-warm-up
 cl migrate ten-cpu-warm-up nodeB >/dev/null
 for mode in serial concurrent; do
   for i in $(seq "$moves"); do cl submit 41 --id "ten-cpu-$mode-$i" --work-ms 600000 --state-mb 0 >/dev/null; done
-  for i in $(seq "$moves"); do started "ten-cpu-$mode-$i"; done
+  for i in $(seq "$moves"); do wait_started nodeA "amig-ten-cpu-$mode-$i"; done
   b0=$(busy_ticks)
   t0=$(now_ms)
   if [ "$mode" = concurrent ]; then
