@@ -1,0 +1,6 @@
+using System.CommandLine;
+
+// The simulated hosts, the demos, the benchmark and the experiments: what the repository runs
+// around the product, on the product's own types. Each concern's folder adds its commands here.
+var root = new RootCommand("AkkaMigration's harness: simulated hosts, demos, benchmark and experiments on this machine.");
+return await root.Parse(args).InvokeAsync();
