@@ -194,7 +194,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         var run = ClientAsync("drain", "nodeB");
         await _nodeB.ExpectMsgAsync(new DrainNode("nodeB", Progress: true), Wait);
 
-        _nodeB.LastSender.Tell(new DrainRefused("nodeB", "no peer has room for them", [new DrainedJob("web", "nodeA")], ["db", "cache"]));
+        _nodeB.LastSender.Tell(new DrainRefused("nodeB", DrainFailure.ContainersStuck, "no peer has room for them", [new DrainedJob("web", "nodeA")], ["db", "cache"]));
 
         var (exit, output, error) = await run;
         Assert.Equal(ExitCodes.Refused, exit);
@@ -446,7 +446,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     {
         var refused = ClientAsync("rm", "web");
         await _nodeA.ExpectMsgAsync(new RemoveJob("web"), Wait);
-        _nodeA.LastSender.Tell(new CommandRejected("web", "job web is running on nodeA: stop it first (stop web), or rm -f web stops and removes it"));
+        _nodeA.LastSender.Tell(new CommandRejected("web", JobFailure.JobRunning, "job web is running on nodeA: stop it first (stop web), or rm -f web stops and removes it"));
         var forced = ClientAsync("rm", "-f", "web");
         await _nodeA.ExpectMsgAsync(new RemoveJob("web", Force: true), Wait);
         _nodeA.LastSender.Tell(new JobRemoved("web", "nodeA"));
@@ -480,7 +480,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         _nodeA.LastSender.Tell(new MigrationCancelled("web", "nodeA", "nothing was frozen; the job runs on here"));
         var refused = ClientAsync("cancel", "web");
         await _nodeA.ExpectMsgAsync(new CancelJob("web"), Wait);
-        _nodeA.LastSender.Tell(new CommandRejected("web", "job web is running on nodeA, not migrating; there is nothing to cancel"));
+        _nodeA.LastSender.Tell(new CommandRejected("web", JobFailure.NotMigrating, "job web is running on nodeA, not migrating; there is nothing to cancel"));
 
         Assert.Equal((ExitCodes.Ok, "job web: its migration from nodeA is cancelled; nothing was frozen; the job runs on here\n"),
             ((await cancelled).Exit, (await cancelled).Output));
