@@ -80,6 +80,42 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
+    public async Task A_refused_move_in_json_carries_the_refusal_s_code_and_its_text()
+    {
+        var run = ClientAsync("migrate", "job1", "nodeB", "--json");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [], ["nodeA", "nodeB"]));
+        await _nodeA.ExpectMsgAsync(new MigrateJob("job1", "nodeB"), Wait);
+
+        _nodeA.LastSender.Tell(new CommandRejected("job1", JobFailure.TargetCordoned, "host nodeB is cordoned: it takes no new containers"));
+
+        var (exit, output, _) = await run;
+        var json = AssertJsonError(ExitCodes.Refused, exit, output, "nodeA refused: host nodeB is cordoned");
+        Assert.Equal(("target-cordoned", "target-cordoned"), (json.GetProperty("code").GetString(), json.GetProperty("answer").GetProperty("code").GetString()));
+    }
+
+    [Fact]
+    public async Task A_failed_move_shows_its_text_to_a_person_and_its_code_in_json()
+    {
+        var failed = new MigrationFailed("job1", MigrationFailure.TargetFailed, "the target gave up: restore failed: no such image", "nodeA");
+        var human = ClientAsync("migrate", "job1", "nodeB");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [], ["nodeA", "nodeB"]));
+        await _nodeA.ExpectMsgAsync(new MigrateJob("job1", "nodeB"), Wait);
+        _nodeA.LastSender.Tell(failed);
+        var (humanExit, _, humanError) = await human;
+        var script = ClientAsync("migrate", "job1", "nodeB", "--json");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [], ["nodeA", "nodeB"]));
+        await _nodeA.ExpectMsgAsync(new MigrateJob("job1", "nodeB"), Wait);
+        _nodeA.LastSender.Tell(failed);
+
+        var (exit, output, _) = await script;
+        Assert.Equal(ExitCodes.Refused, humanExit);
+        Assert.Contains("migration failed: the target gave up: restore failed: no such image; the job goes on on nodeA", humanError);
+        Assert.DoesNotContain("target-failed", humanError);
+        var json = AssertJsonError(ExitCodes.Refused, exit, output, "migration failed: the target gave up");
+        Assert.Equal("target-failed", json.GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task A_waiting_query_asks_again_when_the_owner_was_out_of_reach_for_a_moment()
     {
         var run = ClientAsync("query", "job1", "--wait");
