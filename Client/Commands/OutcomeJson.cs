@@ -8,8 +8,9 @@ namespace AkkaMigration.Client.Commands;
 
 /// <summary>
 /// <c>--json</c>: one document per run. Success: <c>{"ok":true, ...the answer's fields}</c>. Failure:
-/// <c>{"ok":false,"exitCode":N,"error":"...","answer":{...}}</c>, the answer being the node's record
-/// when it sent one (nested: a failed job's status has an error and exit code of its own).
+/// <c>{"ok":false,"exitCode":N,"error":"...","code":"...","answer":{...}}</c>, the answer being the node's record
+/// when it sent one (nested: a failed job's status has an error and exit code of its own), and the
+/// code its failure's (Shared/Protocol/FailureCodes.cs), when it carries one.
 /// <c>status</c>, <c>ps</c> and <c>prune</c> keep their fields (<c>nodes</c> or <c>jobs</c>, and <c>unreachable</c>) at the top either way, as scripts read them.
 /// </summary>
 public static class OutcomeJson
@@ -41,6 +42,10 @@ public static class OutcomeJson
             }
             else
             {
+                if (fields["code"] is { } code)
+                {
+                    document["code"] = code.DeepClone();
+                }
                 document["answer"] = fields;
             }
         }

@@ -42,13 +42,13 @@ public sealed class ClientGateway(ILogger<ClientGateway> log)
             catch (ClientWireException e)
             {
                 log.LogWarning("client {Peer} refused: {Reason}", peer, e.Message);
-                await ClientWire.WriteAnswerAsync(ssl, new CommandRejected("", $"not a request: {e.Message}"), limit.Token);
+                await ClientWire.WriteAnswerAsync(ssl, new CommandRejected("", JobFailure.NotARequest, $"not a request: {e.Message}"), limit.Token);
                 return;
             }
         }
         if (_opened is not { } opened)
         {
-            await ClientWire.WriteAnswerAsync(ssl, new CommandRejected((request as IJobCommand)?.JobId ?? "",
+            await ClientWire.WriteAnswerAsync(ssl, new CommandRejected((request as IJobCommand)?.JobId ?? "", JobFailure.NodeStarting,
                 "the node is still starting; ask again in a moment"), stopping);
             return;
         }

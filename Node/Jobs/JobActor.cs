@@ -155,7 +155,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             if (!Record(_record with { Phase = JobPhase.Migrating, Pending = pending }))
             {
                 Record(running);
-                Sender.Tell(new CommandRejected(m.JobId, $"job {JobId} was not moved: {_node.Name} could not write its record (is its disk full?); it runs on here"));
+                Sender.Tell(new CommandRejected(m.JobId, JobFailure.RecordNotWritten, $"job {JobId} was not moved: {_node.Name} could not write its record (is its disk full?); it runs on here"));
                 return;
             }
             Context.Stop(watch);
@@ -203,7 +203,7 @@ public sealed class JobActor : StatefulActor, IWithStash
         Receive<IMigrationCommand>(migration.Forward);
         AnswerQueries();
         Receive<MigrateJob>(migration.Forward);
-        RefuseStops($"job {JobId} is migrating; stop it once the move has ended");
+        RefuseStops(JobFailure.JobMigrating, $"job {JobId} is migrating; stop it once the move has ended");
         Receive<OutgoingMigration.Moved>(m =>
         {
             Record(_record with { MovedTo = m.Owner, Pending = null });
@@ -228,11 +228,11 @@ public sealed class JobActor : StatefulActor, IWithStash
     private void Settled()
     {
         AnswerQueries();
-        Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, JobResults.NothingToMigrate(_record))));
-        RefuseStops($"job {JobId} has already ended");
+        Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, JobFailure.JobEnded, JobResults.NothingToMigrate(_record))));
+        RefuseStops(JobFailure.JobEnded, $"job {JobId} has already ended");
     }
 
-    private void RefuseStops(string reason) => Receive<StopJob>(s => Sender.Tell(new CommandRejected(s.JobId, reason)));
+    private void RefuseStops(JobFailure code, string reason) => Receive<StopJob>(s => Sender.Tell(new CommandRejected(s.JobId, code, reason)));
 
     private void Fail(string reason)
     {
@@ -265,7 +265,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             Sender.Tell(Status());
         });
         Receive<InspectJob>(_ => Sender.Tell(Details()));
-        Receive<IMigrationCommand>(c => Sender.Tell(new CommandRejected(c.JobId, $"job {JobId} is {_record.Phase.ToString().ToLowerInvariant()} on " +
+        Receive<IMigrationCommand>(c => Sender.Tell(new CommandRejected(c.JobId, JobFailure.NotMigrating, $"job {JobId} is {_record.Phase.ToString().ToLowerInvariant()} on " +
             $"{_node.Name}, not migrating; there is nothing to {(c is ResolveJob ? "resolve" : "cancel")}")));
         // Once the container is gone, what it printed last was kept.
         Receive<GetLogs>(_ => _record.Settled, l => Sender.Tell(new JobLogs(JobId, _node.Name, [.. (_record.Output ?? []).TakeLast(Math.Max(0, l.Tail))], Ended: true)));

@@ -22,19 +22,19 @@ public sealed class JobContainer(string jobId, JobSpec spec, NodeContext node, I
         var target = actors.ActorSelection(node.Config.SupervisorPath(node.Config.GetHost(check.TargetNode!)));
         Preflight.RunAsync(check, requester, Name, spec, ArchiveEstimate.Bytes(pid), node, target, stopping).PipeTo(requester,
             success: d => new MigrationCheck(jobId, node.Name, check.TargetNode!, d.Problems),
-            failure: e => new CommandRejected(jobId, $"the pre-flight check failed: {e.Message}"));
+            failure: e => new CommandRejected(jobId, JobFailure.PreflightFailed, $"the pre-flight check failed: {e.Message}"));
     }
 
     /// <summary>podman stop; the job's watch then sees the container exit and settles the job with its exit code.</summary>
     public void Stop(IActorRef requester) =>
         node.Runtime.StopAsync(Name, stopping).PipeTo(requester,
             success: () => new JobStopped(jobId, node.Name),
-            failure: e => new CommandRejected(jobId, $"could not stop job {jobId}: {e.Message}"));
+            failure: e => new CommandRejected(jobId, JobFailure.ContainerCommandFailed, $"could not stop job {jobId}: {e.Message}"));
 
     public void SendLogs(int tail, IActorRef requester) =>
         node.Runtime.LogsAsync(Name, Math.Clamp(tail, 1, 10_000), stopping).PipeTo(requester,
             success: lines => new JobLogs(jobId, node.Name, [.. lines]),
-            failure: e => new CommandRejected(jobId, $"could not read the logs of job {jobId}: {e.Message}"));
+            failure: e => new CommandRejected(jobId, JobFailure.ContainerCommandFailed, $"could not read the logs of job {jobId}: {e.Message}"));
 
     /// <summary>After a restore, and off its path: the job runs, and answers, while this happens.</summary>
     public void EnableLoopback() =>

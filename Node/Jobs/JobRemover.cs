@@ -32,7 +32,7 @@ public sealed class JobRemover : ReceiveActor
         _requester = requester;
         Receive<JobStatus>(IsFinished, _ => Finish(new Forget(remove.JobId, job, requester)));
         Receive<JobStatus>(_ => remove.Force, _ => Stopping());
-        Receive<JobStatus>(s => Answer(new CommandRejected(remove.JobId,
+        Receive<JobStatus>(s => Answer(new CommandRejected(remove.JobId, JobFailure.JobRunning,
             $"job {remove.JobId} is {s.Phase.ToString().ToLowerInvariant()} on {s.Owner}: stop it first (stop {remove.JobId}), or rm -f {remove.JobId} stops and removes it")));
         ReceiveAny(Answer);
     }

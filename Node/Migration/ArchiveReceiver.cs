@@ -73,7 +73,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         }
         catch (IOException e)
         {
-            _source.Tell(new TransferRefused(_begin.TransferId, $"cannot store the archive: {e.Message}"), Self);
+            _source.Tell(new TransferRefused(_begin.TransferId, TransferFailure.StorageFailed, $"cannot store the archive: {e.Message}"), Self);
             Context.Stop(Self);
             return;
         }
@@ -111,19 +111,19 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
             ArmIdleTimeout();
             w.ReplyTo.Tell(new ChunkAck(_begin.TransferId, w.Sequence), Self);
         });
-        Receive<WriteFailed>(f => Fail($"writing the archive failed: {f.Reason}"));
+        Receive<WriteFailed>(f => Fail(TransferFailure.StorageFailed, $"writing the archive failed: {f.Reason}"));
         Receive<EndOfArchive>(e => OnEnd(file, e));
         Receive<AbortTransfer>(a => a.TransferId == _begin.TransferId, a => Abandon($"the source aborted: {a.Reason}"));
         // Its patience runs from the last sign of life: a chunk, or the source saying podman is still dumping.
         Receive<TransferAlive>(a => a.TransferId == _begin.TransferId, _ => ArmIdleTimeout());
-        Receive<IdleTimeout>(_ => Fail("no chunk arrived in time"));
+        Receive<IdleTimeout>(_ => Fail(TransferFailure.SourceSilent, "no chunk arrived in time"));
     }
 
     private void OnChunk(SafeFileHandle file, ArchiveChunk chunk)
     {
         if (chunk.TransferId != _begin.TransferId)
         {
-            Fail($"a chunk of transfer {chunk.TransferId} arrived at transfer {_begin.TransferId}");
+            Fail(TransferFailure.ForeignChunk, $"a chunk of transfer {chunk.TransferId} arrived at transfer {_begin.TransferId}");
             return;
         }
         if (_written.Contains(chunk.Sequence))
@@ -140,7 +140,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         if (chunk.Sequence < 0 || chunk.Offset < 0 || chunk.Data.Length == 0 || chunk.Data.Length > _begin.ChunkBytes
             || chunk.Offset > _node.Config.Transfer.MaxArchiveBytes - chunk.Data.Length)
         {
-            Fail($"chunk {chunk.Sequence} is malformed or beyond the archive size limit");
+            Fail(TransferFailure.MalformedChunk, $"chunk {chunk.Sequence} is malformed or beyond the archive size limit");
             return;
         }
         _writing.Add(chunk.Sequence);
@@ -176,14 +176,14 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
     {
         if (end.Handoff.JobId != _begin.JobId)
         {
-            Fail($"the handoff names job {end.Handoff.JobId}, the transfer job {_begin.JobId}");
+            Fail(TransferFailure.HandoffMismatch, $"the handoff names job {end.Handoff.JobId}, the transfer job {_begin.JobId}");
             return;
         }
         var missing = end.ChunkCount - _written.Count;
         if (_writing.Count > 0 || missing != 0 || _bytes != end.TotalBytes
             || Enumerable.Range(0, (int)end.ChunkCount).Any(i => !_written.Contains(i)))
         {
-            Fail($"the archive is incomplete: {_written.Count} of {end.ChunkCount} chunks, {_bytes} of {end.TotalBytes} bytes");
+            Fail(TransferFailure.Incomplete, $"the archive is incomplete: {_written.Count} of {end.ChunkCount} chunks, {_bytes} of {end.TotalBytes} bytes");
             return;
         }
         Timers.Cancel(nameof(IdleTimeout));
@@ -193,7 +193,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         Become(() => Restoring(end, clock));
         var streamed = !_hashFromFile && _hashedTo == end.TotalBytes ? Convert.ToHexStringLower(_hash.GetHashAndReset()) : null;
         VerifyAndRestoreAsync(end.Handoff.Spec, end.Sha256, streamed)
-            .PipeTo(Self, success: () => new Restored(), failure: e => new RestoreFailed(e.Message));
+            .PipeTo(Self, success: () => new Restored(), failure: e => new RestoreFailed(e is ChecksumMismatchException ? TransferFailure.ChecksumMismatch : TransferFailure.RestoreFailed, e.Message));
     }
 
     /// <param name="streamedSha256">The hash taken as the chunks arrived, or null to hash the file.</param>
@@ -202,7 +202,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         var actual = streamedSha256 ?? await HashFileAsync();
         if (actual != expectedSha256)
         {
-            throw new InvalidDataException($"checksum mismatch: received {actual}, sent {expectedSha256}");
+            throw new ChecksumMismatchException($"checksum mismatch: received {actual}, sent {expectedSha256}");
         }
         // Until the job's record says it runs here, a restarted node removes what this restore left.
         _node.Journal.MarkRestoring(_begin.JobId, _begin.TransferId);
@@ -240,8 +240,8 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
             {
                 // The source stopped waiting and will ask what became of the job: it must not run here.
                 RemoveContainerAsync().PipeTo(Self,
-                    success: () => new RestoreFailed("the source aborted while the container was being restored"),
-                    failure: e => new RestoreFailed($"the source aborted during the restore, and removing the container failed: {e.Message}"));
+                    success: () => new RestoreFailed(TransferFailure.SourceAborted, "the source aborted while the container was being restored"),
+                    failure: e => new RestoreFailed(TransferFailure.SourceAborted, $"the source aborted during the restore, and removing the container failed: {e.Message}"));
                 return;
             }
             var restoreMs = clock.ElapsedMilliseconds;
@@ -260,7 +260,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
             Context.Parent.Tell(new IncomingTransfers.Restored(record, end.Handoff.Waiting, _source, restoreMs));
             Become(Adopted);
         });
-        Receive<RestoreFailed>(f => Fail($"restore failed: {f.Reason}"));
+        Receive<RestoreFailed>(f => Fail(f.Code, $"restore failed: {f.Reason}"));
         Receive<AbortTransfer>(_ => { aborted = true; });
         Receive<EndOfArchive>(_ => Sender.Tell(new RestoreStarted(_begin.TransferId), Self));
         Receive<ArchiveChunk>(c => Sender.Tell(new ChunkAck(_begin.TransferId, c.Sequence), Self));
@@ -274,10 +274,10 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         Receive<AbortTransfer>(_ => { });
     }
 
-    private void Fail(string reason)
+    private void Fail(TransferFailure code, string reason)
     {
         _log.Warning("transfer {0} of job {1} failed: {2}", _begin.TransferId, _begin.JobId, reason);
-        _source.Tell(new TransferFailed(_begin.TransferId, reason), Self);
+        _source.Tell(new TransferFailed(_begin.TransferId, code, reason), Self);
         Context.Stop(Self);
     }
 
@@ -295,5 +295,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
     private sealed record WriteFailed(string Reason);
     private sealed record IdleTimeout;
     private sealed record Restored;
-    private sealed record RestoreFailed(string Reason);
+    private sealed record RestoreFailed(TransferFailure Code, string Reason);
+
+    private sealed class ChecksumMismatchException(string message) : Exception(message);
 }

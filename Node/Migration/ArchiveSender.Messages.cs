@@ -30,7 +30,7 @@ public sealed partial class ArchiveSender
     /// The whole archive went out and the target's answer did not come back: it may have restored
     /// the job. Otherwise the target cannot have restored it (it restores only after the end of the archive).
     /// </param>
-    public sealed record GaveUp(string Reason, bool InDoubt = false) : ILateReply;
+    public sealed record GaveUp(MigrationFailure Code, string Reason, bool InDoubt = false) : ILateReply;
 
     /// <summary>Where chunks go and who acknowledges them, once the target accepted and its stream opened.</summary>
     private sealed record Link(IActorRef Receiver, ArchiveStreamWriter Stream);

@@ -100,7 +100,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     {
         if (!_finished)
         {
-            Abort("the source stopped the transfer");
+            Abort(MigrationFailure.SourceStopped, "the source stopped the transfer");
         }
         _opening?.ContinueWith(t => t.Result.DisposeAsync(), TaskContinuationOptions.OnlyOnRanToCompletion);
         _archive.Dispose();
@@ -119,11 +119,11 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
             }
             else
             {
-                GiveUp($"{_node.Name} has no archive streams to send with");
+                GiveUp(MigrationFailure.StreamFailed, $"{_node.Name} has no archive streams to send with");
             }
         });
-        Receive<TransferRefused>(r => GiveUp($"the target refused the transfer: {r.Reason}"));
-        Receive<TimedOut>(t => GiveUp(t.Reason));
+        Receive<TransferRefused>(r => GiveUp(MigrationFailure.TargetRefused, $"the target refused the transfer: {r.Reason}"));
+        Receive<TimedOut>(t => GiveUp(MigrationFailure.TargetSilent, t.Reason));
         Receive<ArchiveWritten>(w => _written = w);
     }
 
@@ -136,8 +136,8 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         Become(() =>
         {
             Receive<StreamOpened>(o => StartStreaming(new Link(receiver, o.Writer)));
-            Receive<StreamUnavailable>(u => GiveUp($"could not open the archive stream to {target.Name}: {u.Reason}"));
-            Receive<TransferFailed>(f => GiveUp($"the target gave up: {f.Reason}"));
+            Receive<StreamUnavailable>(u => GiveUp(MigrationFailure.StreamFailed, $"could not open the archive stream to {target.Name}: {u.Reason}"));
+            Receive<TransferFailed>(f => GiveUp(MigrationFailure.TargetFailed, $"the target gave up: {f.Reason}"));
             // Until the stream starts nothing is read; StartStreaming pumps then.
             Receive<ArchiveWritten>(w => _written = w);
         });
@@ -155,7 +155,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     {
         Receive<ChunkRead>(r => OnChunkRead(link, r));
         Receive<TailAgain>(_ => Pump(link));
-        Receive<ReadFailed>(f => GiveUp($"reading the archive failed: {f.Reason}"));
+        Receive<ReadFailed>(f => GiveUp(MigrationFailure.ArchiveUnreadable, $"reading the archive failed: {f.Reason}"));
         Receive<ChunkAck>(ack =>
         {
             if (_window.Acknowledge(ack.Sequence) is { } buffer)
@@ -170,9 +170,9 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
                 Pump(link);
             }
         });
-        Receive<TransferFailed>(f => GiveUp($"the target gave up: {f.Reason}"));
+        Receive<TransferFailed>(f => GiveUp(MigrationFailure.TargetFailed, $"the target gave up: {f.Reason}"));
         // The end of the archive has not gone out: the target cannot have restored anything.
-        Receive<ArchiveStreamWriter.Broken>(b => GiveUp($"the archive stream to {_streamTo.Name} broke: {b.Reason}"));
+        Receive<ArchiveStreamWriter.Broken>(b => GiveUp(MigrationFailure.StreamFailed, $"the archive stream to {_streamTo.Name} broke: {b.Reason}"));
         Receive<TimedOut>(t =>
         {
             if (_window.Unacknowledged == 0)
@@ -184,7 +184,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
             }
             if (_window.Resends == MaxResends)
             {
-                GiveUp($"{t.Reason} ({AckTimeout.TotalSeconds:0.#} s, {MaxResends + 1} tries)");
+                GiveUp(MigrationFailure.TargetSilent, $"{t.Reason} ({AckTimeout.TotalSeconds:0.#} s, {MaxResends + 1} tries)");
                 return;
             }
             // Acknowledgements travel over Akka, whose link may drop and come back losing them; the receiver takes duplicates.
@@ -228,8 +228,8 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
             Context.Parent.Tell(new Delivered(c.Node, c.RestoreMs));
             Context.Stop(Self);
         });
-        Receive<TransferFailed>(f => GiveUp($"the target could not take the job: {f.Reason}"));
-        Receive<TimedOut>(t => GiveUp(t.Reason, inDoubt: true));
+        Receive<TransferFailed>(f => GiveUp(MigrationFailure.TargetFailed, $"the target could not take the job: {f.Reason}"));
+        Receive<TimedOut>(t => GiveUp(MigrationFailure.TargetSilent, t.Reason, inDoubt: true));
         Receive<ChunkAck>(_ => { });
     }
 
@@ -261,7 +261,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         {
             if (error is not null)
             {
-                GiveUp($"could not open the archive: {error}");
+                GiveUp(MigrationFailure.ArchiveUnreadable, $"could not open the archive: {error}");
                 return;
             }
             Timers.StartSingleTimer(nameof(TailAgain), TailAgain.Instance, TailInterval);
@@ -281,7 +281,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         }
         else if (read.Length == 0 && _written is { } written && _archive.Read < written.TotalBytes)
         {
-            GiveUp($"the archive ended at {_archive.Read} bytes, but podman wrote {written.TotalBytes}");
+            GiveUp(MigrationFailure.ArchiveUnreadable, $"the archive ended at {_archive.Read} bytes, but podman wrote {written.TotalBytes}");
         }
         else if (read.Length == 0 && _written is null)
         {
@@ -317,18 +317,18 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         ArmTimeout("the target did not acknowledge the end of the archive", AckTimeout);
     }
 
-    private void GiveUp(string reason, bool inDoubt = false)
+    private void GiveUp(MigrationFailure code, string reason, bool inDoubt = false)
     {
-        Abort(reason);
-        Context.Parent.Tell(new GaveUp(reason, inDoubt));
+        Abort(code, reason);
+        Context.Parent.Tell(new GaveUp(code, reason, inDoubt));
         Context.Stop(Self);
     }
 
     /// <summary>The receiver, or before it answered the target's supervisor, drops what it has.</summary>
-    private void Abort(string reason)
+    private void Abort(MigrationFailure code, string reason)
     {
         _finished = true;
-        _peer.Tell(new AbortTransfer(_begin.TransferId, reason), Self);
+        _peer.Tell(new AbortTransfer(_begin.TransferId, code, reason), Self);
     }
 
     private void ArmTimeout(string reason, TimeSpan after) => Timers.StartSingleTimer(nameof(TimedOut), new TimedOut(reason), after);

@@ -43,7 +43,7 @@ public sealed class InDoubtMove : StatefulActor, IWithTimers
                     break;
             }
         });
-        Receive<ResolveJob>(_ => heard.Elapsed < peerSilence, r => Sender.Tell(new CommandRejected(r.JobId,
+        Receive<ResolveJob>(_ => heard.Elapsed < peerSilence, r => Sender.Tell(new CommandRejected(r.JobId, JobFailure.TargetNotSilent,
             $"{targetName} was heard from {heard.Elapsed.TotalSeconds:0} s ago and is asked again until it says whether it restored job {jobId}; " +
             $"resolve settles a move only once its target has been silent for {peerSilence.TotalSeconds:0} s")));
         Receive<ResolveJob>(r => Decide(new OperatorChose(r.Choice, heard.Elapsed, Sender)));

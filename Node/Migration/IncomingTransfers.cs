@@ -141,21 +141,23 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
     private void OnAdmit(Admit admit)
     {
         var begin = admit.Begin;
-        var problem = admit.Refusal ?? begin switch
+        (TransferFailure Code, string Reason)? problem = begin switch
         {
-            _ when !Names.IsValidJobId(begin.JobId) => $"invalid job id '{begin.JobId}'",
-            _ when !Names.IsValidTransferId(begin.TransferId) => "invalid transfer id",
-            _ when begin.ChunkBytes is <= 0 or > 4 * 1024 * 1024 => $"chunk size {begin.ChunkBytes} is out of range",
+            _ when admit.Refusal is { } refusal => (TransferFailure.NotAdmitted, refusal),
+            _ when !Names.IsValidJobId(begin.JobId) => (TransferFailure.InvalidTransfer, $"invalid job id '{begin.JobId}'"),
+            _ when !Names.IsValidTransferId(begin.TransferId) => (TransferFailure.InvalidTransfer, "invalid transfer id"),
+            _ when begin.ChunkBytes is <= 0 or > 4 * 1024 * 1024 => (TransferFailure.InvalidTransfer, $"chunk size {begin.ChunkBytes} is out of range"),
             // Its receiver's name is taken: ActorOf would throw and restart this actor.
-            _ when !Context.Child(ReceiverName(begin.TransferId)).IsNobody() => $"transfer {begin.TransferId} is already under way",
-            _ when _receiving.Values.Any(b => b.JobId == begin.JobId) => $"job {begin.JobId} is already being received",
-            _ when _receiving.Count >= MaxTransfers => $"{_node.Name} already receives {MaxTransfers} transfers",
-            _ => SpaceProblem(_node, begin.ExpectedBytes),
+            _ when !Context.Child(ReceiverName(begin.TransferId)).IsNobody() => (TransferFailure.AlreadyUnderWay, $"transfer {begin.TransferId} is already under way"),
+            _ when _receiving.Values.Any(b => b.JobId == begin.JobId) => (TransferFailure.AlreadyUnderWay, $"job {begin.JobId} is already being received"),
+            _ when _receiving.Count >= MaxTransfers => (TransferFailure.TooManyTransfers, $"{_node.Name} already receives {MaxTransfers} transfers"),
+            _ when SpaceProblem(_node, begin.ExpectedBytes) is { } space => (TransferFailure.NoSpace, space),
+            _ => null,
         };
-        if (problem is not null)
+        if (problem is var (code, reason))
         {
-            _log.Warning("refused transfer {0} from {1}: {2}", begin.TransferId, Sender.Path.Address, problem);
-            Sender.Tell(new TransferRefused(begin.TransferId!, problem));
+            _log.Warning("refused transfer {0} from {1}: {2}", begin.TransferId, Sender.Path.Address, reason);
+            Sender.Tell(new TransferRefused(begin.TransferId!, code, reason));
             return;
         }
         var receiver = Context.ActorOf(ArchiveReceiver.Props(begin, Sender, _node), ReceiverName(begin.TransferId));

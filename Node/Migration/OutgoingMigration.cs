@@ -70,10 +70,10 @@ public sealed partial class OutgoingMigration : StatefulActor
                 BeginChecking(move);
                 break;
             case Resolve resolve:
-                BeginResolving(resolve.Pending, resolve.Reason);
+                BeginResolving(resolve.Pending, MigrationFailure.NodeRestarted, resolve.Reason);
                 break;
             case RollBack rollBack:
-                BeginRollingBack(rollBack.Pending, rollBack.Reason);
+                BeginRollingBack(rollBack.Pending, MigrationFailure.NodeRestarted, rollBack.Reason);
                 break;
         }
     }
@@ -90,14 +90,14 @@ public sealed partial class OutgoingMigration : StatefulActor
         {
             Receive<Preflight.Done>(d => d.Problems.Length > 0, d =>
             {
-                Requester.Tell(new CommandRejected(_jobId, $"job {_jobId} cannot move to {move.Pending.Target} and runs on here: {string.Join("; ", d.Problems)}"));
+                Requester.Tell(new CommandRejected(_jobId, JobFailure.PreflightFailed, $"job {_jobId} cannot move to {move.Pending.Target} and runs on here: {string.Join("; ", d.Problems)}"));
                 Context.Parent.Tell(new ResumedHere(Restored: false));
                 Context.Stop(Self);
             });
             Receive<Preflight.Done>(_ => Checkpoint(move, estimate));
             Receive<CancelJob>(_ =>
             {
-                Requester.Tell(new MigrationFailed(_jobId, "cancelled before the container was frozen", _node.Name));
+                Requester.Tell(new MigrationFailed(_jobId, MigrationFailure.Cancelled, "cancelled before the container was frozen", _node.Name));
                 Sender.Tell(new MigrationCancelled(_jobId, _node.Name, "nothing was frozen; the job runs on here"));
                 Context.Parent.Tell(new ResumedHere(Restored: false));
                 Context.Stop(Self);
@@ -125,14 +125,14 @@ public sealed partial class OutgoingMigration : StatefulActor
     /// <param name="estimate">The archive's size as far as it can be told before podman has written it.</param>
     private void Checkpointing(Move move, IActorRef sender, long estimate)
     {
-        string? senderFailure = null;
+        ArchiveSender.GaveUp? senderFailure = null;
         long acknowledged = 0;
         Receive<Checkpointed>(c =>
         {
             // The checkpoint must finish before the job can resume here, whatever the sender said meanwhile.
             if (senderFailure is not null)
             {
-                BeginRollingBack(move.Pending, senderFailure);
+                BeginRollingBack(move.Pending, senderFailure.Code, senderFailure.Reason);
                 return;
             }
             var handoff = move.Handoff with
@@ -144,18 +144,18 @@ public sealed partial class OutgoingMigration : StatefulActor
             Report(MigrationStep.Transfer, acknowledged, c.Stats.ArchiveBytes, checkpointed: true);
             Become(() => Transferring(move.Pending, c.Stats, _clock.Elapsed));
         });
-        Receive<ArchiveSender.GaveUp>(g => senderFailure ??= g.Reason);
+        Receive<ArchiveSender.GaveUp>(g => senderFailure ??= g);
         Receive<CheckpointFailed>(f =>
         {
             // The sender aborts the transfer at the target as it stops.
             Context.Stop(sender);
-            BeginRollingBack(move.Pending, f.Reason);
+            BeginRollingBack(move.Pending, MigrationFailure.CheckpointFailed, f.Reason);
         });
         Receive<ArchiveSender.Progress>(p => Report(MigrationStep.Transfer, acknowledged = p.BytesAcknowledged, estimate));
         Receive<CancelJob>(_ =>
         {
             // As when the sender gives up: the checkpoint ends, then the job resumes here from it. The sender aborts at the target as it stops.
-            senderFailure ??= "cancelled during the checkpoint";
+            senderFailure ??= new ArchiveSender.GaveUp(MigrationFailure.Cancelled, "cancelled during the checkpoint");
             Context.Stop(sender);
             Sender.Tell(new MigrationCancelled(_jobId, _node.Name,
                 "the container is frozen for its checkpoint, which cannot be interrupted; once it is written the job resumes here from it"));
@@ -184,11 +184,11 @@ public sealed partial class OutgoingMigration : StatefulActor
         {
             if (g.InDoubt)
             {
-                BeginResolving(pending, g.Reason, checkpoint);
+                BeginResolving(pending, g.Code, g.Reason, checkpoint);
             }
             else
             {
-                BeginRollingBack(pending, g.Reason);
+                BeginRollingBack(pending, g.Code, g.Reason);
             }
         });
         RefuseMigrations($"the job is already migrating to {pending.Target}",
@@ -214,32 +214,32 @@ public sealed partial class OutgoingMigration : StatefulActor
     /// (<see cref="InDoubtMove"/> asks), or the operator does for a target silent too long.
     /// </summary>
     /// <param name="checkpoint">This process's checkpoint, when it made one: whoever asked for the move hears its end too.</param>
-    private void BeginResolving(PendingMigration pending, string reason, CheckpointStats? checkpoint = null)
+    private void BeginResolving(PendingMigration pending, MigrationFailure code, string reason, CheckpointStats? checkpoint = null)
     {
         _log.Warning("job {0}: {1}; asking {2} whether it restored the job before going on", _jobId, reason, pending.Target);
         var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(pending.Target)));
         var inDoubt = Context.ActorOf(InDoubtMove.Props(_jobId, pending.TransferId, target, pending.Target, PeerSilence), "in-doubt");
-        Become(() => Resolving(pending, reason, inDoubt, checkpoint));
+        Become(() => Resolving(pending, code, reason, inDoubt, checkpoint));
     }
 
-    private void Resolving(PendingMigration pending, string reason, IActorRef inDoubt, CheckpointStats? checkpoint)
+    private void Resolving(PendingMigration pending, MigrationFailure code, string reason, IActorRef inDoubt, CheckpointStats? checkpoint)
     {
         // The target's restore time and the stream's were in the answers that got lost.
         Receive<InDoubtMove.TargetRestored>(_ => Finish(pending, pending.Target, checkpoint is null ? null
             : new MigrationTimings(checkpoint.DurationMs, 0, 0, checkpoint.ArchiveBytes, _clock.ElapsedMilliseconds, Dump: checkpoint.Dump), whole: false));
-        Receive<InDoubtMove.TargetHoldsNothing>(_ => BeginRollingBack(pending, $"{reason}; {pending.Target} holds nothing of it"));
+        Receive<InDoubtMove.TargetHoldsNothing>(_ => BeginRollingBack(pending, code, $"{reason}; {pending.Target} holds nothing of it"));
         Receive<InDoubtMove.OperatorChose>(chose =>
         {
             var settled = $"{reason}; {pending.Target} silent for {chose.Silence.TotalSeconds:0} s, the operator chose to {(chose.Choice == ResolveChoice.Abandon ? "abandon it" : "resume it here")}";
             if (chose.Choice == ResolveChoice.ResumeHere)
             {
-                BeginRollingBack(pending, settled, resolver: chose.Operator);
+                BeginRollingBack(pending, MigrationFailure.SettledByOperator, settled, resolver: chose.Operator);
                 return;
             }
             Ended(pending, MigrationResult.Lost, null, false);
             ArchiveStore.Delete(ArchiveOf(pending));
             chose.Operator.Tell(new JobResolved(_jobId, _node.Name, $"abandoned: it ends here as failed, its archive is deleted and its stopped container stays until rm; if {pending.Target} restored it, it runs there"));
-            Requester.Tell(new MigrationFailed(_jobId, settled, _node.Name));
+            Requester.Tell(new MigrationFailed(_jobId, MigrationFailure.SettledByOperator, settled, _node.Name));
             Context.Parent.Tell(new Lost(settled));
             Context.Stop(Self);
         });
@@ -250,13 +250,13 @@ public sealed partial class OutgoingMigration : StatefulActor
 
     /// <param name="pending">The migration whose archive the job can resume from; null when none was recorded.</param>
     /// <param name="resolver">The operator who settled a move in doubt this way, who hears when the job runs again.</param>
-    private void BeginRollingBack(PendingMigration? pending, string reason, IActorRef? resolver = null)
+    private void BeginRollingBack(PendingMigration? pending, MigrationFailure code, string reason, IActorRef? resolver = null)
     {
         _log.Warning("migration of job {0} failed, resuming it here: {1}", _jobId, reason);
         var archive = pending is null ? null : ArchiveOf(pending);
         Become(() => RollingBack(pending, archive, resolver ?? ActorRefs.Nobody));
         LocalResume.RunAsync(Runtime, _container, _spec, archive, Stopping)
-            .PipeTo(Self, success: restored => new Resumed(reason, restored), failure: e => new ResumeFailed(reason, e.Message));
+            .PipeTo(Self, success: restored => new Resumed(code, reason, restored), failure: e => new ResumeFailed(code, reason, e.Message));
     }
 
     private void RollingBack(PendingMigration? pending, string? archive, IActorRef resolver)
@@ -269,15 +269,15 @@ public sealed partial class OutgoingMigration : StatefulActor
                 ArchiveStore.Delete(archive);
             }
             resolver.Tell(new JobResolved(_jobId, _node.Name, "it runs here again, resumed from its checkpoint"));
-            Requester.Tell(new MigrationFailed(_jobId, r.Reason, _node.Name));
+            Requester.Tell(new MigrationFailed(_jobId, r.Code, r.Reason, _node.Name));
             Context.Parent.Tell(new ResumedHere(r.Restored));
             Context.Stop(Self);
         });
         Receive<ResumeFailed>(r =>
         {
             Ended(pending, MigrationResult.Lost, null, false);
-            resolver.Tell(new CommandRejected(_jobId, $"job {_jobId} could not be resumed here: {r.Error}"));
-            Requester.Tell(new MigrationFailed(_jobId, r.Reason, _node.Name));
+            resolver.Tell(new CommandRejected(_jobId, JobFailure.ResumeFailed, $"job {_jobId} could not be resumed here: {r.Error}"));
+            Requester.Tell(new MigrationFailed(_jobId, r.Code, r.Reason, _node.Name));
             Context.Parent.Tell(new Lost($"migration failed ({r.Reason}) and resuming here failed too: {r.Error}"));
             Context.Stop(Self);
         });
@@ -302,9 +302,9 @@ public sealed partial class OutgoingMigration : StatefulActor
     /// <param name="cancel">Why the move cannot be cancelled now; the states that can cancel handle <see cref="CancelJob"/> first.</param>
     private void RefuseMigrations(string reason, string? cancel = null)
     {
-        Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, reason)));
-        Receive<CancelJob>(c => Sender.Tell(new CommandRejected(c.JobId, cancel ?? "the move is already being cancelled")));
-        Receive<ResolveJob>(r => Sender.Tell(new CommandRejected(r.JobId, $"job {_jobId}'s move is not in doubt ({reason}); resolve settles only a move whose target fell silent")));
+        Receive<MigrateJob>(m => Sender.Tell(new CommandRejected(m.JobId, JobFailure.JobMigrating, reason)));
+        Receive<CancelJob>(c => Sender.Tell(new CommandRejected(c.JobId, JobFailure.TooLateToCancel, cancel ?? "the move is already being cancelled")));
+        Receive<ResolveJob>(r => Sender.Tell(new CommandRejected(r.JobId, JobFailure.NotInDoubt, $"job {_jobId}'s move is not in doubt ({reason}); resolve settles only a move whose target fell silent")));
     }
 
     /// <summary>Tells whoever asked for the migration how far it got; the archive's size is known once podman has written it.</summary>
@@ -313,6 +313,6 @@ public sealed partial class OutgoingMigration : StatefulActor
 
     private sealed record Checkpointed(CheckpointStats Stats);
     private sealed record CheckpointFailed(string Reason);
-    private sealed record Resumed(string Reason, bool Restored);
-    private sealed record ResumeFailed(string Reason, string Error);
+    private sealed record Resumed(MigrationFailure Code, string Reason, bool Restored);
+    private sealed record ResumeFailed(MigrationFailure Code, string Reason, string Error);
 }

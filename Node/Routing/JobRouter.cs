@@ -69,7 +69,7 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
             // Sent on to a node that is down, it would wait out the client's timeout; its node keeps it and carries on when back.
             return UpMembers().Contains(owner.Name)
                 ? new Route.ToOwner(owner)
-                : new Route.Answer(new CommandRejected(command.JobId, $"job {command.JobId} belongs to {owner.Name}, which is not up now; ask again once it is back"));
+                : new Route.Answer(new CommandRejected(command.JobId, JobFailure.OwnerDown, $"job {command.JobId} belongs to {owner.Name}, which is not up now; ask again once it is back"));
         }
         return hasActor ? new Route.ToJob(command) : new Route.Answer(new UnknownJob(command.JobId, self.Name));
     }
@@ -81,33 +81,33 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
         {
             return LeastLoadedPeer() is { } least
                 ? new Route.ToJob(migrate with { TargetNode = least })
-                : Refuse(migrate, $"no other host that is up and not cordoned can take job {migrate.JobId}");
+                : Refuse(migrate, JobFailure.NoTarget, $"no other host that is up and not cordoned can take job {migrate.JobId}");
         }
         if (migrate.TargetNode == self.Name)
         {
-            return Refuse(migrate, $"the job already runs on {self.Name}; pick another host");
+            return Refuse(migrate, JobFailure.AlreadyOnTarget, $"the job already runs on {self.Name}; pick another host");
         }
         if (config.FindHost(migrate.TargetNode) is not { } target)
         {
-            return Refuse(migrate, $"unknown host '{migrate.TargetNode}'; known hosts: {string.Join(", ", config.Hosts.Select(h => h.Name))}");
+            return Refuse(migrate, JobFailure.UnknownHost, $"unknown host '{migrate.TargetNode}'; known hosts: {string.Join(", ", config.Hosts.Select(h => h.Name))}");
         }
-        return !UpMembers().Contains(target.Name) ? Refuse(migrate, $"host {target.Name} is not an up member of the cluster; is its node running?")
+        return !UpMembers().Contains(target.Name) ? Refuse(migrate, JobFailure.TargetDown, $"host {target.Name} is not an up member of the cluster; is its node running?")
             // Its pre-flight would only wait out its limit, and the container would run on here anyway.
-            : !ReachableUpMembers().Contains(target.Name) ? Refuse(migrate, $"host {target.Name} is up but {self.Name} cannot reach it now; try again once it answers")
-            : _cordoned.Contains(target.Name) ? Refuse(migrate, $"host {target.Name} is cordoned: it takes no new containers; uncordon it or pick another host")
+            : !ReachableUpMembers().Contains(target.Name) ? Refuse(migrate, JobFailure.TargetUnreachable, $"host {target.Name} is up but {self.Name} cannot reach it now; try again once it answers")
+            : _cordoned.Contains(target.Name) ? Refuse(migrate, JobFailure.TargetCordoned, $"host {target.Name} is cordoned: it takes no new containers; uncordon it or pick another host")
             : new Route.ToJob(migrate);
     }
 
     /// <summary>A service's address: the one asked for if no other job holds it, else the next free one of this node's share.</summary>
-    public (JobSpec Spec, string? Problem) WithAddress(string jobId, JobSpec spec, ServiceNetworkSettings network)
+    public (JobSpec Spec, (JobFailure Code, string Reason)? Problem) WithAddress(string jobId, JobSpec spec, ServiceNetworkSettings network)
     {
         if (spec.Service.Address is { } asked)
         {
-            return AddressHolder(asked) is { } holder ? (spec, $"the address {asked} belongs to job {holder}") : (spec, null);
+            return AddressHolder(asked) is { } holder ? (spec, (JobFailure.AddressTaken, $"the address {asked} belongs to job {holder}")) : (spec, null);
         }
         return FreeAddress(network) is { } free
             ? (spec with { Service = spec.Service with { Address = free } }, null)
-            : (spec, $"no free address left for job {jobId} in this node's share of {network.First}–{network.Last}");
+            : (spec, (JobFailure.NoFreeAddress, $"no free address left for job {jobId} in this node's share of {network.First}–{network.Last}"));
     }
 
     /// <summary>The active job holding <paramref name="address"/>, as the directory last heard; null when it is free.</summary>
@@ -157,5 +157,5 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
 
     public static bool IsActive(JobStatus status) => status.Phase is not (JobPhase.Completed or JobPhase.Failed);
 
-    private static Route.Answer Refuse(MigrateJob migrate, string reason) => new(new CommandRejected(migrate.JobId, reason));
+    private static Route.Answer Refuse(MigrateJob migrate, JobFailure code, string reason) => new(new CommandRejected(migrate.JobId, code, reason));
 }

@@ -45,10 +45,10 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<RunJob>(Run);
         Receive<RoutedJobCommand>(r => Route(r.Command, r.Hops));
         Receive<IJobCommand>(c => Route(c, 0));
-        Receive<DrainNode>(d => !PassedOn(d.Node, d, reason => new DrainRefused(d.Node ?? "", reason, [], [])), d => _maintenance.Drain(d, Sender));
+        Receive<DrainNode>(d => !PassedOn(d.Node, d, reason => new DrainRefused(d.Node ?? "", DrainFailure.UnknownHost, reason, [], [])), d => _maintenance.Drain(d, Sender));
         Receive<PlanDrain>(d => !PassedOn(d.Node, d, reason => new DrainPlan(d.Node ?? "", [], reason)), _ => Sender.Tell(_maintenance.PlanDrain()));
         Receive<NodeDrainer.Finished>(_maintenance.Drained);
-        Receive<CordonNode>(c => !PassedOn(c.Node, c, reason => new CommandRejected("", reason)), c => Sender.Tell(_maintenance.Cordon(c)));
+        Receive<CordonNode>(c => !PassedOn(c.Node, c, reason => new CommandRejected("", JobFailure.UnknownHost, reason)), c => Sender.Tell(_maintenance.Cordon(c)));
         Receive<PruneJobs>(_ => Sender.Tell(new JobsPruned(_node.Name, _jobs.Prune(DateTimeOffset.MaxValue))));
         Receive<FinishedJobsPruner.PruneFinishedBefore>(p => Sender.Tell(new JobsPruned(_node.Name, _jobs.Prune(p.FinishedBefore))));
         Receive<JobRemover.Forget>(f =>
@@ -117,22 +117,23 @@ public sealed class ContainerSupervisor : ReceiveActor
 
     private void Run(RunJob run)
     {
-        var problem = NewJobProblem(run.JobId) ?? JobSpecRules.Problem(run.Spec, _node.Config.ServiceNetwork);
+        var problem = NewJobProblem(run.JobId) ?? (JobSpecRules.Problem(run.Spec, _node.Config.ServiceNetwork) is { } invalid
+            ? (JobFailure.InvalidSpec, invalid) : null);
         var spec = run.Spec;
         if (problem is null && spec.Service.Network == JobNetwork.Cluster)
         {
             (spec, problem) = _router.WithAddress(run.JobId, spec, _node.Config.ServiceNetwork!);
         }
-        if (problem is not null)
+        if (problem is var (code, reason))
         {
-            Sender.Tell(new CommandRejected(run.JobId ?? "", problem));
+            Sender.Tell(new CommandRejected(run.JobId ?? "", code, reason));
             return;
         }
         var job = new JobRecord(run.JobId, spec, 0, DateTimeOffset.UtcNow, JobPhase.Starting);
         // Acknowledged only once on disk: a node restarted from here on starts the job, or finds its container.
         if (_node.Journal.TrySave(job) is { } failure)
         {
-            Sender.Tell(new CommandRejected(run.JobId, $"job {run.JobId} was not started: {_node.Name} could not write its record ({failure})"));
+            Sender.Tell(new CommandRejected(run.JobId, JobFailure.RecordNotWritten, $"job {run.JobId} was not started: {_node.Name} could not write its record ({failure})"));
             return;
         }
         _jobs.Start(job, [], JobStart.Run);
@@ -140,13 +141,13 @@ public sealed class ContainerSupervisor : ReceiveActor
     }
 
     /// <summary>Why a new job may not take this id here, or null.</summary>
-    private string? NewJobProblem(string jobId) => jobId switch
+    private (JobFailure Code, string Reason)? NewJobProblem(string jobId) => jobId switch
     {
-        _ when !Names.IsValidJobId(jobId) => $"invalid job id '{jobId}': {Names.JobIdRule}",
-        _ when _maintenance.TakesNoJobs() is { } why => $"{why}; run it elsewhere (--on another host)",
-        _ when _jobs.Owned(jobId) is not null => $"job {jobId} already exists on {_node.Name}",
-        _ when _jobs.Actor(jobId) is not null => $"job {jobId} ran here before and moved away; pick a new id",
-        _ when _router.Directory.TryGetValue(jobId, out var where) && where.Node != _node.Name => $"job {jobId} already exists on {where.Node}",
+        _ when !Names.IsValidJobId(jobId) => (JobFailure.InvalidJobId, $"invalid job id '{jobId}': {Names.JobIdRule}"),
+        _ when _maintenance.TakesNoJobs() is { } why => (JobFailure.NodeTakesNoJobs, $"{why}; run it elsewhere (--on another host)"),
+        _ when _jobs.Owned(jobId) is not null => (JobFailure.JobExists, $"job {jobId} already exists on {_node.Name}"),
+        _ when _jobs.Actor(jobId) is not null => (JobFailure.JobExists, $"job {jobId} ran here before and moved away; pick a new id"),
+        _ when _router.Directory.TryGetValue(jobId, out var where) && where.Node != _node.Name => (JobFailure.JobExists, $"job {jobId} already exists on {where.Node}"),
         _ => null,
     };
 

@@ -152,7 +152,7 @@ public sealed class NodeDrainer : ReceiveActor, IWithTimers
         Context.Parent.Tell(new Finished([.. _moved], [.. _stuck]));
         _requester.Tell(_stuck.Count == 0
             ? new NodeDrained(_node, [.. _moved])
-            : new DrainRefused(_node, $"{_stuck.Count} container(s) could not move, so {_node} stays up: {string.Join("; ", _reasons)}", [.. _moved], [.. _stuck]));
+            : new DrainRefused(_node, DrainFailure.ContainersStuck, $"{_stuck.Count} container(s) could not move, so {_node} stays up: {string.Join("; ", _reasons)}", [.. _moved], [.. _stuck]));
         Context.Stop(Self);
     }
 

@@ -34,7 +34,7 @@ public sealed class NodeMaintenance(NodeContext node, JobRouter router, LocalJob
     {
         if (_drainer is not null)
         {
-            requester.Tell(new DrainRefused(node.Name, $"{node.Name} is already draining", [], []));
+            requester.Tell(new DrainRefused(node.Name, DrainFailure.AlreadyDraining, $"{node.Name} is already draining", [], []));
             return;
         }
         var running = jobs.Running();
@@ -43,7 +43,7 @@ public sealed class NodeMaintenance(NodeContext node, JobRouter router, LocalJob
         {
             // Whoever asked hears the refusal and reports it; here it is a fact, not a warning.
             log.Info("asked to drain, but no other host is up and uncordoned to take {0} container(s); staying up", running.Count);
-            requester.Tell(new DrainRefused(node.Name, $"{NoTargets}; staying up", [], [.. running.Keys]));
+            requester.Tell(new DrainRefused(node.Name, DrainFailure.NoTargets, $"{NoTargets}; staying up", [], [.. running.Keys]));
             return;
         }
         log.Info(running.Count == 0 ? "draining: nothing to move" : $"draining: moving {running.Count} container(s) to {string.Join(", ", peers)}");
@@ -82,7 +82,7 @@ public sealed class NodeMaintenance(NodeContext node, JobRouter router, LocalJob
         }
         catch (IOException e)
         {
-            return new CommandRejected("", $"could not write the cordon to {node.Self.StateDirectory}: {e.Message}");
+            return new CommandRejected("", JobFailure.RecordNotWritten, $"could not write the cordon to {node.Self.StateDirectory}: {e.Message}");
         }
         log.Info(cordon.Cordoned ? "cordoned: taking no new containers; the running ones stay" : "uncordoned: taking new containers again");
         statusFeed.Tell(StatusFeed.Changed.Instance);

@@ -8,7 +8,7 @@ public static class NodeMessages
     /// <summary>A refusal for the questions whose asker waits for an answer; null for the rest, which go unanswered.</summary>
     public static object? RefusalToStranger(object message, string node) => message switch
     {
-        BeginTransfer b => new TransferRefused(b.TransferId ?? "", "only the cluster's nodes may begin a transfer"),
+        BeginTransfer b => new TransferRefused(b.TransferId ?? "", TransferFailure.NotANode, "only the cluster's nodes may begin a transfer"),
         CheckRestore c => new RestoreCheck(c.JobId ?? "", node, ["only the cluster's nodes may ask"]),
         FetchImage f => new ImageFetched(f.Image ?? "", 0, 0, "only the cluster's nodes may ask"),
         _ => null,

@@ -120,10 +120,12 @@ public sealed record JobMoved(string JobId, string Owner);
 public sealed record UnknownJob(string JobId, string Node);
 
 /// <summary>The request was refused; nothing changed.</summary>
-public sealed record CommandRejected(string JobId, string Reason);
+/// <param name="Code">What refused it, for scripts and tests; <paramref name="Reason"/> says it to a person. A refusal with several causes names them all in its text, under the first one's code.</param>
+public sealed record CommandRejected(string JobId, JobFailure Code, string Reason);
 
 /// <summary>A migration was tried and failed; the job went on where it was.</summary>
-public sealed record MigrationFailed(string JobId, string Reason, string StillOn);
+/// <param name="Code">What ended it; <paramref name="Reason"/> tells the whole story (a later cause, such as the target holding nothing, is added to its text).</param>
+public sealed record MigrationFailed(string JobId, MigrationFailure Code, string Reason, string StillOn);
 
 /// <summary>The last <paramref name="Tail"/> lines a managed container printed (kept after it ends).</summary>
 public sealed record GetLogs(string JobId, int Tail = 20) : IJobCommand;
@@ -151,7 +153,8 @@ public sealed record DrainedJob(string JobId, string To);
 public sealed record NodeDrained(string Node, DrainedJob[] Moved);
 
 /// <summary>Some containers could not move; the node stays up with them (the others did move).</summary>
-public sealed record DrainRefused(string Node, string Reason, DrainedJob[] Moved, string[] Stuck);
+/// <param name="Code">Why; for <see cref="DrainFailure.ContainersStuck"/>, <paramref name="Reason"/> gives each stuck container's own cause.</param>
+public sealed record DrainRefused(string Node, DrainFailure Code, string Reason, DrainedJob[] Moved, string[] Stuck);
 
 public sealed record GetNodeStatus : IClientRequest;
 

@@ -35,7 +35,7 @@ public sealed record BeginTransfer(string TransferId, string JobId, string Sourc
 
 public sealed record TransferAccepted(string TransferId) : ITransferMessage;
 
-public sealed record TransferRefused(string TransferId, string Reason) : ITransferMessage;
+public sealed record TransferRefused(string TransferId, TransferFailure Code, string Reason) : ITransferMessage;
 
 /// <summary>
 /// Bytes <paramref name="Offset"/> onwards of the archive; chunks may arrive out of order or twice.
@@ -61,10 +61,11 @@ public sealed record RestoreStarted(string TransferId) : ITransferMessage;
 public sealed record RestoreConfirmed(string TransferId, string JobId, string Node, long RestoreMs) : ITransferMessage;
 
 /// <summary>The target gave up; it has deleted what it received and runs nothing of the job.</summary>
-public sealed record TransferFailed(string TransferId, string Reason) : ITransferMessage;
+public sealed record TransferFailed(string TransferId, TransferFailure Code, string Reason) : ITransferMessage;
 
 /// <summary>The source gave up; the target drops what it received.</summary>
-public sealed record AbortTransfer(string TransferId, string Reason) : ITransferMessage;
+/// <param name="Code">Why the source gave up: its migration's failure.</param>
+public sealed record AbortTransfer(string TransferId, MigrationFailure Code, string Reason) : ITransferMessage;
 
 /// <summary>
 /// From a source that does not know whether the target restored the job (it stopped hearing from

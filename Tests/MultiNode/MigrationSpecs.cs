@@ -114,7 +114,7 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
             NodeA.Tell(new MigrateJob("rollback", "nodeB"), TestActor);
 
             var failed = ExpectMsg<MigrationFailed>(Long);
-            Assert.Contains("image not known here", failed.Reason);
+            Assert.Equal(MigrationFailure.TargetFailed, failed.Code);
             Assert.Equal("nodeA", failed.StillOn);
         }
         finally
@@ -144,16 +144,16 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
     }
 
     [Theory]
-    [InlineData("nodeA", "already runs on nodeA")]
-    [InlineData("nodeZ", "unknown host 'nodeZ'")]
-    public void Migrating_to_the_same_or_an_unknown_host_is_refused(string target, string reason)
+    [InlineData("nodeA", JobFailure.AlreadyOnTarget)]
+    [InlineData("nodeZ", JobFailure.UnknownHost)]
+    public void Migrating_to_the_same_or_an_unknown_host_is_refused(string target, JobFailure code)
     {
         var id = $"refuse-{target.ToLowerInvariant()}";
         Submit(id, 3, workMillis: 2000);
 
         NodeA.Tell(new MigrateJob(id, target), TestActor);
 
-        Assert.Contains(reason, ExpectMsg<CommandRejected>(Long).Reason);
+        Assert.Equal(code, ExpectMsg<CommandRejected>(Long).Code);
         NodeA.Tell(new QueryJob(id, WaitForResult: true), TestActor);
         Assert.Equal(4, ExpectMsg<JobStatus>(Long).Result!.Value);
     }
@@ -167,7 +167,7 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
 
         NodeA.Tell(new MigrateJob("finished", "nodeB"), TestActor);
 
-        Assert.Contains("already finished with result 8", ExpectMsg<CommandRejected>().Reason);
+        Assert.Equal(JobFailure.JobEnded, ExpectMsg<CommandRejected>().Code);
     }
 
     [Theory]
@@ -178,7 +178,7 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
     {
         NodeA.Tell(Jobs.AddOne(id, 1), TestActor);
 
-        Assert.Contains("invalid job id", ExpectMsg<CommandRejected>().Reason);
+        Assert.Equal(JobFailure.InvalidJobId, ExpectMsg<CommandRejected>().Code);
         Assert.DoesNotContain(_nodes.A.Calls, c => c.StartsWith("run") && c.Contains(id.Length > 0 ? id : "amig- "));
     }
 
@@ -202,7 +202,7 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
         NodeA.Tell(new MigrateJob("unwritable", "nodeB"), TestActor);
 
         var refused = ExpectMsg<CommandRejected>(Long);
-        Assert.Contains("could not write its record", refused.Reason);
+        Assert.Equal(JobFailure.RecordNotWritten, refused.Code);
         Assert.DoesNotContain(_nodes.A.Calls, c => c.StartsWith($"checkpoint {ContainerNames.For("unwritable")}", StringComparison.Ordinal));
         NodeA.Tell(new QueryJob("unwritable", WaitForResult: true), TestActor);
         var done = ExpectMsg<JobStatus>(Long);

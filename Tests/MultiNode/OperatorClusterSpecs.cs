@@ -24,7 +24,7 @@ public sealed class OperatorClusterSpecs : ThreeNodeClusterSpec
         AwaitAssert(() =>
         {
             Node("nodeA").Tell(new MigrateJob("one", "nodeB"), TestActor);
-            Assert.Contains("host nodeB is cordoned", ExpectMsg<CommandRejected>().Reason);
+            Assert.Equal(JobFailure.TargetCordoned, ExpectMsg<CommandRejected>().Code);
         }, Long, TimeSpan.FromMilliseconds(300));
         Node("nodeA").Tell(new PlanDrain("nodeA"), TestActor);
         var plan = ExpectMsg<DrainPlan>(Long);
@@ -85,12 +85,12 @@ public sealed class OperatorClusterSpecs : ThreeNodeClusterSpec
 
         Assert.Contains("once it is written the job resumes here", canceller.ExpectMsg<MigrationCancelled>(Long).Outcome);
         var failed = ExpectMsg<MigrationFailed>(Long);
-        Assert.Equal(("nodeA", "cancelled during the checkpoint"), (failed.StillOn, failed.Reason));
+        Assert.Equal(("nodeA", MigrationFailure.Cancelled), (failed.StillOn, failed.Code));
         Node("nodeA").Tell(new QueryJob("held"), TestActor);
         var status = ExpectMsg<JobStatus>(Long);
         Assert.Equal((JobPhase.Running, "nodeA"), (status.Phase, status.Owner));
         Node("nodeA").Tell(new CancelJob("held"), canceller);
-        Assert.Contains("not migrating; there is nothing to cancel", canceller.ExpectMsg<CommandRejected>(Long).Reason);
+        Assert.Equal(JobFailure.NotMigrating, canceller.ExpectMsg<CommandRejected>(Long).Code);
     }
 
     private void Submit(string id, long number) => Submit(id, number, workMillis: 30_000);

@@ -100,6 +100,8 @@ public sealed class ThreeNodeSpecs : ThreeNodeClusterSpec
 
         var refused = ExpectMsg<DrainRefused>(Long);
         Assert.Equal(["pinned"], refused.Stuck);
+        Assert.Equal(DrainFailure.ContainersStuck, refused.Code);
+        // The stuck container's own cause reaches the operator.
         Assert.Contains("no room", refused.Reason);
         Assert.False(Cluster.Systems[0].WhenTerminated.IsCompleted);
         // Still nodeA's, and it finishes there.

@@ -69,7 +69,7 @@ public sealed class UnsettledMigrationSpecs()
         var tooSoon = ExpectMsg<CommandRejected>(Long);
         var resolved = ResolveOnceTargetIsSilent(nodeA, "silent", ResolveChoice.ResumeHere);
 
-        Assert.Contains("only once its target has been silent for", tooSoon.Reason);
+        Assert.Equal(JobFailure.TargetNotSilent, tooSoon.Code);
         Assert.Contains("runs here again", resolved.Outcome);
         nodeA.Tell(new QueryJob("silent", WaitForResult: true), TestActor);
         var done = ExpectMsg<JobStatus>(Long);

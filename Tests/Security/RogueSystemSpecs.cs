@@ -106,7 +106,7 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
         var fetch = ExpectMsg<ImageFetched>(Silence);
 
         Assert.Equal("nodeB", status.Node);
-        Assert.Equal((transferId, "only the cluster's nodes may begin a transfer"), (refused.TransferId, refused.Reason));
+        Assert.Equal((transferId, TransferFailure.NotANode), (refused.TransferId, refused.Code));
         Assert.Equal(["only the cluster's nodes may ask"], check.Problems);
         Assert.Equal("only the cluster's nodes may ask", fetch.Error);
         Assert.Empty(ArchiveFiles("nodeB"));

@@ -254,7 +254,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
 
         Assert.Equal(Transfer, ExpectMsg<AbortTransfer>(Patience).TransferId);
         var gaveUp = ExpectMsg<ArchiveSender.GaveUp>();
-        Assert.Contains("could not open the archive stream to nodeB", gaveUp.Reason);
+        Assert.Equal(MigrationFailure.StreamFailed, gaveUp.Code);
         Assert.False(gaveUp.InDoubt);
     }
 

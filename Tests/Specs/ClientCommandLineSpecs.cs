@@ -80,6 +80,42 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
+    public async Task A_refused_move_in_json_carries_the_refusal_s_code_and_its_text()
+    {
+        var run = ClientAsync("migrate", "job1", "nodeB", "--json");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [], ["nodeA", "nodeB"]));
+        await _nodeA.ExpectMsgAsync(new MigrateJob("job1", "nodeB"), Wait);
+
+        _nodeA.LastSender.Tell(new CommandRejected("job1", JobFailure.TargetCordoned, "host nodeB is cordoned: it takes no new containers"));
+
+        var (exit, output, _) = await run;
+        var json = AssertJsonError(ExitCodes.Refused, exit, output, "nodeA refused: host nodeB is cordoned");
+        Assert.Equal(("target-cordoned", "target-cordoned"), (json.GetProperty("code").GetString(), json.GetProperty("answer").GetProperty("code").GetString()));
+    }
+
+    [Fact]
+    public async Task A_failed_move_shows_its_text_to_a_person_and_its_code_in_json()
+    {
+        var failed = new MigrationFailed("job1", MigrationFailure.TargetFailed, "the target gave up: restore failed: no such image", "nodeA");
+        var human = ClientAsync("migrate", "job1", "nodeB");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [], ["nodeA", "nodeB"]));
+        await _nodeA.ExpectMsgAsync(new MigrateJob("job1", "nodeB"), Wait);
+        _nodeA.LastSender.Tell(failed);
+        var (humanExit, _, humanError) = await human;
+        var script = ClientAsync("migrate", "job1", "nodeB", "--json");
+        await AnswerStatusAsync(_nodeA, new NodeStatus("nodeA", [], ["nodeA", "nodeB"]));
+        await _nodeA.ExpectMsgAsync(new MigrateJob("job1", "nodeB"), Wait);
+        _nodeA.LastSender.Tell(failed);
+
+        var (exit, output, _) = await script;
+        Assert.Equal(ExitCodes.Refused, humanExit);
+        Assert.Contains("migration failed: the target gave up: restore failed: no such image; the job goes on on nodeA", humanError);
+        Assert.DoesNotContain("target-failed", humanError);
+        var json = AssertJsonError(ExitCodes.Refused, exit, output, "migration failed: the target gave up");
+        Assert.Equal("target-failed", json.GetProperty("code").GetString());
+    }
+
+    [Fact]
     public async Task A_waiting_query_asks_again_when_the_owner_was_out_of_reach_for_a_moment()
     {
         var run = ClientAsync("query", "job1", "--wait");
@@ -194,7 +230,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         var run = ClientAsync("drain", "nodeB");
         await _nodeB.ExpectMsgAsync(new DrainNode("nodeB", Progress: true), Wait);
 
-        _nodeB.LastSender.Tell(new DrainRefused("nodeB", "no peer has room for them", [new DrainedJob("web", "nodeA")], ["db", "cache"]));
+        _nodeB.LastSender.Tell(new DrainRefused("nodeB", DrainFailure.ContainersStuck, "no peer has room for them", [new DrainedJob("web", "nodeA")], ["db", "cache"]));
 
         var (exit, output, error) = await run;
         Assert.Equal(ExitCodes.Refused, exit);
@@ -446,7 +482,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     {
         var refused = ClientAsync("rm", "web");
         await _nodeA.ExpectMsgAsync(new RemoveJob("web"), Wait);
-        _nodeA.LastSender.Tell(new CommandRejected("web", "job web is running on nodeA: stop it first (stop web), or rm -f web stops and removes it"));
+        _nodeA.LastSender.Tell(new CommandRejected("web", JobFailure.JobRunning, "job web is running on nodeA: stop it first (stop web), or rm -f web stops and removes it"));
         var forced = ClientAsync("rm", "-f", "web");
         await _nodeA.ExpectMsgAsync(new RemoveJob("web", Force: true), Wait);
         _nodeA.LastSender.Tell(new JobRemoved("web", "nodeA"));
@@ -480,7 +516,7 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         _nodeA.LastSender.Tell(new MigrationCancelled("web", "nodeA", "nothing was frozen; the job runs on here"));
         var refused = ClientAsync("cancel", "web");
         await _nodeA.ExpectMsgAsync(new CancelJob("web"), Wait);
-        _nodeA.LastSender.Tell(new CommandRejected("web", "job web is running on nodeA, not migrating; there is nothing to cancel"));
+        _nodeA.LastSender.Tell(new CommandRejected("web", JobFailure.NotMigrating, "job web is running on nodeA, not migrating; there is nothing to cancel"));
 
         Assert.Equal((ExitCodes.Ok, "job web: its migration from nodeA is cancelled; nothing was frozen; the job runs on here\n"),
             ((await cancelled).Exit, (await cancelled).Output));

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using AkkaMigration.Client.Commands;
 using AkkaMigration.Client.Console;
@@ -270,6 +271,18 @@ public sealed class ClientDisplaySpecs
         Assert.StartsWith("""{"ok":false,"exitCode":1,"error":"job web failed on nodeA: oom","answer":{"jobId":"web","owner":"nodeA","phase":"failed",""", json);
         Assert.Contains(""","spec":{"image":"nginx",""", json);
         Assert.EndsWith("\"exitCode\":137,\"finishedAt\":null}}", json);
+    }
+
+    [Theory]
+    [InlineData(nameof(CommandRejected), typeof(JobFailure))]
+    [InlineData(nameof(MigrationFailed), typeof(MigrationFailure))]
+    [InlineData(nameof(DrainRefused), typeof(DrainFailure))]
+    public void The_readme_lists_every_code_a_failure_shows_in_json_as_json_spells_it(string record, Type codes)
+    {
+        var row = File.ReadLines(Repo.Path("README.md")).Single(l => l.StartsWith($"| `{record}` "));
+        var listed = Regex.Matches(row.Split('|')[2], "`([^`]+)`").Select(m => m.Groups[1].Value);
+
+        Assert.Equal(Enum.GetValues(codes).Cast<object>().Select(c => JsonSerializer.Serialize(c, OutcomeJson.Options).Trim('"')), listed);
     }
 
     private static JobStatus Job(JobPhase phase, DateTimeOffset submittedAt) =>

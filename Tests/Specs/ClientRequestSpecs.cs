@@ -83,9 +83,9 @@ public sealed class ClientRequestSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
 
         await _nodeB.ExpectMsgAsync(new MigrateJob("job1"), Wait);
         _nodeB.LastSender.Tell(new MigrationProgress("job1", MigrationStep.Transfer, 10, 20));
-        _nodeB.LastSender.Tell(new CommandRejected("job1", "no peer has room"));
+        _nodeB.LastSender.Tell(new CommandRejected("job1", JobFailure.NoTarget, "no peer has room"));
 
-        Assert.Equal(new ClientActor.Response("nodeB", new CommandRejected("job1", "no peer has room")), await request.WaitAsync(Wait));
+        Assert.Equal(new ClientActor.Response("nodeB", new CommandRejected("job1", JobFailure.NoTarget, "no peer has room")), await request.WaitAsync(Wait));
         Assert.Equal([new MigrationProgress("job1", MigrationStep.Transfer, 10, 20)], heard.Reports);
     }
 

@@ -50,6 +50,8 @@ public sealed class NodeDrainerSpecs : Akka.TestKit.Xunit2.TestKit
 
         var refused = await _requester.ExpectMsgAsync<DrainRefused>(Long);
         Assert.Equal(["big"], refused.Stuck);
+        Assert.Equal(DrainFailure.ContainersStuck, refused.Code);
+        // The operator reads each stuck container's own cause.
         Assert.Contains("big: no answer and no progress for 1 s", refused.Reason);
     }
 

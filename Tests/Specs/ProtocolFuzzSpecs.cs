@@ -74,7 +74,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
 
             SendAndEnd(t, Fuzz.ShuffledWithDuplicates(rng, sent), sent);
 
-            Assert.Contains("incomplete", AssertOutcome<TransferFailed>(t).Reason);
+            Assert.Equal(TransferFailure.Incomplete, AssertOutcome<TransferFailed>(t).Code);
             Assert.Equal(0, RestoresOf(t.JobId));
         });
         AssertTheNodeStillServes();
@@ -96,7 +96,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
             t.Receiver.Tell(bad, t.Source.Ref);
 
             var failed = AssertOutcome<TransferFailed>(t);
-            Assert.True(failed.Reason.Contains(expected), $"{bad.Sequence}@{bad.Offset}+{bad.Data.Length} of '{bad.TransferId}': expected '{expected}', got '{failed.Reason}'");
+            Assert.True(failed.Code == expected, $"{bad.Sequence}@{bad.Offset}+{bad.Data.Length} of '{bad.TransferId}': expected {expected}, got {failed.Code} ({failed.Reason})");
             Assert.Equal(0, RestoresOf(t.JobId));
         });
         AssertTheNodeStillServes();
@@ -117,7 +117,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
 
             SendAndEnd(t, Fuzz.ShuffledWithDuplicates(rng, chunks), chunks);
 
-            Assert.Contains("checksum mismatch", AssertOutcome<TransferFailed>(t).Reason);
+            Assert.Equal(TransferFailure.ChecksumMismatch, AssertOutcome<TransferFailed>(t).Code);
             Assert.Equal(0, RestoresOf(t.JobId));
         });
         AssertTheNodeStillServes();
@@ -137,7 +137,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
             if (begin.TransferId != live.TransferId)
             {
                 // Aborts for transfers that do not exist go nowhere and break nothing.
-                _supervisor.Tell(new AbortTransfer(begin.TransferId, "bogus"), source.Ref);
+                _supervisor.Tell(new AbortTransfer(begin.TransferId, MigrationFailure.SourceStopped, "bogus"), source.Ref);
             }
 
             var refused = source.ExpectMsg<TransferRefused>(Patience);
@@ -216,10 +216,10 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     private int RestoresOf(string jobId) =>
         _runtime.Calls.Count(c => c == $"restore {ContainerNames.For(jobId)} from archive");
 
-    /// <summary>One chunk the receiver must not write, and what its refusal says.</summary>
-    private static (ArchiveChunk Chunk, string Reason) Malformed(Random rng, ArchiveChunk good, int chunkBytes)
+    /// <summary>One chunk the receiver must not write, and its refusal's code.</summary>
+    private static (ArchiveChunk Chunk, TransferFailure Code) Malformed(Random rng, ArchiveChunk good, int chunkBytes)
     {
-        const string limit = "malformed or beyond the archive size limit";
+        const TransferFailure limit = TransferFailure.MalformedChunk;
         return rng.Next(7) switch
         {
             0 => (good with { Data = Fuzz.Bytes(rng, chunkBytes + rng.Next(1, 4096)) }, limit),
@@ -231,8 +231,8 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
                 rng.NextInt64(MaxArchiveBytes, long.MaxValue),
                 // Offset plus length overflows a long: it must not wrap round under the limit.
                 long.MaxValue - rng.Next(0, good.Data.Length)]) }, limit),
-            5 => (good with { TransferId = Fuzz.HexId(rng) }, "arrived at transfer"),
-            _ => (good with { TransferId = Fuzz.Pick(rng, BogusTransferIds(rng)) }, "arrived at transfer"),
+            5 => (good with { TransferId = Fuzz.HexId(rng) }, TransferFailure.ForeignChunk),
+            _ => (good with { TransferId = Fuzz.Pick(rng, BogusTransferIds(rng)) }, TransferFailure.ForeignChunk),
         };
     }
 
@@ -358,7 +358,7 @@ public sealed class ProtocolFuzzClusterSpecs : Akka.TestKit.Xunit2.TestKit, ICla
             _nodes.Disarm();
 
             Assert.Equal("nodeA", failed.StillOn);
-            Assert.True(ExpectedReasons(damage).Any(failed.Reason.Contains), $"{damage} at chunk {at}: {failed.Reason}");
+            Assert.True(ExpectedCodes(damage).Contains(failed.Code), $"{damage} at chunk {at}: {failed.Code} ({failed.Reason})");
             jobs.Add((id, number));
         });
 
@@ -401,7 +401,7 @@ public sealed class ProtocolFuzzClusterSpecs : Akka.TestKit.Xunit2.TestKit, ICla
                         receiver.Tell(new EndOfArchive(transferId, 1, 1, Fuzz.HexId(rng), TransferMessages.Handoff("bystander")), hostile.Ref);
                         break;
                     default:
-                        NodeB.Tell(new AbortTransfer(transferId, "hostile"), hostile.Ref);
+                        NodeB.Tell(new AbortTransfer(transferId, MigrationFailure.SourceStopped, "hostile"), hostile.Ref);
                         break;
                 }
             }
@@ -447,20 +447,20 @@ public sealed class ProtocolFuzzClusterSpecs : Akka.TestKit.Xunit2.TestKit, ICla
         return copy;
     }
 
-    private static string[] ExpectedReasons(Damage damage) => damage switch
+    private static MigrationFailure[] ExpectedCodes(Damage damage) => damage switch
     {
-        Damage.FlippedByte => ["checksum mismatch"],
+        // The target fails the checksum, or finds the archive incomplete.
+        Damage.FlippedByte or Damage.Truncated => [MigrationFailure.TargetFailed],
         // The stream names its transfer once, up front: the writer refuses a chunk of another.
-        Damage.ForeignTransferId => ["stream to nodeB broke"],
+        Damage.ForeignTransferId => [MigrationFailure.StreamFailed],
         // The listener closes a stream whose frame is longer than the transfer's chunks, or empty;
         // the source hears of it as a broken stream, or as acknowledgements that stop.
-        Damage.Oversized or Damage.Empty => ["stream to nodeB broke", "stopped acknowledging"],
-        Damage.Truncated => ["incomplete"],
+        Damage.Oversized or Damage.Empty => [MigrationFailure.StreamFailed, MigrationFailure.TargetSilent],
         // Its acknowledgement names a sequence the source never sent, so the source sends the chunk
         // again; the receiver then holds one chunk too many and refuses the archive.
-        Damage.Renumbered => ["incomplete"],
+        Damage.Renumbered => [MigrationFailure.TargetFailed],
         // The receiver refuses it and closes the stream: the source hears the refusal, or the broken stream first.
-        _ => ["malformed or beyond the archive size limit", "stream to nodeB broke"],
+        _ => [MigrationFailure.TargetFailed, MigrationFailure.StreamFailed],
     };
 
     private void Submit(string id, long number)

@@ -70,7 +70,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         receiver.Tell(End("corrupt", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", chunks, archive), TestActor);
 
         ExpectMsg<RestoreStarted>();
-        Assert.Contains("checksum mismatch", ExpectMsg<TransferFailed>().Reason);
+        Assert.Equal(TransferFailure.ChecksumMismatch, ExpectMsg<TransferFailed>().Code);
         Assert.DoesNotContain(_runtime.Calls, c => c.StartsWith("restore"));
         AwaitAssert(() => Assert.Empty(Directory.GetFiles(_node.Archives.Folder)));
     }
@@ -85,7 +85,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         SendAll(receiver, chunks.Where(c => c.Sequence != 3));
         receiver.Tell(End("gap", "cccccccccccccccccccccccccccccccc", chunks, archive), TestActor);
 
-        Assert.Contains("incomplete", ExpectMsg<TransferFailed>().Reason);
+        Assert.Equal(TransferFailure.Incomplete, ExpectMsg<TransferFailed>().Code);
         Assert.DoesNotContain(_runtime.Calls, c => c.StartsWith("restore"));
     }
 
@@ -96,7 +96,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
 
         receiver.Tell(new ArchiveChunk("dddddddddddddddddddddddddddddddd", 0, 0, new byte[ChunkBytes + 1]), TestActor);
 
-        Assert.Contains("malformed", ExpectMsg<TransferFailed>().Reason);
+        Assert.Equal(TransferFailure.MalformedChunk, ExpectMsg<TransferFailed>().Code);
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
 
         receiver.Tell(new ArchiveChunk("cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", 0, 0, new byte[10]), TestActor);
 
-        Assert.Contains("arrived at transfer", ExpectMsg<TransferFailed>().Reason);
+        Assert.Equal(TransferFailure.ForeignChunk, ExpectMsg<TransferFailed>().Code);
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         receiver.Tell(End("norestore", "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee", chunks, archive), TestActor);
 
         ExpectMsg<RestoreStarted>();
-        Assert.Contains("no such image", ExpectMsg<TransferFailed>().Reason);
+        Assert.Equal(TransferFailure.RestoreFailed, ExpectMsg<TransferFailed>().Code);
         Assert.Null(_runtime.Inspect(ContainerNames.For("norestore")));
         Assert.Contains($"remove {ContainerNames.For("norestore")}", _runtime.Calls);
         // Nothing left for a restarted node to clean up, and no record claims the job.
@@ -137,7 +137,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         SendAll(receiver, chunks.Take(2));
         Watch(receiver);
 
-        receiver.Tell(new AbortTransfer("ffffffffffffffffffffffffffffffff", "source gave up"), TestActor);
+        receiver.Tell(new AbortTransfer("ffffffffffffffffffffffffffffffff", MigrationFailure.TargetSilent, "source gave up"), TestActor);
 
         ExpectTerminated(receiver);
         Assert.Empty(Directory.GetFiles(_node.Archives.Folder));
@@ -153,8 +153,8 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         ExpectMsg<BeginTransfer>();
 
         // The target's supervisor is told to drop anything it may have started, then the job actor hears of it.
-        Assert.Contains("did not answer", ExpectMsg<AbortTransfer>(TimeSpan.FromSeconds(5)).Reason);
-        Assert.Contains("did not answer", ExpectMsg<ArchiveSender.GaveUp>().Reason);
+        Assert.Equal(MigrationFailure.TargetSilent, ExpectMsg<AbortTransfer>(TimeSpan.FromSeconds(5)).Code);
+        Assert.Equal(MigrationFailure.TargetSilent, ExpectMsg<ArchiveSender.GaveUp>().Code);
     }
 
     [Fact]
@@ -166,12 +166,12 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         ExpectMsg<BeginTransfer>();
 
         // Someone else's refusal and failure, as a peer replaying old messages or a rogue one would send them.
-        LastSender.Tell(new TransferRefused("44444444444444444444444444444444", "go away"), TestActor);
-        LastSender.Tell(new TransferFailed("44444444444444444444444444444444", "it broke"), TestActor);
+        LastSender.Tell(new TransferRefused("44444444444444444444444444444444", TransferFailure.NoSpace, "go away"), TestActor);
+        LastSender.Tell(new TransferFailed("44444444444444444444444444444444", TransferFailure.RestoreFailed, "it broke"), TestActor);
 
         // Only the transfer's own silence ends it.
         var gaveUp = FishForMessage<ArchiveSender.GaveUp>(_ => true, TimeSpan.FromSeconds(5));
-        Assert.Contains("did not answer", gaveUp.Reason);
+        Assert.Equal(MigrationFailure.TargetSilent, gaveUp.Code);
     }
 
     [Fact]

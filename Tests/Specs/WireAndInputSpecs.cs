@@ -1,8 +1,10 @@
 using System.Runtime.CompilerServices;
+using System.Text;
 using AkkaMigration.Client.Console;
 using AkkaMigration.Node.Jobs;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Worker;
+using Newtonsoft.Json.Linq;
 
 namespace AkkaMigration.Tests.Specs;
 
@@ -76,6 +78,33 @@ public sealed class WireAndInputSpecs : Akka.TestKit.Xunit2.TestKit
 
             Assert.IsType(type, read);
         }
+    }
+
+    [Fact]
+    public async Task An_older_node_s_refusal_without_a_code_reads_as_unknown_with_its_text_on_the_client_channel()
+    {
+        var body = Encoding.UTF8.GetBytes("""{"type":"CommandRejected","message":{"jobId":"job1","reason":"no room"}}""");
+        using var wire = new MemoryStream();
+        wire.Write([0, 0, 0, (byte)body.Length]);
+        wire.Write(body);
+        wire.Position = 0;
+
+        var read = await ClientWire.ReadAnswerAsync(wire, CancellationToken.None);
+
+        Assert.Equal(new CommandRejected("job1", JobFailure.Unknown, "no room"), read);
+    }
+
+    [Fact]
+    public void An_older_node_s_transfer_failure_without_a_code_reads_as_unknown_with_its_text_between_nodes()
+    {
+        var current = new TransferFailed("a1", TransferFailure.ChecksumMismatch, "checksum mismatch");
+        var serializer = Sys.Serialization.FindSerializerFor(current);
+        var older = JObject.Parse(Encoding.UTF8.GetString(serializer.ToBinary(current)));
+        Assert.True(older.Remove(nameof(TransferFailed.Code)));
+
+        var read = serializer.FromBinary(Encoding.UTF8.GetBytes(older.ToString()), typeof(TransferFailed));
+
+        Assert.Equal(current with { Code = TransferFailure.Unknown }, read);
     }
 
     [Fact]
