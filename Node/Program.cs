@@ -131,31 +131,21 @@ var fenceAgent = new Command("fence-agent", "Renew this host's lease with the ot
 {
     agentHostOption, fenceNowOption,
 };
-fenceAgent.SetAction(async (parse, cancellationToken) =>
+fenceAgent.SetAction((parse, cancellationToken) => RefusingConfigErrors(async () =>
 {
-    MigrationConfig config;
-    HostEntry self;
-    try
+    var config = ConfigLoader.Discover(parse.GetValue(configOption)?.FullName);
+    var self = config.GetHost(parse.GetValue(agentHostOption)!);
+    if (parse.GetValue(fenceNowOption))
     {
-        config = ConfigLoader.Discover(parse.GetValue(configOption)?.FullName);
-        self = config.GetHost(parse.GetValue(agentHostOption)!);
-        if (parse.GetValue(fenceNowOption))
-        {
-            var report = await FenceAgentHost.FenceNowAsync(config, self, cancellationToken);
-            WriteLogLine(report.Problems.Length == 0 ? LogLevel.Information : LogLevel.Warning, "Fencing",
-                $"{self.Name}: killed {report.Killed} protected processes or containers{string.Concat(report.Problems.Select(p => "; " + p))}");
-            return report.Problems.Length == 0 ? 0 : 1;
-        }
-        using var agent = FenceAgentHost.ForHost(config, self, ClusterTls.ForNode(config, self));
-        await agent.RunAsync(cancellationToken);
-        return 0;
+        var report = await FenceAgentHost.FenceNowAsync(config, self, cancellationToken);
+        WriteLogLine(report.Problems.Length == 0 ? LogLevel.Information : LogLevel.Warning, "Fencing",
+            $"{self.Name}: killed {report.Killed} protected processes or containers{string.Concat(report.Problems.Select(p => "; " + p))}");
+        return report.Problems.Length == 0 ? 0 : 1;
     }
-    catch (ConfigException e)
-    {
-        await Console.Error.WriteLineAsync($"error: {e.Message}");
-        return 2;
-    }
-});
+    using var agent = FenceAgentHost.ForHost(config, self, ClusterTls.ForNode(config, self));
+    await agent.RunAsync(cancellationToken);
+    return 0;
+}));
 root.Add(fenceAgent);
 var witnessStateOption = new Option<string>("--state-dir")
 {
@@ -166,25 +156,31 @@ var witness = new Command("witness", "Vote on the hosts' leases only, at config.
 {
     witnessStateOption,
 };
-witness.SetAction(async (parse, cancellationToken) =>
+witness.SetAction((parse, cancellationToken) => RefusingConfigErrors(async () =>
+{
+    var config = ConfigLoader.Discover(parse.GetValue(configOption)?.FullName);
+    using var agent = FenceAgentHost.ForWitness(config, parse.GetValue(witnessStateOption)!);
+    await agent.RunAsync(cancellationToken);
+    return 0;
+}));
+root.Add(witness);
+configOption.Recursive = true;
+// System.CommandLine would end the process 2 s after SIGTERM; a node takes as long as its drain takes.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+// Exit 2 for a mistake in config.ini or the certificates: a service manager must not restart it.
+static async Task<int> RefusingConfigErrors(Func<Task<int>> run)
 {
     try
     {
-        var config = ConfigLoader.Discover(parse.GetValue(configOption)?.FullName);
-        using var agent = FenceAgentHost.ForWitness(config, parse.GetValue(witnessStateOption)!);
-        await agent.RunAsync(cancellationToken);
-        return 0;
+        return await run();
     }
     catch (ConfigException e)
     {
         await Console.Error.WriteLineAsync($"error: {e.Message}");
         return 2;
     }
-});
-root.Add(witness);
-configOption.Recursive = true;
-// System.CommandLine would end the process 2 s after SIGTERM; a node takes as long as its drain takes.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+}
 
 // A line of the node's log before its host's loggers have started or after they have stopped.
 static void WriteLogLine(LogLevel level, string category, string message) =>
