@@ -9,7 +9,7 @@ namespace AkkaMigration.Node.Fencing;
 /// fence's view of the protected containers every <see cref="RescanEvery"/>.
 /// </summary>
 /// <remarks>
-/// States: Idle (refreshing on a timer) and Killing (one kill under way; <c>again</c> when another was asked for).
+/// States: Idle (refreshing on a timer) and Killing (one kill under way, and the next one asked for meanwhile).
 /// </remarks>
 public sealed class Fence : ReceiveActor, IWithTimers
 {
@@ -18,6 +18,8 @@ public sealed class Fence : ReceiveActor, IWithTimers
     private readonly IFence _fence;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
+    // An unleased host is fenced every round: each reason is worth one warning, not one a second.
+    private string? _lastReason;
 
     /// <summary>Kill the protected containers now; <paramref name="Reason"/> is logged.</summary>
     public sealed record FenceNow(string Reason);
@@ -55,23 +57,28 @@ public sealed class Fence : ReceiveActor, IWithTimers
         });
     }
 
-    private void Killing(bool again)
+    /// <param name="next">A kill asked for while this one runs: run right after it.</param>
+    private void Killing(FenceNow? next)
     {
-        Receive<FenceNow>(_ => Become(() => Killing(again: true)));
+        Receive<FenceNow>(request => Become(() => Killing(request)));
         Receive<Killed>(k =>
         {
-            if (k.Report is { } report)
+            if (k.Report is { Killed: > 0 } or { Problems.Length: > 0 })
             {
-                _log.Warning("Fencing: killed {0} protected processes or containers{1}", report.Killed,
-                    report.Problems.Length == 0 ? "" : "; problems: " + string.Join("; ", report.Problems));
+                _log.Warning("Fencing: killed {0} protected processes or containers{1}", k.Report.Killed,
+                    k.Report.Problems.Length == 0 ? "" : "; problems: " + string.Join("; ", k.Report.Problems));
+            }
+            else if (k.Report is not null)
+            {
+                _log.Debug("Fencing: no protected container was running");
             }
             else
             {
                 _log.Error("Fencing: the kill failed: {0}", k.Failure!.Message);
             }
-            if (again)
+            if (next is not null)
             {
-                Kill(new FenceNow("asked again while killing"));
+                Kill(next);
             }
             else
             {
@@ -84,8 +91,12 @@ public sealed class Fence : ReceiveActor, IWithTimers
 
     private void Kill(FenceNow request)
     {
-        _log.Warning("Fencing: killing the protected containers: {0}", request.Reason);
+        if (request.Reason != _lastReason)
+        {
+            _log.Warning("Fencing: killing the protected containers: {0}", request.Reason);
+            _lastReason = request.Reason;
+        }
         _fence.KillProtectedAsync(_stopping.Token).PipeTo(Self, success: r => new Killed(r, null), failure: e => new Killed(null, e));
-        Become(() => Killing(again: false));
+        Become(() => Killing(next: null));
     }
 }
