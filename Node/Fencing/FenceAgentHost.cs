@@ -57,6 +57,24 @@ public static class FenceAgentHost
         return await fence.KillProtectedAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// .NET listens with SO_REUSEPORT, so a second agent on the same port would start and take half
+    /// of the voter's messages: each voter would then promise on half of the grants. A lock on the
+    /// state folder (flock, released when the process dies) lets only one agent run there.
+    /// </summary>
+    private static FileStream OnlyAgent(string stateDirectory)
+    {
+        var path = Path.Combine(stateDirectory, "agent.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new ConfigException($"another fencing agent runs with {stateDirectory} (it holds {path}): one agent per host");
+        }
+    }
+
     private sealed record Parts(FencingSeals Seals, VoterSet Voters, PromiseStore Promises);
 
     private static IHost Build(MigrationConfig config, string address, int port, ClusterTls tls, string stateDirectory,
@@ -65,6 +83,8 @@ public static class FenceAgentHost
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Logging.ClearProviders().AddOneLineConsole(stackTraces: true).SetMinimumLevel(logLevel);
         var promises = new PromiseStore(stateDirectory);
+        // Held for the process's life, released by its death: the host disposes it.
+        builder.Services.AddSingleton(OnlyAgent(stateDirectory));
         var seals = new FencingSeals(tls.Certificate, certificate => tls.Refusal(certificate, ClusterTls.NodeRole));
         builder.Services.AddAkka(VoterSet.SystemName(config), akka =>
         {
