@@ -4,12 +4,14 @@ using Akka.Event;
 namespace AkkaMigration.Node.Fencing;
 
 /// <summary>
-/// Runs the host's <see cref="IFence"/>, one kill at a time: a kill asked for while one runs is run
-/// again right after it (a container may have started in between). Between kills it refreshes the
-/// fence's view of the protected containers every <see cref="RescanEvery"/>.
+/// Runs the host's <see cref="IFence"/>. A kill for a new reason starts at once, even beside one
+/// under way (the lease running out must not wait behind a podman still answering an earlier
+/// kill); a kill asked again for the same reason while one runs (every round of an unleased host)
+/// runs once after it. Between kills it refreshes the fence's view of the protected containers
+/// every <see cref="RescanEvery"/>.
 /// </summary>
 /// <remarks>
-/// States: Idle (refreshing on a timer) and Killing (one kill under way, and the next one asked for meanwhile).
+/// States: Idle (refreshing on a timer) and Killing (kills under way, and a repeat asked for meanwhile).
 /// </remarks>
 public sealed class Fence : ReceiveActor, IWithTimers
 {
@@ -46,7 +48,7 @@ public sealed class Fence : ReceiveActor, IWithTimers
 
     private void Idle()
     {
-        Receive<FenceNow>(Kill);
+        Receive<FenceNow>(request => Kill(request, running: 0));
         Receive<Rescan>(_ => _fence.RefreshAsync(_stopping.Token).PipeTo(Self, success: () => new Rescanned(null), failure: e => new Rescanned(e)));
         Receive<Rescanned>(r =>
         {
@@ -57,28 +59,31 @@ public sealed class Fence : ReceiveActor, IWithTimers
         });
     }
 
-    /// <param name="next">A kill asked for while this one runs: run right after it.</param>
-    private void Killing(FenceNow? next)
+    /// <param name="running">Kills under way.</param>
+    /// <param name="repeat">A kill asked again for the same reason meanwhile: run once they end.</param>
+    private void Killing(int running, FenceNow? repeat)
     {
-        Receive<FenceNow>(request => Become(() => Killing(request)));
-        Receive<Killed>(k =>
+        Receive<FenceNow>(request =>
         {
-            if (k.Report is { Killed: > 0 } or { Problems.Length: > 0 })
+            if (request.Reason == _lastReason)
             {
-                _log.Warning("Fencing: killed {0} protected processes or containers{1}", k.Report.Killed,
-                    k.Report.Problems.Length == 0 ? "" : "; problems: " + string.Join("; ", k.Report.Problems));
-            }
-            else if (k.Report is not null)
-            {
-                _log.Debug("Fencing: no protected container was running");
+                Become(() => Killing(running, request));
             }
             else
             {
-                _log.Error("Fencing: the kill failed: {0}", k.Failure!.Message);
+                Kill(request, running);
             }
-            if (next is not null)
+        });
+        Receive<Killed>(k =>
+        {
+            Report(k);
+            if (running > 1)
             {
-                Kill(next);
+                Become(() => Killing(running - 1, repeat));
+            }
+            else if (repeat is not null)
+            {
+                Kill(repeat, running: 0);
             }
             else
             {
@@ -89,7 +94,7 @@ public sealed class Fence : ReceiveActor, IWithTimers
         Receive<Rescanned>(_ => { });
     }
 
-    private void Kill(FenceNow request)
+    private void Kill(FenceNow request, int running)
     {
         if (request.Reason != _lastReason)
         {
@@ -97,6 +102,23 @@ public sealed class Fence : ReceiveActor, IWithTimers
             _lastReason = request.Reason;
         }
         _fence.KillProtectedAsync(_stopping.Token).PipeTo(Self, success: r => new Killed(r, null), failure: e => new Killed(null, e));
-        Become(() => Killing(next: null));
+        Become(() => Killing(running + 1, repeat: null));
+    }
+
+    private void Report(Killed killed)
+    {
+        if (killed.Report is { Killed: > 0 } or { Problems.Length: > 0 })
+        {
+            _log.Warning("Fencing: killed {0} protected processes or containers{1}", killed.Report.Killed,
+                killed.Report.Problems.Length == 0 ? "" : "; problems: " + string.Join("; ", killed.Report.Problems));
+        }
+        else if (killed.Report is not null)
+        {
+            _log.Debug("Fencing: no protected container was running");
+        }
+        else
+        {
+            _log.Error("Fencing: the kill failed: {0}", killed.Failure!.Message);
+        }
     }
 }
