@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Akka.Actor;
 using AkkaMigration.Node.Faults;
+using AkkaMigration.Node.Fencing;
 using AkkaMigration.Node.Hosting;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
@@ -122,9 +123,64 @@ hosts.SetAction(parse =>
     static string Dash(string value) => value.Length == 0 ? "-" : value;
 });
 root.Add(hosts);
+// The host's fencing agent (Node/Fencing): a process and unit of its own, so that it renews the
+// host's lease, or fences the host, whatever happens to the node.
+var agentHostOption = new Option<string>("--host") { Description = "This host's entry in config.ini, e.g. nodeB", Required = true };
+var fenceNowOption = new Option<bool>("--fence-now") { Description = "Kill this host's protected containers and exit (the unit's ExecStopPost)" };
+var fenceAgent = new Command("fence-agent", "Renew this host's lease with the other agents, vote on theirs, and kill its protected containers when the lease runs out")
+{
+    agentHostOption, fenceNowOption,
+};
+fenceAgent.SetAction((parse, cancellationToken) => RefusingConfigErrors(async () =>
+{
+    var config = ConfigLoader.Discover(parse.GetValue(configOption)?.FullName);
+    var self = config.GetHost(parse.GetValue(agentHostOption)!);
+    if (parse.GetValue(fenceNowOption))
+    {
+        var report = await FenceAgentHost.FenceNowAsync(config, self, cancellationToken);
+        WriteLogLine(report.Problems.Length == 0 ? LogLevel.Information : LogLevel.Warning, "Fencing",
+            $"{self.Name}: killed {report.Killed} protected processes or containers{string.Concat(report.Problems.Select(p => "; " + p))}");
+        return report.Problems.Length == 0 ? 0 : 1;
+    }
+    using var agent = FenceAgentHost.ForHost(config, self, ClusterTls.ForNode(config, self));
+    await agent.RunAsync(cancellationToken);
+    return 0;
+}));
+root.Add(fenceAgent);
+var witnessStateOption = new Option<string>("--state-dir")
+{
+    Description = "Where the witness keeps its promises",
+    DefaultValueFactory = _ => "/var/lib/akka-migration/witness",
+};
+var witness = new Command("witness", "Vote on the hosts' leases only, at config.ini [ha] witness: the third voter of a two-host cluster")
+{
+    witnessStateOption,
+};
+witness.SetAction((parse, cancellationToken) => RefusingConfigErrors(async () =>
+{
+    var config = ConfigLoader.Discover(parse.GetValue(configOption)?.FullName);
+    using var agent = FenceAgentHost.ForWitness(config, parse.GetValue(witnessStateOption)!);
+    await agent.RunAsync(cancellationToken);
+    return 0;
+}));
+root.Add(witness);
 configOption.Recursive = true;
 // System.CommandLine would end the process 2 s after SIGTERM; a node takes as long as its drain takes.
 return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+
+// Exit 2 for a mistake in config.ini or the certificates: a service manager must not restart it.
+static async Task<int> RefusingConfigErrors(Func<Task<int>> run)
+{
+    try
+    {
+        return await run();
+    }
+    catch (ConfigException e)
+    {
+        await Console.Error.WriteLineAsync($"error: {e.Message}");
+        return 2;
+    }
+}
 
 // A line of the node's log before its host's loggers have started or after they have stopped.
 static void WriteLogLine(LogLevel level, string category, string message) =>

@@ -4,8 +4,9 @@
 #   install.sh --node NAME [--config FILE] [--certs FILE...]   a cluster host: [hosts:NAME] of config.ini
 #   install.sh --client [--config FILE] [--certs FILE...]      a client machine only
 # A host gets podman, runc, nftables and CRIU >= 4.2 (install-runtime.sh), the workload image
-# loaded into its podman store, its state folder and the systemd unit akka-migration-node.service
-# (started by `systemctl enable --now akka-migration-node`, not by this script).
+# loaded into its podman store, its state folder and the systemd units akka-migration-node.service
+# and akka-migration-fence.service, its fencing agent (started by `systemctl enable --now
+# akka-migration-fence akka-migration-node`, not by this script).
 # Where things go: the bundle in /opt/akka-migration (the client as /usr/local/bin/akka-migration),
 # config.ini in /etc/akka-migration/ (--config FILE copies it there; without it, the example is
 # put there once, to be edited), the certificates in /etc/akka-migration/pki/ (--certs: ca.crt
@@ -103,18 +104,21 @@ if [ "$role" = node ]; then
   mkdir -p /var/lib/akka-migration "$state"
   chmod 700 /var/lib/akka-migration "$state"
   printf 'AKKA_MIGRATION_HOST=%s\n' "$host" >"$etc/node.env.new" && mv "$etc/node.env.new" "$etc/node.env"
-  unit=/etc/systemd/system/akka-migration-node.service
-  if ! cmp -s "$prefix/akka-migration-node.service" "$unit"; then
-    mkdir -p "$(dirname "$unit")"
-    install -m 644 "$prefix/akka-migration-node.service" "$unit"
-    # Only where systemd runs (not in a container or a simulated host).
-    [ ! -d /run/systemd/system ] || timeout 60 systemctl daemon-reload
-    log "unit: $unit"
-  fi
+  # The node and its fencing agent, each a unit of its own: the agent must outlive the node.
+  for name in akka-migration-node akka-migration-fence; do
+    unit=/etc/systemd/system/$name.service
+    if ! cmp -s "$prefix/$name.service" "$unit"; then
+      mkdir -p "$(dirname "$unit")"
+      install -m 644 "$prefix/$name.service" "$unit"
+      # Only where systemd runs (not in a container or a simulated host).
+      [ ! -d /run/systemd/system ] || timeout 60 systemctl daemon-reload
+      log "unit: $unit"
+    fi
+  done
   # Checked as the node itself will check them, so that a missing certificate shows now.
   "$node" hosts --config "$config" --check-node "$host" ||
     die "the node would not start; fix the above, then run this again"
-  log "done: start it with 'systemctl enable --now akka-migration-node'"
+  log "done: start them with 'systemctl enable --now akka-migration-fence akka-migration-node'"
 else
   "$node" hosts --config "$config" --check-client || die "the client would not start; fix the above, then run this again"
   log "done: run 'akka-migration' (it reads $config)"

@@ -9,6 +9,7 @@
 #     install.sh, install-runtime.sh, build-criu.sh   what a host runs (packaging/install.sh)
 #     pki.sh                 the admin's CA and certificates
 #     akka-migration-node.service   the systemd unit
+#     akka-migration-fence.service  the fencing agent's unit
 #     VERSION, MANIFEST.sha256
 # VERSION is the file of that name; the commit it was built from goes into the bundle's VERSION.
 set -euo pipefail
@@ -63,7 +64,7 @@ done
 
 cp -r hocon "$stage/hocon"
 cp build/worker-image.tar "$stage/worker-image.tar"
-cp packaging/install.sh packaging/akka-migration-node.service scripts/install-runtime.sh scripts/build-criu.sh scripts/pki.sh "$stage/"
+cp packaging/install.sh packaging/akka-migration-node.service packaging/akka-migration-fence.service scripts/install-runtime.sh scripts/build-criu.sh scripts/pki.sh "$stage/"
 # config.ini, with the paths where install.sh puts things; addresses stay as examples.
 {
   printf '; AkkaMigration %s: /etc/akka-migration/config.ini, the same file on every host and client.\n' "$version"

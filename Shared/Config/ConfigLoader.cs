@@ -5,7 +5,7 @@ using Microsoft.Extensions.Configuration;
 namespace AkkaMigration.Shared.Config;
 
 /// <summary>Reads and checks config.ini; every mistake is reported with the key that holds it.</summary>
-public static class ConfigLoader
+public static partial class ConfigLoader
 {
     public const string DefaultFileName = "config.ini";
 
@@ -40,9 +40,10 @@ public static class ConfigLoader
         {
             throw new ConfigException($"{fullPath}: exactly one host must have executor = true (found {executors})");
         }
-        // A host's stream and metrics ports count too: two listeners on one address and port cannot both start.
+        // A host's stream, metrics and fencing ports count too: two listeners on one address and port cannot both start.
         var duplicate = hosts
-            .SelectMany(h => new[] { (Host: h, h.Port), (Host: h, Port: h.StreamPort), (Host: h, Port: h.MetricsPort) }.Where(e => e.Port != 0))
+            .SelectMany(h => new[] { (Host: h, h.Port), (Host: h, Port: h.StreamPort), (Host: h, Port: h.MetricsPort), (Host: h, Port: h.FencePort) }
+                .Where(e => e.Port != 0))
             .GroupBy(e => $"{e.Host.Address}:{e.Port}")
             .FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
@@ -78,6 +79,7 @@ public static class ConfigLoader
             BaseDirectory: baseDirectory)
         {
             Jobs = new JobSettings(KeepFinished: Duration(ini.GetSection("jobs"), "keep_finished", JobSettings.Default.KeepFinished)),
+            Ha = ReadHa(ini.GetSection("ha"), hosts),
         };
     }
 
@@ -188,6 +190,12 @@ public static class ConfigLoader
         {
             throw new ConfigException($"[hosts:{name}] metrics_port: {metricsPort} is the host's {(metricsPort == port ? "Akka" : "stream")} port; pick another");
         }
+        // The fencing agent's own Akka port (Node/Fencing), beside the node's.
+        var fencePort = Number(section, "fence_port", port <= 65532 ? port + 3 : port - 3, 1, 65535);
+        if (fencePort == port || fencePort == streamPort || fencePort == metricsPort)
+        {
+            throw new ConfigException($"[hosts:{name}] fence_port: {fencePort} is already another of the host's ports; pick another");
+        }
         return new HostEntry(
             Name: name,
             Address: Text(section, "address"),
@@ -197,7 +205,8 @@ public static class ConfigLoader
             PodmanRunRoot: Text(section, "podman_runroot", ""),
             StateDirectory: Text(section, "state_dir", "/var/lib/akka-migration/node"),
             StreamPort: streamPort,
-            MetricsPort: metricsPort);
+            MetricsPort: metricsPort,
+            FencePort: fencePort);
     }
 
     private static string Text(IConfiguration section, string key, string? fallback = null)

@@ -7,6 +7,7 @@ public static class HoconFiles
 {
     public const string Node = "node.hocon";
     public const string Client = "client.hocon";
+    public const string Fencing = "fencing.hocon";
 
     /// <summary>In the order to prepend them: each later one wins over the earlier.</summary>
     public static IReadOnlyList<Akka.Configuration.Config> For(MigrationConfig config, string roleFile) =>

@@ -18,6 +18,9 @@ public sealed record MigrationConfig(
     /// <summary>config.ini's [jobs]: what the nodes keep of jobs.</summary>
     public JobSettings Jobs { get; init; } = JobSettings.Default;
 
+    /// <summary>config.ini's [ha]: the fencing agents' timers and the witness.</summary>
+    public HaSettings Ha { get; init; } = HaSettings.Default;
+
     public HostEntry Executor => Hosts.Single(h => h.Executor);
 
     /// <summary>Whether <paramref name="address"/> is a node of config.ini, or this process itself (an address without a host).</summary>
@@ -58,6 +61,7 @@ public sealed record MigrationConfig(
 /// archives travel), and clients' requests. 0 only in specs of nodes that never send or take one.
 /// </param>
 /// <param name="MetricsPort">Where the node serves /metrics (Prometheus), /healthz and /readyz over plain HTTP; 0: nowhere.</param>
+/// <param name="FencePort">Where the host's fencing agent speaks Akka.Remote with the other agents (Node/Fencing); 0 only in specs.</param>
 public sealed record HostEntry(
     string Name,
     string Address,
@@ -67,7 +71,8 @@ public sealed record HostEntry(
     string PodmanRunRoot,
     string StateDirectory,
     int StreamPort = 0,
-    int MetricsPort = 0);
+    int MetricsPort = 0,
+    int FencePort = 0);
 
 /// <param name="Ulimits">Passed to podman as --ulimit each; this kernel refuses podman's defaults.</param>
 /// <param name="Compression">podman checkpoint --compress: none, gzip or zstd.</param>
