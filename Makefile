@@ -2,6 +2,8 @@
 .PHONY: all setup build image certs dist deploy-check demo demo-service test faults nemesis bench docs hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
+# The simulated hosts, demos and wrappers (Harness/), as `make build` or `make setup` built them.
+HARNESS    := dotnet Harness/bin/Release/net10.0/AkkaMigration.Harness.dll
 IMAGE_TAR  := build/worker-image.tar
 WORKER_SRC := $(wildcard container/*.cs container/*.csproj container/Containerfile)
 
@@ -47,15 +49,15 @@ deploy-check: dist
 # The cluster CA and certificates for config.ini's hosts and the client, in build/pki (setup runs
 # it after the build: the node reads config.ini's hosts).
 certs:
-	@bash -c 'source scripts/lib.sh && scripts/certs.sh build/pki $$(hosts_table | cut -f1) client'
+	@$(HARNESS) certs
 
 # A key-value service moved between two hosts while a client writes to it over one connection.
 demo-service: setup
-	@scripts/demo-service.sh
+	@$(HARNESS) demo-service
 
 # `make demo HOSTS=3` (2 to 26): the same demo in a cluster of that many simulated hosts.
 demo: setup
-	@scripts/demo.sh $(HOSTS)
+	@$(HARNESS) demo $(if $(HOSTS),--hosts $(HOSTS))
 
 test: setup
 	@scripts/test.sh
@@ -82,10 +84,10 @@ docs:
 	@scripts/docs.sh
 
 hosts-up:
-	@scripts/hosts.sh up
+	@$(HARNESS) hosts up
 
 hosts-down:
-	@scripts/hosts.sh down
+	@$(HARNESS) hosts down
 
 clean:
 	rm -rf build dist
