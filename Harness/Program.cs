@@ -1,7 +1,9 @@
 using System.CommandLine;
 using AkkaMigration.Harness.Cluster;
 using AkkaMigration.Harness.Demos;
+using AkkaMigration.Harness.Docs;
 using AkkaMigration.Harness.Hosts;
+using AkkaMigration.Harness.Suites;
 
 // The simulated hosts, the demos, the benchmark and the experiments: what the repository runs
 // around the product, on the product's own types. Each concern's folder adds its commands here.
@@ -11,6 +13,8 @@ Command[] commands =
     .. HostsCommands.All(),
     .. ClusterCommands.All(),
     .. DemosCommands.All(),
+    .. SuitesCommands.All(),
+    .. DocsCommands.All(),
 ];
 foreach (var command in commands)
 {
