@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both set up a fresh machine first.
-.PHONY: all setup build image certs dist deploy-check demo demo-service test faults nemesis bench docs hosts-up hosts-down clean
+.PHONY: all setup build image certs dist deploy-check demo demo-service test check faults nemesis bench docs hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
 IMAGE_TAR  := build/worker-image.tar
@@ -59,6 +59,11 @@ demo: setup
 
 test: setup
 	@scripts/test.sh
+
+# The fast lane: every test that needs no podman, CRIU or simulated hosts (about N minutes); the
+# slow categories are left out by name (Tests/Specs/TestCategorySpecs.cs checks the list).
+check: build
+	@scripts/test.sh 'Category!=Integration&Category!=EndToEnd&Category!=Bench&Category!=Faults&Category!=Nemesis'
 
 # The fault suite alone (it also runs in `make test`), with a table of what each fault did.
 faults: setup
