@@ -34,7 +34,7 @@ namespace AkkaMigration.Node.Migration;
 public sealed partial class ArchiveSender : StatefulActor, IWithTimers
 {
     /// <summary>How often to look again when the reader has caught up with podman's writing.</summary>
-    private static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(5);
+    internal static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly BeginTransfer _begin;
