@@ -60,8 +60,8 @@ demo: setup
 test: setup
 	@scripts/test.sh
 
-# The fast lane: every test that needs no podman, CRIU or simulated hosts (about N minutes); the
-# slow categories are left out by name (Tests/Specs/TestCategorySpecs.cs checks the list).
+# The fast lane: every test that needs no podman, CRIU or simulated hosts; the slow categories are
+# left out by name (Tests/Specs/TestCategorySpecs.cs checks the list). Its last line is make test's.
 check: build
 	@scripts/test.sh 'Category!=Integration&Category!=EndToEnd&Category!=Bench&Category!=Faults&Category!=Nemesis'
 
