@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both set up a fresh machine first.
-.PHONY: all setup build harness image certs dist deploy-check demo demo-service test faults nemesis bench docs timeline views hosts-up hosts-down clean
+.PHONY: all setup build harness image certs dist deploy-check demo demo-service test check faults nemesis bench docs timeline views hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
 # The simulated hosts, demos and wrappers (Harness/), as `make build` or `make setup` built them.
@@ -65,6 +65,11 @@ demo: setup
 
 test: setup
 	@scripts/test.sh
+
+# The fast lane: every test that needs no podman, CRIU or simulated hosts; the slow categories are
+# left out by name (Tests/Specs/TestCategorySpecs.cs checks the list). Its last line is make test's.
+check: build
+	@scripts/test.sh 'Category!=Integration&Category!=EndToEnd&Category!=Bench&Category!=Faults&Category!=Nemesis'
 
 # The fault suite alone (it also runs in `make test`), with a table of what each fault did.
 faults: setup

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: every test, real podman and CRIU included, after scripts/setup.sh.
+# `make test`: every test, real podman and CRIU included, after scripts/setup.sh; `make check`
+# passes a test filter (dotnet test --filter) as the first argument.
 # Prints `N passed, N failed` last; a skipped test counts as a failure (nothing is skipped silently).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -8,7 +9,7 @@ results=$repo/build/test-results
 rm -rf "$results"
 mkdir -p "$results"
 set +e
-dotnet test "$repo/Tests/Tests.csproj" -c Release --no-build -nologo \
+dotnet test "$repo/Tests/Tests.csproj" -c Release --no-build -nologo ${1:+--filter "$1"} \
   --logger "trx;LogFileName=tests.trx" --results-directory "$results" \
   --logger "console;verbosity=normal" 2>&1 | tee "$results/console.log"
 status=${PIPESTATUS[0]}

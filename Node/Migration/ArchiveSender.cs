@@ -13,10 +13,11 @@ namespace AkkaMigration.Node.Migration;
 /// <summary>
 /// Streams one checkpoint archive to the target node while podman is still writing it: it reads
 /// the file as it grows, keeps at most a window of chunks unacknowledged (sent again, a bounded
-/// number of times, when acknowledgements stop), hashes the bytes as read, and once its parent (the
-/// job actor) says the archive is whole (<see cref="ArchiveWritten"/>), sends the rest and the
-/// job's pending-result state. Reports to its parent whether the target restored the container, and stops;
-/// stopped before that, it tells the target to drop what it received.
+/// number of times, when acknowledgements stop), hashes the bytes as read, and once its parent
+/// (<see cref="OutgoingMigration"/>) says the archive is whole (<see cref="ArchiveWritten"/>),
+/// sends the rest and the job's pending-result state. Reports to its parent whether the target
+/// restored the container, and stops; stopped before that, it tells the target to drop what it
+/// received.
 /// <code>
 /// state               on                                    next
 /// AwaitingAcceptance  TransferAccepted                      Opening (the archive stream's TLS handshake)
@@ -33,7 +34,7 @@ namespace AkkaMigration.Node.Migration;
 public sealed partial class ArchiveSender : StatefulActor, IWithTimers
 {
     /// <summary>How often to look again when the reader has caught up with podman's writing.</summary>
-    private static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(5);
+    internal static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly BeginTransfer _begin;

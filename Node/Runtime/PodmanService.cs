@@ -274,7 +274,7 @@ public sealed class PodmanService
     {
         public string Text => Encoding.UTF8.GetString(Body);
 
-        /// <summary>podman's own "no such container/image/volume", told apart from a path the service does not know (plain text).</summary>
+        /// <summary>podman's own "no such container" (or image, or volume), told apart from a path the service does not know (plain text).</summary>
         public bool IsNoSuchObject => Status == HttpStatusCode.NotFound && Text.TrimStart().StartsWith('{') && Text.Contains("\"cause\"", StringComparison.Ordinal);
     }
 }

@@ -17,7 +17,7 @@ namespace AkkaMigration.Shared.Protocol;
 /// </remarks>
 public static class ClientWire
 {
-    /// <summary>Opens a client's request, as "AMS1" opens an archive stream.</summary>
+    /// <summary>Opens a client's request on the stream port, as a magic of their own opens an archive stream or an image request (Node/Streaming/ArchiveStreams.cs).</summary>
     public static ReadOnlySpan<byte> Magic => "AMC1"u8;
 
     /// <summary>A status of a busy node is a few kilobytes; anything near this is not a frame of ours.</summary>

@@ -8,6 +8,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 /// (`BENCH_QUICK=1`), so a change that breaks a part shows here and not only in the long run.
 /// </summary>
 [Collection(RealHostsCollection.Name)]
+[Trait("Category", "Bench")]
 public sealed class BenchmarkSmokeTests(SimulatedHosts hosts)
 {
     [Fact]

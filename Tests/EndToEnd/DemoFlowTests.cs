@@ -7,6 +7,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 
 /// <summary>The client against node processes on two simulated hosts, with real podman and CRIU.</summary>
 [Collection(RealHostsCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class DemoFlowTests(SimulatedHosts hosts)
 {
     // The console's job works as long as the fixture's config says: long enough to be migrated on a busy machine.

@@ -8,6 +8,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 /// "Deploy on real machines" says, then the seed flow and a drain through the installed client.
 /// </summary>
 [Collection(RealHostsCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class DeployCheckTests
 {
     [Fact]

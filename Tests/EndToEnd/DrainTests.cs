@@ -6,6 +6,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 
 /// <summary>Draining a real host: its containers move to the other two, with their memory, and its node leaves.</summary>
 [Collection(ThreeHostsCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class DrainTests(ThreeSimulatedHosts hosts)
 {
     // Three submits and a drain of three migrations come before the last job moves: twice the usual.

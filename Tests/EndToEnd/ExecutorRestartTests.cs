@@ -4,6 +4,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 
 /// <summary>The executor's node killed and started again at once, as a service manager would, on the simulated hosts.</summary>
 [Collection(RealHostsCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class ExecutorRestartTests(SimulatedHosts hosts)
 {
     private const int Restarts = 10;

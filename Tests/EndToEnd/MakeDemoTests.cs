@@ -5,6 +5,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 
 /// <summary>The README's first command, as a user runs it (after set-up, which `make test` did).</summary>
 [Collection(RealHostsCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class MakeDemoTests(SimulatedHosts hosts)
 {
     [Fact]

@@ -11,6 +11,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 /// of a job with distinct lines and of one that logs the same line over and over.
 /// </summary>
 [Collection(RealHostsCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class OperatorVerbTests(SimulatedHosts hosts)
 {
     [Fact]

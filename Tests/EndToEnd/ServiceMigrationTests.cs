@@ -10,6 +10,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 /// client on the client's host talks to it: its address, its open connections and its volume's data go with it.
 /// </summary>
 [Collection(RealHostsCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class ServiceMigrationTests(SimulatedHosts hosts)
 {
     private const int Port = 7000;

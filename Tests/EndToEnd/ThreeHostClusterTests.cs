@@ -4,6 +4,7 @@ namespace AkkaMigration.Tests.EndToEnd;
 
 /// <summary>Node processes on three simulated hosts form one cluster.</summary>
 [Collection(ThreeHostsCollection.Name)]
+[Trait("Category", "EndToEnd")]
 public sealed class ThreeHostClusterTests(ThreeSimulatedHosts hosts)
 {
     [Fact]

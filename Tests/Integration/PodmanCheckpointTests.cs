@@ -10,6 +10,7 @@ namespace AkkaMigration.Tests.Integration;
 
 /// <summary>Real podman, runc and CRIU: a checkpoint taken on one simulated host, restored on the other.</summary>
 [Collection(RealHostsCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
 {
     [Fact]

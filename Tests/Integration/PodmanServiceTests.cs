@@ -7,6 +7,7 @@ namespace AkkaMigration.Tests.Integration;
 
 /// <summary>podman's REST service answers the runtime's questions as the CLI does; losing it costs only speed.</summary>
 [Collection(RealHostsCollection.Name)]
+[Trait("Category", "Integration")]
 public sealed class PodmanServiceTests
 {
     [Fact]

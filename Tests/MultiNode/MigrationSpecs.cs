@@ -29,7 +29,9 @@ public sealed class MigrationSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<
     public void Migration_hands_the_pending_result_to_the_new_owner()
     {
         var waiter = CreateTestProbe();
-        Submit("handoff", 41, workMillis: 2000);
+        // Still running when its checkpoint comes, however slow the machine (a loaded one took more
+        // than 2 s from here to the checkpoint); half a second of work done first, for B to resume.
+        Submit("handoff", 41, workMillis: 6000);
         NodeA.Tell(new QueryJob("handoff", WaitForResult: true), waiter.Ref);
         Thread.Sleep(500);
 

@@ -1,5 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
+using Akka.DistributedData;
+using AkkaMigration.Node.Routing;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Tests.Support;
@@ -55,8 +57,14 @@ public sealed class ThreeNodeSpecs : ThreeNodeClusterSpec
         Node("nodeA").Tell(new MigrateJob("second"), TestActor);
 
         Assert.Equal("nodeC", ExpectMsg<MigrationSucceeded>(Long).To);
-        // nodeB learns of that move by gossip (every 500 ms), not from the move itself.
-        Thread.Sleep(TimeSpan.FromSeconds(2));
+        // nodeB learns of that move by gossip (every 500 ms), not from the move itself: its directory
+        // must have it first, however long a loaded machine takes to spread it.
+        var directoryOfB = DistributedData.Get(Cluster.Systems.Single(s => Akka.Cluster.Cluster.Get(s).SelfAddress.Port == Cluster.Config.GetHost("nodeB").Port)).Replicator;
+        AwaitAssert(() =>
+        {
+            var seen = directoryOfB.Ask<IGetResponse>(Dsl.Get(JobDirectory.Key, ReadLocal.Instance), Long).GetAwaiter().GetResult();
+            Assert.Equal("nodeC", Assert.IsType<GetSuccess>(seen).Get(JobDirectory.Key)["second"].Node);
+        }, Long, TimeSpan.FromMilliseconds(200));
         Node("nodeB").Tell(new MigrateJob("first"), TestActor);
         // From nodeB the peers are nodeA (no containers now) and nodeC (one).
         Assert.Equal("nodeA", ExpectMsg<MigrationSucceeded>(Long).To);

@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Akka.Actor;
+using Akka.TestKit;
 using AkkaMigration.Node.Clients;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Streaming;
@@ -20,12 +21,18 @@ namespace AkkaMigration.Tests.Specs;
 /// The archive stream beside Akka.Remote, over real TLS on loopback: nodeB listens, nodeA and
 /// nodeC connect with their certificates from the specs' CA. A test probe stands in for nodeB's receiver.
 /// </summary>
+/// <remarks>
+/// The senders' timers run on Akka's test clock: where the spec answers as the target, a loaded
+/// machine cannot stretch its answers past the acknowledgement timeout.
+/// </remarks>
 public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLifetime
 {
     private const string Transfer = "66666666666666666666666666666666";
     private const int ChunkBytes = 4096;
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    // How long a sender that has caught up with podman's writing waits to look again.
+    private static readonly TimeSpan Tail = ArchiveSender.TailInterval;
 
     private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-stream-").FullName;
     private readonly MigrationConfig _config;
@@ -34,7 +41,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     private readonly ArchiveStreams _nodeC;
     private readonly StreamPortListener _listener;
 
-    public ArchiveStreamSpecs()
+    public ArchiveStreamSpecs() : base("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
     {
         TestPki.Ensure(["nodeA", "nodeB", "nodeC"]);
         var hosts = new[] { "nodeA", "nodeB", "nodeC" }
@@ -48,6 +55,8 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     }
 
     private HostEntry NodeB => _config.GetHost("nodeB");
+
+    private TestScheduler Clock => (TestScheduler)Sys.Scheduler;
 
     public async Task InitializeAsync() => await _listener.StartAsync(CancellationToken.None);
 
@@ -314,22 +323,22 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         ExpectMsg<BeginTransfer>();
         Expect(sender);
         sender.Tell(new TransferAccepted(Transfer), TestActor);
-        ExpectNoMsg(TimeSpan.FromMilliseconds(300)); // no file yet: nothing to send
+        NothingWhileLookingAgain(); // no file yet: nothing to send
 
         // Shared like podman's file, which takes no lock.
         using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite))
         {
             file.Write(archive, 0, ChunkBytes + 10);
             file.Flush();
-            var received = new List<ArchiveChunk> { ExpectMsg<ArchiveChunk>() };
+            var received = new List<ArchiveChunk> { NextWhileLookingAgain<ArchiveChunk>() };
             // The partial second chunk waits for the rest rather than going out short.
-            ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+            NothingWhileLookingAgain();
             file.Write(archive, ChunkBytes + 10, archive.Length - ChunkBytes - 10);
             file.Flush();
-            received.Add(ExpectMsg<ArchiveChunk>());
+            received.Add(NextWhileLookingAgain<ArchiveChunk>());
             received.Add(Acknowledge(received[0]));
             // The last, short chunk goes out only once podman has finished the file.
-            ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+            NothingWhileLookingAgain();
             sender.Tell(new ArchiveSender.ArchiveWritten(archive.Length, Handoff("growing")));
             received.Add(Acknowledge(received[1]));
             foreach (var chunk in received.Skip(2))
@@ -337,7 +346,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
                 sender.Tell(new ChunkAck(Transfer, chunk.Sequence), TestActor);
             }
 
-            var end = ExpectMsg<EndOfArchive>();
+            var end = NextWhileLookingAgain<EndOfArchive>();
             Assert.Equal(archive, received.SelectMany(c => c.Data).ToArray());
             Assert.Equal([0L, ChunkBytes, 2L * ChunkBytes, 3L * ChunkBytes], received.Select(c => c.Offset));
             Assert.Equal(((long)archive.Length, Convert.ToHexStringLower(SHA256.HashData(archive))), (end.TotalBytes, end.Sha256));
@@ -346,8 +355,36 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         ArchiveChunk Acknowledge(ArchiveChunk chunk)
         {
             sender.Tell(new ChunkAck(Transfer, chunk.Sequence), TestActor);
-            return ExpectMsg<ArchiveChunk>();
+            return NextWhileLookingAgain<ArchiveChunk>();
         }
+    }
+
+    /// <summary>Nothing arrives while the test clock moves on a few tail intervals, each a chance for a sender to look at its file again.</summary>
+    private void NothingWhileLookingAgain()
+    {
+        for (var look = 0; look < 4; look++)
+        {
+            Clock.Advance(Tail);
+            ExpectNoMsg(TimeSpan.FromMilliseconds(50));
+        }
+    }
+
+    /// <summary>
+    /// The next message, the test clock moved on a tail interval at a time until it comes: a sender
+    /// that caught up with the file looks again on its timer. Steps that small keep the clock far from
+    /// the acknowledgement timeout however long a loaded machine makes the sender take.
+    /// </summary>
+    private T NextWhileLookingAgain<T>()
+    {
+        for (var waited = TimeSpan.Zero; waited < Patience; waited += Tail * 20)
+        {
+            Clock.Advance(Tail);
+            if (ReceiveOne(Tail * 20) is { } message)
+            {
+                return Assert.IsType<T>(message);
+            }
+        }
+        throw new TimeoutException($"no {typeof(T).Name} within {Patience} while the clock moved on");
     }
 
     /// <summary>nodeB takes the transfer's stream, with TestActor as its receiver.</summary>

@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using AkkaMigration.Client.Session;
 using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Shared.Security;
 using AkkaMigration.Tests.Support;
 
 namespace AkkaMigration.Tests.Specs;
@@ -104,21 +105,31 @@ public sealed class ClientRequestSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     [Fact]
     public async Task A_move_that_keeps_reporting_progress_outlasts_its_timeout_which_counts_from_the_last_report()
     {
-        var request = _session.AskAsync("nodeA", new MigrateJob("job1", "nodeB"), TimeSpan.FromSeconds(3), new RecordingProgress());
+        // The request's deadline runs on the test clock, so a loaded machine cannot stretch a gap between reports past it.
+        var client = ActorSystem.Create("client-on-the-test-clock", "akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"");
+        var clock = (TestScheduler)client.Scheduler;
+        var heard = new RecordingProgress();
+        var asker = CreateTestProbe();
+        client.ActorOf(RequestActor.Props(_nodes.Config, ClusterTls.ForClient(_nodes.Config),
+            new ClientActor.Request("nodeA", new MigrateJob("job1", "nodeB"), TimeSpan.FromSeconds(3), heard), asker.Ref));
         await _nodeA.ExpectMsgAsync<MigrateJob>(Wait);
         var succeeded = new MigrationSucceeded("job1", "nodeA", "nodeB", new MigrationTimings(10, 20, 30, 4096, 60));
 
-        // 9 s in all, a report each second: past the client's 3 s and the node's own bound of the call
-        // (3 s and a margin of 5 s), with 2 s of slack per step for a loaded machine.
+        // A report each second of the wall clock and each 2 s of the client's: 16 s in all on the
+        // client's clock, past its 3 s, and 9 s on the wall clock, past the node's own bound of the call
+        // (3 s and a margin of 5 s), which leaves a loaded machine 7 s of slack per step.
         for (var report = 1; report <= 8; report++)
         {
             await Task.Delay(1000);
             _nodeA.LastSender.Tell(new MigrationProgress("job1", MigrationStep.Transfer, report * 512, 4096));
+            await AwaitConditionAsync(() => Task.FromResult(heard.Reports.Count == report), Wait);
+            clock.Advance(TimeSpan.FromSeconds(2));
         }
         await Task.Delay(1000);
         _nodeA.LastSender.Tell(succeeded);
 
-        Assert.Equal(new ClientActor.Response("nodeA", succeeded), await request.WaitAsync(Wait));
+        Assert.Equal(new ClientActor.Response("nodeA", succeeded), await asker.ExpectMsgAsync<ClientActor.Response>(Wait));
+        await client.Terminate();
     }
 
     [Fact]
