@@ -7,6 +7,7 @@ using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Observability;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Streaming;
+using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Protocol;
 using Microsoft.Win32.SafeHandles;
 
@@ -177,6 +178,12 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         if (end.Handoff.JobId != _begin.JobId)
         {
             Fail($"the handoff names job {end.Handoff.JobId}, the transfer job {_begin.JobId}");
+            return;
+        }
+        // The spec reaches podman's arguments and nft's rules: checked as a new job's is, whoever sent it.
+        if (JobSpecRules.Problem(end.Handoff.Spec, _node.Config.ServiceNetwork) is { } invalid)
+        {
+            Fail($"the handoff's spec is refused: {invalid}");
             return;
         }
         var missing = end.ChunkCount - _written.Count;
