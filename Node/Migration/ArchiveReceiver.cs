@@ -85,6 +85,22 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         _source.Tell(new TransferAccepted(_begin.TransferId), Self);
     }
 
+    /// <summary>
+    /// A transfer's messages only from the source that began it (the archive stream delivers its
+    /// chunks as from the source): anyone who learns the receiver's path could otherwise write into
+    /// the archive, end it with a handoff of their own, or abort it.
+    /// </summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is ITransferMessage && !Sender.Path.Address.Equals(_source.Path.Address))
+        {
+            _log.Warning("transfer {0}: refused {1} from {2}, not its source ({3})", _begin.TransferId, message.GetType().Name,
+                Sender.Path.Address, _source.Path.Address);
+            return true;
+        }
+        return base.AroundReceive(receive, message);
+    }
+
     protected override void PostStop()
     {
         _node.Streams?.Forget(_begin.TransferId);

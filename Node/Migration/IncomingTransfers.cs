@@ -30,6 +30,9 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
     private readonly IReadOnlySet<string> _ownedAtStart;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IActorRef, BeginTransfer> _receiving = [];
+    /// <summary>Ids of transfers admitted since the node started; those that completed are also in the journal, for good.</summary>
+    private readonly HashSet<string> _admitted = [];
+    private const int MaxRemembered = 100_000;
 
     /// <param name="ownedAtStart">Jobs the node's records say run here: their containers stay, whatever a restore left.</param>
     public IncomingTransfers(NodeContext node, IReadOnlySet<string> ownedAtStart)
@@ -148,6 +151,8 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             _ when begin.ChunkBytes is <= 0 or > 4 * 1024 * 1024 => $"chunk size {begin.ChunkBytes} is out of range",
             // Its receiver's name is taken: ActorOf would throw and restart this actor.
             _ when !Context.Child(ReceiverName(begin.TransferId)).IsNobody() => $"transfer {begin.TransferId} is already under way",
+            // A replayed BeginTransfer: an id is used once, so that "restored" answers one transfer only.
+            _ when _admitted.Contains(begin.TransferId) || _node.Journal.IsCompleted(begin.TransferId) => $"transfer {begin.TransferId} was already used",
             _ when _receiving.Values.Any(b => b.JobId == begin.JobId) => $"job {begin.JobId} is already being received",
             _ when _receiving.Count >= MaxTransfers => $"{_node.Name} already receives {MaxTransfers} transfers",
             _ => SpaceProblem(_node, begin.ExpectedBytes),
@@ -158,6 +163,11 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             Sender.Tell(new TransferRefused(begin.TransferId!, problem));
             return;
         }
+        if (_admitted.Count >= MaxRemembered)
+        {
+            _admitted.Clear(); // Beyond the replay window: the completed ones stay in the journal.
+        }
+        _admitted.Add(begin.TransferId);
         var receiver = Context.ActorOf(ArchiveReceiver.Props(begin, Sender, _node), ReceiverName(begin.TransferId));
         Context.Watch(receiver);
         _receiving[receiver] = begin;

@@ -95,22 +95,35 @@ public sealed class RogueNode : IAsyncLifetime
     /// <summary>The warnings <paramref name="host"/>'s node has logged that mention <paramref name="text"/>.</summary>
     public string[] Warnings(string host, string text) => [.. _warnings[host].Where(w => w.Contains(text, StringComparison.Ordinal))];
 
-    public string[] ArchiveFiles(string host) =>
-        Directory.GetFiles(Path.Combine(Cluster.Config.GetHost(host).StateDirectory, "archives"));
+    /// <summary>The archive files of <paramref name="jobId"/> on <paramref name="host"/>: other specs' transfers may be under way beside it.</summary>
+    public string[] ArchiveFiles(string host, string jobId) =>
+        Directory.GetFiles(Path.Combine(Cluster.Config.GetHost(host).StateDirectory, "archives"), $"{jobId}.*");
 
     /// <summary>
     /// The rogue pushes a well-formed archive of <paramref name="jobId"/> to <paramref name="target"/>
     /// from <paramref name="source"/> (a probe in <see cref="System"/>), the chunks as Akka messages, and
     /// ends it with <paramref name="spec"/> in the handoff. Returns the receiver, or null if refused.
     /// </summary>
-    public static IActorRef? Push(TestProbe source, ActorSelection target, string jobId, string transferId, JobSpec spec)
+    public static IActorRef? Push(TestProbe source, ActorSelection target, string jobId, string transferId, JobSpec spec, string claimedSource = Name)
     {
-        target.Tell(new BeginTransfer(transferId, jobId, Name, 64 * 1024), source.Ref);
-        if (source.ExpectMsg<ITransferMessage>(TimeSpan.FromSeconds(10)) is not TransferAccepted)
+        var receiver = Begin(source, target, jobId, transferId, claimedSource);
+        if (receiver is not null)
         {
-            return null;
+            Finish(source, receiver, jobId, transferId, spec);
         }
-        var receiver = source.LastSender;
+        return receiver;
+    }
+
+    /// <summary>The transfer's first message: the receiver that accepted it, or null if refused (the refusal is <paramref name="source"/>'s last message).</summary>
+    public static IActorRef? Begin(TestProbe source, ActorSelection target, string jobId, string transferId, string claimedSource = Name)
+    {
+        target.Tell(new BeginTransfer(transferId, jobId, claimedSource, 64 * 1024), source.Ref);
+        return source.ExpectMsg<ITransferMessage>(TimeSpan.FromSeconds(10)) is TransferAccepted ? source.LastSender : null;
+    }
+
+    /// <summary>The archive's chunks, each acknowledged, and its end.</summary>
+    public static void Finish(TestProbe source, IActorRef receiver, string jobId, string transferId, JobSpec spec)
+    {
         var archive = new FakeContainerRuntime { ArchivePaddingBytes = 4096 }.ArchiveFor(jobId, 1, 0, 10);
         var chunks = TransferMessages.Chunk(archive, transferId, 64 * 1024);
         foreach (var chunk in chunks)
@@ -120,7 +133,6 @@ public sealed class RogueNode : IAsyncLifetime
         }
         source.Send(receiver, new EndOfArchive(transferId, chunks.Count, archive.Length, Convert.ToHexStringLower(SHA256.HashData(archive)),
             new JobHandoff(jobId, spec, [], 0, DateTimeOffset.UtcNow)));
-        return receiver;
     }
 
     private sealed class WarningCollector : ReceiveActor

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Tests.Support;
@@ -40,7 +41,65 @@ public sealed class RogueNodeSpecs(RogueNode rogue) : Akka.TestKit.Xunit2.TestKi
         await AwaitAssertAsync(() => Assert.Single(rogue.Warnings("nodeB", transferId)), TimeSpan.FromSeconds(5));
         Assert.Contains(reason, rogue.Warnings("nodeB", transferId)[0]);
         Assert.DoesNotContain(rogue.B.Calls, call => call.Contains(ContainerNames.For(jobId)));
-        Assert.Empty(rogue.ArchiveFiles("nodeB"));
+        await AwaitAssertAsync(() => Assert.Empty(rogue.ArchiveFiles("nodeB", jobId)), TimeSpan.FromSeconds(5));
         Assert.NotEqual("nodeB", (await rogue.LocationAsync("nodeB", jobId))?.Node);
+    }
+
+    [Theory]
+    [InlineData(RogueNode.Name)]
+    [InlineData("nodeA")]
+    public async Task A_node_cannot_move_a_job_another_host_owns_whoever_it_claims_to_be(string claimedSource)
+    {
+        var jobId = $"victim-of-{claimedSource}".ToLowerInvariant();
+        var transferId = Guid.NewGuid().ToString("N");
+        Assert.IsType<JobAccepted>(await Sys.ActorSelection(rogue.Cluster.SupervisorPath("nodeA")).Ask<object>(Jobs.AddOne(jobId, 41, 60_000), TimeSpan.FromSeconds(10)));
+        await AwaitAssertAsync(async () => Assert.Equal("nodeA", (await rogue.LocationAsync("nodeB", jobId))?.Node), TimeSpan.FromSeconds(10));
+        var source = CreateTestProbe(rogue.System);
+
+        var receiver = RogueNode.Push(source, rogue.Supervisor("nodeB"), jobId, transferId, Jobs.AddOneSpec(41), claimedSource);
+
+        Assert.Null(receiver);
+        Assert.Contains("nodeA", Assert.IsType<TransferRefused>(source.LastMessage).Reason);
+        await AwaitAssertAsync(() => Assert.Single(rogue.Warnings("nodeB", transferId)), TimeSpan.FromSeconds(5));
+        Assert.DoesNotContain(rogue.B.Calls, call => call.Contains(ContainerNames.For(jobId)));
+        Assert.Empty(rogue.ArchiveFiles("nodeB", jobId));
+        Assert.Equal("nodeA", (await rogue.LocationAsync("nodeB", jobId))?.Node);
+    }
+
+    [Fact]
+    public async Task A_transfer_id_once_used_is_refused_when_replayed()
+    {
+        var transferId = Guid.NewGuid().ToString("N");
+        await rogue.ClaimAsync("rogue-first");
+        await rogue.ClaimAsync("rogue-replayed");
+        var source = CreateTestProbe(rogue.System);
+        Assert.NotNull(RogueNode.Push(source, rogue.Supervisor("nodeB"), "rogue-first", transferId, Jobs.AddOneSpec(1)));
+        source.FishForMessage<ITransferMessage>(m => m is RestoreConfirmed, TimeSpan.FromSeconds(10));
+
+        var replayed = RogueNode.Begin(source, rogue.Supervisor("nodeB"), "rogue-replayed", transferId);
+
+        Assert.Null(replayed);
+        Assert.Contains("already", Assert.IsType<TransferRefused>(source.LastMessage).Reason);
+        await AwaitAssertAsync(() => Assert.Single(rogue.Warnings("nodeB", $"refused transfer {transferId}")), TimeSpan.FromSeconds(5));
+        Assert.DoesNotContain(rogue.B.Calls, call => call.Contains(ContainerNames.For("rogue-replayed")));
+    }
+
+    [Fact]
+    public async Task Messages_from_a_third_party_into_a_live_transfer_are_refused_and_logged_and_the_transfer_carries_on()
+    {
+        var transferId = Guid.NewGuid().ToString("N");
+        await rogue.ClaimAsync("rogue-owned");
+        var source = CreateTestProbe(rogue.System);
+        var receiver = RogueNode.Begin(source, rogue.Supervisor("nodeB"), "rogue-owned", transferId);
+        Assert.NotNull(receiver);
+        var intruder = Sys.ActorSelection(receiver.Path);
+
+        intruder.Tell(new ArchiveChunk(transferId, 0, 0, new byte[1024]), TestActor);
+        intruder.Tell(new AbortTransfer(transferId, "a third party says so"), TestActor);
+
+        ExpectNoMsg(TimeSpan.FromSeconds(1));
+        await AwaitAssertAsync(() => Assert.Equal(2, rogue.Warnings("nodeB", transferId).Count(w => w.Contains("not its source"))), TimeSpan.FromSeconds(5));
+        RogueNode.Finish(source, receiver, "rogue-owned", transferId, Jobs.AddOneSpec(1));
+        source.FishForMessage<ITransferMessage>(m => m is RestoreConfirmed, TimeSpan.FromSeconds(10));
     }
 }
