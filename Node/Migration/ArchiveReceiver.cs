@@ -5,6 +5,7 @@ using Akka.Event;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Observability;
+using AkkaMigration.Node.Routing;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Streaming;
 using AkkaMigration.Node.Supervision;
@@ -48,11 +49,15 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
     private long _bytes;
     private readonly ChunkBuffers _buffers;
 
-    public ArchiveReceiver(BeginTransfer begin, IActorRef source, NodeContext node)
+    private readonly JobLocation? _recorded;
+
+    /// <param name="recorded">What the cluster records for the job (the directory's entry); null for this node's own transfers.</param>
+    public ArchiveReceiver(BeginTransfer begin, IActorRef source, NodeContext node, JobLocation? recorded = null)
     {
         _begin = begin;
         _source = source;
         _node = node;
+        _recorded = recorded;
         _path = node.Archives.PathFor(begin.JobId, begin.TransferId);
         // The stream reads ahead of the writes by a window's worth, at most, when the source keeps its window.
         _buffers = new ChunkBuffers(begin.ChunkBytes, node.Config.Transfer.Window * 2);
@@ -60,8 +65,8 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(BeginTransfer begin, IActorRef source, NodeContext node) =>
-        Akka.Actor.Props.Create(() => new ArchiveReceiver(begin, source, node));
+    public static Props Props(BeginTransfer begin, IActorRef source, NodeContext node, JobLocation? recorded = null) =>
+        Akka.Actor.Props.Create(() => new ArchiveReceiver(begin, source, node, recorded));
 
     private string Container => ContainerNames.For(_begin.JobId);
 
@@ -200,6 +205,12 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         if (JobSpecRules.Problem(end.Handoff.Spec, _node.Config.ServiceNetwork) is { } invalid)
         {
             Fail($"the handoff's spec is refused: {invalid}");
+            return;
+        }
+        // The handoff is the source's word; the address the cluster gave the job is the directory's.
+        if (_recorded is not null && end.Handoff.Spec.Service.Address != _recorded.Address)
+        {
+            Fail($"the handoff's service address ({end.Handoff.Spec.Service.Address ?? "none"}) is not the one the cluster records for job {_begin.JobId} ({_recorded.Address ?? "none"})");
             return;
         }
         var missing = end.ChunkCount - _written.Count;

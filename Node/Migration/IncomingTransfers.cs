@@ -3,6 +3,7 @@ using Akka.Event;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Observability;
+using AkkaMigration.Node.Routing;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -48,7 +49,8 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
         Akka.Actor.Props.Create(() => new IncomingTransfers(node, ownedAtStart));
 
     /// <summary>From the supervisor: a source's request, with why this node cannot take the job (null if it can, as far as the supervisor knows).</summary>
-    public sealed record Admit(BeginTransfer Begin, string? Refusal);
+    /// <param name="Recorded">The job's entry in the directory, for a peer's transfer: its handoff must agree with it.</param>
+    public sealed record Admit(BeginTransfer Begin, string? Refusal, JobLocation? Recorded = null);
 
     /// <summary>From the supervisor: a source's question, and whether the job is this node's now.</summary>
     public sealed record OutcomeQuery(TransferOutcomeQuery Query, bool OwnedHere);
@@ -168,7 +170,7 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             _admitted.Clear(); // Beyond the replay window: the completed ones stay in the journal.
         }
         _admitted.Add(begin.TransferId);
-        var receiver = Context.ActorOf(ArchiveReceiver.Props(begin, Sender, _node), ReceiverName(begin.TransferId));
+        var receiver = Context.ActorOf(ArchiveReceiver.Props(begin, Sender, _node, admit.Recorded), ReceiverName(begin.TransferId));
         Context.Watch(receiver);
         _receiving[receiver] = begin;
         _node.Metrics.Incoming(_receiving.Count);

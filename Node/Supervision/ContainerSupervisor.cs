@@ -226,8 +226,10 @@ public sealed class ContainerSupervisor : ReceiveActor
 
     private static readonly TimeSpan OwnerReadLimit = TimeSpan.FromSeconds(3);
 
+    /// <remarks>A peer's transfer carries the job's entry along: the handoff it ends with must agree with it.</remarks>
     private void Admit(BeginTransfer begin, IActorRef source, IReadOnlyDictionary<string, JobLocation> owners) =>
-        _incoming.Tell(new IncomingTransfers.Admit(begin, AdmissionProblem(begin.JobId) ?? OwnerProblem(begin, source, owners)), source);
+        _incoming.Tell(new IncomingTransfers.Admit(begin, AdmissionProblem(begin.JobId) ?? OwnerProblem(begin, source, owners),
+            source.Path.Address.HasGlobalScope ? owners.GetValueOrDefault(begin.JobId ?? "") : null), source);
 
     /// <summary>
     /// Why <paramref name="source"/> may not move <paramref name="begin"/>'s job here, or null. The
@@ -244,8 +246,13 @@ public sealed class ContainerSupervisor : ReceiveActor
             return $"the transfer names {begin.SourceNode} as its source, but {source.Path.Address} sent it";
         }
         var owner = owners.TryGetValue(begin.JobId ?? "", out var where) ? where.Node : null;
-        return owner == begin.SourceNode ? null
-            : $"job {begin.JobId} is {(owner is null ? "not known to the cluster" : $"owned by {owner}")}, not by {begin.SourceNode}";
+        if (owner != begin.SourceNode)
+        {
+            return $"job {begin.JobId} is {(owner is null ? "not known to the cluster" : $"owned by {owner}")}, not by {begin.SourceNode}";
+        }
+        return where!.Address is { } address && owners.FirstOrDefault(e => e.Key != begin.JobId && e.Value.Active && e.Value.Address == address).Key is { } holder
+            ? $"job {begin.JobId}'s address {address} is job {holder}'s"
+            : null;
     }
 
     /// <param name="Entries">The directory as a majority of the members have it; null if they did not answer.</param>

@@ -102,4 +102,38 @@ public sealed class RogueNodeSpecs(RogueNode rogue) : Akka.TestKit.Xunit2.TestKi
         RogueNode.Finish(source, receiver, "rogue-owned", transferId, Jobs.AddOneSpec(1));
         source.FishForMessage<ITransferMessage>(m => m is RestoreConfirmed, TimeSpan.FromSeconds(10));
     }
+
+    [Fact]
+    public async Task A_handoff_is_compared_with_the_address_the_cluster_records_for_the_job_not_only_with_itself()
+    {
+        var transferId = Guid.NewGuid().ToString("N");
+        await rogue.ClaimAsync("rogue-address", "10.89.0.70");
+        var source = CreateTestProbe(rogue.System);
+
+        Assert.NotNull(RogueNode.Push(source, rogue.Supervisor("nodeB"), "rogue-address", transferId, Jobs.AddOneSpec(1) with { Service = Service with { Address = "10.89.0.71" } }));
+        var failed = source.FishForMessage<ITransferMessage>(m => m is TransferFailed or RestoreConfirmed, TimeSpan.FromSeconds(10));
+
+        Assert.Contains("not the one the cluster records", Assert.IsType<TransferFailed>(failed).Reason);
+        await AwaitAssertAsync(() => Assert.Single(rogue.Warnings("nodeB", transferId)), TimeSpan.FromSeconds(5));
+        Assert.DoesNotContain(rogue.B.Calls, call => call.Contains(ContainerNames.For("rogue-address")));
+        await AwaitAssertAsync(() => Assert.Empty(rogue.ArchiveFiles("nodeB", "rogue-address")), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task A_node_cannot_move_in_a_job_of_its_own_with_another_jobs_service_address()
+    {
+        var transferId = Guid.NewGuid().ToString("N");
+        var victim = new RunJob("address-victim", Jobs.AddOneSpec(41, 60_000) with { Service = Service with { Address = null } });
+        var address = Assert.IsType<JobAccepted>(await Sys.ActorSelection(rogue.Cluster.SupervisorPath("nodeA")).Ask<object>(victim, TimeSpan.FromSeconds(10))).Address;
+        await AwaitAssertAsync(async () => Assert.Equal(address, (await rogue.LocationAsync("nodeB", victim.JobId))?.Address), TimeSpan.FromSeconds(10));
+        await rogue.ClaimAsync("address-thief", address);
+        var source = CreateTestProbe(rogue.System);
+
+        var receiver = RogueNode.Push(source, rogue.Supervisor("nodeB"), "address-thief", transferId, Jobs.AddOneSpec(1) with { Service = Service with { Address = address } });
+
+        Assert.Null(receiver);
+        Assert.Contains("address-victim", Assert.IsType<TransferRefused>(source.LastMessage).Reason);
+        await AwaitAssertAsync(() => Assert.Single(rogue.Warnings("nodeB", transferId)), TimeSpan.FromSeconds(5));
+        Assert.DoesNotContain(rogue.B.Calls, call => call.Contains(ContainerNames.For("address-thief")));
+    }
 }
