@@ -77,9 +77,10 @@ public sealed class JobJournal
 
     /// <summary>
     /// Every record, and each file that could not be read: renamed to *.unreadable (kept for a human
-    /// to look at, out of the next load's way), with the job its name says, if any.
+    /// to look at, out of the next load's way), with the job its name says, if any. So is a record
+    /// <paramref name="refusal"/> finds a problem with.
     /// </summary>
-    public (IReadOnlyList<JobRecord> Records, IReadOnlyList<UnreadableRecord> Unreadable) Load()
+    public (IReadOnlyList<JobRecord> Records, IReadOnlyList<UnreadableRecord> Unreadable) Load(Func<JobRecord, string?>? refusal = null)
     {
         var records = new List<JobRecord>();
         var unreadable = new List<UnreadableRecord>();
@@ -91,6 +92,10 @@ public sealed class JobJournal
                 if (Path.GetFileNameWithoutExtension(path) != record.JobId || !Names.IsValidJobId(record.JobId))
                 {
                     throw new InvalidDataException($"it names job '{record.JobId}'");
+                }
+                if (refusal?.Invoke(record) is { } problem)
+                {
+                    throw new InvalidDataException(problem);
                 }
                 records.Add(record);
             }

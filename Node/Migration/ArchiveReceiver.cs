@@ -5,8 +5,10 @@ using Akka.Event;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Observability;
+using AkkaMigration.Node.Routing;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Streaming;
+using AkkaMigration.Node.Supervision;
 using AkkaMigration.Shared.Protocol;
 using Microsoft.Win32.SafeHandles;
 
@@ -47,11 +49,15 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
     private long _bytes;
     private readonly ChunkBuffers _buffers;
 
-    public ArchiveReceiver(BeginTransfer begin, IActorRef source, NodeContext node)
+    private readonly JobLocation? _recorded;
+
+    /// <param name="recorded">What the cluster records for the job (the directory's entry); null for this node's own transfers.</param>
+    public ArchiveReceiver(BeginTransfer begin, IActorRef source, NodeContext node, JobLocation? recorded = null)
     {
         _begin = begin;
         _source = source;
         _node = node;
+        _recorded = recorded;
         _path = node.Archives.PathFor(begin.JobId, begin.TransferId);
         // The stream reads ahead of the writes by a window's worth, at most, when the source keeps its window.
         _buffers = new ChunkBuffers(begin.ChunkBytes, node.Config.Transfer.Window * 2);
@@ -59,8 +65,8 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(BeginTransfer begin, IActorRef source, NodeContext node) =>
-        Akka.Actor.Props.Create(() => new ArchiveReceiver(begin, source, node));
+    public static Props Props(BeginTransfer begin, IActorRef source, NodeContext node, JobLocation? recorded = null) =>
+        Akka.Actor.Props.Create(() => new ArchiveReceiver(begin, source, node, recorded));
 
     private string Container => ContainerNames.For(_begin.JobId);
 
@@ -82,6 +88,22 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         Become(() => Receiving(file));
         ArmIdleTimeout();
         _source.Tell(new TransferAccepted(_begin.TransferId), Self);
+    }
+
+    /// <summary>
+    /// A transfer's messages only from the source that began it (the archive stream delivers its
+    /// chunks as from the source): anyone who learns the receiver's path could otherwise write into
+    /// the archive, end it with a handoff of their own, or abort it.
+    /// </summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        if (message is ITransferMessage && !Sender.Path.Address.Equals(_source.Path.Address))
+        {
+            _log.Warning("transfer {0}: refused {1} from {2}, not its source ({3})", _begin.TransferId, message.GetType().Name,
+                Sender.Path.Address, _source.Path.Address);
+            return true;
+        }
+        return base.AroundReceive(receive, message);
     }
 
     protected override void PostStop()
@@ -179,6 +201,18 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
             Fail(TransferFailure.HandoffMismatch, $"the handoff names job {end.Handoff.JobId}, the transfer job {_begin.JobId}");
             return;
         }
+        // The spec reaches podman's arguments and nft's rules: checked as a new job's is, whoever sent it.
+        if (JobSpecRules.Problem(end.Handoff.Spec, _node.Config.ServiceNetwork) is { } invalid)
+        {
+            Fail(TransferFailure.InvalidSpec, $"the handoff's spec is refused: {invalid}");
+            return;
+        }
+        // The handoff is the source's word; the address the cluster gave the job is the directory's.
+        if (_recorded is not null && end.Handoff.Spec.Service.Address != _recorded.Address)
+        {
+            Fail(TransferFailure.HandoffMismatch, $"the handoff's service address ({end.Handoff.Spec.Service.Address ?? "none"}) is not the one the cluster records for job {_begin.JobId} ({_recorded.Address ?? "none"})");
+            return;
+        }
         var missing = end.ChunkCount - _written.Count;
         if (_writing.Count > 0 || missing != 0 || _bytes != end.TotalBytes
             || Enumerable.Range(0, (int)end.ChunkCount).Any(i => !_written.Contains(i)))
@@ -193,7 +227,12 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         Become(() => Restoring(end, clock));
         var streamed = !_hashFromFile && _hashedTo == end.TotalBytes ? Convert.ToHexStringLower(_hash.GetHashAndReset()) : null;
         VerifyAndRestoreAsync(end.Handoff.Spec, end.Sha256, streamed)
-            .PipeTo(Self, success: () => new Restored(), failure: e => new RestoreFailed(e is ChecksumMismatchException ? TransferFailure.ChecksumMismatch : TransferFailure.RestoreFailed, e.Message));
+            .PipeTo(Self, success: () => new Restored(), failure: e => new RestoreFailed(e switch
+            {
+                ChecksumMismatchException => TransferFailure.ChecksumMismatch,
+                ArchiveRefusedException => TransferFailure.ArchiveRefused,
+                _ => TransferFailure.RestoreFailed,
+            }, e.Message));
     }
 
     /// <param name="streamedSha256">The hash taken as the chunks arrived, or null to hash the file.</param>

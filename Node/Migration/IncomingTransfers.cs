@@ -3,6 +3,7 @@ using Akka.Event;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Observability;
+using AkkaMigration.Node.Routing;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -30,6 +31,9 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
     private readonly IReadOnlySet<string> _ownedAtStart;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<IActorRef, BeginTransfer> _receiving = [];
+    /// <summary>Ids of transfers admitted since the node started; those that completed are also in the journal, for good.</summary>
+    private readonly HashSet<string> _admitted = [];
+    private const int MaxRemembered = 100_000;
 
     /// <param name="ownedAtStart">Jobs the node's records say run here: their containers stay, whatever a restore left.</param>
     public IncomingTransfers(NodeContext node, IReadOnlySet<string> ownedAtStart)
@@ -45,7 +49,8 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
         Akka.Actor.Props.Create(() => new IncomingTransfers(node, ownedAtStart));
 
     /// <summary>From the supervisor: a source's request, with why this node cannot take the job (null if it can, as far as the supervisor knows).</summary>
-    public sealed record Admit(BeginTransfer Begin, string? Refusal);
+    /// <param name="Recorded">The job's entry in the directory, for a peer's transfer: its handoff must agree with it.</param>
+    public sealed record Admit(BeginTransfer Begin, string? Refusal, JobLocation? Recorded = null);
 
     /// <summary>From the supervisor: a source's question, and whether the job is this node's now.</summary>
     public sealed record OutcomeQuery(TransferOutcomeQuery Query, bool OwnedHere);
@@ -149,6 +154,8 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             _ when begin.ChunkBytes is <= 0 or > 4 * 1024 * 1024 => (TransferFailure.InvalidTransfer, $"chunk size {begin.ChunkBytes} is out of range"),
             // Its receiver's name is taken: ActorOf would throw and restart this actor.
             _ when !Context.Child(ReceiverName(begin.TransferId)).IsNobody() => (TransferFailure.AlreadyUnderWay, $"transfer {begin.TransferId} is already under way"),
+            // A replayed BeginTransfer: an id is used once, so that "restored" answers one transfer only.
+            _ when _admitted.Contains(begin.TransferId) || _node.Journal.IsCompleted(begin.TransferId) => (TransferFailure.TransferIdUsed, $"transfer {begin.TransferId} was already used"),
             _ when _receiving.Values.Any(b => b.JobId == begin.JobId) => (TransferFailure.AlreadyUnderWay, $"job {begin.JobId} is already being received"),
             _ when _receiving.Count >= MaxTransfers => (TransferFailure.TooManyTransfers, $"{_node.Name} already receives {MaxTransfers} transfers"),
             _ when SpaceProblem(_node, begin.ExpectedBytes) is { } space => (TransferFailure.NoSpace, space),
@@ -160,7 +167,12 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             Sender.Tell(new TransferRefused(begin.TransferId!, code, reason));
             return;
         }
-        var receiver = Context.ActorOf(ArchiveReceiver.Props(begin, Sender, _node), ReceiverName(begin.TransferId));
+        if (_admitted.Count >= MaxRemembered)
+        {
+            _admitted.Clear(); // Beyond the replay window: the completed ones stay in the journal.
+        }
+        _admitted.Add(begin.TransferId);
+        var receiver = Context.ActorOf(ArchiveReceiver.Props(begin, Sender, _node, admit.Recorded), ReceiverName(begin.TransferId));
         Context.Watch(receiver);
         _receiving[receiver] = begin;
         _node.Metrics.Incoming(_receiving.Count);

@@ -22,6 +22,21 @@ public static class ArchiveInspection
 
     private static readonly string[] PrivateNamespaces = ["pid", "ipc", "uts", "mount", "network"];
 
+    /// <summary>File systems the kernel makes for the container itself: they give no access to the host's files.</summary>
+    private static readonly HashSet<string> KernelFileSystems = ["proc", "tmpfs", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2"];
+
+    /// <summary>seccomp default actions that let a call through (libseccomp's names).</summary>
+    private static readonly HashSet<string> AllowingActions = ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY"];
+
+    /// <summary>What podman hides from a container and keeps read-only in it (its spec for a job, on this platform).</summary>
+    private static readonly string[] DefaultMaskedPaths =
+    [
+        "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+        "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+    ];
+
+    private static readonly string[] DefaultReadonlyPaths = ["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+
     /// <summary>Why the archive at <paramref name="path"/> must not be restored as <paramref name="container"/> running <paramref name="spec"/>; null when it may.</summary>
     public static string? Problem(string path, string container, JobSpec spec, HostEntry host)
     {
@@ -84,7 +99,8 @@ public static class ArchiveInspection
                 }
             }
         }
-        var namespaces = runtimeSpec.GetProperty("linux").GetProperty("namespaces").EnumerateArray()
+        var linux = runtimeSpec.GetProperty("linux");
+        var namespaces = linux.GetProperty("namespaces").EnumerateArray()
             .ToDictionary(n => Text(n, "type") ?? "", n => Text(n, "path"));
         if (PrivateNamespaces.FirstOrDefault(n => !namespaces.ContainsKey(n)) is { } shared)
         {
@@ -94,19 +110,73 @@ public static class ArchiveInspection
         {
             return $"it joins the {joined.Key} namespace at {joined.Value}";
         }
+        return HookProblem(runtimeSpec) ?? ConfinementProblem(linux) ?? MountProblem(runtimeSpec, spec, host);
+    }
+
+    /// <summary>runc runs a hook as root on the host, before or after the container: podman adds none for a job.</summary>
+    private static string? HookProblem(JsonElement runtimeSpec) =>
+        runtimeSpec.TryGetProperty("hooks", out var hooks) && hooks.ValueKind == JsonValueKind.Object
+            ? hooks.EnumerateObject().Where(k => k.Value.ValueKind == JsonValueKind.Array && k.Value.GetArrayLength() > 0)
+                .Select(k => $"it runs {k.Name} hook {Text(k.Value[0], "path")} on the host").FirstOrDefault()
+            : null;
+
+    /// <summary>Devices, seccomp and the kernel's paths as podman confines a job's container.</summary>
+    private static string? ConfinementProblem(JsonElement linux)
+    {
+        if (linux.TryGetProperty("devices", out var devices) && devices.ValueKind == JsonValueKind.Array && devices.GetArrayLength() > 0)
+        {
+            return $"it creates device {Text(devices[0], "path")}";
+        }
+        if (linux.TryGetProperty("resources", out var resources) && resources.TryGetProperty("devices", out var rules)
+            && rules.ValueKind == JsonValueKind.Array && rules.EnumerateArray().Any(r => !r.TryGetProperty("allow", out var allow) || allow.ValueKind != JsonValueKind.False))
+        {
+            return "its cgroup lets it use devices";
+        }
+        if (!linux.TryGetProperty("seccomp", out var seccomp) || seccomp.ValueKind != JsonValueKind.Object)
+        {
+            return "it runs without seccomp";
+        }
+        if (Text(seccomp, "defaultAction") is not { } action || AllowingActions.Contains(action))
+        {
+            return $"its seccomp profile allows every system call it does not name ({Text(seccomp, "defaultAction") ?? "no default"})";
+        }
+        if (DefaultMaskedPaths.Except(Strings(linux, "maskedPaths")).FirstOrDefault() is { } unmasked)
+        {
+            return $"it unmasks {unmasked}";
+        }
+        return DefaultReadonlyPaths.Except(Strings(linux, "readonlyPaths")).FirstOrDefault() is { } writable
+            ? $"it makes {writable} writable"
+            : null;
+    }
+
+    /// <summary>
+    /// A mount is a bind mount when its type or any option says so (runc takes a bind or rbind option
+    /// as one whatever the type): its source, resolved, must be the container's own files or the
+    /// job's named volumes. Any other mount must be one of the kernel's own file systems.
+    /// </summary>
+    private static string? MountProblem(JsonElement runtimeSpec, JobSpec spec, HostEntry host)
+    {
         var storage = host.PodmanRoot.Length > 0 ? host.PodmanRoot : "/var/lib/containers/storage";
         var runStorage = host.PodmanRunRoot.Length > 0 ? host.PodmanRunRoot : "/run/containers/storage";
-        string[] allowed =
-        [
-            $"{storage}/overlay-containers/", $"{runStorage}/overlay-containers/",
-            .. spec.Service.VolumeNames().Select(v => $"{storage}/volumes/{v}/_data"),
-        ];
+        string[] containerFiles = [Path.Join(storage, "overlay-containers") + "/", Path.Join(runStorage, "overlay-containers") + "/"];
+        var volumes = spec.Service.VolumeNames().Select(v => Path.Join(storage, "volumes", v, "_data")).ToHashSet();
         foreach (var mount in runtimeSpec.GetProperty("mounts").EnumerateArray())
         {
-            if (Text(mount, "type") == "bind" && Text(mount, "source") is { } source
-                && !allowed.Any(a => source == a || (a.EndsWith('/') && source.StartsWith(a, StringComparison.Ordinal) && !source.Contains("/../", StringComparison.Ordinal))))
+            var type = Text(mount, "type");
+            var source = Text(mount, "source") ?? "";
+            var options = Strings(mount, "options");
+            if (type == "bind" || options.Contains("bind") || options.Contains("rbind"))
             {
-                return $"it mounts the host's {source} at {Text(mount, "destination")}";
+                var resolved = source.StartsWith('/') ? Path.GetFullPath(source) : null;
+                if (resolved is null || !(volumes.Contains(resolved)
+                    || containerFiles.Any(prefix => resolved.StartsWith(prefix, StringComparison.Ordinal) && resolved.Length > prefix.Length)))
+                {
+                    return $"it mounts the host's {resolved ?? source} at {Text(mount, "destination")}";
+                }
+            }
+            else if (type is null || !KernelFileSystems.Contains(type))
+            {
+                return $"it mounts {source} ({type}) at {Text(mount, "destination")}";
             }
         }
         return null;
@@ -115,34 +185,81 @@ public static class ArchiveInspection
     private static string? Text(JsonElement element, string property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    /// <summary>podman puts both near the start of the archive: reading stops once they are found.</summary>
+    private static string[] Strings(JsonElement element, string property) =>
+        element.TryGetProperty(property, out var values) && values.ValueKind == JsonValueKind.Array
+            ? [.. values.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.String ? v.GetString() ?? "" : "")]
+            : [];
+
+    /// <summary>
+    /// Reads every entry: podman may read a later duplicate of what an earlier one said, follow a
+    /// link, or unpack a device, so an archive holding any of those is refused, as is a name that
+    /// leaves the archive. Only regular files and folders are expected in podman's archive.
+    /// </summary>
     private static (JsonDocument? Config, JsonDocument? Spec) ReadDumps(string path)
     {
         using var file = File.OpenRead(path);
         using var content = Decompressed(file);
         using var tar = new TarReader(content, leaveOpen: true);
         JsonDocument? config = null, runtimeSpec = null;
-        while ((config is null || runtimeSpec is null) && tar.GetNextEntry() is { } entry)
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        try
         {
-            var name = entry.Name.TrimStart('.', '/');
-            if (entry.DataStream is null || entry.Length > 16 << 20 || name is not ("config.dump" or "spec.dump"))
+            while (tar.GetNextEntry() is { } entry)
             {
-                continue;
+                var name = EntryName(entry.Name);
+                if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.Directory))
+                {
+                    throw new InvalidDataException($"it holds a {Describe(entry.EntryType)} ({entry.Name})");
+                }
+                if (!names.Add(name))
+                {
+                    throw new InvalidDataException($"it holds {name} twice");
+                }
+                if (name is not ("config.dump" or "spec.dump"))
+                {
+                    continue;
+                }
+                if (entry.DataStream is null || entry.Length > 16 << 20)
+                {
+                    throw new InvalidDataException($"its {name} is {entry.Length} bytes, more than podman writes");
+                }
+                if (name == "config.dump")
+                {
+                    config = JsonDocument.Parse(entry.DataStream);
+                }
+                else
+                {
+                    runtimeSpec = JsonDocument.Parse(entry.DataStream);
+                }
             }
-            var document = JsonDocument.Parse(entry.DataStream);
-            if (name == "config.dump")
-            {
-                config?.Dispose();
-                config = document;
-            }
-            else
-            {
-                runtimeSpec?.Dispose();
-                runtimeSpec = document;
-            }
+        }
+        catch
+        {
+            config?.Dispose();
+            runtimeSpec?.Dispose();
+            throw;
         }
         return (config, runtimeSpec);
     }
+
+    /// <summary>The entry's path within the archive, without ./ or a trailing slash; one that climbs out is refused.</summary>
+    private static string EntryName(string name)
+    {
+        var parts = name.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(p => p != ".").ToArray();
+        return name.StartsWith('/') || parts.Contains("..")
+            ? throw new InvalidDataException($"its entry {name} leaves the archive")
+            : parts.Length == 0 ? "." : string.Join('/', parts);
+    }
+
+    private static string Describe(TarEntryType type) => type switch
+    {
+        TarEntryType.HardLink => "hard link",
+        TarEntryType.SymbolicLink => "symbolic link",
+        TarEntryType.BlockDevice => "block device",
+        TarEntryType.CharacterDevice => "character device",
+        TarEntryType.Fifo => "fifo",
+        _ => $"{type} entry",
+    };
 
     /// <summary>podman checkpoint --compress none (plain tar), gzip, or zstd, told apart by their first bytes.</summary>
     private static Stream Decompressed(FileStream file)

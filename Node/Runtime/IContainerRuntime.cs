@@ -88,4 +88,7 @@ public sealed record CheckpointStats(long DurationMs, long ArchiveBytes, DumpTim
 public sealed record RestoreStats(long DurationMs);
 
 /// <summary>The runtime refused or failed an operation; the message says what it printed.</summary>
-public sealed class ContainerRuntimeException(string message) : Exception(message);
+public class ContainerRuntimeException(string message) : Exception(message);
+
+/// <summary>A peer's archive that inspection refused before podman saw it: the source's doing, not this host's.</summary>
+public sealed class ArchiveRefusedException(string refusal) : ContainerRuntimeException($"refused to restore the archive: {refusal}");

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using CliWrap;
 using CliWrap.Buffered;
 
@@ -14,20 +16,26 @@ namespace AkkaMigration.Node.Runtime;
 /// before CRIU has put the sockets back, and a retransmission arriving in between would be reset.</item>
 /// </list>
 /// A rule is a table of its own, named after the address, so a leftover from a crash is replaced.
+/// The script is written from a parsed IPv4 address, never from text a peer sent: nft reads it as a
+/// file, and a newline in an address would be a command of its own, run as root.
 /// </summary>
 public sealed class PacketGuard(string device)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
-    public Task<IAsyncDisposable> HoldNewConnections(string address, CancellationToken cancellationToken) =>
+    public Task<IAsyncDisposable> HoldNewConnections(IPAddress address, CancellationToken cancellationToken) =>
         AddAsync("hold", address, "tcp flags & (syn | ack) == syn drop", cancellationToken);
 
-    public Task<IAsyncDisposable> DropTraffic(string address, CancellationToken cancellationToken) =>
+    public Task<IAsyncDisposable> DropTraffic(IPAddress address, CancellationToken cancellationToken) =>
         AddAsync("guard", address, "meta l4proto tcp drop", cancellationToken);
 
-    private async Task<IAsyncDisposable> AddAsync(string kind, string address, string rule, CancellationToken cancellationToken)
+    private async Task<IAsyncDisposable> AddAsync(string kind, IPAddress address, string rule, CancellationToken cancellationToken)
     {
-        var table = $"akka_migration_{kind}_{address.Replace('.', '_')}";
+        if (address.AddressFamily != AddressFamily.InterNetwork)
+        {
+            throw new ContainerRuntimeException($"the service address {address} is not IPv4");
+        }
+        var table = $"akka_migration_{kind}_{string.Join('_', address.GetAddressBytes())}";
         // "add" then "delete" makes the load idempotent: a table left by a crash is replaced, not doubled.
         await NftAsync($"""
             add table netdev {table}
@@ -47,7 +55,8 @@ public sealed class PacketGuard(string device)
             .ExecuteBufferedAsync(bounded.Token);
         if (result.ExitCode != 0)
         {
-            throw new ContainerRuntimeException($"nft failed (exit {result.ExitCode}): {result.StandardError.Trim()}");
+            // Not nft's own words: they quote the lines it read, and this message may reach a peer.
+            throw new ContainerRuntimeException($"nft could not load a packet rule (exit {result.ExitCode}); `nft -c -f -` with the rule shows why");
         }
     }
 

@@ -150,7 +150,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         // Off the caller's thread: the receiver calls this from its receive, and reading the archive is file I/O.
         if (archivePath is not null && await Task.Run(() => ArchiveInspection.Problem(archivePath, container, spec, host), cancellationToken) is { } refusal)
         {
-            throw new ContainerRuntimeException($"refused to restore the archive: {refusal}");
+            throw new ArchiveRefusedException(refusal);
         }
         // The address is up before the sockets are back; a packet arriving between would be answered with a reset.
         await using (await _network.GuardAsync(spec, (g, address) => g.DropTraffic(address, cancellationToken)))

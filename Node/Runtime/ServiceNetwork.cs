@@ -1,3 +1,4 @@
+using System.Net;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 
@@ -46,6 +47,17 @@ public sealed class ServiceNetwork(PodmanCli podman, ServiceNetworkSettings? set
     }
 
     /// <summary>A rule <paramref name="add"/> puts up for the job's address until disposed; null for a job without one.</summary>
-    public async Task<IAsyncDisposable?> GuardAsync(JobSpec spec, Func<PacketGuard, string, Task<IAsyncDisposable>> add) =>
-        spec.Service is { Network: JobNetwork.Cluster, Address: { } address } && _guard is not null ? await add(_guard, address) : null;
+    /// <remarks>The address is parsed here, whatever checked it before: only one of this network's reaches the rule.</remarks>
+    public async Task<IAsyncDisposable?> GuardAsync(JobSpec spec, Func<PacketGuard, IPAddress, Task<IAsyncDisposable>> add)
+    {
+        if (spec.Service is not { Network: JobNetwork.Cluster, Address: { } address } || _guard is null)
+        {
+            return null;
+        }
+        if (!IPAddress.TryParse(address, out var ip) || ip.ToString() != address || !Settings.InRange(ip))
+        {
+            throw new ContainerRuntimeException($"the job's service address is not one of {Settings.Name}'s");
+        }
+        return await add(_guard, ip);
+    }
 }

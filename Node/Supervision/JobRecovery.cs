@@ -13,7 +13,8 @@ public static class JobRecovery
     /// </summary>
     public static IReadOnlyList<JobRecord> Load(NodeContext node, ILoggingAdapter log, CancellationToken stopping)
     {
-        var (records, unreadable) = node.Journal.Load();
+        // A record is this node's own writing, but its spec reaches podman's arguments: checked as any spec entering the node.
+        var (records, unreadable) = node.Journal.Load(r => JobSpecRules.Problem(r.Spec, node.Config.ServiceNetwork));
         foreach (var problem in unreadable)
         {
             log.Error("the job record {0} could not be read ({1}); moved aside{2}", problem.QuarantinedAt, problem.Reason,

@@ -18,8 +18,17 @@ public static partial class Names
     /// <summary>A transfer id as a source makes it (32 hex digits): it names an actor and a file.</summary>
     public static bool IsValidTransferId(string? id) => id is not null && TransferId().IsMatch(id);
 
-    /// <summary>A podman image reference without a transport: one argument that must not read as an option.</summary>
-    public static bool IsValidImageName(string? image) => image is not null && ImageName().IsMatch(image);
+    /// <summary>
+    /// A podman image reference ([registry[:port]/]path[:tag][@digest]) without a transport: one
+    /// argument that must not read as an option, nor as a file to read (<c>oci-archive:/path</c>,
+    /// <c>dir:path</c>: podman takes a known transport's prefix before the registry's grammar).
+    /// </summary>
+    public static bool IsValidImageName(string? image) =>
+        image is not null && ImageName().IsMatch(image) && !Transports.Contains(image[..Math.Max(0, image.IndexOf(':'))]);
+
+    /// <summary>containers-image's transports that name local files or stores ("docker:" alone is a tag podman allows).</summary>
+    private static readonly HashSet<string> Transports =
+        ["containers-storage", "dir", "docker-archive", "docker-daemon", "oci", "oci-archive", "ostree", "sif", "tarball"];
 
     public static string JobIdRule => $"a job id is 1 to {MaxJobIdLength} lowercase letters, digits and dashes, starting with a letter or digit";
 
@@ -35,6 +44,9 @@ public static partial class Names
     [GeneratedRegex(@"^[a-f0-9]{32}\z")]
     private static partial Regex TransferId();
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}\z")]
+    // Docker's reference grammar: a registry host (optional port), lowercase path components, a tag, a digest.
+    [GeneratedRegex(@"^(?=.{1,255}\z)(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]{1,5})?/)?" +
+        @"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*" +
+        @"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,128})?\z")]
     private static partial Regex ImageName();
 }

@@ -176,6 +176,15 @@ public enum TransferFailure
 
     /// <summary>The source aborted during the restore.</summary>
     SourceAborted,
+
+    /// <summary>The transfer's id was used before: a replayed transfer.</summary>
+    TransferIdUsed,
+
+    /// <summary>The handoff's job spec breaks the rules a job's spec must keep.</summary>
+    InvalidSpec,
+
+    /// <summary>The archive holds what a checkpoint of one of our containers must not.</summary>
+    ArchiveRefused,
 }
 
 /// <summary>Why a node did not drain (<see cref="DrainRefused"/>).</summary>

@@ -51,7 +51,7 @@ public sealed class FencingConfigSpecs : IDisposable
     [Fact]
     public void The_repository_config_keeps_the_timers_safe()
     {
-        var ha = ConfigLoader.Load(Support.Repo.Path("config.ini")).Ha;
+        var ha = ConfigLoader.Load(Repo.Path("config.ini")).Ha;
 
         Assert.Null(HaSettings.Problem(ha.FenceAfter, ha.FailoverAfter, ha.RenewEvery));
     }
