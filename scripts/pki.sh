@@ -11,11 +11,10 @@
 # its role and verifies against the CA for 30 more days; only missing or stale ones are made.
 # Nothing is deleted: to drop a host for good, make a new CA in a new DIR and deploy again.
 #
-# No hostname or IP in the certificates is checked (Akka's validate-certificate-hostname stays
-# off): Akka 1.5 checks names only on outbound connections, never on an inbound client, so it
-# would not keep anyone out; the same hosts run at 10.77.0.x in the demo, at 127.0.0.1 in the
-# tests and elsewhere on real VMs. What admits a peer is its chain to this CA, which signs
-# nothing but this cluster's processes, and its role. The name goes into the CN and a DNS SAN for the logs.
+# No address goes into a certificate: the same hosts run at 10.77.0.x in the demo, at 127.0.0.1
+# in the tests and elsewhere on real VMs. A peer is admitted by its chain to this CA, which signs
+# nothing but this cluster's processes, its role, and its name (the CN, NAME of [hosts:NAME]):
+# a node speaks only from the address config.ini gives that host (Shared/Security/ClusterTls.cs).
 set -euo pipefail
 
 die() { printf '\033[1;31m[pki] %s\033[0m\n' "$*" >&2; exit 1; }
