@@ -24,12 +24,14 @@ public sealed class ClusterTls
 {
     private readonly X509Certificate2 _authority;
     private readonly IReadOnlyList<HostEntry> _hosts;
+    private readonly TlsSettings _settings;
 
-    private ClusterTls(X509Certificate2 certificate, X509Certificate2 authority, IReadOnlyList<HostEntry> hosts)
+    private ClusterTls(X509Certificate2 certificate, X509Certificate2 authority, MigrationConfig config)
     {
         Certificate = certificate;
         _authority = authority;
-        _hosts = hosts;
+        _hosts = config.Hosts;
+        _settings = config.Tls;
     }
 
     /// <summary>This process's certificate, with its private key.</summary>
@@ -104,8 +106,12 @@ public sealed class ClusterTls
             return "it showed no certificate";
         }
         var full = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return ChainProblem(full) ?? RoleProblem(full, role) ?? UsageProblem(full);
+        return ChainProblem(full) ?? RevocationProblem(full) ?? RoleProblem(full, role) ?? UsageProblem(full);
     }
+
+    private string? RevocationProblem(X509Certificate2 certificate) => _settings.IsRevoked(certificate.SerialNumber)
+        ? $"is revoked (serial {certificate.SerialNumber} is in config.ini [tls] revoked)"
+        : null;
 
     /// <summary>
     /// Null if the node certificate may speak from where it does, else why not. A certificate names a
@@ -206,7 +212,7 @@ public sealed class ClusterTls
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(_authority);
-        // The CA publishes no revocation list; leaving the cluster means a new CA (README, Security).
+        // The CA publishes no revocation list: config.ini names what it revoked (RevocationProblem).
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(certificate)
             ? null
@@ -226,10 +232,10 @@ public sealed class ClusterTls
         {
             throw new ConfigException($"[tls] {key}: {path} holds no private key");
         }
-        var loaded = new ClusterTls(certificate, authority, config.Hosts);
+        var loaded = new ClusterTls(certificate, authority, config);
         // Fail at startup, not at the first handshake, when the files of two CAs are mixed up:
         // Akka would shut this process down at its first outbound connection anyway.
-        var problem = loaded.ChainProblem(certificate) ?? RoleProblem(certificate, role);
+        var problem = loaded.ChainProblem(certificate) ?? loaded.RevocationProblem(certificate) ?? RoleProblem(certificate, role);
         return problem is null
             ? loaded
             : throw new ConfigException($"[tls] {key}: {path} {problem} ({tls.Authority})");

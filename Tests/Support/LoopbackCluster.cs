@@ -40,6 +40,7 @@ public sealed class LoopbackCluster : IAsyncDisposable
     /// <param name="hoconDirectory">Akka settings in place of the repository's hocon/, for nodes with test doubles wired in.</param>
     /// <param name="faults">What each node's fault seam does, e.g. damage chunks on the wire.</param>
     /// <param name="absent">Hosts the config names that never start: peers gone for good.</param>
+    /// <param name="tls">config.ini's [tls] in place of the specs' own, e.g. with certificates revoked.</param>
     public static async Task<LoopbackCluster> StartAsync(
         IReadOnlyList<string> names,
         Func<HostEntry, MigrationConfig, IContainerRuntime> runtimeFor,
@@ -47,12 +48,17 @@ public sealed class LoopbackCluster : IAsyncDisposable
         Func<HostEntry, HostEntry>? host = null,
         string? hoconDirectory = null,
         Func<HostEntry, FaultInjection>? faults = null,
-        IReadOnlyCollection<string>? absent = null)
+        IReadOnlyCollection<string>? absent = null,
+        Func<TlsSettings, TlsSettings>? tls = null)
     {
         var stateRoot = Directory.CreateTempSubdirectory("akka-migration-spec-").FullName;
         var hosts = names.Select((name, i) => (host ?? (h => h))(new HostEntry(name, "127.0.0.1", Ports.Free(), i == 0, "", "",
             System.IO.Path.Combine(stateRoot, name), StreamPort: Ports.Free()))).ToList();
         var config = ForHosts(hosts, transfer);
+        if (tls is not null)
+        {
+            config = config with { Tls = tls(config.Tls) };
+        }
         if (hoconDirectory is not null)
         {
             config = config with { HoconDirectory = hoconDirectory };
