@@ -100,8 +100,8 @@ public sealed class IdentitySpecs(IdentitySpecs.Cluster nodes) : IClassFixture<I
     [Fact]
     public async Task NodeCs_certificate_is_answered_on_the_stream_port_only_from_nodeCs_address()
     {
-        var fromElsewhere = await AskForImageAsync(from: IPAddress.Loopback);
-        var fromNodeC = await AskForImageAsync(from: NodeCAddress);
+        var fromElsewhere = await ImageRequests.AskAsync(Config.GetHost("nodeA"), CertificateOf("nodeC"), from: IPAddress.Loopback);
+        var fromNodeC = await ImageRequests.AskAsync(Config.GetHost("nodeA"), CertificateOf("nodeC"), from: NodeCAddress);
 
         Assert.Empty(fromElsewhere);
         Assert.Equal(-1, BinaryPrimitives.ReadInt64BigEndian(fromNodeC));
@@ -156,33 +156,6 @@ public sealed class IdentitySpecs(IdentitySpecs.Cluster nodes) : IClassFixture<I
             await Task.Delay(200);
         }
         return false;
-    }
-
-    /// <summary>nodeC's certificate asks nodeA's stream port for an image, from <paramref name="from"/>: what came back.</summary>
-    private async Task<byte[]> AskForImageAsync(IPAddress from)
-    {
-        var nodeA = Config.GetHost("nodeA");
-        using var tcp = new TcpClient(new IPEndPoint(from, 0));
-        await tcp.ConnectAsync(nodeA.Address, nodeA.StreamPort);
-        await using var ssl = new SslStream(tcp.GetStream());
-        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "nodeA",
-            ClientCertificates = [CertificateOf("nodeC")],
-            RemoteCertificateValidationCallback = (_, _, _, _) => true,
-        });
-        await ssl.WriteAsync(ArchiveStreams.Preamble(ArchiveStreams.ImageMagic, ClusterSteps.WorkerImage));
-        using var answer = new MemoryStream();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try
-        {
-            await ssl.CopyToAsync(answer, limit.Token);
-        }
-        catch (IOException)
-        {
-            // Closed without a TLS close_notify: what arrived is the answer.
-        }
-        return answer.ToArray();
     }
 
     /// <summary>An impostor's stream port: whatever it is asked, it sends a small "image" with a correct hash.</summary>

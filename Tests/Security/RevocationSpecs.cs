@@ -1,12 +1,9 @@
-using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Configuration;
 using Akka.Remote.Transport.DotNetty;
-using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Security;
 using AkkaMigration.Tests.Support;
@@ -69,17 +66,7 @@ public sealed class RevocationSpecs(RevocationSpecs.Cluster nodes) : IClassFixtu
     [Fact]
     public async Task A_revoked_node_certificate_may_not_ask_for_an_image_on_the_stream_port()
     {
-        var nodeA = Config.GetHost("nodeA");
-        using var tcp = new TcpClient();
-        await tcp.ConnectAsync(nodeA.Address, nodeA.StreamPort);
-        await using var ssl = new SslStream(tcp.GetStream());
-        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "nodeA",
-            ClientCertificates = [Load("nodeC")],
-            RemoteCertificateValidationCallback = (_, _, _, _) => true,
-        }).ContinueWith(_ => { });
-        var answer = await ReadAllAsync(ssl, ArchiveStreams.Preamble(ArchiveStreams.ImageMagic, ClusterSteps.WorkerImage));
+        var answer = await ImageRequests.AskAsync(Config.GetHost("nodeA"), Load("nodeC"));
 
         Assert.Empty(answer);
     }
@@ -141,21 +128,4 @@ public sealed class RevocationSpecs(RevocationSpecs.Cluster nodes) : IClassFixtu
 
     private static X509Certificate2 LoadFrom(string folder, string name) => X509CertificateLoader.LoadPkcs12FromFile(
         Path.Combine(folder, $"{name}.pfx"), File.ReadAllText(Path.Combine(folder, $"{name}.password")).Trim());
-
-    /// <summary>Sends <paramref name="request"/> and reads until the node closes (nothing, if the handshake failed).</summary>
-    private static async Task<byte[]> ReadAllAsync(SslStream ssl, byte[] request)
-    {
-        using var answer = new MemoryStream();
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        try
-        {
-            await ssl.WriteAsync(request, limit.Token);
-            await ssl.CopyToAsync(answer, limit.Token);
-        }
-        catch (Exception e) when (e is IOException or InvalidOperationException or System.Security.Authentication.AuthenticationException)
-        {
-            // Closed, or never open: what arrived is the answer.
-        }
-        return answer.ToArray();
-    }
 }
