@@ -38,9 +38,10 @@ internal sealed class NodeChannel : IAsyncDisposable
                 {
                     TargetHost = node.Name,
                     ClientCertificates = [tls.Certificate],
-                    // Names are not what admits a peer, the chain and the role are (as between nodes).
+                    // The chain, the role and the place, as between nodes: the host config.ini puts at this port.
                     RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                        (refusal = tls.Refusal(certificate, ClusterTls.NodeRole)) is null,
+                        (refusal = tls.Refusal(certificate, ClusterTls.NodeRole)
+                            ?? tls.PlaceProblem(certificate!, null, node, $"{node.Address}:{node.StreamPort}")) is null,
                 }, cancellation);
             }
             catch (AuthenticationException) when (refusal is not null)

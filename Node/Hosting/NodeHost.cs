@@ -44,6 +44,8 @@ public static class NodeHost
             {
                 akka.AddHocon(hocon, HoconAddMode.Prepend);
             }
+            // Peers' messages make only the protocol's types (Shared/Security/WireTypes.cs).
+            akka.AddSetup(WireTypes.Setup);
             akka.ConfigureLoggers(l => l.AddAkkaLogBridge(logLevel))
                 .WithRemoting(new RemoteOptions { HostName = self.Address, Port = self.Port, Ssl = tls.RemoteSsl() })
                 .WithClustering(new ClusterOptions { SeedNodes = [.. config.SeedNodes], Roles = [self.Executor ? "executor" : "node"] })

@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Akka.Actor;
@@ -50,16 +52,15 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
     /// <summary>Null if the peer's certificate may do what <paramref name="role"/> may (null: any role of the cluster's), else why not.</summary>
     public string? Refusal(X509Certificate? certificate, string? role) => tls.Refusal(certificate, role);
 
+    /// <summary>Null if a node's certificate may speak from <paramref name="from"/> (<see cref="ClusterTls.PlaceProblem"/>), else why not.</summary>
+    public string? PlaceProblem(X509Certificate certificate, IPAddress from) => tls.PlaceProblem(certificate, from, null, from.ToString());
+
     /// <summary>
     /// The port admits any certificate of the cluster's at the handshake: clients ask over it too.
     /// What a connection may do then depends on its role (<see cref="StreamPortListener"/>).
     /// </summary>
     private bool AdmitsAnyRole(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
         tls.Refusal(certificate, role: null) is null;
-
-    /// <summary>A node dials only nodes: a stream port answered by a client's certificate is not a peer's.</summary>
-    private bool AdmitsNode(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
-        tls.Refusal(certificate, ClusterTls.NodeRole) is null;
 
     internal SslServerAuthenticationOptions ServerOptions => new()
     {
@@ -87,18 +88,27 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
     internal async Task<(TcpClient Tcp, SslStream Ssl)> ConnectAsync(HostEntry target, byte[] preamble, CancellationToken cancellation)
     {
         var tcp = new TcpClient { NoDelay = true };
+        string? refusal = null;
         try
         {
             await tcp.ConnectAsync(target.Address, target.StreamPort, cancellation);
             var ssl = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+            // A node dials only nodes, and only the host config.ini puts at the port it dials.
             await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
             {
                 TargetHost = target.Name,
                 ClientCertificateContext = _certificate,
-                RemoteCertificateValidationCallback = AdmitsNode,
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                    (refusal = tls.Refusal(certificate, ClusterTls.NodeRole)
+                        ?? tls.PlaceProblem(certificate!, null, target, $"{target.Address}:{target.StreamPort}")) is null,
             }, cancellation);
             await ssl.WriteAsync(preamble, cancellation);
             return (tcp, ssl);
+        }
+        catch (AuthenticationException e) when (refusal is not null)
+        {
+            tcp.Dispose();
+            throw new AuthenticationException($"the certificate {target.Name}'s stream port showed {refusal}", e);
         }
         catch
         {

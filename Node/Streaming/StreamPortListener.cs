@@ -104,7 +104,7 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
                 Purpose? purpose;
                 try
                 {
-                    purpose = await AdmitAsync(ssl, peer, stopping);
+                    purpose = await AdmitAsync(ssl, peer, address, stopping);
                 }
                 finally
                 {
@@ -144,7 +144,7 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
     }
 
     /// <returns>What the connection is for, or null (logged) when it may not do what it asks.</returns>
-    private async Task<Purpose?> AdmitAsync(SslStream ssl, string peer, CancellationToken stopping)
+    private async Task<Purpose?> AdmitAsync(SslStream ssl, string peer, IPAddress address, CancellationToken stopping)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         limit.CancelAfter(HandshakeLimit);
@@ -169,6 +169,11 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
         if (streams.Refusal(certificate, ClusterTls.NodeRole) is { } refusal)
         {
             log.LogWarning("{What} from {Peer} refused: its certificate {Refusal}", forImage ? "an image request" : "an archive stream", peer, refusal);
+            return null;
+        }
+        if (streams.PlaceProblem(certificate!, address) is { } misplaced)
+        {
+            log.LogWarning("{What} from {Peer} refused: its certificate {Refusal}", forImage ? "an image request" : "an archive stream", peer, misplaced);
             return null;
         }
         if (forImage)

@@ -129,10 +129,16 @@ public static partial class ConfigLoader
             throw new ConfigException(
                 $"{Where(section, "password_file")}: no longer used; each certificate's password is in NAME.password beside NAME.pfx (scripts/pki.sh makes both): remove the line");
         }
+        var revoked = (section["revoked"] ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (revoked.FirstOrDefault(serial => !TlsSettings.IsSerial(serial)) is { } wrong)
+        {
+            throw new ConfigException($"{Where(section, "revoked")}: '{wrong}' is not a serial number in hex (scripts/pki.sh revoke writes them)");
+        }
         return new TlsSettings(
             Authority: authority,
             NodeCertificatePattern: pattern,
-            ClientCertificate: FilePath("client_certificate"));
+            ClientCertificate: FilePath("client_certificate"),
+            Revoked: revoked);
     }
 
     /// <summary>Null when config.ini has no [service_network]: jobs then run without a network.</summary>

@@ -115,9 +115,23 @@ public sealed record TransferSettings(int ChunkBytes, int Window, TimeSpan AckTi
 /// <param name="Authority">The cluster CA's certificate (PEM): a peer is admitted only if its certificate chains to it.</param>
 /// <param name="NodeCertificatePattern">A node's PKCS#12 file (certificate and key); {host} stands for its name.</param>
 /// <param name="ClientCertificate">The client's PKCS#12 file.</param>
-public sealed record TlsSettings(string Authority, string NodeCertificatePattern, string ClientCertificate)
+/// <param name="Revoked">
+/// Serial numbers (hex) of certificates the CA issued and no longer vouches for: a decommissioned or
+/// compromised host's, a lost client's (scripts/pki.sh revoke). Refused at every handshake.
+/// </param>
+public sealed record TlsSettings(string Authority, string NodeCertificatePattern, string ClientCertificate, IReadOnlyList<string>? Revoked = null)
 {
     public const string HostPlaceholder = "{host}";
+
+    /// <summary>Whether <paramref name="serial"/> (hex, as .NET or openssl print it) is on the list.</summary>
+    public bool IsRevoked(string serial) => Revoked?.Any(r => SameSerial(r, serial)) == true;
+
+    /// <summary>A serial in hex, whatever its case, colons or leading zeros (openssl drops them, .NET keeps a sign byte).</summary>
+    public static bool IsSerial(string text) => Normal(text) is { Length: > 0 } normal && normal.All(char.IsAsciiHexDigit);
+
+    private static bool SameSerial(string a, string b) => Normal(a) == Normal(b);
+
+    private static string Normal(string serial) => serial.Replace(":", "", StringComparison.Ordinal).Trim().TrimStart('0').ToUpperInvariant();
 
     public string NodeCertificate(HostEntry host) => NodeCertificatePattern.Replace(HostPlaceholder, host.Name, StringComparison.Ordinal);
 

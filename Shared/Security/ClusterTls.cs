@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
@@ -22,11 +23,15 @@ namespace AkkaMigration.Shared.Security;
 public sealed class ClusterTls
 {
     private readonly X509Certificate2 _authority;
+    private readonly IReadOnlyList<HostEntry> _hosts;
+    private readonly TlsSettings _settings;
 
-    private ClusterTls(X509Certificate2 certificate, X509Certificate2 authority)
+    private ClusterTls(X509Certificate2 certificate, X509Certificate2 authority, MigrationConfig config)
     {
         Certificate = certificate;
         _authority = authority;
+        _hosts = config.Hosts;
+        _settings = config.Tls;
     }
 
     /// <summary>This process's certificate, with its private key.</summary>
@@ -34,11 +39,11 @@ public sealed class ClusterTls
 
     /// <summary>Throws a <see cref="ConfigException"/> naming the [tls] key and the file that is missing or wrong.</summary>
     public static ClusterTls ForNode(MigrationConfig config, HostEntry host) =>
-        Load(config.Tls, "node_certificate", config.Tls.NodeCertificate(host), NodeRole);
+        Load(config, "node_certificate", config.Tls.NodeCertificate(host), NodeRole);
 
     /// <inheritdoc cref="ForNode"/>
     public static ClusterTls ForClient(MigrationConfig config) =>
-        Load(config.Tls, "client_certificate", config.Tls.ClientCertificate, ClientRole);
+        Load(config, "client_certificate", config.Tls.ClientCertificate, ClientRole);
 
     public const string NodeRole = "node";
 
@@ -59,17 +64,23 @@ public sealed class ClusterTls
         X509Certificate = Certificate,
         RequireMutualAuthentication = true,
         SuppressValidation = false,
-        // Names are not what admits a peer, the chain is: see scripts/certs.sh.
+        // Akka's check compares a name with the dialled host only, never an inbound peer's:
+        // Validate binds the name to config.ini's host at either end instead.
         ValidateCertificateHostname = false,
         CustomValidator = Validate,
     };
 
     /// <summary>
     /// Akka's CertificateValidationCallback, called for every TLS handshake in both directions: only
-    /// nodes speak Akka with each other. The chain and errors Akka passes were worked out against the
-    /// machine's trust store: they are ignored, and the chain is built again with the cluster CA as
-    /// its only root.
+    /// nodes speak Akka with each other, each from its own place (<see cref="PlaceProblem"/>). The
+    /// chain and errors Akka passes were worked out against the machine's trust store: they are
+    /// ignored, and the chain is built again with the cluster CA as its only root.
     /// </summary>
+    /// <param name="peer">
+    /// Akka.Remote 1.5.73 passes the address it dials on an outbound connection
+    /// (ssl.tcp://system@host:port) and the socket's far end on an inbound one (address:port,
+    /// the port an ephemeral one).
+    /// </param>
     public bool Validate(X509Certificate2? certificate, X509Chain? chain, string peer, SslPolicyErrors errors, ILoggingAdapter log)
     {
         if (certificate is null)
@@ -77,7 +88,7 @@ public sealed class ClusterTls
             log.Warning("TLS: refused {0}: it showed no certificate", peer);
             return false;
         }
-        var problem = Refusal(certificate, NodeRole);
+        var problem = Refusal(certificate, NodeRole) ?? AkkaPlaceProblem(certificate, peer);
         if (problem is null)
         {
             return true;
@@ -95,8 +106,78 @@ public sealed class ClusterTls
             return "it showed no certificate";
         }
         var full = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-        return ChainProblem(full) ?? RoleProblem(full, role) ?? UsageProblem(full);
+        return ChainProblem(full) ?? RevocationProblem(full) ?? RoleProblem(full, role) ?? UsageProblem(full);
     }
+
+    private string? RevocationProblem(X509Certificate2 certificate) => _settings.IsRevoked(certificate.SerialNumber)
+        ? $"is revoked (serial {certificate.SerialNumber} is in config.ini [tls] revoked)"
+        : null;
+
+    /// <summary>
+    /// Null if the node certificate may speak from where it does, else why not. A certificate names a
+    /// host of config.ini (its CN), and that host is at the address config.ini gives it: a node's key
+    /// taken elsewhere, or a host that takes another's address, is not that host. On a connection
+    /// this node dials, <paramref name="dialled"/> is the host config.ini puts at the address and port
+    /// dialled (null: none), and the certificate must be that host's; on one it accepts, only the far
+    /// end's address is known (its port is ephemeral), and it must be the named host's. A certificate
+    /// that names no host of config.ini may speak from an address that is no host's (so a test's
+    /// driver can ask), and may not act as a node there (the supervisors check who sends).
+    /// </summary>
+    /// <param name="where">For the reason: the address (and port) the peer speaks from.</param>
+    public string? PlaceProblem(X509Certificate certificate, IPAddress? from, HostEntry? dialled, string where)
+    {
+        var name = NameOf(certificate);
+        var named = _hosts.FirstOrDefault(h => h.Name == name);
+        if (dialled is not null)
+        {
+            return dialled.Name == name ? null : $"is {name}'s, and config.ini puts {dialled.Name} at {where}";
+        }
+        if (named is null)
+        {
+            return null;
+        }
+        return from is null || !IsAt(named, from)
+            ? $"is {name}'s, and config.ini puts {name} at {named.Address}, not {where}"
+            : null;
+    }
+
+    /// <summary>The host name a certificate is issued for (its CN, scripts/pki.sh).</summary>
+    public static string NameOf(X509Certificate certificate) =>
+        (certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()))
+            .GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+
+    private string? AkkaPlaceProblem(X509Certificate2 certificate, string peer)
+    {
+        // Outbound, Akka names the transport's address: ssl.tcp://system@host:port.
+        if (peer.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(peer, UriKind.Absolute, out var dialled) && dialled.Port > 0)
+        {
+            var host = _hosts.FirstOrDefault(h => h.Port == dialled.Port && (string.Equals(h.Address, dialled.DnsSafeHost, StringComparison.OrdinalIgnoreCase)
+                || (IPAddress.TryParse(dialled.DnsSafeHost, out var ip) && IsAt(h, ip))));
+            return PlaceProblem(certificate, null, host, $"{dialled.DnsSafeHost}:{dialled.Port}");
+        }
+        return IPEndPoint.TryParse(peer, out var from)
+            ? PlaceProblem(certificate, Unmapped(from.Address), null, peer)
+            : $"speaks from '{peer}', which is no address";
+    }
+
+    /// <summary>Whether config.ini puts <paramref name="host"/> at <paramref name="address"/> (by address or by name).</summary>
+    private static bool IsAt(HostEntry host, IPAddress address)
+    {
+        if (IPAddress.TryParse(host.Address, out var configured))
+        {
+            return Unmapped(configured).Equals(Unmapped(address));
+        }
+        try
+        {
+            return Dns.GetHostAddresses(host.Address).Select(Unmapped).Contains(Unmapped(address));
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     private const string ServerAuthOid = "1.3.6.1.5.5.7.3.1";
     private const string ClientAuthOid = "1.3.6.1.5.5.7.3.2";
@@ -131,15 +212,16 @@ public sealed class ClusterTls
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.Add(_authority);
-        // The CA publishes no revocation list; leaving the cluster means a new CA (README, Security).
+        // The CA publishes no revocation list: config.ini names what it revoked (RevocationProblem).
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(certificate)
             ? null
             : "does not chain to the cluster CA: " + string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()));
     }
 
-    private static ClusterTls Load(TlsSettings tls, string key, string path, string role)
+    private static ClusterTls Load(MigrationConfig config, string key, string path, string role)
     {
+        var tls = config.Tls;
         var authority = Read("ca", tls.Authority, () => X509CertificateLoader.LoadCertificateFromFile(tls.Authority));
         var passwordFile = TlsSettings.PasswordFileOf(path);
         OwnerOnly(key, path);
@@ -150,10 +232,10 @@ public sealed class ClusterTls
         {
             throw new ConfigException($"[tls] {key}: {path} holds no private key");
         }
-        var loaded = new ClusterTls(certificate, authority);
+        var loaded = new ClusterTls(certificate, authority, config);
         // Fail at startup, not at the first handshake, when the files of two CAs are mixed up:
         // Akka would shut this process down at its first outbound connection anyway.
-        var problem = loaded.ChainProblem(certificate) ?? RoleProblem(certificate, role);
+        var problem = loaded.ChainProblem(certificate) ?? loaded.RevocationProblem(certificate) ?? RoleProblem(certificate, role);
         return problem is null
             ? loaded
             : throw new ConfigException($"[tls] {key}: {path} {problem} ({tls.Authority})");

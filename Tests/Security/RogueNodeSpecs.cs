@@ -95,7 +95,7 @@ public sealed class RogueNodeSpecs(RogueNode rogue) : Akka.TestKit.Xunit2.TestKi
         var intruder = Sys.ActorSelection(receiver.Path);
 
         intruder.Tell(new ArchiveChunk(transferId, 0, 0, new byte[1024]), TestActor);
-        intruder.Tell(new AbortTransfer(transferId, "a third party says so"), TestActor);
+        intruder.Tell(new AbortTransfer(transferId, MigrationFailure.Cancelled, "a third party says so"), TestActor);
 
         ExpectNoMsg(TimeSpan.FromSeconds(1));
         await AwaitAssertAsync(() => Assert.Equal(2, rogue.Warnings("nodeB", transferId).Count(w => w.Contains("not its source"))), TimeSpan.FromSeconds(5));
