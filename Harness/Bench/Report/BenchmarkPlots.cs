@@ -30,6 +30,7 @@ public static class BenchmarkPlots
     {
         var multiplot = new Multiplot();
         multiplot.AddPlots(2);
+        multiplot.Layout = new ScottPlot.MultiplotLayouts.Columns();
         var time = multiplot.GetPlot(0);
         Bars(time, rows, "time per migration", "ms",
         [
