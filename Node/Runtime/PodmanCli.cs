@@ -9,7 +9,11 @@ namespace AkkaMigration.Node.Runtime;
 /// podman on one host's store through CliWrap. Each call is bounded: a podman process still
 /// running at its limit is killed, and the call fails.
 /// </summary>
-public sealed class PodmanCli(HostEntry host, ContainerSettings settings)
+/// <param name="enter">
+/// nsenter's arguments into a simulated host's namespaces, for the harness, which runs podman in
+/// the hosts from outside; null (the node's case): podman runs where this process runs.
+/// </param>
+public sealed class PodmanCli(HostEntry host, ContainerSettings settings, IReadOnlyList<string>? enter = null)
 {
     /// <summary>Inspect, logs, remove, run: podman answers these in well under a second on an idle machine.</summary>
     public static readonly TimeSpan QuickLimit = TimeSpan.FromMinutes(2);
@@ -53,9 +57,13 @@ public sealed class PodmanCli(HostEntry host, ContainerSettings settings)
     }
 
     private Command Command(Action<ArgumentsBuilder> arguments) =>
-        Cli.Wrap("podman")
+        Cli.Wrap(enter is null ? "podman" : "nsenter")
             .WithArguments(a =>
             {
+                if (enter is not null)
+                {
+                    a.Add(enter).Add("podman");
+                }
                 // Empty means podman's defaults; whatever they are, every host must share them,
                 // since a checkpoint records these paths and the restore uses them.
                 if (host.PodmanRoot.Length > 0)

@@ -1,6 +1,6 @@
-namespace AkkaMigration.Tests.Support;
+namespace AkkaMigration.Harness.Processes;
 
-/// <summary>Paths in the repository the tests run from.</summary>
+/// <summary>Paths in the repository the harness and the tests run from.</summary>
 public static class Repo
 {
     public static string Root { get; } = FindRoot();
@@ -13,8 +13,12 @@ public static class Repo
 
     public static string ImageArchive => Path("build", "worker-image.tar");
 
+    /// <summary>config.ini, or the one AKKA_MIGRATION_CONFIG names (e.g. a cluster of N hosts).</summary>
+    public static string ConfigPath =>
+        Environment.GetEnvironmentVariable("AKKA_MIGRATION_CONFIG") is { Length: > 0 } path ? System.IO.Path.GetFullPath(path) : Path("config.ini");
+
     private static string BuildConfiguration =>
-        // Tests run from Tests/bin/CONFIGURATION/net10.0/; the node and client were built alongside.
+        // The harness and the tests run from PROJECT/bin/CONFIGURATION/net10.0/; the node and client were built alongside.
         new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
 
     private static string FindRoot()

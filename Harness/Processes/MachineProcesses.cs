@@ -1,4 +1,4 @@
-namespace AkkaMigration.Tests.Support;
+namespace AkkaMigration.Harness.Processes;
 
 /// <summary>
 /// The machine's processes as /proc shows them. The simulated hosts share this machine's kernel,
