@@ -2,6 +2,8 @@
 .PHONY: all setup build image certs dist deploy-check demo demo-service test faults nemesis bench docs hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
+# The simulated hosts, demos and wrappers (Harness/), as `make build` or `make setup` built them.
+HARNESS    := dotnet Harness/bin/Release/net10.0/AkkaMigration.Harness.dll
 IMAGE_TAR  := build/worker-image.tar
 WORKER_SRC := $(wildcard container/*.cs container/*.csproj container/Containerfile)
 
@@ -70,11 +72,11 @@ nemesis: setup
 
 # Issues 4 and 16's benchmark: the cluster against podman by hand, per link (bare, tc 10 and 1 Gbit/s),
 # with a live service's pause, 1 to 4 GB containers and checkpoint compression (none, zstd, gzip);
-# writes docs/benchmark.md and .png. Its own target; scripts/bench.sh lists its knobs. Its clients are the bundle's.
+# writes docs/benchmark.md and .png. Its own target; Harness/Bench/BenchSettings.cs lists its knobs. Its clients are the bundle's.
 # `make bench BENCH_QUICK=1`: a smoke slice, each part once at small size, report in build/bench-quick/;
 # `make test` runs it (Tests/EndToEnd/BenchmarkSmokeTests.cs).
 bench: setup dist
-	@scripts/bench.sh
+	@$(HARNESS) bench
 
 # docs/*.png drawn again from their sources: Graphviz's docs/*.dot and gnuplot's docs/*.gp (the
 # migration timeline, from scripts/timeline.sh's data); installs graphviz and gnuplot if missing.

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace AkkaMigration.Harness.Bench;
 
 /// <summary>
-/// A run's knobs, from the environment variables scripts/bench.sh took (BENCH_QUICK, BENCH_REPEATS, ...),
+/// A run's knobs, from the environment variables the bash benchmark took (BENCH_QUICK, BENCH_REPEATS, ...),
 /// so `make bench BENCH_REPEATS=1` keeps working.
 /// </summary>
 /// <param name="Quick">BENCH_QUICK=1: each part once at small size; everything stays in build/bench-quick/.</param>
