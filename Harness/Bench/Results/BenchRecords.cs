@@ -54,6 +54,7 @@ public sealed record OursTimings(
 public sealed record NodeMemory(long RssAKb, long RssBKb, long HwmAKb, long HwmBKb)
 {
     /// <summary>The larger of the two nodes' growth, MiB.</summary>
+    [JsonIgnore]
     public double GrowthMb => Math.Max(HwmAKb - RssAKb, HwmBKb - RssBKb) / 1024.0;
 }
 
@@ -70,6 +71,7 @@ public enum MovePath
 /// <summary>What <c>worker kv-load</c> saw on its one connection while the service moved.</summary>
 public sealed record ClientLoadSummary(long Writes, long Acked, long Lost, bool ConnectionKept, long Reconnects, long LongestPauseMs, long ElapsedMs)
 {
+    [JsonIgnore]
     public bool KeptEverything => Lost == 0 && ConnectionKept;
 }
 
