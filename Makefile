@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both set up a fresh machine first.
-.PHONY: all setup build image certs dist deploy-check demo demo-service test faults nemesis bench docs hosts-up hosts-down clean
+.PHONY: all setup build harness image certs dist deploy-check demo demo-service test faults nemesis bench docs timeline views hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
 # The simulated hosts, demos and wrappers (Harness/), as `make build` or `make setup` built them.
@@ -14,6 +14,10 @@ setup:
 
 build:
 	dotnet build AkkaMigration.sln -c Release -nologo -clp:ErrorsOnly -v:q
+
+# The harness alone (and the node and client it runs), for the targets that need no setup.
+harness:
+	@dotnet build Harness/Harness.csproj -c Release -nologo -clp:ErrorsOnly -v:q >/dev/null
 
 # `make` builds the workload image; hosts load it from $(IMAGE_TAR) with initializeDemo.sh.
 image: $(IMAGE_TAR)
@@ -43,32 +47,32 @@ $(DIST_TAR): $(DIST_SRC) $(IMAGE_TAR)
 
 # The bundle installed as the README's "Deploy on real machines" says, on simulated hosts that see
 # nothing else; ends with: result 42 from nodeB.
-deploy-check: dist
-	@scripts/deploy-check.sh $(DIST_TAR)
+deploy-check: dist harness
+	@$(HARNESS) deploy-check $(DIST_TAR)
 
 # The cluster CA and certificates for config.ini's hosts and the client, in build/pki (setup runs
 # it after the build: the node reads config.ini's hosts).
 certs:
-	@bash -c 'source scripts/lib.sh && scripts/certs.sh build/pki $$(hosts_table | cut -f1) client'
+	@$(HARNESS) certs
 
 # A key-value service moved between two hosts while a client writes to it over one connection.
 demo-service: setup
-	@scripts/demo-service.sh
+	@$(HARNESS) demo-service
 
 # `make demo HOSTS=3` (2 to 26): the same demo in a cluster of that many simulated hosts.
 demo: setup
-	@scripts/demo.sh $(HOSTS)
+	@$(HARNESS) demo $(if $(HOSTS),--hosts $(HOSTS))
 
 test: setup
 	@scripts/test.sh
 
 # The fault suite alone (it also runs in `make test`), with a table of what each fault did.
 faults: setup
-	@scripts/faults.sh
+	@$(HARNESS) faults
 
 # The randomized run alone, 10 minutes (a 45-second one runs in `make test`); SEED=N replays its choices, MINUTES=M.
 nemesis: setup
-	@scripts/nemesis.sh
+	@$(HARNESS) nemesis
 
 # Issues 4 and 16's benchmark: the cluster against podman by hand, per link (bare, tc 10 and 1 Gbit/s),
 # with a live service's pause, 1 to 4 GB containers and checkpoint compression (none, zstd, gzip);
@@ -79,15 +83,23 @@ bench: setup dist
 	@$(HARNESS) bench
 
 # docs/*.png drawn again from their sources: Graphviz's docs/*.dot and gnuplot's docs/*.gp (the
-# migration timeline, from scripts/timeline.sh's data); installs graphviz and gnuplot if missing.
-docs:
-	@scripts/docs.sh
+# migration timeline, from `make timeline`'s data); installs graphviz and gnuplot if missing.
+docs: harness
+	@$(HARNESS) docs
 
-hosts-up:
-	@scripts/hosts.sh up
+# docs/timeline.log and .tsv from the last `make demo`'s node logs (build/demo), for `make docs`.
+timeline: harness
+	@$(HARNESS) timeline
 
-hosts-down:
-	@scripts/hosts.sh down
+# docs/views/*.txt: client migrate and watch as a terminal shows them, from a move on the simulated hosts.
+views: setup
+	@$(HARNESS) views
+
+hosts-up: harness
+	@$(HARNESS) hosts up
+
+hosts-down: harness
+	@$(HARNESS) hosts down
 
 clean:
 	rm -rf build dist

@@ -1,5 +1,5 @@
-# One migration's timeline, drawn by make docs (scripts/docs.sh) from docs/timeline.tsv, which
-# scripts/timeline.sh took from a real make demo run's node logs (docs/timeline.log).
+# One migration's timeline, drawn by make docs from docs/timeline.tsv, which make timeline
+# (Harness/Docs/Timeline.cs) took from a real make demo run's node logs (docs/timeline.log).
 #   gnuplot docs/timeline.gp   (from the repository's root; -e "out='FILE'" draws elsewhere)
 set terminal pngcairo size 1100,440 font "DejaVu Sans,10" noenhanced
 if (!exists("out")) out = "docs/timeline.png"

@@ -57,7 +57,7 @@ public static class NodeCommands
             }
             foreach (var node in status.Nodes)
             {
-                // Scripts wait for the cluster by grepping these lines (scripts/lib.sh).
+                // For people: who sees whom up. The harness waits for the cluster on status --json instead.
                 terminal.Out.WriteLine($"{node.Node} sees up: {string.Join(" ", node.UpMembers)}");
             }
             return Report(terminal, json: false, outcome);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using AkkaMigration.Harness.Bench.ByHand;
 using AkkaMigration.Harness.Bench.Results;
 using AkkaMigration.Harness.Cluster;
+using AkkaMigration.Harness.Demos;
 using AkkaMigration.Harness.Hosts;
 using AkkaMigration.Harness.Processes;
 using AkkaMigration.Harness.Verbs;
@@ -108,7 +109,7 @@ public sealed partial class BenchRun
     }
 
     /// <summary>SIGTERM, after which kv-load reads back every write and prints its summary line.</summary>
-    private static async Task<ClientLoadSummary> StopLoadAsync((HostProcess Process, string Output) load)
+    private static async Task<KeyValueLoadSummary> StopLoadAsync((HostProcess Process, string Output) load)
     {
         await load.Process.SignalAsync("TERM");
         try
@@ -119,20 +120,6 @@ public sealed partial class BenchRun
         {
             await load.Process.KillAsync();
         }
-        var summary = File.ReadLines(load.Output + ".out").LastOrDefault() ?? "";
-        return LoadSummary(summary) ?? throw new InvalidOperationException($"kv-load printed no summary; see {load.Output}.err");
-    }
-
-    /// <summary>kv-load's last line, `kv-load writes=N acked=N lost=N connection_kept=B reconnects=N longest_pause_ms=N elapsed_ms=N`.</summary>
-    public static ClientLoadSummary? LoadSummary(string line)
-    {
-        if (!line.StartsWith("kv-load ", StringComparison.Ordinal))
-        {
-            return null;
-        }
-        var fields = line["kv-load ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(f => f.Split('=', 2))
-            .Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
-        long N(string key) => long.Parse(fields[key], CultureInfo.InvariantCulture);
-        return new ClientLoadSummary(N("writes"), N("acked"), N("lost"), fields["connection_kept"] == "true", N("reconnects"), N("longest_pause_ms"), N("elapsed_ms"));
+        return KeyValueLoadSummary.Find(await File.ReadAllTextAsync(load.Output + ".out")) ?? throw new InvalidOperationException($"kv-load printed no summary; see {load.Output}.err");
     }
 }

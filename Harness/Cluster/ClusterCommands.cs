@@ -4,10 +4,17 @@ using AkkaMigration.Harness.Processes;
 
 namespace AkkaMigration.Harness.Cluster;
 
-/// <summary><c>cluster-config</c>: the config of a cluster of N simulated hosts, made from AKKA_MIGRATION_CONFIG (config.ini).</summary>
+/// <summary><c>cluster-config</c> and <c>certs</c>: the config of a cluster of N simulated hosts, made from AKKA_MIGRATION_CONFIG (config.ini).</summary>
 public static class ClusterCommands
 {
-    public static IEnumerable<Command> All() => [Config()];
+    public static IEnumerable<Command> All() => [Config(), Certificates()];
+
+    private static Command Certificates()
+    {
+        var command = new Command("certs", "The cluster CA and certificates for the config's hosts and the client, in build/pki");
+        Actions.Set(command, (_, ct) => ClusterConfig.CertificatesAsync(Repo.ConfigPath, ct));
+        return command;
+    }
 
     private static Command Config()
     {

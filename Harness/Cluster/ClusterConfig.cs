@@ -39,11 +39,15 @@ public static partial class ClusterConfig
                 + Rewrite(File.ReadAllLines(source), config, workMs) + ExtraHosts(config, hostCount);
             await WriteAsync(path, text, hostCount, workMs, cancellationToken);
         }
-        // Every host needs a certificate from the cluster CA, the extra ones too (as `make certs` does).
-        var names = ConfigLoader.Load(path).Hosts.Select(h => h.Name);
-        await Shell.CheckedAsync(Repo.Path("scripts", "certs.sh"), [Repo.Path("build", "pki"), .. names, "client"], TimeSpan.FromMinutes(5), cancellationToken: cancellationToken);
+        // Every host needs a certificate from the cluster CA, the extra ones too.
+        await CertificatesAsync(path, cancellationToken);
         return path;
     }
+
+    /// <summary>The cluster CA and a certificate for each host of <paramref name="config"/> and the client, in build/pki (scripts/certs.sh; `make certs`).</summary>
+    public static Task CertificatesAsync(string config, CancellationToken cancellationToken) =>
+        Shell.CheckedAsync(Repo.Path("scripts", "certs.sh"), [Repo.Path("build", "pki"), .. ConfigLoader.Load(config).Hosts.Select(h => h.Name), "client"],
+            TimeSpan.FromMinutes(5), cancellationToken: cancellationToken);
 
     /// <summary>
     /// The source's lines, with the paths that are relative to its folder made absolute (the node's own

@@ -43,16 +43,23 @@ public sealed class SimulatedCluster(SimulatedHosts hosts)
             {
                 environment["PATH"] = $"{pathFirst}:{Environment.GetEnvironmentVariable("PATH")}";
             }
-            // sh only redirects and execs nsenter, which execs dotnet: the PID is the node's, and its
-            // output goes straight to the file (no pipe of ours that an orphaned child could hold open).
-            var command = Cli.Wrap("sh")
-                .WithArguments(["-c", "exec \"$@\" >>\"$0\" 2>&1", log, "nsenter", .. Hosts.NsenterArguments(host),
-                    "dotnet", Repo.NodeDll, "--config", config ?? Hosts.ConfigPath, "--host", host])
-                .WithWorkingDirectory(Repo.Root)
-                .WithEnvironmentVariables(environment)
-                .WithValidation(CommandResultValidation.None);
-            return _nodes[host] = new HostProcess(host, command, CancellationToken.None);
+            return _nodes[host] = StartInHost(host, ["dotnet", Repo.NodeDll, "--config", config ?? Hosts.ConfigPath, "--host", host], log, environment);
         }
+    }
+
+    /// <summary>
+    /// A process in a host, not waited for, its output appended to <paramref name="log"/>. sh only
+    /// redirects and execs nsenter, which execs the command: the PID is the command's own, and its
+    /// output goes straight to the file (no pipe of ours that an orphaned child could hold open).
+    /// </summary>
+    public HostProcess StartInHost(string host, IEnumerable<string> command, string log, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var started = Cli.Wrap("sh")
+            .WithArguments(["-c", "exec \"$@\" >>\"$0\" 2>&1", log, "nsenter", .. Hosts.NsenterArguments(host), .. command])
+            .WithWorkingDirectory(Repo.Root)
+            .WithEnvironmentVariables(environment ?? new Dictionary<string, string?>())
+            .WithValidation(CommandResultValidation.None);
+        return new HostProcess(host, started, CancellationToken.None);
     }
 
     /// <summary>The node running (or ended and not yet waited for) in <paramref name="host"/>.</summary>
@@ -203,7 +210,8 @@ public sealed class SimulatedCluster(SimulatedHosts hosts)
         }
     }
 
-    private static bool Formed(string status, List<string> expected)
+    /// <summary>Whether <c>status --json</c> shows every one of <paramref name="expected"/> (sorted) answering and seeing all of them up.</summary>
+    internal static bool Formed(string status, IReadOnlyList<string> expected)
     {
         try
         {
@@ -300,7 +308,10 @@ public sealed class SimulatedCluster(SimulatedHosts hosts)
         }
         foreach (var host in Hosts.Config.Hosts.OrderByDescending(h => h.Executor))
         {
-            StartNode(host.Name, Path.Combine(runDirectory, $"{host.Name}.log"));
+            // This run's log only: a timeline read from it must not find an earlier run's move.
+            var log = Path.Combine(runDirectory, $"{host.Name}.log");
+            File.Delete(log);
+            StartNode(host.Name, log);
         }
         Progress.Log("cluster", $"nodes starting; logs in {runDirectory}");
         // 60 s, and more for a cluster of many nodes starting at once on a small machine.

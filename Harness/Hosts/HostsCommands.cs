@@ -18,12 +18,18 @@ public static class HostsCommands
         hosts.Add(Verb("down", "Remove them all, as if the hosts were switched off", [], (h, _, ct) => h.DownAsync(ct)));
         hosts.Add(Verb("cut", "Take a host's link down", ["host"], (h, a, ct) => h.CutAsync(a[0], ct)));
         hosts.Add(Verb("mend", "Bring a host's link up again", ["host"], (h, a, ct) => h.MendAsync(a[0], ct)));
-        var oneWay = new Option<bool>("--oneway") { Description = "Only from A to B" };
-        var partition = Verb("partition", "Drop every packet from A to B and from B to A (partitions add up)", ["a", "b"],
-            (h, a, ct) => h.PartitionAsync(a[0], a[1], oneWay: false, ct));
-        partition.Add(oneWay);
+        var oneWay = new Argument<string?>("oneway") { Arity = ArgumentArity.ZeroOrOne, Description = "oneway: only from A to B" };
+        var partition = new Command("partition", "Drop every packet from A to B and from B to A, or only from A to B (partitions add up)")
+        {
+            new Argument<string>("a"), new Argument<string>("b"), oneWay,
+        };
         Actions.Set(partition, (parse, ct) => SimulatedHosts.FromEnvironment().PartitionAsync(
-            parse.GetRequiredValue<string>("a"), parse.GetRequiredValue<string>("b"), parse.GetValue(oneWay), ct));
+            parse.GetRequiredValue<string>("a"), parse.GetRequiredValue<string>("b"), parse.GetValue(oneWay) switch
+            {
+                null => false,
+                "oneway" => true,
+                var word => throw new ArgumentException($"partition: the third word may only be 'oneway', not '{word}'"),
+            }, ct));
         hosts.Add(partition);
         hosts.Add(Verb("heal", "Remove every partition", [], (h, _, ct) => h.HealAsync(ct)));
         hosts.Add(Verb("loss", "Drop PCT % (0-100) of the packets on HOST's link, each way", ["host", "pct"],

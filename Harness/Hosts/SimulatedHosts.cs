@@ -1,5 +1,6 @@
 using AkkaMigration.Harness.Processes;
 using AkkaMigration.Shared.Config;
+using CliWrap;
 using CliWrap.Buffered;
 
 namespace AkkaMigration.Harness.Hosts;
@@ -115,6 +116,22 @@ public sealed partial class SimulatedHosts
         return result.ExitCode == 0
             ? result.StandardOutput
             : throw new InvalidOperationException($"{string.Join(' ', list)} on {host} failed ({result.ExitCode}): {result.StandardError.Trim()}{result.StandardOutput.Trim()}");
+    }
+
+    /// <summary>A file of this machine to <paramref name="destination"/> inside a host, as scp would put it there (the host may not see the file's folder).</summary>
+    public async Task CopyInAsync(string host, string file, string destination, CancellationToken cancellationToken = default)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(TimeSpan.FromMinutes(5));
+        var copy = await Cli.Wrap("nsenter")
+            .WithArguments([.. NsenterArguments(host), "cp", "/dev/stdin", destination])
+            .WithStandardInputPipe(PipeSource.FromFile(file))
+            .WithValidation(CommandResultValidation.None)
+            .ExecuteBufferedAsync(bounded.Token);
+        if (copy.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"copying {file} to {host}:{destination} failed: {copy.StandardError.Trim()}");
+        }
     }
 
     /// <summary>Creates what is missing; a failure takes down what this set of hosts had.</summary>

@@ -11,6 +11,8 @@ public static class Repo
 
     public static string ClientDll => Path("Client", "bin", BuildConfiguration, "net10.0", "AkkaMigration.Client.dll");
 
+    public static string HarnessDll => Path("Harness", "bin", BuildConfiguration, "net10.0", "AkkaMigration.Harness.dll");
+
     public static string ImageArchive => Path("build", "worker-image.tar");
 
     /// <summary>config.ini, or the one AKKA_MIGRATION_CONFIG names (e.g. a cluster of N hosts).</summary>

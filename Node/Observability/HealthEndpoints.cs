@@ -39,7 +39,7 @@ public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, I
                 $"cannot serve /healthz and /readyz on {self.Address}:{self.MetricsPort} (config.ini metrics_port; 0 turns it off): {e.Message}", e);
         }
         _serving = Task.Run(ServeAsync, CancellationToken.None);
-        // Where to point a scraper and the probes (scripts/demo.sh reads the address from here).
+        // Where to point a scraper and the probes (the harness's demo reads the address from here).
         log.LogInformation("metrics at {Url}, health at /healthz and /readyz",
             new UriBuilder(Uri.UriSchemeHttp, self.Address, self.MetricsPort, "/metrics").Uri.AbsoluteUri);
         return Task.CompletedTask;

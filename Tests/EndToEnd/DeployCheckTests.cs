@@ -31,7 +31,7 @@ public sealed class DeployCheckTests
     [Fact]
     public async Task The_readme_lists_the_commands_deploy_check_runs_in_the_same_order()
     {
-        var steps = await Shell.CheckedAsync(Repo.Path("scripts", "deploy-check.sh"), "--print");
+        var steps = await Shell.CheckedAsync("dotnet", Repo.HarnessDll, "deploy-check", "--print");
         var readme = File.ReadAllText(Repo.Path("README.md"));
         var start = readme.IndexOf("## Deploy on real machines", StringComparison.Ordinal);
         Assert.True(start >= 0, "README.md has no '## Deploy on real machines' section");

@@ -14,10 +14,10 @@ public sealed class MakeDemoTests(SimulatedHosts hosts)
         // and the fixture's config, whose job is still running when the demo migrates it on a busy machine.
         var prefix = $"{SimulatedHosts.NetnsPrefix}d";
 
-        var run = await Shell.RunAsync(Repo.Path("scripts", "demo.sh"), [], TimeSpan.FromMinutes(5),
+        var run = await Shell.RunAsync("dotnet", [Repo.HarnessDll, "demo"], TimeSpan.FromMinutes(5),
             environment: new Dictionary<string, string?> { ["AKKA_MIGRATION_NETNS_PREFIX"] = prefix, ["AKKA_MIGRATION_CONFIG"] = hosts.ConfigPath });
 
-        Assert.True(run.ExitCode == 0, $"demo.sh failed ({run.ExitCode}): {run.StandardError}");
+        Assert.True(run.ExitCode == 0, $"the demo failed ({run.ExitCode}): {run.StandardError}");
         Assert.Equal("result 42 from nodeB", run.StandardOutput.TrimEnd().Split('\n')[^1]);
         Assert.DoesNotContain($"{prefix}-", await Shell.CheckedAsync("ip", "netns", "list"));
     }
@@ -27,10 +27,10 @@ public sealed class MakeDemoTests(SimulatedHosts hosts)
     {
         var prefix = $"{SimulatedHosts.NetnsPrefix}s";
 
-        var run = await Shell.RunAsync(Repo.Path("scripts", "demo-service.sh"), [], TimeSpan.FromMinutes(5),
+        var run = await Shell.RunAsync("dotnet", [Repo.HarnessDll, "demo-service"], TimeSpan.FromMinutes(5),
             environment: new Dictionary<string, string?> { ["AKKA_MIGRATION_NETNS_PREFIX"] = prefix, ["AKKA_MIGRATION_CONFIG"] = hosts.ConfigPath });
 
-        Assert.True(run.ExitCode == 0, $"demo-service.sh failed ({run.ExitCode}): {run.StandardOutput}\n{run.StandardError}");
+        Assert.True(run.ExitCode == 0, $"the service demo failed ({run.ExitCode}): {run.StandardOutput}\n{run.StandardError}");
         Assert.Matches(@"^service moved nodeA → nodeB: \d+ writes, 0 lost, connection kept, longest pause \d+ ms$", run.StandardOutput.TrimEnd().Split('\n')[^1]);
         Assert.DoesNotContain($"{prefix}-", await Shell.CheckedAsync("ip", "netns", "list"));
     }

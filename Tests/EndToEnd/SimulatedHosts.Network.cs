@@ -3,7 +3,7 @@ using AkkaMigration.Tests.Support;
 namespace AkkaMigration.Tests.EndToEnd;
 
 /// <summary>
-/// The network's faults and the node processes' pauses, as levers: scripts/hosts.sh's partition, loss
+/// The network's faults and the node processes' pauses, as levers: the harness's partition, loss
 /// and starve (silent, as on a real network: links stay up), and SIGSTOP. Each lever returns its own
 /// undoing, to dispose in a finally, so that a failed test leaves no rule and no stopped process behind.
 /// </summary>
@@ -12,24 +12,24 @@ public partial class SimulatedHosts
     /// <summary>Nothing more passes between two hosts, both ways, or only from <paramref name="from"/> to <paramref name="to"/>.</summary>
     public async Task<Lever> PartitionAsync(string from, string to, bool oneWay = false)
     {
-        var undo = new Lever(() => HostsScriptAsync("heal"));
-        await HostsScriptAsync(["partition", from, to, .. oneWay ? ["oneway"] : Array.Empty<string>()]);
+        var undo = new Lever(() => Network.HealAsync());
+        await Network.PartitionAsync(from, to, oneWay);
         return undo;
     }
 
     /// <summary>Drops <paramref name="percent"/> % of the packets on a host's link, each way.</summary>
     public async Task<Lever> LosePacketsAsync(string host, int percent)
     {
-        var undo = new Lever(() => HostsScriptAsync("unshape", host));
-        await HostsScriptAsync("loss", host, percent.ToString());
+        var undo = new Lever(() => Network.UnshapeAsync(host));
+        await Network.LossAsync(host, percent);
         return undo;
     }
 
     /// <summary>Limits a host's link each way to <paramref name="rate"/>, in tc's units (<c>4mbps</c> is 4 MB/s).</summary>
     public async Task<Lever> StarveLinkAsync(string host, string rate)
     {
-        var undo = new Lever(() => HostsScriptAsync("unshape", host));
-        await HostsScriptAsync("starve", host, rate);
+        var undo = new Lever(() => Network.UnshapeAsync(host));
+        await Network.StarveAsync(host, rate);
         return undo;
     }
 
@@ -39,7 +39,7 @@ public partial class SimulatedHosts
     /// </summary>
     public async Task<Lever> PauseNodeAsync(string host)
     {
-        var pid = _nodes[host].Id.ToString();
+        var pid = Cluster.Node(host).Pid.ToString();
         await Shell.CheckedAsync("kill", "-STOP", pid);
         return new Lever(() => Shell.CheckedAsync("kill", "-CONT", pid));
     }
@@ -92,7 +92,7 @@ public partial class SimulatedHosts
         {
             while (!_stop.IsCancellationRequested)
             {
-                foreach (var host in _hosts.HostNames.Where(h => _hosts._nodes.TryGetValue(h, out var node) && node.HasExited))
+                foreach (var host in _hosts.Cluster.Started.Where(h => !_hosts.Cluster.NodeRunning(h)))
                 {
                     var code = await _hosts.WaitForNodeExitAsync(host);
                     lock (_exits)

@@ -19,31 +19,8 @@ public partial class SimulatedHosts
     /// Starts a host's node like <see cref="StartNode(string, string?)"/>, with <paramref name="config"/>
     /// instead of the fixture's and <paramref name="pathFirst"/> searched first for commands.
     /// </summary>
-    public void StartNode(string host, string? faults, string? config, string? pathFirst)
-    {
-        if (_nodes.ContainsKey(host))
-        {
-            throw new InvalidOperationException($"{host}'s node is already running");
-        }
-        var start = new ProcessStartInfo("bash", ["-c", "exec \"$0\" run \"$1\" >>\"$2\" 2>&1", Repo.Path("scripts", "node.sh"), host, NodeLogPath(host)])
-        {
-            WorkingDirectory = Repo.Root,
-        };
-        foreach (var (name, value) in Environment)
-        {
-            start.Environment[name] = value;
-        }
-        start.Environment["AKKA_MIGRATION_FAULT"] = faults;
-        if (config is not null)
-        {
-            start.Environment["AKKA_MIGRATION_CONFIG"] = config;
-        }
-        if (pathFirst is not null)
-        {
-            start.Environment["PATH"] = $"{pathFirst}:{start.Environment["PATH"]}";
-        }
-        _nodes[host] = Process.Start(start)!;
-    }
+    public void StartNode(string host, string? faults, string? config, string? pathFirst) =>
+        Cluster.StartNode(host, NodeLogPath(host), faults, config, pathFirst);
 
     /// <summary>Stops a host's node however it is and starts it as <see cref="StartNode(string, string?, string?, string?)"/> does, back in the cluster.</summary>
     public async Task RestartNodeAsync(string host, string? config, string? pathFirst)
@@ -140,29 +117,10 @@ public partial class SimulatedHosts
     /// SIGKILL to the node process alone: the podman and CRIU it started run on as orphans and may
     /// finish what they were doing, as after a crash of the node (not of the host).
     /// </summary>
-    public async Task KillNodeAloneAsync(string host)
-    {
-        if (_nodes.Remove(host, out var node))
-        {
-            node.Kill(entireProcessTree: false);
-            await node.WaitForExitAsync();
-        }
-    }
+    public Task KillNodeAloneAsync(string host) => Cluster.KillNodeAloneAsync(host);
 
     /// <summary>Every node SIGKILLed at the same moment, as in a power cut of the cluster (but the containers run on under conmon).</summary>
-    public async Task KillEveryNodeAsync()
-    {
-        var nodes = _nodes.Values.ToList();
-        _nodes.Clear();
-        foreach (var node in nodes)
-        {
-            node.Kill(entireProcessTree: false);
-        }
-        foreach (var node in nodes)
-        {
-            await node.WaitForExitAsync();
-        }
-    }
+    public Task KillEveryNodeAsync() => Cluster.KillEveryNodeAsync();
 
     /// <summary>
     /// SIGKILLs <paramref name="host"/>'s node alone the moment a CRIU process in its mount namespace works
@@ -174,7 +132,7 @@ public partial class SimulatedHosts
     /// </summary>
     public async Task KillNodeWhenCriuWorksAsync(string host, string action, Task<BufferedCommandResult> call)
     {
-        var node = _nodes[host];
+        using var node = Process.GetProcessById(Cluster.Node(host).Pid);
         var hostNamespace = MountNamespace(node.Id) ?? throw new InvalidOperationException($"{host}'s node is gone");
         using var stop = new CancellationTokenSource();
         // LongRunning: a thread of its own, not one of the pool's.

@@ -1,21 +1,22 @@
-using System.Diagnostics;
+using AkkaMigration.Harness.Cluster;
 using AkkaMigration.Tests.Integration;
 using AkkaMigration.Tests.Support;
 using CliWrap.Buffered;
+using Machines = AkkaMigration.Harness.Hosts.SimulatedHosts;
 
 namespace AkkaMigration.Tests.EndToEnd;
 
 /// <summary>
 /// The demo's two hosts as real processes: each with its own network namespace, its own mount
 /// namespace and podman store, and a node process (the executor in A); the client runs in a
-/// namespace of its own. Hosts and nodes are made, started and reset by the repository's scripts
-/// (hosts.sh, node.sh), as the demo makes them, under a netns prefix of their own, so the fixture
-/// never touches a demo's hosts. <see cref="ThreeSimulatedHosts"/> is the same with three.
+/// namespace of its own. Hosts and nodes are made, started and reset by the harness's
+/// SimulatedHosts and SimulatedCluster, as the demo makes them, under a netns prefix of their own,
+/// so the fixture never touches a demo's hosts. <see cref="ThreeSimulatedHosts"/> is the same with three.
 /// </summary>
 public partial class SimulatedHosts : IAsyncLifetime
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("akka-migration-e2e-").FullName;
-    private readonly Dictionary<string, Process> _nodes = [];
+    private SimulatedCluster? _cluster;
 
     /// <summary>The two-host fixture's hosts.</summary>
     public static IReadOnlyList<string> Hosts { get; } = ["nodeA", "nodeB"];
@@ -36,12 +37,7 @@ public partial class SimulatedHosts : IAsyncLifetime
     {
         HostNames = [.. Enumerable.Range(0, hostCount).Select(i => $"node{(char)('A' + i)}")];
         ConfigPath = Path.Combine(_dir, "config.ini");
-        Environment = new Dictionary<string, string?>
-        {
-            ["AKKA_MIGRATION_NETNS_PREFIX"] = hostCount == Hosts.Count ? NetnsPrefix : $"{NetnsPrefix}{hostCount}",
-            // The scripts (hosts.sh, node.sh, initializeDemo.sh) read the hosts from it.
-            ["AKKA_MIGRATION_CONFIG"] = ConfigPath,
-        };
+        Prefix = hostCount == Hosts.Count ? NetnsPrefix : $"{NetnsPrefix}{hostCount}";
     }
 
     /// <summary>This fixture's hosts, the executor first.</summary>
@@ -57,28 +53,34 @@ public partial class SimulatedHosts : IAsyncLifetime
     /// <summary>The same hosts plus one that nothing runs on (nodeC beside two), for the unreachable case.</summary>
     public string ConfigWithDeadHostPath => Path.Combine(_dir, "config-dead-host.ini");
 
-    private IReadOnlyDictionary<string, string?> Environment { get; }
+    /// <summary>The netns prefix of this fixture's hosts.</summary>
+    public string Prefix { get; }
+
+    /// <summary>The hosts' nodes and client, as the demos run them.</summary>
+    public SimulatedCluster Cluster => _cluster ?? throw new InvalidOperationException("the simulated hosts are not up yet");
+
+    /// <summary>The hosts themselves: namespaces, links and the network's faults.</summary>
+    public Machines Network => Cluster.Hosts;
 
     public async Task InitializeAsync()
     {
         await Prerequisites.CheckAsync();
         // Both made from config.ini, with a certificate for every host.
-        await MakeConfigAsync(HostNames.Count, ConfigPath);
-        await MakeConfigAsync(HostNames.Count + 1, ConfigWithDeadHostPath);
+        await ClusterConfig.MakeAsync(Repo.Path("config.ini"), HostNames.Count, ConfigPath, Patience.OutlastingWorkMs);
+        await ClusterConfig.MakeAsync(Repo.Path("config.ini"), HostNames.Count + 1, ConfigWithDeadHostPath, Patience.OutlastingWorkMs);
+        var machines = new Machines(ConfigPath, Prefix);
         // The tests name the hosts: the config must have them, as the node itself reads it.
-        var names = (await Shell.CheckedAsync("dotnet", Repo.NodeDll, "hosts", "--config", ConfigPath))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\t')[0]).ToList();
-        if (!names.SequenceEqual(HostNames))
+        if (!machines.HostNames.SequenceEqual(HostNames))
         {
-            throw new InvalidOperationException($"{ConfigPath} lists {string.Join(", ", names)}, not {string.Join(", ", HostNames)}");
+            throw new InvalidOperationException($"{ConfigPath} lists {string.Join(", ", machines.HostNames)}, not {string.Join(", ", HostNames)}");
         }
-
-        await ScriptAsync("hosts.sh", "up");
+        _cluster = new SimulatedCluster(machines);
+        await machines.UpAsync(CancellationToken.None);
         foreach (var host in HostNames)
         {
             await LoadImageAsync(host);
             // Nodes carry on with the jobs their records name: start from none.
-            await ScriptAsync("node.sh", "reset", host);
+            await Cluster.ResetHostAsync(host);
             StartNode(host);
         }
         await WaitForClusterAsync();
@@ -86,27 +88,28 @@ public partial class SimulatedHosts : IAsyncLifetime
 
     /// <summary>Runs the client from the client's namespace.</summary>
     public Task<BufferedCommandResult> ClientAsync(string[] arguments, string? input = null, string? config = null) =>
-        InHostAsync("client", ["dotnet", Repo.ClientDll, "--config", config ?? ConfigPath, .. arguments], input);
+        Cluster.ClientAsync(arguments, input, config, Patience.Command);
 
     /// <summary>Starts the client without waiting for it, e.g. to kill it halfway.</summary>
-    public Process StartClient(params string[] arguments) => Start(
-        ["-c", "exec \"$0\" client dotnet \"$1\" --config \"$2\" \"${@:3}\" >/dev/null 2>&1",
-         Repo.Path("scripts", "in-host.sh"), Repo.ClientDll, ConfigPath, .. arguments]);
+    public HostProcess StartClient(params string[] arguments) => Cluster.StartClient(arguments);
 
-    /// <summary>scripts/hosts.sh on these hosts, e.g. <c>cut nodeB</c>.</summary>
-    public Task HostsScriptAsync(params string[] arguments) => ScriptAsync("hosts.sh", arguments);
+    /// <summary>Takes a host's link down (<see cref="MendAsync"/> brings it up).</summary>
+    public Task CutAsync(string host) => Network.CutAsync(host);
+
+    public Task MendAsync(string host) => Network.MendAsync(host);
 
     /// <summary>Loads the worker image into a host's store if it is missing there.</summary>
-    public Task LoadImageAsync(string host) => ScriptAsync("in-host.sh", host, Repo.Path("initializeDemo.sh"), host);
+    public Task LoadImageAsync(string host) => Cluster.LoadImageAsync(host);
 
     /// <summary>Runs a command inside a simulated host, as its processes see the world.</summary>
     /// <param name="limit">How long it may run; <see cref="Patience.Command"/> unless it outlasts a test's many steps.</param>
     public Task<BufferedCommandResult> InHostAsync(string host, string[] command, string? input = null, TimeSpan? limit = null) =>
-        Shell.RunAsync(Repo.Path("scripts", "in-host.sh"), [host, .. command], limit ?? Patience.Command, input, Environment);
+        Network.RunAsync(host, command, limit ?? Patience.Command, input);
 
+    /// <summary>podman on a host's store, with the node's own global flags.</summary>
     public async Task<string> PodmanAsync(string host, params string[] arguments)
     {
-        var result = await InHostAsync(host, ["podman", "--runtime", "runc", .. arguments]);
+        var result = await Cluster.Podman(host).ExecuteAsync(a => a.Add(arguments), Patience.Command, CancellationToken.None);
         return result.ExitCode == 0
             ? result.StandardOutput.Trim()
             : throw new InvalidOperationException($"podman {string.Join(' ', arguments)} on {host} failed: {result.StandardError}");
@@ -114,63 +117,48 @@ public partial class SimulatedHosts : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        foreach (var host in _nodes.Keys.ToList())
+        if (_cluster is not null)
         {
-            await KillNodeAsync(host);
+            foreach (var host in Cluster.Started)
+            {
+                await Cluster.KillNodeAsync(host);
+            }
+            foreach (var host in HostNames.Where(Network.IsUp))
+            {
+                await Cluster.ResetHostAsync(host);
+            }
+            await Network.DownAsync(CancellationToken.None);
         }
-        foreach (var host in HostNames)
-        {
-            await ScriptAsync("node.sh", "reset", host);
-        }
-        await ScriptAsync("hosts.sh", "down");
         Directory.Delete(_dir, recursive: true);
     }
 
     /// <summary>
-    /// Starts a host's node (scripts/node.sh run, which becomes the node: this process is the node's
-    /// own, for signals and the exit code); <paramref name="faults"/> goes to AKKA_MIGRATION_FAULT.
+    /// Starts a host's node inside the host (the harness's StartNode: the process is the node's own,
+    /// for signals and the exit code); <paramref name="faults"/> goes to AKKA_MIGRATION_FAULT.
     /// </summary>
-    public void StartNode(string host, string? faults = null)
-    {
-        if (_nodes.ContainsKey(host))
-        {
-            throw new InvalidOperationException($"{host}'s node is already running");
-        }
-        _nodes[host] = Start(["-c", "exec \"$0\" run \"$1\" >>\"$2\" 2>&1", Repo.Path("scripts", "node.sh"), host, NodeLogPath(host)], faults);
-    }
+    public void StartNode(string host, string? faults = null) => Cluster.StartNode(host, NodeLogPath(host), faults);
 
     /// <summary>SIGKILL to the node process (its containers run on under conmon, as on a real host).</summary>
-    public async Task KillNodeAsync(string host)
-    {
-        if (_nodes.Remove(host, out var node))
-        {
-            node.Kill(entireProcessTree: true);
-            await node.WaitForExitAsync();
-        }
-    }
+    public Task KillNodeAsync(string host) => Cluster.KillNodeAsync(host);
 
     /// <summary>Waits until a node process has ended on its own, e.g. killed by an injected fault or drained.</summary>
     /// <returns>The node's exit code.</returns>
     public async Task<int> WaitForNodeExitAsync(string host)
     {
-        var patience = Patience.Condition;
-        using var timeout = new CancellationTokenSource(patience);
         try
         {
-            await _nodes[host].WaitForExitAsync(timeout.Token);
+            return await Cluster.WaitForNodeExitAsync(host, Patience.Condition);
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException e)
         {
-            throw new TimeoutException($"{host}'s node did not exit within {patience.TotalSeconds:0} s\n{LogTails()}");
+            throw new TimeoutException($"{e.Message}\n{LogTails()}");
         }
-        _nodes.Remove(host, out var node);
-        return node!.ExitCode;
     }
 
     /// <summary>SIGTERM to the node: it moves its containers to peers, then leaves the cluster.</summary>
-    public Task TerminateNodeAsync(string host) => Shell.CheckedAsync("kill", "-TERM", _nodes[host].Id.ToString());
+    public Task TerminateNodeAsync(string host) => Cluster.Node(host).SignalAsync("TERM");
 
-    public bool NodeRunning(string host) => _nodes.TryGetValue(host, out var node) && !node.HasExited;
+    public bool NodeRunning(string host) => Cluster.NodeRunning(host);
 
     /// <summary>Stops a node however it is, starts it again (with <paramref name="faults"/>) and waits until it is back in the cluster.</summary>
     public async Task RestartNodeAsync(string host, string? faults = null)
@@ -193,54 +181,23 @@ public partial class SimulatedHosts : IAsyncLifetime
 
     private string NodeLogPath(string host) => Path.Combine(_dir, $"{host}.log");
 
-    /// <summary>Until every node sees every host as an up member (scripts/node.sh wait, which reads status --json).</summary>
+    /// <summary>Until every node sees every host as an up member (client status --json).</summary>
     public async Task WaitForClusterAsync()
     {
-        var wait = await Shell.RunAsync(Repo.Path("scripts", "node.sh"), ["wait", ((int)Patience.Condition.TotalSeconds).ToString()],
-            Patience.Command, environment: Environment);
-        if (wait.ExitCode != 0)
+        try
         {
-            throw new TimeoutException($"the simulated hosts' cluster did not form: {wait.StandardError}\n{LogTails(15)}");
+            await Cluster.WaitForClusterAsync(Patience.Condition);
         }
-    }
-
-    /// <summary>A config of <paramref name="hostCount"/> hosts at <paramref name="path"/>, from config.ini.</summary>
-    private static async Task MakeConfigAsync(int hostCount, string path)
-    {
-        var result = await Shell.RunAsync(Repo.Path("scripts", "cluster-config.sh"),
-            ["--work-ms", Patience.OutlastingWorkMs.ToString(), hostCount.ToString(), path], Patience.Command,
-            environment: new Dictionary<string, string?> { ["AKKA_MIGRATION_CONFIG"] = Repo.Path("config.ini") });
-        if (result.ExitCode != 0)
+        catch (TimeoutException e)
         {
-            throw new InvalidOperationException($"cluster-config.sh {hostCount} {path} failed ({result.ExitCode}): {result.StandardError}{result.StandardOutput}");
-        }
-    }
-
-    /// <summary>A bash process in the repository with this fixture's environment, not waited for.</summary>
-    private Process Start(string[] bashArguments, string? faults = null)
-    {
-        var start = new ProcessStartInfo("bash", bashArguments) { WorkingDirectory = Repo.Root };
-        foreach (var (name, value) in Environment)
-        {
-            start.Environment[name] = value;
-        }
-        start.Environment["AKKA_MIGRATION_FAULT"] = faults;
-        return Process.Start(start)!;
-    }
-
-    private async Task ScriptAsync(string script, params string[] arguments)
-    {
-        var result = await Shell.RunAsync(Repo.Path("scripts", script), arguments, Patience.Command, environment: Environment);
-        if (result.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{script} {string.Join(' ', arguments)} failed ({result.ExitCode}): {result.StandardError}{result.StandardOutput}");
+            throw new TimeoutException($"the simulated hosts' cluster did not form: {e.Message}\n{LogTails(15)}");
         }
     }
 }
 
 /// <summary>
 /// Three simulated hosts, nodeA (the executor), nodeB and nodeC, every node started, on the config
-/// scripts/cluster-config.sh makes for three, under a netns prefix of their own (amt3 by default)
+/// the harness's ClusterConfig makes for three, under a netns prefix of their own (amt3 by default)
 /// so that they can run beside <see cref="SimulatedHosts"/>.
 /// </summary>
 public sealed class ThreeSimulatedHosts() : SimulatedHosts(3)

@@ -88,7 +88,7 @@ public abstract class ExecutorLossSuite(SimulatedHosts hosts, ITestOutputHelper 
     protected async Task<string?> CutTheExecutorOffAsync(Job job)
     {
         await MoveToNodeBAsync(job);
-        await Hosts.HostsScriptAsync("cut", Executor);
+        await Hosts.CutAsync(Executor);
         string exited;
         try
         {
@@ -111,7 +111,7 @@ public abstract class ExecutorLossSuite(SimulatedHosts hosts, ITestOutputHelper 
         }
         finally
         {
-            await Hosts.HostsScriptAsync("mend", Executor);
+            await Hosts.MendAsync(Executor);
         }
         if (exited == Executor)
         {

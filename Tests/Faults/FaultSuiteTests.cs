@@ -38,16 +38,16 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
                 var migrate = Hosts.ClientAsync(["migrate", job.Id, "nodeB"]);
                 await WaitForLogAsync("nodeB", $"receiving job {job.Id}");
                 await Task.Delay(300);
-                await Hosts.HostsScriptAsync("cut", "nodeB");
+                await Hosts.CutAsync("nodeB");
                 await Task.Delay(TimeSpan.FromSeconds(4));
-                await Hosts.HostsScriptAsync("mend", "nodeB");
+                await Hosts.MendAsync("nodeB");
                 var answer = await migrate;
                 // Either outcome is right, as long as it says where the job went on.
                 Assert.True(answer.ExitCode is 0 or 1, $"migrate: {answer.ExitCode} {answer.StandardError}");
             }
             finally
             {
-                await Hosts.HostsScriptAsync("mend", "nodeB");
+                await Hosts.MendAsync("nodeB");
                 await Hosts.InHostAsync("nodeB", ["tc", "qdisc", "del", "dev", "eth0", "root"]);
             }
             await Hosts.WaitForClusterAsync();
@@ -113,9 +113,9 @@ public sealed class FaultSuiteTests(SimulatedHosts hosts, ITestOutputHelper outp
         "client SIGKILLed mid-migration",
         run: async job =>
         {
-            using var migrate = Hosts.StartClient("migrate", job.Id, "nodeB");
+            var migrate = Hosts.StartClient("migrate", job.Id, "nodeB");
             await WaitForLogAsync("nodeA", $"migrating job {job.Id}");
-            migrate.Kill(entireProcessTree: true);
+            await migrate.KillAsync();
             return "nodeB";
         });
 

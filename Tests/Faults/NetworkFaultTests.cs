@@ -9,7 +9,7 @@ namespace AkkaMigration.Tests.Faults;
 
 /// <summary>
 /// Faults of the network between the two hosts, silent as on a real one (partitions, loss, a starved
-/// link: scripts/hosts.sh), and nodes that stop answering without dying (SIGSTOP). See <see cref="FaultSuite"/>.
+/// link: the harness's SimulatedHosts), and nodes that stop answering without dying (SIGSTOP). See <see cref="FaultSuite"/>.
 /// A node the split-brain resolver downs exits with code 3 and is started again, as systemd would.
 /// </summary>
 [Collection(RealHostsCollection.Name)]

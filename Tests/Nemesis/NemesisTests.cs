@@ -118,14 +118,14 @@ public sealed class NemesisTests(SimulatedHosts hosts, ITestOutputHelper output)
                 break;
             case 1:
                 history.Write("fault", $"link of {host} cut for a few seconds");
-                await hosts.HostsScriptAsync("cut", host);
+                await hosts.CutAsync(host);
                 try
                 {
                     await Task.Delay(random.Next(1000, 5000));
                 }
                 finally
                 {
-                    await hosts.HostsScriptAsync("mend", host);
+                    await hosts.MendAsync(host);
                 }
                 await EnsureAllNodesRunAsync(history);
                 break;

@@ -1,5 +1,6 @@
 using AkkaMigration.Harness.Bench;
 using AkkaMigration.Harness.Bench.ByHand;
+using AkkaMigration.Harness.Demos;
 using AkkaMigration.Harness.Bench.Report;
 using AkkaMigration.Harness.Bench.Results;
 using AkkaMigration.Node.Runtime;
@@ -158,7 +159,7 @@ public sealed class BenchSpecs
             yield return new ServiceMove(path, "none", 256, 1, 4, 300_000,
                 path == MovePath.Hand ? new HandSteps(3000, 800, 3000, 6800, 400_000_000) : null,
                 path == MovePath.Ours ? new OursTimings(7000, 6500, 6400, 3000, 100, 3000, 2500, 400_000_000) : null,
-                path == MovePath.Ours ? Memory : null, new ClientLoadSummary(9000, 9000, 0, true, 0, pause, 20000));
+                path == MovePath.Ours ? Memory : null, new KeyValueLoadSummary(9000, 0, true, 0, pause));
         }
         yield return new TenMoves(TenMode.Serial, 1, 5, 22661, 10, 10, [new SerialMoveTime(2200, 1400)]);
         yield return new TenMoves(TenMode.Concurrent, 1, 5, 24533, 10, 10, []);

@@ -67,8 +67,8 @@ public sealed record ServiceFigures(IReadOnlyList<ServiceMove> Moves)
     public double OursArchiveMb => Median(OursTimings.Select(t => t.Bytes / MB));
     public double KvRssMb => Median(Moves.Select(m => m.KvRssKb / 1024.0));
     public double GrowthMax => Median(OursMoves.Select(m => m.Memory).OfType<NodeMemory>().Select(m => m.GrowthMb));
-    public bool HandKept => HandCount > 0 && HandMoves.All(m => m.Client.KeptEverything);
-    public bool OursKept => OursCount > 0 && OursMoves.All(m => m.Client.KeptEverything);
+    public bool HandKept => HandCount > 0 && HandMoves.All(m => m.KeptEverything);
+    public bool OursKept => OursCount > 0 && OursMoves.All(m => m.KeptEverything);
 }
 
 /// <summary>Ours under one compression, link and kind of state.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using AkkaMigration.Harness.Demos;
 
 namespace AkkaMigration.Harness.Bench.Results;
 
@@ -68,17 +69,15 @@ public enum MovePath
     Ours,
 }
 
-/// <summary>What <c>worker kv-load</c> saw on its one connection while the service moved.</summary>
-public sealed record ClientLoadSummary(long Writes, long Acked, long Lost, bool ConnectionKept, long Reconnects, long LongestPauseMs, long ElapsedMs)
-{
-    [JsonIgnore]
-    public bool KeptEverything => Lost == 0 && ConnectionKept;
-}
-
-/// <summary>The key-value service moved while a client writes to it: by hand's steps or ours' figures, and what the client saw.</summary>
+/// <summary>The key-value service moved while a client writes to it: by hand's steps or ours' figures, and what `worker kv-load` saw on its one connection.</summary>
 public sealed record ServiceMove(
     MovePath Path, string Link, int Mb, int Rep, double Load, long KvRssKb,
-    HandSteps? Hand, OursTimings? Ours, NodeMemory? Memory, ClientLoadSummary Client) : BenchRecord;
+    HandSteps? Hand, OursTimings? Ours, NodeMemory? Memory, KeyValueLoadSummary Client) : BenchRecord
+{
+    /// <summary>No write lost and the connection kept.</summary>
+    [JsonIgnore]
+    public bool KeptEverything => Client.Lost == 0 && Client.ConnectionKept;
+}
 
 /// <summary>By hand's timed steps of a service move.</summary>
 public sealed record HandSteps(long CheckpointMs, long CopyMs, long RestoreMs, long TotalMs, long Bytes);
