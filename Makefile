@@ -81,11 +81,11 @@ nemesis: setup
 
 # Issues 4 and 16's benchmark: the cluster against podman by hand, per link (bare, tc 10 and 1 Gbit/s),
 # with a live service's pause, 1 to 4 GB containers and checkpoint compression (none, zstd, gzip);
-# writes docs/benchmark.md and .png. Its own target; scripts/bench.sh lists its knobs. Its clients are the bundle's.
+# writes docs/benchmark.md and .png. Its own target; Harness/Bench/BenchSettings.cs lists its knobs. Its clients are the bundle's.
 # `make bench BENCH_QUICK=1`: a smoke slice, each part once at small size, report in build/bench-quick/;
 # `make test` runs it (Tests/EndToEnd/BenchmarkSmokeTests.cs).
 bench: setup dist
-	@scripts/bench.sh
+	@$(HARNESS) bench
 
 # docs/*.png drawn again from their sources: Graphviz's docs/*.dot and gnuplot's docs/*.gp (the
 # migration timeline, from `make timeline`'s data); installs graphviz and gnuplot if missing.

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using AkkaMigration.Harness.Bench;
 using AkkaMigration.Harness.Cluster;
 using AkkaMigration.Harness.Demos;
 using AkkaMigration.Harness.Docs;
@@ -15,6 +16,7 @@ Command[] commands =
     .. DemosCommands.All(),
     .. SuitesCommands.All(),
     .. DocsCommands.All(),
+    .. BenchCommands.All(),
 ];
 foreach (var command in commands)
 {

@@ -23,13 +23,25 @@ public sealed class PacketGuard(string device)
 {
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(30);
 
+    /// <summary>The nft script that loads one guard's table, and that table's name, which removes it.</summary>
+    public sealed record GuardRule(string Table, string Script);
+
     public Task<IAsyncDisposable> HoldNewConnections(IPAddress address, CancellationToken cancellationToken) =>
-        AddAsync("hold", address, "tcp flags & (syn | ack) == syn drop", cancellationToken);
+        AddAsync(HoldRule(device, address), cancellationToken);
 
     public Task<IAsyncDisposable> DropTraffic(IPAddress address, CancellationToken cancellationToken) =>
-        AddAsync("guard", address, "meta l4proto tcp drop", cancellationToken);
+        AddAsync(DropRule(device, address), cancellationToken);
 
-    private async Task<IAsyncDisposable> AddAsync(string kind, IPAddress address, string rule, CancellationToken cancellationToken)
+    /// <summary>The source's rule during the checkpoint (the benchmark's by-hand service move loads it too).</summary>
+    public static GuardRule HoldRule(string device, IPAddress address) => Build(device, "hold", address, "tcp flags & (syn | ack) == syn drop");
+
+    /// <summary>The target's rule during the restore.</summary>
+    public static GuardRule DropRule(string device, IPAddress address) => Build(device, "guard", address, "meta l4proto tcp drop");
+
+    /// <summary>nft's arguments that remove a rule's table.</summary>
+    public static IReadOnlyList<string> RemoveArguments(string table) => ["delete", "table", "netdev", table];
+
+    private static GuardRule Build(string device, string kind, IPAddress address, string rule)
     {
         if (address.AddressFamily != AddressFamily.InterNetwork)
         {
@@ -37,14 +49,19 @@ public sealed class PacketGuard(string device)
         }
         var table = $"akka_migration_{kind}_{string.Join('_', address.GetAddressBytes())}";
         // "add" then "delete" makes the load idempotent: a table left by a crash is replaced, not doubled.
-        await NftAsync($"""
+        return new GuardRule(table, $"""
             add table netdev {table}
             delete table netdev {table}
             table netdev {table} {"{"}
               chain in {"{"} type filter hook ingress device "{device}" priority -500; ip daddr {address} {rule}; {"}"}
             {"}"}
-            """, cancellationToken);
-        return new Rule(table);
+            """);
+    }
+
+    private static async Task<IAsyncDisposable> AddAsync(GuardRule rule, CancellationToken cancellationToken)
+    {
+        await NftAsync(rule.Script, cancellationToken);
+        return new Rule(rule.Table);
     }
 
     private static async Task NftAsync(string script, CancellationToken cancellationToken)
@@ -66,7 +83,7 @@ public sealed class PacketGuard(string device)
         public async ValueTask DisposeAsync()
         {
             using var bounded = new CancellationTokenSource(Limit);
-            var result = await Cli.Wrap("nft").WithArguments(["delete", "table", "netdev", table])
+            var result = await Cli.Wrap("nft").WithArguments(RemoveArguments(table))
                 .WithValidation(CommandResultValidation.None)
                 .ExecuteBufferedAsync(bounded.Token);
             if (result.ExitCode != 0 && !result.StandardError.Contains("No such file", StringComparison.Ordinal))

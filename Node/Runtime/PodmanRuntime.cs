@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -31,6 +32,57 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         return this;
     }
 
+    /// <summary>
+    /// podman's arguments that start a job's container, after the global ones (<see cref="PodmanCli.GlobalArguments"/>).
+    /// The benchmark's by-hand baseline starts its containers with these too.
+    /// </summary>
+    /// <param name="serviceNetwork">The service network's name, for a job on the cluster's network.</param>
+    public static IReadOnlyList<string> RunArguments(string container, JobSpec spec, ContainerSettings settings, string? serviceNetwork)
+    {
+        var service = spec.Service;
+        // Only images the host has (a move ships a missing one), nothing gained by exec'ing
+        // a setuid binary, and a bound on processes, whatever the image asks for.
+        List<string> a = ["run", "--detach", "--name", container, "--pull=never", "--security-opt", "no-new-privileges",
+            "--pids-limit", PidsLimit.ToString(CultureInfo.InvariantCulture)];
+        // The address is the cluster's to give: each host's IPAM knows only its own containers.
+        a.AddRange(service.Network == JobNetwork.Cluster
+            ? ["--network", serviceNetwork ?? throw new ArgumentException("a service needs the service network", nameof(serviceNetwork)),
+               "--ip", service.Address ?? throw new ArgumentException("a service needs its address", nameof(spec))]
+            : ["--network", "none"]);
+        foreach (var ulimit in settings.Ulimits)
+        {
+            a.AddRange(["--ulimit", ulimit]);
+        }
+        foreach (var variable in spec.Environment)
+        {
+            a.AddRange(["--env", variable]);
+        }
+        foreach (var volume in service.Volumes)
+        {
+            a.AddRange(["--volume", volume]);
+        }
+        if (service.Memory is { } memory)
+        {
+            a.AddRange(["--memory", memory]);
+        }
+        if (service.Cpus is { } cpus)
+        {
+            a.AddRange(["--cpus", cpus]);
+        }
+        a.Add(spec.Image);
+        a.AddRange(spec.Arguments);
+        return a;
+    }
+
+    /// <summary>podman's arguments that checkpoint a container into <paramref name="archivePath"/>, printing CRIU's statistics.</summary>
+    public static IReadOnlyList<string> CheckpointArguments(string container, string archivePath, ContainerSettings settings) =>
+        ["container", "checkpoint", container, "--export", archivePath, "--tcp-established", "--compress", settings.Compression, "--print-stats"];
+
+    /// <summary>podman's arguments that restore a container: from its archive, or in place when <paramref name="archivePath"/> is null.</summary>
+    public static IReadOnlyList<string> RestoreArguments(string container, string? archivePath) =>
+        // Without --name an import keeps the original name and ID, so the container can move again.
+        ["container", "restore", "--tcp-established", .. archivePath is null ? [container] : new[] { "--import", archivePath }];
+
     public async Task RunAsync(string container, JobSpec spec, CancellationToken cancellationToken)
     {
         var service = spec.Service;
@@ -38,38 +90,8 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             await _network.EnsureAsync(cancellationToken);
         }
-        await _podman.RunAsync(a =>
-        {
-            a.Add("run").Add("--detach").Add("--name").Add(container)
-                // Only images the host has (a move ships a missing one), nothing gained by exec'ing
-                // a setuid binary, and a bound on processes, whatever the image asks for.
-                .Add("--pull=never").Add("--security-opt").Add("no-new-privileges").Add("--pids-limit").Add(PidsLimit);
-            // The address is the cluster's to give: each host's IPAM knows only its own containers.
-            a.Add(service.Network == JobNetwork.Cluster
-                ? ["--network", _network.Settings.Name, "--ip", service.Address ?? throw new ArgumentException("a service needs its address", nameof(spec))]
-                : ["--network", "none"]);
-            foreach (var ulimit in settings.Ulimits)
-            {
-                a.Add("--ulimit").Add(ulimit);
-            }
-            foreach (var variable in spec.Environment)
-            {
-                a.Add("--env").Add(variable);
-            }
-            foreach (var volume in service.Volumes)
-            {
-                a.Add("--volume").Add(volume);
-            }
-            if (service.Memory is { } memory)
-            {
-                a.Add("--memory").Add(memory);
-            }
-            if (service.Cpus is { } cpus)
-            {
-                a.Add("--cpus").Add(cpus);
-            }
-            a.Add(spec.Image).Add(spec.Arguments);
-        }, QuickLimit, cancellationToken);
+        await _podman.RunAsync(a => a.Add(RunArguments(container, spec, settings, service.Network == JobNetwork.Cluster ? _network.Settings.Name : null)),
+            QuickLimit, cancellationToken);
     }
 
     public async Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)
@@ -82,12 +104,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             try
             {
-                var checkpoint = _podman.RunAsync(a => a
-                    .Add("container").Add("checkpoint").Add(container)
-                    .Add("--export").Add(archivePath)
-                    .Add("--tcp-established")
-                    .Add("--compress").Add(settings.Compression)
-                    .Add("--print-stats"), settings.CheckpointLimit, cancellationToken);
+                var checkpoint = _podman.RunAsync(a => a.Add(CheckpointArguments(container, archivePath, settings)), settings.CheckpointLimit, cancellationToken);
                 await _criu.WithErrorsAsync(container, "dump.log", checkpoint, cancellationToken);
                 return new CheckpointStats(clock.ElapsedMilliseconds, new FileInfo(archivePath).Length, CheckpointStatistics.Parse(checkpoint.Result));
             }
@@ -155,12 +172,8 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         // The address is up before the sockets are back; a packet arriving between would be answered with a reset.
         await using (await _network.GuardAsync(spec, (g, address) => g.DropTraffic(address, cancellationToken)))
         {
-            await _criu.WithErrorsAsync(container, "restore.log", _podman.RunAsync(a =>
-            {
-                a.Add("container").Add("restore").Add("--tcp-established");
-                // Without --name an import keeps the original name and ID, so the container can move again.
-                a.Add(archivePath is null ? [container] : ["--import", archivePath]);
-            }, settings.CheckpointLimit, cancellationToken), cancellationToken);
+            await _criu.WithErrorsAsync(container, "restore.log",
+                _podman.RunAsync(a => a.Add(RestoreArguments(container, archivePath)), settings.CheckpointLimit, cancellationToken), cancellationToken);
         }
         return new RestoreStats(clock.ElapsedMilliseconds);
     }

@@ -33,11 +33,7 @@ public sealed class ServiceNetwork(PodmanCli podman, ServiceNetworkSettings? set
             _ready = true;
             return;
         }
-        var created = await podman.ExecuteAsync(a => a.Add("network").Add("create").Add("--driver").Add("macvlan")
-            .Add("--opt").Add($"parent={net.Parent}")
-            .Add("--subnet").Add(net.Subnet.ToString())
-            .Add("--gateway").Add(net.Gateway.ToString())
-            .Add(net.Name), PodmanCli.QuickLimit, cancellationToken);
+        var created = await podman.ExecuteAsync(a => a.Add(CreateArguments(net)), PodmanCli.QuickLimit, cancellationToken);
         // Two jobs starting at once may both create it; the second finds it there.
         if (created.ExitCode != 0 && !created.StandardError.Contains("already exists", StringComparison.OrdinalIgnoreCase))
         {
@@ -45,6 +41,11 @@ public sealed class ServiceNetwork(PodmanCli podman, ServiceNetworkSettings? set
         }
         _ready = true;
     }
+
+    /// <summary>podman's arguments that create the service network on a host (the benchmark's by-hand service uses them too).</summary>
+    public static IReadOnlyList<string> CreateArguments(ServiceNetworkSettings net) =>
+        ["network", "create", "--driver", "macvlan", "--opt", $"parent={net.Parent}", "--subnet", net.Subnet.ToString(),
+         "--gateway", net.Gateway.ToString(), net.Name];
 
     /// <summary>A rule <paramref name="add"/> puts up for the job's address until disposed; null for a job without one.</summary>
     /// <remarks>The address is parsed here, whatever checked it before: only one of this network's reaches the rule.</remarks>
