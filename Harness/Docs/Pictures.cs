@@ -4,8 +4,8 @@ using AkkaMigration.Harness.Verbs;
 namespace AkkaMigration.Harness.Docs;
 
 /// <summary>
-/// <c>make docs</c>: every docs/NAME.png drawn from its source, Graphviz for docs/NAME.dot and gnuplot
-/// for docs/NAME.gp (the migration timeline, whose data <see cref="Timeline"/> takes from a demo run).
+/// <c>make docs</c>: every picture in docs/ drawn from its source, Graphviz for the .dot files and gnuplot
+/// for the .gp ones (the migration timeline, whose data <see cref="Timeline"/> takes from a demo run).
 /// graphviz and gnuplot are installed from Debian only when missing: only the docs need them.
 /// </summary>
 public static class Pictures

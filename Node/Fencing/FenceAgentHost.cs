@@ -4,6 +4,7 @@ using Akka.Remote.Hosting;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Logging;
+using AkkaMigration.Shared.Protocol.Fencing;
 using AkkaMigration.Shared.Security;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

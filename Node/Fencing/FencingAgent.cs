@@ -1,5 +1,6 @@
 using Akka.Actor;
 using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Shared.Protocol.Fencing;
 
 namespace AkkaMigration.Node.Fencing;
 

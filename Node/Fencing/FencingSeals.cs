@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Shared.Protocol.Fencing;
 
 namespace AkkaMigration.Node.Fencing;
 

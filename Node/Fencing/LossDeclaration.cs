@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Shared.Protocol.Fencing;
 
 namespace AkkaMigration.Node.Fencing;
 
@@ -53,7 +54,12 @@ public sealed class LossDeclaration : ReceiveActor, IWithTimers
         });
     }
 
-    protected override void PreStart() => Timers.StartPeriodicTimer(nameof(Ask), new Ask(), TimeSpan.Zero, _askEvery);
+    /// <remarks>The first ask goes at once, not by a timer due now: a scheduler only runs what is due when its clock next moves.</remarks>
+    protected override void PreStart()
+    {
+        Self.Tell(new Ask());
+        Timers.StartPeriodicTimer(nameof(Ask), new Ask(), _askEvery);
+    }
 
     /// <summary>Null if <paramref name="request"/> can be declared by the voters, else why not (answered as <see cref="LossNotDeclarable"/>).</summary>
     public static string? Problem(string self, DeclareHostLost request, VoterSet voters) =>

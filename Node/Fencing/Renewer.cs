@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
+using AkkaMigration.Shared.Protocol.Fencing;
 
 namespace AkkaMigration.Node.Fencing;
 

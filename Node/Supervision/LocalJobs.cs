@@ -110,11 +110,18 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
         statusFeed.Tell(StatusFeed.Changed.Instance);
     }
 
-    /// <summary>Written locally and gossiped: every node learns within a second or so; this one at once.</summary>
+    /// <summary>
+    /// Written here at once and pushed to a majority of the members, not left to gossip: a target
+    /// admits a transfer only once a majority read names the source as the job's owner, and a
+    /// majority write is what such a read is sure to meet. Not awaited: a member out of reach
+    /// learns by gossip later.
+    /// </summary>
     private void Publish(string jobId, JobLocation location)
     {
         router.Set(jobId, location);
-        _replicator.Tell(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty, WriteLocal.Instance,
+        _replicator.Tell(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty, PublishWrite,
             map => map.SetItem(_cluster, jobId, location)));
     }
+
+    private static readonly WriteMajority PublishWrite = new(TimeSpan.FromSeconds(3));
 }

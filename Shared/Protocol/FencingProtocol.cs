@@ -1,4 +1,4 @@
-namespace AkkaMigration.Shared.Protocol;
+namespace AkkaMigration.Shared.Protocol.Fencing;
 
 // Between the hosts' fencing agents (Node/Fencing) on their own Akka port: leases, and the promises
 // that declare a host lost (docs/architecture.md, "Fencing and leases"). Every message between
