@@ -110,7 +110,7 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
             await runtime.RemoveAsync(name, default);
             CheckpointArchives.Rewrite(archive, craftedArchive, crafted);
 
-            var error = await Assert.ThrowsAsync<ContainerRuntimeException>(() => runtime.RestoreAsync(name, spec, craftedArchive, default));
+            var error = await Assert.ThrowsAsync<ArchiveRefusedException>(() => runtime.RestoreAsync(name, spec, craftedArchive, default));
 
             Assert.Contains($"refused to restore the archive: {reason}", error.Message);
             Assert.Null(await runtime.InspectAsync(name, default));
