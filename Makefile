@@ -67,9 +67,10 @@ test: setup
 	@scripts/test.sh
 
 # The fast lane: every test that needs no podman, CRIU or simulated hosts; the slow categories are
-# left out by name (Tests/Specs/TestCategorySpecs.cs checks the list). Its last line is make test's.
+# left out by name (Tests/Specs/TestCategorySpecs.cs checks the list), on 6 xunit threads (2 cores:
+# the specs mostly wait). Its last line is make test's.
 check: build
-	@scripts/test.sh 'Category!=Integration&Category!=EndToEnd&Category!=Bench&Category!=Faults&Category!=Nemesis'
+	@scripts/test.sh 'Category!=Integration&Category!=EndToEnd&Category!=Bench&Category!=Faults&Category!=Nemesis' 6
 
 # The fault suite alone (it also runs in `make test`), with a table of what each fault did.
 faults: setup

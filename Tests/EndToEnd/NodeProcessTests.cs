@@ -96,14 +96,19 @@ public sealed class NodeProcessTests : IAsyncLifetime
         return socket;
     }
 
+    /// <summary>The node's first notify message; a node that exits or stays silent fails the test with its output.</summary>
     private async Task<string> ReceiveAsync(Socket socket)
     {
         var buffer = new byte[4096];
         using var limit = new CancellationTokenSource(Patience.Condition);
+        var received = socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token).AsTask();
+        if (await Task.WhenAny(received, _node!) == _node)
+        {
+            throw new InvalidOperationException($"the node exited ({(await _node).ExitCode}) before it said anything on its notify socket:\n{_output}");
+        }
         try
         {
-            var count = await socket.ReceiveAsync(buffer, SocketFlags.None, limit.Token);
-            return Encoding.UTF8.GetString(buffer, 0, count).Trim();
+            return Encoding.UTF8.GetString(buffer, 0, await received).Trim();
         }
         catch (OperationCanceledException)
         {

@@ -79,10 +79,25 @@ public sealed class RogueNode : IAsyncLifetime
     public ActorSelection Supervisor(string host) => System.ActorSelection(Cluster.SupervisorPath(host));
 
     /// <summary>The rogue writes itself into the replicated directory as <paramref name="jobId"/>'s owner, as any member can.</summary>
-    public Task ClaimAsync(string jobId, string? address = null) =>
-        DistributedData.Get(System).Replicator.Ask<IUpdateResponse>(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty,
-            new WriteAll(TimeSpan.FromSeconds(5)), map => map.SetItem(Akka.Cluster.Cluster.Get(System), jobId, new JobLocation(Name, true, address))),
-            TimeSpan.FromSeconds(10));
+    public async Task ClaimAsync(string jobId, string? address = null)
+    {
+        var claim = new JobLocation(Name, true, address);
+        await DistributedData.Get(System).Replicator.Ask<IUpdateResponse>(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty,
+            new WriteAll(TimeSpan.FromSeconds(5)), map => map.SetItem(Akka.Cluster.Cluster.Get(System), jobId, claim)), TimeSpan.FromSeconds(10));
+        // WriteAll reaches the members the rogue's replicator knows of, which may not yet be all just after it joined.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        foreach (var host in Cluster.Config.Hosts.Where(h => h.Name != Name))
+        {
+            while (await LocationAsync(host.Name, jobId) != claim)
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    throw new TimeoutException($"{host.Name} never heard the rogue's claim on {jobId}");
+                }
+                await Task.Delay(100);
+            }
+        }
+    }
 
     /// <summary>Where <paramref name="host"/>'s replica of the directory says <paramref name="jobId"/> lives.</summary>
     public async Task<JobLocation?> LocationAsync(string host, string jobId)
