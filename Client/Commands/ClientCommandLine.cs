@@ -92,6 +92,7 @@ public static class ClientCommandLine
             NodeCommands.Cordon(terminal, cordon: true),
             NodeCommands.Cordon(terminal, cordon: false),
             NodeCommands.Status(terminal),
+            NodeCommands.Node(terminal),
             WatchCommand.Build(terminal),
             CompletionCommand.Build(terminal),
         };

@@ -41,6 +41,15 @@ public static class NodeCommands
         return command;
     }
 
+    /// <summary>node lost NODE: the operator says the host is gone (see docs/architecture.md, "Fencing and leases").</summary>
+    public static Command Node(Terminal terminal)
+    {
+        var node = Completions.Hosts(new Argument<string>("node") { Description = "The host that is gone" });
+        var lost = new Command("lost", "Say NODE is gone: the fencing agents' voters declare it lost once its lease has run out; its jobs are then answered as lost") { node, JsonOption };
+        lost.SetAction((parse, _) => Execute(parse, terminal, operations => operations.DeclareLostAsync(parse.GetValue(node)!)));
+        return new Command("node", "What an operator says of a host") { lost };
+    }
+
     public static Command Status(Terminal terminal)
     {
         var command = new Command("status", "Show every host: ready or cordoned, how many jobs it owns (ps lists them) and the members it sees up") { JsonOption };

@@ -4,7 +4,7 @@ using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Client.Console;
 
-/// <summary>What an operator asks of the whole cluster or one host: status, ps, inspect, rm, prune, cordon, a drain's dry run, cancel.</summary>
+/// <summary>What an operator asks of the whole cluster or one host: status, ps, inspect, rm, prune, cordon, a drain's dry run, cancel, node lost.</summary>
 public sealed partial class ClientOperations
 {
     /// <summary>rm -f waits for podman stop (SIGKILL after 10 s) and the job to settle.</summary>
@@ -80,6 +80,32 @@ public sealed partial class ClientOperations
             ? Outcome.Ok(c, c.Cordoned
                 ? $"{c.Node} cordoned: it takes no new containers and is no migration's target; what runs there stays"
                 : $"{c.Node} uncordoned: it takes new containers again")
+            : null);
+    }
+
+    /// <summary>
+    /// node lost: asks the other hosts in turn, until one answers, to have the voters declare
+    /// <paramref name="node"/> lost. Gathering their promises may take up to twice failover_after.
+    /// </summary>
+    public async Task<Outcome> DeclareLostAsync(string node)
+    {
+        if (CheckHost(node) is { } bad)
+        {
+            return bad;
+        }
+        var wait = Config.Ha.FailoverAfter * 2 + Config.Ha.FenceAfter + TimeSpan.FromSeconds(15);
+        object answer = new ClientActor.Unreachable(node, $"config.ini names no host but {node} to ask");
+        foreach (var host in Config.Hosts.Where(h => h.Name != node))
+        {
+            answer = await session.AskAsync(host.Name, new DeclareNodeLost(node), wait);
+            if (answer is not ClientActor.Unreachable)
+            {
+                break;
+            }
+        }
+        return Render(answer, a => a is NodeDeclaredLost lost
+            ? Outcome.Ok(lost, $"{lost.Node} declared lost at {lost.At.ToLocalTime():HH:mm:ss}, by the promises of {string.Join(", ", lost.Promisers)}"
+                + (lost.ByOperator ? " on your word" : "") + "; its jobs are answered as lost")
             : null);
     }
 

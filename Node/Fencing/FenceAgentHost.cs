@@ -31,7 +31,7 @@ public static class FenceAgentHost
             var fencer = system.ActorOf(Fence.Props(fence), "fence");
             var renewer = system.ActorOf(Renewer.Props(self.Name, parts.Seals, parts.Voters, parts.Promises, AgentClock.Monotonic, config.Ha, fencer), "renewer");
             system.ActorOf(FencingAgent.Props(self.Name, renewer,
-                (request, requester) => LossDeclaration.Props(self.Name, request, requester, parts.Seals, parts.Voters, config.Ha), parts.Voters),
+                (request, requester) => LossDeclaration.Props(self.Name, request, requester, parts.Seals, parts.Voters, config.Ha), parts.Voters, self.Address),
                 FencingAgent.ActorName);
         });
     }

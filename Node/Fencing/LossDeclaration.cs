@@ -21,12 +21,15 @@ public sealed class LossDeclaration : ReceiveActor, IWithTimers
     private readonly IActorRef _requester;
     private readonly FencingSeals _seals;
     private readonly VoterSet _voters;
-    private readonly HashSet<string> _promised = [];
+    private readonly Dictionary<string, LossPromised> _promised = [];
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Dictionary<string, string> _withheld = [];
     private readonly TimeSpan _askEvery;
+    private readonly TimeSpan _giveUpAfter;
 
     private sealed record Ask;
+
+    private sealed record GiveUp;
 
     public ITimerScheduler Timers { get; set; } = null!;
 
@@ -42,7 +45,15 @@ public sealed class LossDeclaration : ReceiveActor, IWithTimers
         _seals = seals;
         _voters = voters;
         _askEvery = ha.RenewEvery;
+        _giveUpAfter = ha.FailoverAfter * 2 + ha.FenceAfter;
         Receive<Ask>(_ => AskVoters());
+        Receive<GiveUp>(_ =>
+        {
+            // A host whose lease a voter keeps renewing is alive: the asker may ask again later.
+            var why = _withheld.Count == 0 ? "no voter answered" : string.Join("; ", _withheld.Select(w => $"{w.Key}: {w.Value}"));
+            _requester.Tell(new LossNotDeclarable(_request.Host, $"not declared within {_giveUpAfter.TotalSeconds:0} s: {why}"));
+            Context.Stop(Self);
+        });
         Receive<LossPromised>(Promised);
         Receive<PromiseWithheld>(w =>
         {
@@ -59,6 +70,7 @@ public sealed class LossDeclaration : ReceiveActor, IWithTimers
     {
         Self.Tell(new Ask());
         Timers.StartPeriodicTimer(nameof(Ask), new Ask(), _askEvery);
+        Timers.StartSingleTimer(nameof(GiveUp), new GiveUp(), _giveUpAfter);
     }
 
     /// <summary>Null if <paramref name="request"/> can be declared by the voters, else why not (answered as <see cref="LossNotDeclarable"/>).</summary>
@@ -91,14 +103,15 @@ public sealed class LossDeclaration : ReceiveActor, IWithTimers
         {
             return;
         }
-        _promised.Add(promise.Voter);
+        _promised[promise.Voter] = promise;
         if (_promised.Count < (_request.ByOperator ? 1 : _voters.Majority))
         {
             return;
         }
-        _log.Warning("Fencing: {0} is declared lost, by the promises of {1}{2}", _request.Host, string.Join(", ", _promised.Order(StringComparer.Ordinal)),
+        var promises = _promised.Values.OrderBy(p => p.Voter, StringComparer.Ordinal).ToArray();
+        _log.Warning("Fencing: {0} is declared lost, by the promises of {1}{2}", _request.Host, string.Join(", ", promises.Select(p => p.Voter)),
             _request.ByOperator ? " on an operator's word" : "");
-        _requester.Tell(new HostDeclaredLost(_request.Host, [.. _promised.Order(StringComparer.Ordinal)], _request.ByOperator));
+        _requester.Tell(new HostDeclaredLost(_request.Host, promises, _request.ByOperator));
         Context.Stop(Self);
     }
 }

@@ -32,6 +32,11 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
     /// <summary>The hosts that take no new containers (<see cref="Placement.NodeCordon"/>), as last heard.</summary>
     private IReadOnlySet<string> _cordoned = new HashSet<string>();
 
+    /// <summary>The hosts declared lost (<see cref="HostLoss.LostHosts"/>), and when, as last heard.</summary>
+    private IReadOnlyDictionary<string, DateTimeOffset> _lost = new Dictionary<string, DateTimeOffset>();
+
+    public void LearnLostHosts(IReadOnlyDictionary<string, DateTimeOffset> lost) => _lost = lost;
+
     /// <summary>The directory as gossip brought it.</summary>
     public void Learn(IReadOnlyDictionary<string, JobLocation> entries) => Directory = entries;
 
@@ -66,6 +71,11 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
         if (Directory.TryGetValue(command.JobId, out var where) && where.Node != self.Name && hops < MaxHops
             && config.FindHost(where.Node) is { } owner)
         {
+            if (_lost.TryGetValue(owner.Name, out var lostAt))
+            {
+                return new Route.Answer(new CommandRejected(command.JobId, JobFailure.JobLostWithHost,
+                    $"job {command.JobId} was lost with {owner.Name} at {lostAt:HH:mm:ss} UTC; it was not protected"));
+            }
             // Sent on to a node that is down, it would wait out the client's timeout; its node keeps it and carries on when back.
             return UpMembers().Contains(owner.Name)
                 ? new Route.ToOwner(owner)

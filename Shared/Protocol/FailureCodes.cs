@@ -87,6 +87,18 @@ public enum JobFailure
 
     /// <summary>A podman command on the job's container failed.</summary>
     ContainerCommandFailed,
+
+    /// <summary>The job's host was declared lost, and the job with it: it was not protected.</summary>
+    JobLostWithHost,
+
+    /// <summary>The host asked to be declared lost is up and reachable: a host that answers is not lost.</summary>
+    HostAnswers,
+
+    /// <summary>The voters did not promise: the host's lease is too fresh, or no majority can form without it.</summary>
+    LossNotDeclarable,
+
+    /// <summary>This host's fencing agent did not answer (is akka-migration-fence running?).</summary>
+    FencingAgentSilent,
 }
 
 /// <summary>Why a migration ended without moving the job (<see cref="MigrationFailed"/>, <see cref="AbortTransfer"/>).</summary>

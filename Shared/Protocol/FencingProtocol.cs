@@ -98,8 +98,11 @@ public sealed record LeaseStatus(string Host, bool Leased, long? LeaseAgeMs, boo
 /// </summary>
 public sealed record DeclareHostLost(string Host, bool ByOperator);
 
-/// <param name="Promisers">The voters whose promises prove it.</param>
-public sealed record HostDeclaredLost(string Host, string[] Promisers, bool ByOperator);
+/// <param name="Promises">The voters' signed promises that prove it: any node can check them.</param>
+public sealed record HostDeclaredLost(string Host, LossPromised[] Promises, bool ByOperator)
+{
+    public string[] Promisers => [.. Promises.Select(p => p.Voter)];
+}
 
 public sealed record LossNotDeclarable(string Host, string Reason);
 

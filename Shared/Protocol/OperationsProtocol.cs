@@ -33,6 +33,16 @@ public sealed record CordonNode(string Node, bool Cordoned) : IClientRequest;
 
 public sealed record NodeCordoned(string Node, bool Cordoned);
 
+/// <summary>
+/// `node lost NODE`: the operator says the host is gone. The node that hears it asks its own fencing
+/// agent to gather the voters' promises never to renew NODE's lease again; only then is NODE lost.
+/// A host that is up and reachable is never declared lost.
+/// </summary>
+public sealed record DeclareNodeLost(string Node) : IClientRequest;
+
+/// <param name="Promisers">The voters whose promises prove it (hosts, or the witness).</param>
+public sealed record NodeDeclaredLost(string Node, DateTimeOffset At, string[] Promisers, bool ByOperator);
+
 /// <summary>Sent to any node, which passes it to <paramref name="Node"/>: where a drain would move each container now; nothing moves.</summary>
 public sealed record PlanDrain(string Node) : IClientRequest;
 

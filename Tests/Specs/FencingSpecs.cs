@@ -117,16 +117,19 @@ public sealed class FencingSpecs : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
-    public async Task A_voter_withholds_its_promise_while_it_has_granted_the_host_within_failover_after()
+    public async Task A_voter_withholds_its_promise_while_it_has_granted_the_host_within_failover_after_and_the_declaration_gives_up_saying_so()
     {
         await StartAsync(["nodeA", "nodeB", "nodeC"]);
         await RunForAsync(TimeSpan.FromSeconds(3));
         var asker = CreateTestProbe();
 
         _agents["nodeA"].Front.Tell(new DeclareHostLost("nodeC", ByOperator: false), asker.Ref);
-        await RunForAsync(TimeSpan.FromSeconds(30));
-
+        await RunForAsync(Ha.FailoverAfter * 2 + Ha.FenceAfter - TimeSpan.FromSeconds(1));
         asker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        await RunForAsync(TimeSpan.FromSeconds(2));
+
+        var refused = asker.ExpectMsg<LossNotDeclarable>();
+        Assert.Contains("nodeA granted nodeC a lease", refused.Reason);
         Assert.True((await StatusAsync("nodeC")).Leased);
         Assert.Empty((await VoterStatusAsync("nodeA")).Promised);
     }
