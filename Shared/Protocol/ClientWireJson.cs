@@ -51,6 +51,8 @@ namespace AkkaMigration.Shared.Protocol;
 [JsonSerializable(typeof(JobsPruned))]
 [JsonSerializable(typeof(CordonNode))]
 [JsonSerializable(typeof(NodeCordoned))]
+[JsonSerializable(typeof(DeclareNodeLost))]
+[JsonSerializable(typeof(NodeDeclaredLost))]
 [JsonSerializable(typeof(PlanDrain))]
 [JsonSerializable(typeof(DrainPlan))]
 [JsonSerializable(typeof(CancelJob))]

@@ -538,6 +538,19 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
+    public async Task Node_lost_is_asked_of_another_host_and_names_the_voters_that_promised()
+    {
+        var run = ClientAsync("node", "lost", "nodeB");
+        await _nodeA.ExpectMsgAsync(new DeclareNodeLost("nodeB"), Wait);
+
+        _nodeA.LastSender.Tell(new NodeDeclaredLost("nodeB", DateTimeOffset.UtcNow, ["nodeA", "witness"], ByOperator: false));
+
+        var (exit, output, _) = await run;
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Matches(@"^nodeB declared lost at \d\d:\d\d:\d\d, by the promises of nodeA, witness; its jobs are answered as lost\n$", output);
+    }
+
+    [Fact]
     public async Task Prune_asks_every_host_and_says_what_each_forgot()
     {
         var run = ClientAsync("prune");
