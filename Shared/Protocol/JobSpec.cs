@@ -43,8 +43,9 @@ public sealed record JobSpec(string Image, string[] Arguments, string[] Environm
     /// This spec as a client may see it: each environment entry cut to its NAME. Without its '=' an
     /// entry is not one a node accepts, so a spec shown to a client can never be run as if whole.
     /// </summary>
-    public JobSpec WithEnvironmentNamesOnly() =>
-        this with { Environment = [.. (Environment ?? []).Select(e => e?.Split('=', 2)[0] ?? "")] };
+    public JobSpec WithEnvironmentNamesOnly() => Environment is null || Environment.All(e => e is null || !e.Contains('='))
+        ? this
+        : this with { Environment = [.. Environment.Select(e => e?.Split('=', 2)[0] ?? "")] };
 
     /// <summary>Any image, its exit code as its result.</summary>
     public static JobSpec Container(string image, string[] arguments, string[]? environment = null) =>
