@@ -14,12 +14,13 @@ public sealed class UnitHardeningSpecs
 
     [Theory]
     [MemberData(nameof(Units))]
-    public void Each_unit_takes_no_new_privileges_drops_unused_capabilities_and_keeps_its_keys(string unit)
+    public void Each_unit_takes_no_new_privileges_drops_unused_capabilities_and_keeps_its_keys_and_files_to_itself(string unit)
     {
         var settings = Settings(unit);
 
         Assert.Equal("yes", settings["NoNewPrivileges"]);
         Assert.Equal("private", settings["KeyringMode"]);
+        Assert.Equal("0077", settings["UMask"]);
         var bounding = settings["CapabilityBoundingSet"];
         Assert.StartsWith("~", bounding);
         // The agent restores nothing: it needs no CAP_SYS_TIME, which CRIU uses for a restored container's clock offsets.
