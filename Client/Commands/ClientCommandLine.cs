@@ -139,7 +139,8 @@ public static class ClientCommandLine
         }
         foreach (var line in outcome.Lines)
         {
-            (outcome.Succeeded ? terminal.Out : terminal.Error).WriteLine(line);
+            // A node's text (a failed worker's last line is in its error) reaches the terminal only printable.
+            (outcome.Succeeded ? terminal.Out : terminal.Error).WriteLine(TerminalText.Printable(line));
         }
         return outcome.ExitCode;
     }

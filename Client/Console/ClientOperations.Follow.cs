@@ -66,9 +66,12 @@ public sealed partial class ClientOperations
         }
     }
 
-    /// <summary>A line as <c>logs</c> prints it: its text, after its time when asked (a line an older node kept has none).</summary>
-    internal static string Shown(LogLine line, bool timestamps) =>
-        timestamps && line.At is { } at ? $"{at.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} {line.Text}" : line.Text;
+    /// <summary>
+    /// A line as <c>logs</c> and <c>logs -f</c> print it: its text made <see cref="TerminalText.Printable"/>,
+    /// after its time when asked (a line an older node kept has none).
+    /// </summary>
+    internal static string Shown(LogLine line, bool timestamps) => TerminalText.Printable(
+        timestamps && line.At is { } at ? $"{at.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'Z'} {line.Text}" : line.Text);
 
     /// <summary>The closing remark on a followed job: how it ended, from its record.</summary>
     private async Task<Outcome> EndedAsync(string jobId, string owner, Action<string> note)
@@ -78,7 +81,7 @@ public sealed partial class ClientOperations
         {
             return Render(asked, _ => null);
         }
-        note(string.Join("; ", Describe(status).Lines));
+        note(TerminalText.Printable(string.Join("; ", Describe(status).Lines)));
         return Outcome.Ok(status);
     }
 

@@ -130,7 +130,7 @@ public sealed class InteractiveConsole(ClientOperations operations, MigrationCon
         var colour = outcome.Succeeded ? "green" : "red";
         foreach (var line in outcome.Lines)
         {
-            Screen.MarkupLine($"[{colour}]{Markup.Escape(line)}[/]");
+            Screen.MarkupLine($"[{colour}]{Markup.Escape(TerminalText.Printable(line))}[/]");
         }
     }
 }

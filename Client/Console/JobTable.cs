@@ -20,7 +20,7 @@ public static class JobTable
                 job.Phase.ToString().ToLowerInvariant(),
                 Uptime(job, now),
                 job.Migrations.ToString(CultureInfo.InvariantCulture),
-                Markup.Escape(Result(job)));
+                Markup.Escape(TerminalText.Printable(Result(job))));
         }
         return table;
     }

@@ -25,9 +25,13 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     private readonly CheckpointSlots _checkpointSlots = CheckpointSlots.PerCore();
     private readonly PodmanService _service = new(new PodmanCli(host, settings));
 
-    /// <summary>For a node: podman's service for its questions stays up while the node lives (<see cref="PodmanService.KeepUp"/>).</summary>
+    /// <summary>
+    /// For a node, before it runs anything: podman's service for its questions stays up while the node
+    /// lives (<see cref="PodmanService.KeepUp"/>), and no job's environment outlives a run a crash cut short.
+    /// </summary>
     public PodmanRuntime KeepServiceUp()
     {
+        EnvironmentFile.RemoveLeftovers(host.StateDirectory);
         _service.KeepUp();
         return this;
     }
@@ -37,7 +41,12 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     /// The benchmark's by-hand baseline starts its containers with these too.
     /// </summary>
     /// <param name="serviceNetwork">The service network's name, for a job on the cluster's network.</param>
-    public static IReadOnlyList<string> RunArguments(string container, JobSpec spec, ContainerSettings settings, string? serviceNetwork)
+    /// <param name="environmentFile">
+    /// The job's environment written by <see cref="EnvironmentFile"/>, required when it has one: its
+    /// values never go on the command line, where every local user could read them.
+    /// </param>
+    public static IReadOnlyList<string> RunArguments(string container, JobSpec spec, ContainerSettings settings, string? serviceNetwork,
+        string? environmentFile = null)
     {
         var service = spec.Service;
         // Only images the host has (a move ships a missing one), nothing gained by exec'ing
@@ -53,9 +62,9 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             a.AddRange(["--ulimit", ulimit]);
         }
-        foreach (var variable in spec.Environment)
+        if (spec.Environment.Length > 0)
         {
-            a.AddRange(["--env", variable]);
+            a.AddRange(["--env-file", environmentFile ?? throw new ArgumentException("a job's environment goes in a file", nameof(environmentFile))]);
         }
         foreach (var volume in service.Volumes)
         {
@@ -90,8 +99,10 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             await _network.EnsureAsync(cancellationToken);
         }
-        await _podman.RunAsync(a => a.Add(RunArguments(container, spec, settings, service.Network == JobNetwork.Cluster ? _network.Settings.Name : null)),
-            QuickLimit, cancellationToken);
+        // Only podman run reads it: the variables are in the container's config from then on, and a restore keeps them.
+        using var environment = spec.Environment.Length > 0 ? EnvironmentFile.Write(host.StateDirectory, container, spec.Environment) : null;
+        await _podman.RunAsync(a => a.Add(RunArguments(container, spec, settings, service.Network == JobNetwork.Cluster ? _network.Settings.Name : null,
+            environment?.Path)), QuickLimit, cancellationToken);
     }
 
     public async Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)

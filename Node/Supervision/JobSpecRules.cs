@@ -23,7 +23,7 @@ public static partial class JobSpecRules
         _ when !AreArguments(spec.Arguments) =>
             $"the container's arguments must be at most {MaxArguments} strings of at most {MaxArgumentLength} characters, without NUL",
         _ when !AreArguments(spec.Environment) || spec.Environment.Any(e => !EnvironmentEntry().IsMatch(e)) =>
-            "each environment entry must be NAME=VALUE, NAME of letters, digits and _ not starting with a digit",
+            "each environment entry must be NAME=VALUE, NAME of letters, digits and _ not starting with a digit, VALUE on one line",
         _ when !Enum.IsDefined(spec.Result) => $"unknown result source {spec.Result}",
         _ => ServiceProblem(spec.Service, network),
     };
@@ -51,7 +51,8 @@ public static partial class JobSpecRules
     private static bool AreArguments(string[]? values) =>
         values is not null && values.Length <= MaxArguments && values.All(a => a is not null && a.Length <= MaxArgumentLength && !a.Contains('\0'));
 
-    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*=")]
+    // One line: podman reads the environment from a file of NAME=VALUE lines (EnvironmentFile).
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*=[^\r\n]*\z")]
     private static partial Regex EnvironmentEntry();
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}:/[^:\0]{0,1023}(:ro|:rw)?\z")]

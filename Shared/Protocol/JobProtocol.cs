@@ -109,7 +109,19 @@ public sealed record JobStatus(
     int Migrations,
     DateTimeOffset SubmittedAt,
     int? ExitCode = null,
-    DateTimeOffset? FinishedAt = null);
+    DateTimeOffset? FinishedAt = null)
+{
+    // Every answer about a job (query, ps, inspect, watch) is a JobStatus: its environment's values,
+    // often secrets, stay on the node, however the status is made, copied or read from the wire.
+    private readonly JobSpec _spec = Spec?.WithEnvironmentNamesOnly()!;
+
+    /// <summary>The job's spec, its <see cref="JobSpec.Environment"/> holding the variables' names only.</summary>
+    public JobSpec Spec
+    {
+        get => _spec;
+        init => _spec = value?.WithEnvironmentNamesOnly()!;
+    }
+}
 
 /// <summary>The worker's answer and the checksum of the memory it held, with the node that produced it.</summary>
 public sealed record JobResult(long Value, string Checksum, bool MemoryIntact, string ProducedBy);

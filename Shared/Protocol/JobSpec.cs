@@ -30,11 +30,22 @@ public enum JobNetwork
 /// unchanged from the client's request into the job's record and, with every migration, to the
 /// new owner, which starts nothing from it but reads its result the same way.
 /// </summary>
-/// <param name="Environment">KEY=VALUE pairs, as podman's <c>--env</c> takes them.</param>
+/// <param name="Environment">
+/// KEY=VALUE pairs, as podman's <c>--env-file</c> takes them (one a line), passed in a 0600 file;
+/// clients are shown only the names (<see cref="WithEnvironmentNamesOnly"/>).
+/// </param>
 public sealed record JobSpec(string Image, string[] Arguments, string[] Environment, ResultSource Result)
 {
     /// <summary>Absent from records written before services existed, hence the default.</summary>
     public ServiceOptions Service { get; init; } = ServiceOptions.None;
+
+    /// <summary>
+    /// This spec as a client may see it: each environment entry cut to its NAME. Without its '=' an
+    /// entry is not one a node accepts, so a spec shown to a client can never be run as if whole.
+    /// </summary>
+    public JobSpec WithEnvironmentNamesOnly() => Environment is null || Environment.All(e => e is null || !e.Contains('='))
+        ? this
+        : this with { Environment = [.. Environment.Select(e => e?.Split('=', 2)[0] ?? "")] };
 
     /// <summary>Any image, its exit code as its result.</summary>
     public static JobSpec Container(string image, string[] arguments, string[]? environment = null) =>

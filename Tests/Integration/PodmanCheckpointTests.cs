@@ -93,6 +93,37 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
         }
     }
 
+    [Fact]
+    public async Task A_job_s_environment_reaches_its_container_through_a_file_gone_once_podman_ran_and_stays_through_a_restore()
+    {
+        var runtime = MachineStore.Runtime();
+        var name = ContainerNames.For("it-environment");
+        var spec = Jobs.AddOneSpec(1, Patience.OutlastingWorkMs) with { Environment = ["AMIG_SECRET=s3cret value"] };
+        var archive = $"/tmp/{name}-{Guid.NewGuid():N}.tar";
+        await runtime.RunAsync(name, spec, default);
+        try
+        {
+            var ran = await EnvironmentOfAsync(runtime, name);
+            // No file for the restore: the variables are in the container's config, which the archive carries.
+            Assert.False(File.Exists(Path.Combine(MachineStore.StateDirectory, EnvironmentFile.FolderName, $"{name}.env")));
+            await runtime.CheckpointAsync(name, spec, archive, default);
+            await runtime.RemoveAsync(name, default);
+            await runtime.RestoreAsync(name, spec, archive, default);
+
+            Assert.Contains("AMIG_SECRET=s3cret value", ran);
+            Assert.Contains("AMIG_SECRET=s3cret value", await EnvironmentOfAsync(runtime, name));
+        }
+        finally
+        {
+            await runtime.RemoveAsync(name, default);
+            File.Delete(archive);
+        }
+    }
+
+    /// <summary>The environment of the container's first process, as the kernel has it.</summary>
+    private static async Task<string[]> EnvironmentOfAsync(PodmanRuntime runtime, string name) =>
+        (await File.ReadAllTextAsync($"/proc/{(await runtime.InspectAsync(name, default))!.Pid}/environ")).Split('\0');
+
     [Theory]
     [InlineData("privileged", "it is privileged")]
     [InlineData("host-folder", "it mounts the host's /etc at /host-etc")]

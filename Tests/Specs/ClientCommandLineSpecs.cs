@@ -319,6 +319,25 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
+    public async Task Logs_and_logs_follow_print_a_hostile_container_s_lines_as_text_and_bounded()
+    {
+        string[] hostile = ["\u001b]0;pwned\u0007\u001b[2Jok\rfake prompt $ ", new string('x', 100_000)];
+        string[] shown = ["okfake prompt $ ", new string('x', TerminalText.MaxLineLength - TerminalText.CutMarker.Length) + TerminalText.CutMarker];
+        var logs = ClientAsync("logs", "web");
+        await AnswerAsync(_nodeA, new GetLogs("web", 20), new JobLogs("web", "nodeA", Logged.Lines(hostile)));
+        var followed = ClientAsync("logs", "web", "-f");
+        await AnswerAsync(_nodeA, new GetLogs("web", 20), new JobLogs("web", "nodeA", Logged.Lines(hostile), Ended: true));
+        // A worker's last line is in its job's error, which the closing remark quotes.
+        await AnswerAsync(_nodeA, new QueryJob("web"), Web with { Phase = JobPhase.Failed, Error = "the worker exited with code 1: \u001b[31mboom" });
+
+        var (logsExit, logsOutput, _) = await logs;
+        var (followExit, followOutput, followError) = await followed;
+        Assert.Equal((ExitCodes.Ok, string.Join('\n', shown) + "\n"), (logsExit, logsOutput));
+        Assert.Equal((ExitCodes.Ok, string.Join('\n', shown) + "\n"), (followExit, followOutput));
+        Assert.Equal("error: job web failed on nodeA: the worker exited with code 1: boom\n", followError);
+    }
+
+    [Fact]
     public async Task Logs_follow_with_json_is_bad_input_and_asks_nobody()
     {
         var (exit, output, _) = await ClientAsync("logs", "web", "-f", "--json");
