@@ -195,11 +195,35 @@ public sealed class FakeContainerRuntime : IContainerRuntime
 
     public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => Task.FromResult(HasImages);
 
-    public Task SaveImageAsync(string image, string path, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("the fake runtime's hosts all have every image");
+    /// <summary>What podman save writes for an image, when it is done; null: the fake hosts have every image and save none.</summary>
+    public Func<string, CancellationToken, Task<byte[]>>? SavedImage { get; set; }
+
+    public async Task SaveImageAsync(string image, string path, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Record($"save image {image}");
+        }
+        var saved = SavedImage ?? throw new NotSupportedException("the fake runtime's hosts all have every image");
+        await File.WriteAllBytesAsync(path, await saved(image, cancellationToken), cancellationToken);
+    }
 
     public Task LoadImageAsync(string path, CancellationToken cancellationToken) =>
         throw new NotSupportedException("the fake runtime's hosts all have every image");
+
+    /// <summary>The id every fake host gives <paramref name="image"/>.</summary>
+    public static string ImageIdOf(string image) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(image)));
+
+    public Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken) => Task.FromResult(HasImages ? ImageIdOf(image) : null);
+
+    public Task RemoveImageAsync(string image, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Record($"remove image {image}");
+        }
+        return Task.CompletedTask;
+    }
 
     public Task RemoveVolumesAsync(JobSpec spec, CancellationToken cancellationToken)
     {
