@@ -136,6 +136,37 @@ public sealed class ImageRequestSpecs(RogueNode rogue) : Akka.TestKit.Xunit2.Tes
     }
 
     [Fact]
+    public async Task An_image_that_loads_as_another_id_than_the_one_named_is_removed_again()
+    {
+        var nodeC = Config.GetHost(RogueNode.Name);
+        using var streamPort = new TcpListener(IPAddress.Parse(nodeC.Address), nodeC.StreamPort);
+        streamPort.Start();
+        var named = FakeContainerRuntime.ImageIdOf(Image);
+        var other = FakeContainerRuntime.ImageIdOf("something-else");
+        var serving = ImageRequests.ServeOnceAsync(streamPort, NodeCsCertificate, ImageRequests.SavedImage(named, Image));
+        rogue.B.HasImages = false;
+        rogue.B.LoadsAs = other;
+        try
+        {
+            var probe = CreateTestProbe(rogue.System);
+            rogue.Supervisor("nodeB").Tell(new FetchImage(Image, RogueNode.Name, named), probe.Ref);
+            var fetched = probe.ExpectMsg<ImageFetched>(TimeSpan.FromSeconds(15));
+            await serving;
+
+            Assert.Equal(ImageFailure.WrongImage, fetched.Code);
+            Assert.Equal($"nodeC sent another image than {named[..12]}: {Image} loaded as {other[..12]}, and was removed", fetched.Error);
+            Assert.Equal(["load image", $"remove image {Image}"], rogue.B.Calls.Where(c => c.Contains("image", StringComparison.Ordinal)));
+            Assert.Null(await rogue.B.ImageIdAsync(Image, CancellationToken.None));
+        }
+        finally
+        {
+            rogue.B.HasImages = true;
+            rogue.B.LoadsAs = null;
+            streamPort.Stop();
+        }
+    }
+
+    [Fact]
     public void A_host_may_not_have_another_host_fetch_an_image_from_a_third()
     {
         var probe = CreateTestProbe(rogue.System);
