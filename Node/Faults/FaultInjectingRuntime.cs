@@ -60,6 +60,10 @@ public sealed class FaultInjectingRuntime(IContainerRuntime inner, FaultInjectio
 
     public Task LoadImageAsync(string path, CancellationToken cancellationToken) => inner.LoadImageAsync(path, cancellationToken);
 
+    public Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken) => inner.ImageIdAsync(image, cancellationToken);
+
+    public Task RemoveImageAsync(string image, CancellationToken cancellationToken) => inner.RemoveImageAsync(image, cancellationToken);
+
     public Task EnableLoopbackAsync(string container, CancellationToken cancellationToken) => inner.EnableLoopbackAsync(container, cancellationToken);
 
     public Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken) => inner.InspectAsync(container, cancellationToken);

@@ -79,6 +79,8 @@ public static class NodeHost
             Environment.SetEnvironmentVariable("NOTIFY_SOCKET", null);
             builder.Services.AddSingleton<IHostLifetime, SignalFreeLifetime>();
         }
-        return builder.Build();
+        var host = builder.Build();
+        node.Images!.Log = host.Services.GetRequiredService<ILogger<ImageShipping>>();
+        return host;
     }
 }

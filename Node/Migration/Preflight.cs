@@ -1,6 +1,7 @@
 using Akka.Actor;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Runtime;
+using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 
@@ -52,12 +53,19 @@ public static class Preflight
         // A missing image is no reason to refuse: the target fetches it from here, while the container runs on.
         if (answer.ImageMissing && problems.Count == 0 && !command.CheckOnly)
         {
+            if (await node.Runtime.ImageIdAsync(spec.Image, cancellationToken) is not { } imageId)
+            {
+                problems.Add($"{node.Name}: has no image {spec.Image} to send to {target}");
+                return new Done(command, requester, [.. problems]);
+            }
+            // The target may fetch the image from here while it is asked to, and no longer.
+            using var offer = node.Images?.Offers.Offer(target, spec.Image);
             try
             {
-                var fetched = await targetSupervisor.Ask<ImageFetched>(new FetchImage(spec.Image, node.Name), ImageLimit + TargetLimit, cancellationToken);
+                var fetched = await targetSupervisor.Ask<ImageFetched>(new FetchImage(spec.Image, node.Name, imageId), ImageLimit + TargetLimit, cancellationToken);
                 if (fetched.Error is not null)
                 {
-                    problems.Add($"{target}: lacks the image {spec.Image}, and {fetched.Error}");
+                    problems.Add($"{target}: lacks the image {spec.Image}, and {fetched.Error} ({fetched.Code})");
                 }
             }
             catch (AskTimeoutException)
@@ -68,11 +76,24 @@ public static class Preflight
         return new Done(command, requester, [.. problems]);
     }
 
-    /// <summary>The target's side of <see cref="FetchImage"/>: the image from the source's stream port, loaded here.</summary>
-    public static Task<ImageFetched> FetchImageAsync(FetchImage fetch, NodeContext node, CancellationToken cancellationToken) =>
-        node.Config.FindHost(fetch.FromNode) is not { } source || node.Images is null || !Names.IsValidImageName(fetch.Image)
-            ? Task.FromResult(new ImageFetched(fetch.Image ?? "", 0, 0, $"cannot fetch '{fetch.Image}' from '{fetch.FromNode}'"))
-            : node.Images.FetchAsync(source, fetch.Image, ImageLimit, cancellationToken);
+    /// <summary>
+    /// The target's side of <see cref="FetchImage"/>: the image from the source's stream port, loaded
+    /// here if it is the one the source named. Only the source itself, at its config.ini address, may ask.
+    /// </summary>
+    public static Task<ImageFetched> FetchImageAsync(FetchImage fetch, Address sender, NodeContext node, CancellationToken cancellationToken)
+    {
+        ImageFetched Refused(ImageFailure code, string reason) => new(fetch.Image ?? "", 0, 0, reason, code);
+        if (node.Config.FindHost(fetch.FromNode) is not { } source || node.Images is null || !Names.IsValidImageName(fetch.Image)
+            || !ImageShipping.IsImageId(fetch.ImageId))
+        {
+            return Task.FromResult(Refused(ImageFailure.InvalidRequest, $"cannot fetch '{fetch.Image}' ({fetch.ImageId ?? "no image id"}) from '{fetch.FromNode}'"));
+        }
+        if (source.Address != sender.Host || source.Port != sender.Port)
+        {
+            return Task.FromResult(Refused(ImageFailure.NotFromSource, $"the request to fetch {fetch.Image} from {source.Name} comes from {sender}: a host asks only for images it sends itself"));
+        }
+        return node.Images.FetchAsync(source, fetch.Image, fetch.ImageId!, ImageLimit, cancellationToken);
+    }
 
     /// <summary>The target's side of <see cref="CheckRestore"/>: what this host lacks to restore the job.</summary>
     /// <param name="admission">What only the supervisor knows against it (draining, the job already here), or null.</param>

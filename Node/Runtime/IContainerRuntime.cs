@@ -66,6 +66,12 @@ public interface IContainerRuntime
     /// <summary>Loads an image archive another host saved.</summary>
     Task LoadImageAsync(string path, CancellationToken cancellationToken);
 
+    /// <summary>The id (SHA-256 of its config, hex) of <paramref name="image"/> in this host's store, or null when it is not here.</summary>
+    Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken);
+
+    /// <summary>Removes <paramref name="image"/>'s name from this host's store (podman rmi): an image loaded that was not the one expected.</summary>
+    Task RemoveImageAsync(string image, CancellationToken cancellationToken);
+
     /// <summary>The last <paramref name="tail"/> lines the container printed, each with its time when the log keeps one.</summary>
     Task<IReadOnlyList<LogLine>> LogsAsync(string container, int tail, CancellationToken cancellationToken);
 }

@@ -242,6 +242,15 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     public Task LoadImageAsync(string path, CancellationToken cancellationToken) =>
         _podman.RunAsync(a => a.Add("load").Add("--quiet").Add("--input").Add(path), settings.CheckpointLimit, cancellationToken);
 
+    public async Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken)
+    {
+        var result = await _podman.ExecuteAsync(a => a.Add("image").Add("inspect").Add("--format").Add("{{.Id}}").Add(image), QuickLimit, cancellationToken);
+        return result.ExitCode == 0 ? result.StandardOutput.Trim() : null;
+    }
+
+    public Task RemoveImageAsync(string image, CancellationToken cancellationToken) =>
+        _podman.RunAsync(a => a.Add("rmi").Add(image), QuickLimit, cancellationToken);
+
     public async Task<ContainerInfo?> InspectAsync(string container, CancellationToken cancellationToken)
     {
         if (await _service.InspectAsync(container, cancellationToken) is { } known)

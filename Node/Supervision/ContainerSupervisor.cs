@@ -67,7 +67,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<TransferOutcomeQuery>(q => _incoming.Forward(new IncomingTransfers.OutcomeQuery(q, _jobs.Owned(q.JobId) is not null)));
         Receive<AbortTransfer>(a => _incoming.Forward(a));
         Receive<CheckRestore>(AnswerRestoreCheck);
-        Receive<FetchImage>(f => Preflight.FetchImageAsync(f, _node, _stopping.Token).PipeTo(Sender));
+        Receive<FetchImage>(f => Preflight.FetchImageAsync(f, Sender.Path.Address, _node, _stopping.Token).PipeTo(Sender));
         Receive<IncomingTransfers.AdoptJob>(Adopt);
         Receive<JobStatus>(s => _jobs.IsCurrent(s.JobId, Sender), _jobs.Reported);
         Receive<JobLeft>(l => _jobs.IsCurrent(l.JobId, Sender), _jobs.Left);

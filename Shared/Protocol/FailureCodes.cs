@@ -217,3 +217,28 @@ public enum DrainFailure
     /// <summary>Some containers could not move; the text gives each one's cause.</summary>
     ContainersStuck,
 }
+
+/// <summary>Why a target did not fetch and load an image (<see cref="ImageFetched"/>).</summary>
+public enum ImageFailure
+{
+    /// <summary>An older node's failure, which carried no code: read its text.</summary>
+    Unknown,
+
+    /// <summary>The request names no valid image, image id or host of config.ini.</summary>
+    InvalidRequest,
+
+    /// <summary>The request did not come from the host it names as the image's source.</summary>
+    NotFromSource,
+
+    /// <summary>The target has an image of that name already, with another id.</summary>
+    ImageDiffers,
+
+    /// <summary>The source refused to send the image (no move of its needs it here, or it sends too many).</summary>
+    SourceRefused,
+
+    /// <summary>The image did not arrive whole, in time, or loaded.</summary>
+    FetchFailed,
+
+    /// <summary>What arrived is not the image expected: another id, or other names. Nothing of it is kept.</summary>
+    WrongImage,
+}

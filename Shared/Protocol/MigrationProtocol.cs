@@ -23,11 +23,16 @@ public sealed record CheckRestore(string JobId, JobSpec Spec, string SourceNode,
 /// <param name="ImageMissing">The target lacks the job's image: not a problem, the source ships it first (<see cref="FetchImage"/>).</param>
 public sealed record RestoreCheck(string JobId, string Node, string[] Problems, bool ImageMissing = false);
 
-/// <summary>To a target that lacks <paramref name="Image"/>: fetch it from <paramref name="FromNode"/>'s archive stream and load it. No registry is needed.</summary>
-public sealed record FetchImage(string Image, string FromNode) : INodeMessage;
+/// <summary>
+/// To a target that lacks <paramref name="Image"/>: fetch it from <paramref name="FromNode"/>'s archive
+/// stream and load it. No registry is needed. Only <paramref name="FromNode"/> itself may ask, and the
+/// target keeps the image only if its id is <paramref name="ImageId"/>.
+/// </summary>
+/// <param name="ImageId">The image's id on the source (podman's, 64 hex digits); a request without one is refused.</param>
+public sealed record FetchImage(string Image, string FromNode, string? ImageId = null) : INodeMessage;
 
-/// <summary>The image is loaded (<paramref name="Error"/> null), or why not.</summary>
-public sealed record ImageFetched(string Image, long Bytes, long Milliseconds, string? Error = null);
+/// <summary>The image is loaded (<paramref name="Error"/> null), or why not (<paramref name="Code"/>).</summary>
+public sealed record ImageFetched(string Image, long Bytes, long Milliseconds, string? Error = null, ImageFailure Code = ImageFailure.Unknown);
 
 /// <summary>Sent by the source to the target's supervisor; answered by the receiver that will take the chunks.</summary>
 /// <param name="ExpectedBytes">The archive's size as the source estimates it before podman has written it; 0 if unknown.</param>

@@ -115,12 +115,13 @@ public sealed class IdentitySpecs(IdentitySpecs.Cluster nodes) : IClassFixture<I
         var scratch = Directory.CreateTempSubdirectory("identity-spec-").FullName;
         using var impostor = new TcpListener(IPAddress.Loopback, nodeB.StreamPort);
         impostor.Start();
-        var serving = ServeAnImageAsync(impostor, CertificateOf("nodeC"));
+        var serving = ImageRequests.ServeOnceAsync(impostor, CertificateOf("nodeC"), "not the image you asked for"u8.ToArray());
         try
         {
-            var shipping = new ImageShipping(new ArchiveStreams(nodeA, ClusterTls.ForNode(Config, nodeA)), new FakeContainerRuntime(), scratch);
+            var shipping = new ImageShipping(new ArchiveStreams(nodeA, ClusterTls.ForNode(Config, nodeA)), new FakeContainerRuntime { HasImages = false }, scratch);
 
-            var fetched = await shipping.FetchAsync(nodeB, ClusterSteps.WorkerImage, TimeSpan.FromSeconds(10), CancellationToken.None);
+            var fetched = await shipping.FetchAsync(nodeB, ClusterSteps.WorkerImage, FakeContainerRuntime.ImageIdOf(ClusterSteps.WorkerImage), TimeSpan.FromSeconds(10),
+                CancellationToken.None);
 
             Assert.Contains("nodeC", fetched.Error);
             Assert.Empty(Directory.GetFiles(scratch));
@@ -156,28 +157,5 @@ public sealed class IdentitySpecs(IdentitySpecs.Cluster nodes) : IClassFixture<I
             await Task.Delay(200);
         }
         return false;
-    }
-
-    /// <summary>An impostor's stream port: whatever it is asked, it sends a small "image" with a correct hash.</summary>
-    private static async Task ServeAnImageAsync(TcpListener listener, X509Certificate2 certificate)
-    {
-        using var tcp = await listener.AcceptTcpClientAsync();
-        await using var ssl = new SslStream(tcp.GetStream());
-        await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
-        {
-            ServerCertificate = certificate,
-            ClientCertificateRequired = true,
-            RemoteCertificateValidationCallback = (_, _, _, _) => true,
-        });
-        var head = new byte[ArchiveStreams.ImageMagic.Length + 1];
-        await ssl.ReadExactlyAsync(head);
-        await ssl.ReadExactlyAsync(new byte[head[^1]]);
-        var image = "not the image you asked for"u8.ToArray();
-        var length = new byte[8];
-        BinaryPrimitives.WriteInt64BigEndian(length, image.Length);
-        await ssl.WriteAsync(length);
-        await ssl.WriteAsync(image);
-        await ssl.WriteAsync(SHA256.HashData(image));
-        await ssl.FlushAsync();
     }
 }

@@ -195,11 +195,54 @@ public sealed class FakeContainerRuntime : IContainerRuntime
 
     public Task<bool> HasImageAsync(string image, CancellationToken cancellationToken) => Task.FromResult(HasImages);
 
-    public Task SaveImageAsync(string image, string path, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("the fake runtime's hosts all have every image");
+    /// <summary>What podman save writes for an image, when it is done; null: the fake hosts have every image and save none.</summary>
+    public Func<string, CancellationToken, Task<byte[]>>? SavedImage { get; set; }
 
-    public Task LoadImageAsync(string path, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("the fake runtime's hosts all have every image");
+    public async Task SaveImageAsync(string image, string path, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Record($"save image {image}");
+        }
+        var saved = SavedImage ?? throw new NotSupportedException("the fake runtime's hosts all have every image");
+        await File.WriteAllBytesAsync(path, await saved(image, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>The id of what podman load puts under the fetched image's name, whatever the archive says; null: the fake hosts load none.</summary>
+    public string? LoadsAs { get; set; }
+
+    private string? _loaded;
+
+    public Task LoadImageAsync(string path, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Record("load image");
+            _loaded = LoadsAs ?? throw new NotSupportedException("the fake runtime's hosts all have every image");
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The id every fake host gives <paramref name="image"/>.</summary>
+    public static string ImageIdOf(string image) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(image)));
+
+    public Task<string?> ImageIdAsync(string image, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(HasImages ? ImageIdOf(image) : _loaded);
+        }
+    }
+
+    public Task RemoveImageAsync(string image, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            Record($"remove image {image}");
+            _loaded = null;
+        }
+        return Task.CompletedTask;
+    }
 
     public Task RemoveVolumesAsync(JobSpec spec, CancellationToken cancellationToken)
     {

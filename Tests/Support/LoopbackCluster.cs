@@ -5,6 +5,7 @@ using Akka.Configuration;
 using AkkaMigration.Node.Faults;
 using AkkaMigration.Node.Hosting;
 using AkkaMigration.Node.Runtime;
+using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Security;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,6 +37,10 @@ public sealed class LoopbackCluster : IAsyncDisposable
 
     /// <summary>The nodes' ActorSystems, in the order of <see cref="MigrationConfig.Hosts"/>.</summary>
     public IReadOnlyList<ActorSystem> Systems => [.. _hosts.Select(h => h.Services.GetRequiredService<ActorSystem>())];
+
+    /// <summary>A service of <paramref name="host"/>'s node (its <see cref="ImageShipping"/>, say).</summary>
+    public T Service<T>(string host) where T : notnull =>
+        _hosts.Single(h => h.Services.GetRequiredService<ArchiveStreams>().Self.Name == host).Services.GetRequiredService<T>();
 
     /// <param name="hoconDirectory">Akka settings in place of the repository's hocon/, for nodes with test doubles wired in.</param>
     /// <param name="faults">What each node's fault seam does, e.g. damage chunks on the wire.</param>
