@@ -123,8 +123,8 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
                             await images.ServeAsync(ssl, image.Name, limit.Token);
                         }
                         break;
-                    case Purpose.ClientRequest:
-                        await clients.ServeAsync(ssl, peer, stopping);
+                    case Purpose.ClientRequest request:
+                        await clients.ServeAsync(ssl, peer, request.Certificate, address, stopping);
                         break;
                 }
             }
@@ -158,7 +158,7 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
         var certificate = ssl.RemoteCertificate as X509Certificate2;
         if (magic.SequenceEqual(ClientWire.Magic))
         {
-            return new Purpose.ClientRequest();
+            return new Purpose.ClientRequest(certificate?.Thumbprint ?? "");
         }
         var forImage = magic.SequenceEqual(ArchiveStreams.ImageMagic);
         if (!forImage && !magic.SequenceEqual(ArchiveStreams.Magic))
@@ -201,7 +201,8 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
 
         public sealed record Image(string Name) : Purpose;
 
-        public sealed record ClientRequest : Purpose;
+        /// <param name="Certificate">The client certificate's thumbprint: its connections are bounded together.</param>
+        public sealed record ClientRequest(string Certificate) : Purpose;
     }
 
     private async Task ForwardChunksAsync(SslStream ssl, string transferId, ArchiveStreams.Inbound inbound, CancellationToken stopping)

@@ -87,6 +87,9 @@ public enum JobFailure
 
     /// <summary>A podman command on the job's container failed.</summary>
     ContainerCommandFailed,
+
+    /// <summary>The client's certificate or address already holds as many connections to the node as it may.</summary>
+    TooManyConnections,
 }
 
 /// <summary>Why a migration ended without moving the job (<see cref="MigrationFailed"/>, <see cref="AbortTransfer"/>).</summary>
