@@ -1,12 +1,9 @@
 using System.Security.Cryptography;
-using AkkaMigration.Node.Clients;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
-using AkkaMigration.Shared.Security;
 using AkkaMigration.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 using static AkkaMigration.Tests.Support.TransferMessages;
 
 namespace AkkaMigration.Tests.Security;
@@ -23,41 +20,25 @@ public sealed class ArchiveStreamBoundsSpecs : Akka.TestKit.Xunit2.TestKit, IAsy
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-stream-bounds-").FullName;
-    private readonly MigrationConfig _config;
-    private readonly ArchiveStreams _nodeA;
-    private readonly ArchiveStreams _nodeB;
-    private readonly StreamPortListener _listener;
     private readonly ChunkBuffers _buffers = new(ChunkBytes, Pool);
+    private LoopbackStreamPort _port = null!;
+    private ArchiveStreams _nodeA = null!;
 
-    public ArchiveStreamBoundsSpecs()
+    private HostEntry NodeB => _port.Config.GetHost("nodeB");
+
+    public async Task InitializeAsync()
     {
-        TestPki.Ensure(["nodeA", "nodeB"]);
-        var hosts = new[] { "nodeA", "nodeB" }
-            .Select((name, i) => new HostEntry(name, "127.0.0.1", Ports.Free(), i == 0, "", "", Path.Combine(_state, name), StreamPort: Ports.Free()))
-            .ToList();
-        _config = LoopbackCluster.ForHosts(hosts, t => t with { ChunkBytes = ChunkBytes });
-        (_nodeA, _nodeB) = (StreamsOf("nodeA"), StreamsOf("nodeB"));
-        _listener = new StreamPortListener(_nodeB, new ImageShipping(_nodeB, new FakeContainerRuntime(), Path.Combine(_state, "images")),
-            new ClientGateway(NullLogger<ClientGateway>.Instance), NullLogger<StreamPortListener>.Instance);
+        _port = await LoopbackStreamPort.StartAsync(["nodeA", "nodeB"], "nodeB", transfer: t => t with { ChunkBytes = ChunkBytes });
+        _nodeA = _port.StreamsOf("nodeA");
     }
 
-    private HostEntry NodeB => _config.GetHost("nodeB");
-
-    public async Task InitializeAsync() => await _listener.StartAsync(CancellationToken.None);
-
-    public async Task DisposeAsync()
-    {
-        await _listener.StopAsync(CancellationToken.None);
-        _listener.Dispose();
-        Directory.Delete(_state, recursive: true);
-    }
+    public async Task DisposeAsync() => await _port.DisposeAsync();
 
     [Fact]
     public async Task A_source_faster_than_the_disk_waits_for_a_buffer_instead_of_growing_the_targets_heap()
     {
         var receiver = CreateTestProbe();
-        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(receiver, TestActor, "nodeA", ChunkBytes, _buffers));
+        _port.Listening.Expect(Transfer, new ArchiveStreams.Inbound(receiver, TestActor, "nodeA", ChunkBytes, _buffers));
         var archive = RandomNumberGenerator.GetBytes(5 * ChunkBytes);
 
         await using var stream = await _nodeA.OpenAsync(NodeB, Transfer, TestActor, Patience, pack: false, CancellationToken.None);
@@ -99,7 +80,7 @@ public sealed class ArchiveStreamBoundsSpecs : Akka.TestKit.Xunit2.TestKit, IAsy
     public async Task A_transfer_has_one_stream_and_a_second_one_delivers_nothing()
     {
         var receiver = CreateTestProbe();
-        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(receiver, TestActor, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 8)));
+        _port.Listening.Expect(Transfer, new ArchiveStreams.Inbound(receiver, TestActor, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 8)));
         var chunks = Chunk(RandomNumberGenerator.GetBytes(2 * ChunkBytes), Transfer, ChunkBytes);
 
         await using var stream = await _nodeA.OpenAsync(NodeB, Transfer, TestActor, Patience, pack: false, CancellationToken.None);
@@ -122,7 +103,7 @@ public sealed class ArchiveStreamBoundsSpecs : Akka.TestKit.Xunit2.TestKit, IAsy
     public async Task A_silent_sources_stream_is_closed_once_its_transfer_ends()
     {
         var receiver = CreateTestProbe();
-        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(receiver, TestActor, "nodeA", ChunkBytes, _buffers));
+        _port.Listening.Expect(Transfer, new ArchiveStreams.Inbound(receiver, TestActor, "nodeA", ChunkBytes, _buffers));
         var (tcp, ssl) = await _nodeA.ConnectAsync(NodeB, ArchiveStreams.Preamble(ArchiveStreams.Magic, Transfer), CancellationToken.None);
         using (tcp)
         await using (ssl)
@@ -134,7 +115,7 @@ public sealed class ArchiveStreamBoundsSpecs : Akka.TestKit.Xunit2.TestKit, IAsy
             receiver.ExpectMsg<ArchiveChunk>(Patience);
 
             // The source says nothing more; its receiver gives up on it (its idle timeout) and forgets the transfer.
-            _nodeB.Forget(Transfer);
+            _port.Listening.Forget(Transfer);
 
             using var wait = new CancellationTokenSource(Patience);
             Assert.Equal(0, await ReadOrClosedAsync(ssl, wait.Token));
@@ -153,9 +134,4 @@ public sealed class ArchiveStreamBoundsSpecs : Akka.TestKit.Xunit2.TestKit, IAsy
         }
     }
 
-    private ArchiveStreams StreamsOf(string host)
-    {
-        var entry = _config.GetHost(host);
-        return new ArchiveStreams(entry, ClusterTls.ForNode(_config, entry));
-    }
 }

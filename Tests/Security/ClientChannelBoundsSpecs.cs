@@ -3,13 +3,10 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using AkkaMigration.Node.Clients;
-using AkkaMigration.Node.Streaming;
-using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Security;
 using AkkaMigration.Tests.Support;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Testing;
 
 namespace AkkaMigration.Tests.Security;
@@ -24,25 +21,12 @@ public sealed class ClientChannelBoundsSpecs : IAsyncLifetime
     private const int PerCertificate = 3, PerAddress = 2;
     private static readonly IPAddress Elsewhere = IPAddress.Parse("127.0.0.2");
 
-    private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-client-bounds-").FullName;
-    private readonly MigrationConfig _config;
     private readonly FakeLogger<ClientGateway> _log = new();
-    private readonly StreamPortListener _listener;
     private readonly List<SslStream> _held = [];
+    private LoopbackStreamPort _port = null!;
 
-    public ClientChannelBoundsSpecs()
-    {
-        TestPki.Ensure(["nodeA", "nodeB"]);
-        var hosts = new[] { "nodeA", "nodeB" }
-            .Select((name, i) => new HostEntry(name, "127.0.0.1", Ports.Free(), i == 0, "", "", Path.Combine(_state, name), StreamPort: Ports.Free()))
-            .ToList();
-        _config = LoopbackCluster.ForHosts(hosts);
-        var nodeB = new ArchiveStreams(_config.GetHost("nodeB"), ClusterTls.ForNode(_config, _config.GetHost("nodeB")));
-        _listener = new StreamPortListener(nodeB, new ImageShipping(nodeB, new FakeContainerRuntime(), Path.Combine(_state, "images")),
-            new ClientGateway(_log, new ClientConnections(PerCertificate, PerAddress)), NullLogger<StreamPortListener>.Instance);
-    }
-
-    public async Task InitializeAsync() => await _listener.StartAsync(CancellationToken.None);
+    public async Task InitializeAsync() =>
+        _port = await LoopbackStreamPort.StartAsync(["nodeA", "nodeB"], "nodeB", new ClientGateway(_log, new ClientConnections(PerCertificate, PerAddress)));
 
     public async Task DisposeAsync()
     {
@@ -50,9 +34,7 @@ public sealed class ClientChannelBoundsSpecs : IAsyncLifetime
         {
             await held.DisposeAsync();
         }
-        await _listener.StopAsync(CancellationToken.None);
-        _listener.Dispose();
-        Directory.Delete(_state, recursive: true);
+        await _port.DisposeAsync();
     }
 
     [Fact]
@@ -88,14 +70,14 @@ public sealed class ClientChannelBoundsSpecs : IAsyncLifetime
         {
             await HoldAsync(from: Elsewhere);
         }
-        var node = ClusterTls.ForNode(_config, _config.GetHost("nodeA")).Certificate;
+        var node = ClusterTls.ForNode(_port.Config, _port.Config.GetHost("nodeA")).Certificate;
 
         var refusal = await RefusalAsync(certificate: node, from: Elsewhere);
 
         Assert.Equal(JobFailure.TooManyConnections, refusal.Code);
         Assert.Contains($"its address {Elsewhere} already holds {PerAddress} connections", refusal.Reason);
         // Another address is still answered (the gateway is not opened: it says the node is starting).
-        Assert.Equal(JobFailure.NodeStarting, (await AnswerAsync(ClusterTls.ForClient(_config).Certificate, IPAddress.Loopback)).Code);
+        Assert.Equal(JobFailure.NodeStarting, (await AnswerAsync(ClusterTls.ForClient(_port.Config).Certificate, IPAddress.Loopback)).Code);
     }
 
     [Fact]
@@ -106,7 +88,7 @@ public sealed class ClientChannelBoundsSpecs : IAsyncLifetime
         await HoldAsync(from: Elsewhere);
 
         var refusal = await RefusalAsync(certificate: null, from: Elsewhere);
-        var again = await AnswerAsync(ClusterTls.ForClient(_config).Certificate, IPAddress.Loopback);
+        var again = await AnswerAsync(ClusterTls.ForClient(_port.Config).Certificate, IPAddress.Loopback);
 
         Assert.Contains($"its certificate already holds {PerCertificate} connections", refusal.Reason);
         Assert.Equal(JobFailure.TooManyConnections, again.Code);
@@ -116,23 +98,23 @@ public sealed class ClientChannelBoundsSpecs : IAsyncLifetime
         await _held[0].DisposeAsync();
         _held.RemoveAt(0);
         await Poll.UntilAsync("the certificate to be answered again",
-            () => AnswerAsync(ClusterTls.ForClient(_config).Certificate, IPAddress.Loopback), answer => answer.Code == JobFailure.NodeStarting,
+            () => AnswerAsync(ClusterTls.ForClient(_port.Config).Certificate, IPAddress.Loopback), answer => answer.Code == JobFailure.NodeStarting,
             describe: answer => answer.Reason);
     }
 
     /// <summary>A connection that says what it is for and then nothing: it holds its place until the request's time runs out.</summary>
     private async Task HoldAsync(IPAddress from) =>
-        _held.Add(await ClientChannelCalls.OpenAsync(_config, "nodeB", [.. ClientWire.Magic, 0], from: from));
+        _held.Add(await ClientChannelCalls.OpenAsync(_port.Config, "nodeB", [.. ClientWire.Magic, 0], from: from));
 
     /// <summary>Asks until the node refuses for too many connections: it counts a held connection once it has read its first bytes, which the client cannot see.</summary>
     private Task<CommandRejected> RefusalAsync(X509Certificate2? certificate, IPAddress from) =>
-        Poll.UntilAsync("a connection refused for too many", () => AnswerAsync(certificate ?? ClusterTls.ForClient(_config).Certificate, from),
+        Poll.UntilAsync("a connection refused for too many", () => AnswerAsync(certificate ?? ClusterTls.ForClient(_port.Config).Certificate, from),
             answer => answer.Code == JobFailure.TooManyConnections, describe: answer => answer.Reason);
 
     private async Task<CommandRejected> AnswerAsync(X509Certificate2 certificate, IPAddress from)
     {
         var request = ClientChannelCalls.Frame("""{"type":"GetNodeStatus","timeoutMs":3000,"message":{}}""");
-        var answer = await ClientChannelCalls.SendAsync(_config, "nodeB", [.. ClientWire.Magic, 0, .. request], certificate, from);
+        var answer = await ClientChannelCalls.SendAsync(_port.Config, "nodeB", [.. ClientWire.Magic, 0, .. request], certificate, from);
         return (CommandRejected)(await ClientWire.ReadAnswerAsync(new MemoryStream(answer), CancellationToken.None))!;
     }
 }
