@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Security;
 using System.Threading.Channels;
 using Akka.Actor;
@@ -10,10 +11,15 @@ namespace AkkaMigration.Node.Clients;
 /// Where clients' requests come in (<see cref="ClientWire"/>, on the stream port): one request per
 /// connection, handed to the supervisor as if the client had sent it, each answer written back
 /// until the final one. The client only ever dials out, so a firewall or NAT in front of it is no
-/// matter, and its certificate never reaches the nodes' Akka port.
+/// matter, and its certificate never reaches the nodes' Akka port. Connections are bounded per
+/// certificate and per address (<see cref="ClientConnections"/>), the request in size
+/// (<see cref="ClientWire.MaxRequestBytes"/>) and in time.
 /// </summary>
-public sealed class ClientGateway(ILogger<ClientGateway> log)
+/// <param name="connections">The bounds on connections; the defaults when null.</param>
+public sealed class ClientGateway(ILogger<ClientGateway> log, ClientConnections? connections = null)
 {
+    private readonly ClientConnections _connections = connections ?? new ClientConnections();
+
     /// <summary>A client that connects and says nothing is not kept waiting on forever.</summary>
     private static readonly TimeSpan RequestLimit = TimeSpan.FromSeconds(10);
 
@@ -28,7 +34,32 @@ public sealed class ClientGateway(ILogger<ClientGateway> log)
     /// <summary>Requests are answered from now on; before this the node is starting.</summary>
     public void Open(IActorRefFactory actors, IActorRef supervisor) => _opened = new Opened(actors, supervisor);
 
-    public async Task ServeAsync(SslStream ssl, string peer, CancellationToken stopping)
+    /// <param name="certificate">The client certificate's thumbprint, which its connections are counted by.</param>
+    /// <param name="address">The remote address, which its connections are counted by too.</param>
+    public async Task ServeAsync(SslStream ssl, string peer, string certificate, IPAddress address, CancellationToken stopping)
+    {
+        if (_connections.TryEnter(certificate, address) is { } refusal)
+        {
+            if (refusal.First)
+            {
+                log.LogWarning("client {Peer} refused: {Reason}; further refusals are not logged until one of them closes", peer, refusal.Reason);
+            }
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            limit.CancelAfter(RequestLimit);
+            await ClientWire.WriteAnswerAsync(ssl, new CommandRejected("", JobFailure.TooManyConnections, $"too many connections: {refusal.Reason}"), limit.Token);
+            return;
+        }
+        try
+        {
+            await ServeAdmittedAsync(ssl, peer, stopping);
+        }
+        finally
+        {
+            _connections.Leave(certificate, address);
+        }
+    }
+
+    private async Task ServeAdmittedAsync(SslStream ssl, string peer, CancellationToken stopping)
     {
         IClientRequest request;
         TimeSpan timeout;

@@ -129,6 +129,11 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
                 // deserialized): its buffer can take another chunk. A local sender may still hold it.
                 _buffers.Return(w.Data);
             }
+            else
+            {
+                // Held ahead of the hash (bounded by MaxAheadOfHash), or a local sender's: the stream may read on.
+                _buffers.Release(w.Data);
+            }
             // Armed before the acknowledgement: once the source hears it, the patience already counts from it.
             ArmIdleTimeout();
             w.ReplyTo.Tell(new ChunkAck(_begin.TransferId, w.Sequence), Self);
@@ -151,11 +156,13 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         if (_written.Contains(chunk.Sequence))
         {
             // A duplicate: its first copy is on disk; acknowledge again in case the first ack was lost.
+            _buffers.Release(chunk.Data);
             Sender.Tell(new ChunkAck(_begin.TransferId, chunk.Sequence), Self);
             return;
         }
         if (_writing.Contains(chunk.Sequence))
         {
+            _buffers.Release(chunk.Data);
             return;
         }
         // Offset + length could overflow past long.MaxValue and wrap round under the limit: compare without adding.

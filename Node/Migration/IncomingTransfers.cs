@@ -27,6 +27,9 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
     public const string Name = "incoming";
     private const int MaxTransfers = 16;
 
+    /// <summary>One source (a compromised host, say) cannot take every slot from the others.</summary>
+    private const int MaxTransfersPerSource = MaxTransfers / 2;
+
     private readonly NodeContext _node;
     private readonly IReadOnlySet<string> _ownedAtStart;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -158,6 +161,9 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             _ when _admitted.Contains(begin.TransferId) || _node.Journal.IsCompleted(begin.TransferId) => (TransferFailure.TransferIdUsed, $"transfer {begin.TransferId} was already used"),
             _ when _receiving.Values.Any(b => b.JobId == begin.JobId) => (TransferFailure.AlreadyUnderWay, $"job {begin.JobId} is already being received"),
             _ when _receiving.Count >= MaxTransfers => (TransferFailure.TooManyTransfers, $"{_node.Name} already receives {MaxTransfers} transfers"),
+            // The supervisor checked that SourceNode is the host that sent this.
+            _ when _receiving.Values.Count(b => b.SourceNode == begin.SourceNode) >= MaxTransfersPerSource =>
+                (TransferFailure.TooManyTransfers, $"{_node.Name} already receives {MaxTransfersPerSource} transfers from {begin.SourceNode}"),
             _ when SpaceProblem(_node, begin.ExpectedBytes) is { } space => (TransferFailure.NoSpace, space),
             _ => null,
         };

@@ -11,6 +11,8 @@ namespace AkkaMigration.Node.Observability;
 /// /healthz and /readyz on the node's metrics port, beside the Prometheus exporter's /metrics (one
 /// port: HttpListener hands each request to the listener with the longest matching prefix). 200 with
 /// "healthy", or 503 with what is wrong. HttpListener rather than ASP.NET: two paths need no web stack.
+/// At most <see cref="MaxAnswers"/> requests are answered at once (each /readyz asks the supervisor):
+/// one more gets 503 at once, so a flood of probes cannot pile up asks on the node's actors.
 /// </summary>
 public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, ILogger<HealthEndpoints> log) : IHostedService, IDisposable
 {
@@ -18,6 +20,15 @@ public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, I
     private static readonly TimeSpan AnswerLimit = NodeObservability.CheckLimit + TimeSpan.FromSeconds(2);
 
     private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(2);
+
+    /// <summary>A few probes and a scraper at once; more is a flood, not a monitor.</summary>
+    public const int MaxAnswers = 8;
+
+    /// <summary>How many answers are under way.</summary>
+    private int _answering;
+
+    /// <summary>Refusals since the last answer: a flood is logged once.</summary>
+    private int _refused;
 
     private readonly HttpListener _listener = new();
     private readonly CancellationTokenSource _stopping = new();
@@ -73,8 +84,37 @@ public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, I
             {
                 return;
             }
+            if (Interlocked.Increment(ref _answering) > MaxAnswers)
+            {
+                Interlocked.Decrement(ref _answering);
+                Refuse(context.Response);
+                continue;
+            }
             // Not awaited: a slow readiness check must not hold up a liveness probe.
-            _ = AnswerAsync(context);
+            _ = AnswerAsync(context).ContinueWith(_ => Interlocked.Decrement(ref _answering), TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Answered without running a check, and without waiting on the peer: its connection is closed after the status.</summary>
+    private void Refuse(HttpListenerResponse response)
+    {
+        try
+        {
+            var body = Encoding.UTF8.GetBytes($"busy: more than {MaxAnswers} health requests at once\n");
+            response.StatusCode = 503;
+            response.KeepAlive = false;
+            response.ContentType = "text/plain; charset=utf-8";
+            response.ContentLength64 = body.Length;
+            // Not waiting on the peer: the accept loop must not be held up by a slow reader.
+            response.Close(body, willBlock: false);
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            response.Abort();
+        }
+        if (Interlocked.Increment(ref _refused) == 1)
+        {
+            log.LogWarning("health requests refused: more than {Max} at once (logged once until one is answered again)", MaxAnswers);
         }
     }
 
@@ -110,6 +150,7 @@ public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, I
             response.ContentLength64 = body.Length;
             await response.OutputStream.WriteAsync(body, limit.Token);
             response.Close();
+            Interlocked.Exchange(ref _refused, 0);
         }
         catch (Exception e) when (e is OperationCanceledException or HttpListenerException or ObjectDisposedException or IOException)
         {

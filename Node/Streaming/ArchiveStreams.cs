@@ -29,7 +29,7 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
     internal static ReadOnlySpan<byte> Magic => "AMS2"u8;
     internal const int FrameHeaderBytes = 24;
 
-    private readonly ConcurrentDictionary<string, Inbound> _inbound = new();
+    private readonly ConcurrentDictionary<string, Expected> _inbound = new();
     private readonly SslStreamCertificateContext _certificate = SslStreamCertificateContext.Create(tls.Certificate, null);
 
     /// <summary>A transfer this node has accepted: where its chunks go and who may send them.</summary>
@@ -39,15 +39,51 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
     /// <param name="Buffers">Where the stream's chunks are read into; the receiver gives them back once written.</param>
     public sealed record Inbound(IActorRef Receiver, IActorRef Source, string SourceNode, int ChunkBytes, ChunkBuffers Buffers);
 
+    /// <param name="Ended">Cancelled once the receiver stops: its stream, idle or waiting for a buffer, closes then.</param>
+    private sealed record Expected(Inbound Inbound, CancellationTokenSource Ended)
+    {
+        /// <summary>1 once a stream was opened for the transfer: a transfer has one stream, never two feeding one receiver.</summary>
+        public int Opened;
+    }
+
     public HostEntry Self => self;
 
     public FaultInjection Faults { get; } = faults ?? FaultInjection.None;
 
-    public void Expect(string transferId, Inbound inbound) => _inbound[transferId] = inbound;
+    public void Expect(string transferId, Inbound inbound) => _inbound[transferId] = new Expected(inbound, new CancellationTokenSource());
 
-    public void Forget(string transferId) => _inbound.TryRemove(transferId, out _);
+    public void Forget(string transferId)
+    {
+        if (_inbound.TryRemove(transferId, out var expected))
+        {
+            // Not disposed: the stream's loop may still link to its token.
+            expected.Ended.Cancel();
+        }
+    }
 
-    public bool TryFind(string transferId, out Inbound inbound) => _inbound.TryGetValue(transferId, out inbound!);
+    public bool TryFind(string transferId, out Inbound inbound)
+    {
+        inbound = _inbound.TryGetValue(transferId, out var expected) ? expected.Inbound : null!;
+        return expected is not null;
+    }
+
+    /// <summary>Claims the transfer's one stream.</summary>
+    /// <param name="ended">Cancelled when the transfer ends, whatever the stream is doing then.</param>
+    /// <returns>Null, or why the stream may not be opened: no such transfer, or it has its stream already.</returns>
+    public string? TryOpen(string transferId, out Inbound inbound, out CancellationToken ended)
+    {
+        (inbound, ended) = (null!, CancellationToken.None);
+        if (!_inbound.TryGetValue(transferId, out var expected))
+        {
+            return $"no transfer {transferId} is under way here";
+        }
+        if (Interlocked.Exchange(ref expected.Opened, 1) == 1)
+        {
+            return $"transfer {transferId} has its stream already";
+        }
+        (inbound, ended) = (expected.Inbound, expected.Ended.Token);
+        return null;
+    }
 
     /// <summary>Null if the peer's certificate may do what <paramref name="role"/> may (null: any role of the cluster's), else why not.</summary>
     public string? Refusal(X509Certificate? certificate, string? role) => tls.Refusal(certificate, role);

@@ -113,7 +113,15 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
                 switch (purpose)
                 {
                     case Purpose.Archive archive:
-                        await ForwardChunksAsync(ssl, archive.TransferId, archive.Inbound, stopping);
+                        try
+                        {
+                            using var transfer = CancellationTokenSource.CreateLinkedTokenSource(stopping, archive.Ended);
+                            await ForwardChunksAsync(ssl, archive.TransferId, archive.Inbound, transfer.Token);
+                        }
+                        catch (OperationCanceledException) when (archive.Ended.IsCancellationRequested)
+                        {
+                            // The receiver stopped (done, failed, or the source fell silent): the stream closes with it.
+                        }
                         break;
                     case Purpose.Image image:
                         using (var limit = CancellationTokenSource.CreateLinkedTokenSource(stopping))
@@ -123,8 +131,8 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
                             await images.ServeAsync(ssl, image.Name, limit.Token);
                         }
                         break;
-                    case Purpose.ClientRequest:
-                        await clients.ServeAsync(ssl, peer, stopping);
+                    case Purpose.ClientRequest request:
+                        await clients.ServeAsync(ssl, peer, request.Certificate, address, stopping);
                         break;
                 }
             }
@@ -158,7 +166,7 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
         var certificate = ssl.RemoteCertificate as X509Certificate2;
         if (magic.SequenceEqual(ClientWire.Magic))
         {
-            return new Purpose.ClientRequest();
+            return new Purpose.ClientRequest(certificate?.Thumbprint ?? "");
         }
         var forImage = magic.SequenceEqual(ArchiveStreams.ImageMagic);
         if (!forImage && !magic.SequenceEqual(ArchiveStreams.Magic))
@@ -181,35 +189,47 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
             return new Purpose.Image(name);
         }
         var node = certificate?.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
-        if (!streams.TryFind(name, out var inbound))
+        if (!streams.TryFind(name, out var expected))
         {
             log.LogWarning("archive stream from {Peer} ({Name}) refused: no transfer {Transfer} is under way here", peer, node, name);
             return null;
         }
-        if (node != inbound.SourceNode)
+        if (node != expected.SourceNode)
         {
             log.LogWarning("archive stream from {Peer} refused: transfer {Transfer} comes from {Source}, the certificate is {Name}'s",
-                peer, name, inbound.SourceNode, node);
+                peer, name, expected.SourceNode, node);
             return null;
         }
-        return new Purpose.Archive(name, inbound);
+        if (streams.TryOpen(name, out var inbound, out var ended) is { } closed)
+        {
+            log.LogWarning("archive stream from {Peer} ({Name}) refused: {Reason}", peer, node, closed);
+            return null;
+        }
+        return new Purpose.Archive(name, inbound, ended);
     }
 
     private abstract record Purpose
     {
-        public sealed record Archive(string TransferId, ArchiveStreams.Inbound Inbound) : Purpose;
+        /// <param name="Ended">Cancelled when the transfer's receiver stops.</param>
+        public sealed record Archive(string TransferId, ArchiveStreams.Inbound Inbound, CancellationToken Ended) : Purpose;
 
         public sealed record Image(string Name) : Purpose;
 
-        public sealed record ClientRequest : Purpose;
+        /// <param name="Certificate">The client certificate's thumbprint: its connections are bounded together.</param>
+        public sealed record ClientRequest(string Certificate) : Purpose;
     }
 
-    private async Task ForwardChunksAsync(SslStream ssl, string transferId, ArchiveStreams.Inbound inbound, CancellationToken stopping)
+    /// <summary>
+    /// Reads frames until the stream ends or <paramref name="transfer"/> does. A source gone silent is
+    /// dropped by its receiver's idle timeout, which ends the transfer; a source faster than the disk
+    /// waits for a buffer (<see cref="ChunkBuffers.RentAsync"/>) and TCP slows it down.
+    /// </summary>
+    private async Task ForwardChunksAsync(SslStream ssl, string transferId, ArchiveStreams.Inbound inbound, CancellationToken transfer)
     {
         var header = new byte[ArchiveStreams.FrameHeaderBytes];
         // A packed chunk is smaller than the chunk it unpacks to, so this never outgrows a chunk.
         var packedChunk = Array.Empty<byte>();
-        while (await ssl.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, stopping) == header.Length)
+        while (await ssl.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, transfer) == header.Length)
         {
             var (sequence, offset, length, packed) = ArchiveStreams.ReadFrameHeader(header);
             if (sequence == streams.Faults.DieOnChunk)
@@ -222,10 +242,11 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
                     transferId, sequence, length, packed, inbound.ChunkBytes);
                 return;
             }
-            var data = inbound.Buffers.Rent(length);
+            // The claimed length was checked against the transfer's chunk size above: nothing larger is allocated.
+            var data = await inbound.Buffers.RentAsync(length, transfer);
             if (packed == 0)
             {
-                await ssl.ReadExactlyAsync(data, stopping);
+                await ssl.ReadExactlyAsync(data, transfer);
             }
             else
             {
@@ -233,7 +254,7 @@ public sealed class StreamPortListener(ArchiveStreams streams, ImageShipping ima
                 {
                     packedChunk = new byte[packed];
                 }
-                await ssl.ReadExactlyAsync(packedChunk.AsMemory(0, packed), stopping);
+                await ssl.ReadExactlyAsync(packedChunk.AsMemory(0, packed), transfer);
                 if (LZ4Codec.Decode(packedChunk.AsSpan(0, packed), data) != length)
                 {
                     log.LogWarning("archive stream of transfer {Transfer} closed: chunk {Sequence} does not unpack to its {Length} bytes",

@@ -23,6 +23,12 @@ public static class ClientWire
     /// <summary>A status of a busy node is a few kilobytes; anything near this is not a frame of ours.</summary>
     public const int MaxFrameBytes = 8 << 20;
 
+    /// <summary>A request is a job's spec at most: a node refuses a longer one before reading it.</summary>
+    public const int MaxRequestBytes = 1 << 20;
+
+    /// <summary>A frame is read in pieces of at most this, so memory follows the bytes that arrived, not the length a peer claims.</summary>
+    internal const int PieceBytes = 64 << 10;
+
     private static readonly JsonSerializerOptions Json = ClientWireJson.Default.Options;
 
     /// <summary>Every record of this namespace by name (records only: a record has a compiler-made Clone): what a node may answer.</summary>
@@ -40,7 +46,7 @@ public static class ClientWire
     /// <exception cref="ClientWireException">The frame is not a request a client may make.</exception>
     public static async Task<(IClientRequest Request, TimeSpan Timeout)> ReadRequestAsync(Stream stream, CancellationToken cancellation)
     {
-        var frame = await ReadFrameAsync(stream, cancellation) ?? throw new ClientWireException("the connection closed before a request");
+        var frame = await ReadFrameAsync(stream, MaxRequestBytes, cancellation) ?? throw new ClientWireException("the connection closed before a request");
         if (!Records.TryGetValue(frame.Type, out var type) || !typeof(IClientRequest).IsAssignableFrom(type))
         {
             throw new ClientWireException($"'{frame.Type}' is not a request a client may make");
@@ -56,7 +62,7 @@ public static class ClientWire
     /// <exception cref="ClientWireException">The frame is not an answer of this protocol.</exception>
     public static async Task<object?> ReadAnswerAsync(Stream stream, CancellationToken cancellation)
     {
-        if (await ReadFrameAsync(stream, cancellation) is not { } frame)
+        if (await ReadFrameAsync(stream, MaxFrameBytes, cancellation) is not { } frame)
         {
             return null;
         }
@@ -87,7 +93,8 @@ public static class ClientWire
         await stream.FlushAsync(cancellation);
     }
 
-    private static async Task<Frame?> ReadFrameAsync(Stream stream, CancellationToken cancellation)
+    /// <param name="maxBytes">The longest frame accepted; a longer one is refused before any of it is read.</param>
+    private static async Task<Frame?> ReadFrameAsync(Stream stream, int maxBytes, CancellationToken cancellation)
     {
         var header = new byte[4];
         if (await stream.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellation) < header.Length)
@@ -95,12 +102,11 @@ public static class ClientWire
             return null;
         }
         var length = BinaryPrimitives.ReadInt32BigEndian(header);
-        if (length is <= 0 or > MaxFrameBytes)
+        if (length <= 0 || length > maxBytes)
         {
-            throw new ClientWireException($"a frame of {length} bytes (at most {MaxFrameBytes})");
+            throw new ClientWireException($"a frame of {length} bytes (at most {maxBytes})");
         }
-        var body = new byte[length];
-        await stream.ReadExactlyAsync(body, cancellation);
+        var body = await ReadBodyAsync(stream, length, cancellation);
         try
         {
             return JsonSerializer.Deserialize<Frame>(body, Json) is { Type: not null } frame
@@ -111,6 +117,27 @@ public static class ClientWire
         {
             throw new ClientWireException($"a frame that is not JSON of ours: {e.Message}");
         }
+    }
+
+    /// <summary>Grows the body as its bytes arrive, doubling from one piece: a peer that claims much and sends little costs one piece.</summary>
+    private static async Task<byte[]> ReadBodyAsync(Stream stream, int length, CancellationToken cancellation)
+    {
+        var body = new byte[Math.Min(length, PieceBytes)];
+        var read = 0;
+        while (read < length)
+        {
+            if (read == body.Length)
+            {
+                Array.Resize(ref body, (int)Math.Min(length, 2L * body.Length));
+            }
+            var got = await stream.ReadAsync(body.AsMemory(read, Math.Min(body.Length - read, PieceBytes)), cancellation);
+            if (got == 0)
+            {
+                throw new EndOfStreamException($"the connection closed after {read} of the frame's {length} bytes");
+            }
+            read += got;
+        }
+        return body;
     }
 
     internal sealed record Frame(string Type, long? TimeoutMs, JsonElement Message);

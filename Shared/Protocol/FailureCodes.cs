@@ -99,6 +99,9 @@ public enum JobFailure
 
     /// <summary>This host's fencing agent did not answer (is akka-migration-fence running?).</summary>
     FencingAgentSilent,
+
+    /// <summary>The client's certificate or address already holds as many connections to the node as it may.</summary>
+    TooManyConnections,
 }
 
 /// <summary>Why a migration ended without moving the job (<see cref="MigrationFailed"/>, <see cref="AbortTransfer"/>).</summary>

@@ -40,6 +40,8 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     private readonly ArchiveStreams _nodeB;
     private readonly ArchiveStreams _nodeC;
     private readonly StreamPortListener _listener;
+    /// <summary>Where the stream reads chunks for TestActor as receiver, which keeps them and so releases each (<see cref="Kept"/>) as the receiver does.</summary>
+    private readonly ChunkBuffers _buffers = new(ChunkBytes, 4);
 
     public ArchiveStreamSpecs() : base("akka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\"")
     {
@@ -227,7 +229,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         var archive = RandomNumberGenerator.GetBytes(5 * ChunkBytes + 123);
         var sender = StartSender("streamed", archive, NodeB);
         ExpectMsg<BeginTransfer>();
-        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(TestActor, viaStream, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
+        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(TestActor, viaStream, "nodeA", ChunkBytes, _buffers));
         sender.Tell(new TransferAccepted(Transfer), TestActor);
 
         var (end, senders) = ReceiveAndAcknowledge(sender, archive);
@@ -244,7 +246,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         byte[] archive = [.. text, .. RandomNumberGenerator.GetBytes(2 * ChunkBytes + 123)];
         var sender = StartSender("packed", archive, NodeB, pack: true);
         ExpectMsg<BeginTransfer>();
-        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(TestActor, viaStream, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
+        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(TestActor, viaStream, "nodeA", ChunkBytes, _buffers));
         sender.Tell(new TransferAccepted(Transfer), TestActor);
 
         var (end, _) = ReceiveAndAcknowledge(sender, archive);
@@ -294,12 +296,12 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         Expect(sender);
 
         sender.Tell(new TransferAccepted(Transfer), TestActor);
-        var received = new List<ArchiveChunk> { ExpectMsg<ArchiveChunk>(), ExpectMsg<ArchiveChunk>() };
+        var received = new List<ArchiveChunk> { Kept(ExpectMsg<ArchiveChunk>()), Kept(ExpectMsg<ArchiveChunk>()) };
         ExpectNoMsg(TimeSpan.FromMilliseconds(300));
         while (received.Count < 6)
         {
             sender.Tell(new ChunkAck(Transfer, received[^2].Sequence), TestActor);
-            received.Add(ExpectMsg<ArchiveChunk>());
+            received.Add(Kept(ExpectMsg<ArchiveChunk>()));
         }
         sender.Tell(new ChunkAck(Transfer, received[^2].Sequence), TestActor);
         sender.Tell(new ChunkAck(Transfer, received[^1].Sequence), TestActor);
@@ -389,7 +391,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
 
     /// <summary>nodeB takes the transfer's stream, with TestActor as its receiver.</summary>
     private void Expect(IActorRef sender) =>
-        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(TestActor, sender, "nodeA", ChunkBytes, new ChunkBuffers(ChunkBytes, 4)));
+        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(TestActor, sender, "nodeA", ChunkBytes, _buffers));
 
     /// <param name="pack">Whether nodeA's config.ini says [transfer] compression = lz4.</param>
     private IActorRef StartSender(string jobId, byte[] archive, HostEntry target, bool written = true, bool pack = false)
@@ -412,6 +414,13 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         return (ChildActorOf(ArchiveSender.Props(Transfer, jobId, path, Sys.ActorSelection(TestActor.Path), node, target)), path);
     }
 
+    /// <summary>A chunk TestActor keeps: its buffer no longer counts against the stream's pool, so the stream reads on.</summary>
+    private ArchiveChunk Kept(ArchiveChunk chunk)
+    {
+        _buffers.Release(chunk.Data);
+        return chunk;
+    }
+
     /// <summary>Acknowledges every chunk as it comes, checks they make up the archive, and returns the end of it and who sent the chunks.</summary>
     private (EndOfArchive End, IReadOnlySet<IActorRef> ChunkSenders) ReceiveAndAcknowledge(IActorRef sender, byte[] archive)
     {
@@ -426,7 +435,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
                 Assert.Equal(received.Count, end.ChunkCount);
                 return (end, senders);
             }
-            var chunk = (ArchiveChunk)message;
+            var chunk = Kept((ArchiveChunk)message);
             received.Add(chunk);
             senders.Add(LastSender);
             sender.Tell(new ChunkAck(Transfer, chunk.Sequence), TestActor);

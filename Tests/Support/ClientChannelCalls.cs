@@ -18,20 +18,36 @@ public static class ClientChannelCalls
     public static async Task<byte[]> SendAsync(MigrationConfig config, string node, byte[] bytes, X509Certificate2? certificate = null, IPAddress? from = null)
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var host = config.GetHost(node);
-        using var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
-        await tcp.ConnectAsync(host.Address, host.StreamPort, limit.Token);
-        await using var ssl = new SslStream(tcp.GetStream());
-        await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = node,
-            ClientCertificates = [certificate ?? ClusterTls.ForClient(config).Certificate],
-            RemoteCertificateValidationCallback = (_, _, _, _) => true,
-        }, limit.Token);
-        await ssl.WriteAsync(bytes, limit.Token);
+        await using var ssl = await OpenAsync(config, node, bytes, certificate, from, limit.Token);
         using var answer = new MemoryStream();
         await ssl.CopyToAsync(answer, limit.Token);
         return answer.ToArray();
+    }
+
+    /// <summary>As <see cref="SendAsync"/>, but the connection stays open for the caller, who disposes it (and its socket with it).</summary>
+    public static async Task<SslStream> OpenAsync(MigrationConfig config, string node, byte[] bytes, X509Certificate2? certificate = null,
+        IPAddress? from = null, CancellationToken cancellation = default)
+    {
+        var host = config.GetHost(node);
+        var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(from, 0));
+        try
+        {
+            await tcp.ConnectAsync(host.Address, host.StreamPort, cancellation);
+            var ssl = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false);
+            await ssl.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+            {
+                TargetHost = node,
+                ClientCertificates = [certificate ?? ClusterTls.ForClient(config).Certificate],
+                RemoteCertificateValidationCallback = (_, _, _, _) => true,
+            }, cancellation);
+            await ssl.WriteAsync(bytes, cancellation);
+            return ssl;
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
     }
 
     /// <summary>A client channel frame around <paramref name="json"/>: its length, then the text.</summary>
