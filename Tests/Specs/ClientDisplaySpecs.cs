@@ -270,7 +270,7 @@ public sealed class ClientDisplaySpecs
 
         Assert.StartsWith("""{"ok":false,"exitCode":1,"error":"job web failed on nodeA: oom","answer":{"jobId":"web","owner":"nodeA","phase":"failed",""", json);
         Assert.Contains(""","spec":{"image":"nginx",""", json);
-        Assert.EndsWith("\"exitCode\":137,\"finishedAt\":null}}", json);
+        Assert.Contains("\"exitCode\":137,\"finishedAt\":null", json);
     }
 
     [Theory]
