@@ -1,3 +1,5 @@
+using AkkaMigration.Node.Journal;
+
 namespace AkkaMigration.Node.Runtime;
 
 /// <summary>
@@ -16,8 +18,9 @@ public sealed class EnvironmentFile : IDisposable
     public string Path { get; }
 
     /// <summary>
-    /// Writes <paramref name="environment"/> (NAME=VALUE each) for <paramref name="container"/>: a temp
-    /// file created 0600, fsynced, renamed into place, in a 0700 folder under <paramref name="stateDirectory"/>.
+    /// Writes <paramref name="environment"/> (NAME=VALUE each) for <paramref name="container"/> as
+    /// <see cref="DurableFolder.ReplaceFile"/> does (a fresh temp file created 0600, renamed into place),
+    /// in a 0700 folder under <paramref name="stateDirectory"/>.
     /// </summary>
     /// <exception cref="ContainerRuntimeException">An entry holds a line break, which the file's format cannot carry.</exception>
     public static EnvironmentFile Write(string stateDirectory, string container, IReadOnlyList<string> environment)
@@ -28,26 +31,7 @@ public sealed class EnvironmentFile : IDisposable
         }
         var folder = Directory.CreateDirectory(System.IO.Path.Combine(stateDirectory, FolderName), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var path = System.IO.Path.Combine(folder.FullName, $"{container}.env");
-        var temp = path + ".tmp";
-        // A temp file left by a crash may have been made by anyone: never write into it.
-        File.Delete(temp);
-        using (var file = new FileStream(temp, new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            using var writer = new StreamWriter(file);
-            foreach (var entry in environment)
-            {
-                writer.Write(entry);
-                writer.Write('\n');
-            }
-            writer.Flush();
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
+        DurableFolder.ReplaceFile(path, string.Concat(environment.Select(e => e + "\n")));
         return new EnvironmentFile(path);
     }
 

@@ -111,19 +111,11 @@ public sealed class ImageRequestSpecs(RogueNode rogue) : Akka.TestKit.Xunit2.Tes
     [Fact]
     public async Task A_fetched_image_whose_id_is_not_the_one_named_is_refused_before_it_is_loaded()
     {
-        var nodeC = Config.GetHost(RogueNode.Name);
-        using var streamPort = new TcpListener(IPAddress.Parse(nodeC.Address), nodeC.StreamPort);
-        streamPort.Start();
         var named = FakeContainerRuntime.ImageIdOf(Image);
         var other = FakeContainerRuntime.ImageIdOf("something-else");
-        var serving = ImageRequests.ServeOnceAsync(streamPort, NodeCsCertificate, ImageRequests.SavedImage(other, Image));
-        rogue.B.HasImages = false;
         try
         {
-            var probe = CreateTestProbe(rogue.System);
-            rogue.Supervisor("nodeB").Tell(new FetchImage(Image, RogueNode.Name, named), probe.Ref);
-            var fetched = probe.ExpectMsg<ImageFetched>(TimeSpan.FromSeconds(15));
-            await serving;
+            var fetched = await FetchFromTheRogueAsync(ImageRequests.SavedImage(other, Image), named);
 
             Assert.Equal(ImageFailure.WrongImage, fetched.Code);
             Assert.Equal($"nodeC sent another image than {named[..12]}: its image is {other[..12]}; nothing of it was loaded", fetched.Error);
@@ -131,27 +123,18 @@ public sealed class ImageRequestSpecs(RogueNode rogue) : Akka.TestKit.Xunit2.Tes
         finally
         {
             rogue.B.HasImages = true;
-            streamPort.Stop();
         }
     }
 
     [Fact]
     public async Task An_image_that_loads_as_another_id_than_the_one_named_is_removed_again()
     {
-        var nodeC = Config.GetHost(RogueNode.Name);
-        using var streamPort = new TcpListener(IPAddress.Parse(nodeC.Address), nodeC.StreamPort);
-        streamPort.Start();
         var named = FakeContainerRuntime.ImageIdOf(Image);
         var other = FakeContainerRuntime.ImageIdOf("something-else");
-        var serving = ImageRequests.ServeOnceAsync(streamPort, NodeCsCertificate, ImageRequests.SavedImage(named, Image));
-        rogue.B.HasImages = false;
         rogue.B.LoadsAs = other;
         try
         {
-            var probe = CreateTestProbe(rogue.System);
-            rogue.Supervisor("nodeB").Tell(new FetchImage(Image, RogueNode.Name, named), probe.Ref);
-            var fetched = probe.ExpectMsg<ImageFetched>(TimeSpan.FromSeconds(15));
-            await serving;
+            var fetched = await FetchFromTheRogueAsync(ImageRequests.SavedImage(named, Image), named);
 
             Assert.Equal(ImageFailure.WrongImage, fetched.Code);
             Assert.Equal($"nodeC sent another image than {named[..12]}: {Image} loaded as {other[..12]}, and was removed", fetched.Error);
@@ -162,6 +145,30 @@ public sealed class ImageRequestSpecs(RogueNode rogue) : Akka.TestKit.Xunit2.Tes
         {
             rogue.B.HasImages = true;
             rogue.B.LoadsAs = null;
+        }
+    }
+
+    /// <summary>
+    /// nodeB, made to lack the image (the caller gives it back), fetches it from the rogue's stream
+    /// port, which serves <paramref name="saved"/> once.
+    /// </summary>
+    private async Task<ImageFetched> FetchFromTheRogueAsync(byte[] saved, string named)
+    {
+        var nodeC = Config.GetHost(RogueNode.Name);
+        using var streamPort = new TcpListener(IPAddress.Parse(nodeC.Address), nodeC.StreamPort);
+        streamPort.Start();
+        try
+        {
+            var serving = ImageRequests.ServeOnceAsync(streamPort, NodeCsCertificate, saved);
+            rogue.B.HasImages = false;
+            var probe = CreateTestProbe(rogue.System);
+            rogue.Supervisor("nodeB").Tell(new FetchImage(Image, RogueNode.Name, named), probe.Ref);
+            var fetched = probe.ExpectMsg<ImageFetched>(TimeSpan.FromSeconds(15));
+            await serving;
+            return fetched;
+        }
+        finally
+        {
             streamPort.Stop();
         }
     }
