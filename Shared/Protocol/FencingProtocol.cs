@@ -79,7 +79,7 @@ public sealed record PromiseWithheld(string Voter, string Host, long SinceLastGr
     public string SignedText() => $"promise-withheld|{Voter}|{Host}|{SinceLastGrantMs}|{Reason}";
 }
 
-// Within one agent (and, later, from the host's own node): what the lease says, and declaring a peer lost.
+// Within one agent, and from the host's own node (Node/HostLoss): what the lease says, and declaring a peer lost.
 
 public sealed record LeaseStatusQuery
 {
