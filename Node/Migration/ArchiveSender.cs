@@ -23,8 +23,10 @@ namespace AkkaMigration.Node.Migration;
 /// AwaitingAcceptance  TransferAccepted                      Opening (the archive stream's TLS handshake)
 /// Opening             stream open / cannot open             Streaming / gives up
 /// Streaming           ack → read and send more; all acked   AwaitingRestore (EndOfArchive over Akka)
-///                     stream broke, acks stopped (resent    gives up: the target cannot have restored
-///                     twice), target gave up                anything yet
+///                     stream broke                          HearingWhy
+///                     acks stopped (resent twice),          gives up: the target cannot have restored
+///                     target gave up                        anything yet
+/// HearingWhy          TransferFailed / 2 s                  gives up with the target's reason / "broke"
 /// AwaitingRestore     RestoreConfirmed / TransferFailed     Delivered / gives up
 ///                     no answer                             gives up in doubt: the target may run it
 /// </code>
@@ -36,6 +38,8 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     /// <summary>How often to look again when the reader has caught up with podman's writing.</summary>
     internal static readonly TimeSpan TailInterval = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(200);
+    /// <summary>How long a broken stream waits for the target's reason.</summary>
+    internal static readonly TimeSpan WhyTimeout = TimeSpan.FromSeconds(2);
 
     private readonly BeginTransfer _begin;
     private readonly HostEntry _streamTo;
@@ -173,7 +177,11 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
         });
         Receive<TransferFailed>(f => GiveUp(MigrationFailure.TargetFailed, $"the target gave up: {f.Reason}"));
         // The end of the archive has not gone out: the target cannot have restored anything.
-        Receive<ArchiveStreamWriter.Broken>(b => GiveUp(MigrationFailure.StreamFailed, $"the archive stream to {_streamTo.Name} broke: {b.Reason}"));
+        Receive<ArchiveStreamWriter.Broken>(b =>
+        {
+            Become(() => HearingWhy(b.Reason));
+            ArmTimeout(b.Reason, WhyTimeout);
+        });
         Receive<TimedOut>(t =>
         {
             if (_window.Unacknowledged == 0)
@@ -202,6 +210,17 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
             _written = w;
             Pump(link);
         });
+    }
+
+    /// <summary>
+    /// A target that gives up (its disk full, say) closes the stream as it tells why, and the
+    /// close often arrives first: its reason is worth a moment's wait over "the stream broke".
+    /// </summary>
+    private void HearingWhy(string broke)
+    {
+        Receive<TransferFailed>(f => GiveUp(MigrationFailure.TargetFailed, $"the target gave up: {f.Reason}"));
+        Receive<TimedOut>(_ => GiveUp(MigrationFailure.StreamFailed, $"the archive stream to {_streamTo.Name} broke: {broke}"));
+        ReceiveAny(_ => { });
     }
 
     private void AwaitingRestore(IActorRef receiver, EndOfArchive end)

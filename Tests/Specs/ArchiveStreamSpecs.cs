@@ -270,6 +270,37 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     }
 
     [Fact]
+    public void A_target_that_closes_the_stream_as_it_gives_up_is_heard_with_its_own_reason()
+    {
+        var sender = StreamingSender("full-disk");
+
+        // The close outruns the target's message over Akka.
+        sender.Tell(new ArchiveStreamWriter.Broken("Connection reset by peer"));
+        sender.Tell(new TransferFailed(Transfer, TransferFailure.StorageFailed, "writing the archive failed: No space left on device"), TestActor);
+
+        FishForMessage<AbortTransfer>(_ => true, Patience);
+        var gaveUp = FishForMessage<ArchiveSender.GaveUp>(_ => true, Patience);
+        Assert.Equal(MigrationFailure.TargetFailed, gaveUp.Code);
+        Assert.Contains("No space left on device", gaveUp.Reason);
+    }
+
+    [Fact]
+    public void A_stream_that_breaks_with_no_word_from_the_target_gives_up_as_broken_after_a_moment()
+    {
+        var sender = StreamingSender("cut-cable");
+
+        sender.Tell(new ArchiveStreamWriter.Broken("Connection reset by peer"));
+        var meanwhile = ReceiveWhile<object>(Quiet, m => m);
+        Assert.DoesNotContain(meanwhile, m => m is AbortTransfer or ArchiveSender.GaveUp);
+        Clock.Advance(ArchiveSender.WhyTimeout);
+
+        FishForMessage<AbortTransfer>(_ => true, Patience);
+        var gaveUp = FishForMessage<ArchiveSender.GaveUp>(_ => true, Patience);
+        Assert.Equal(MigrationFailure.StreamFailed, gaveUp.Code);
+        Assert.Contains("Connection reset by peer", gaveUp.Reason);
+    }
+
+    [Fact]
     public void An_archive_finished_while_the_stream_is_still_opening_goes_out_whole()
     {
         // Podman finishes the archive during the stream's TLS handshake: nothing is read until the stream is open.
@@ -406,6 +437,17 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
     }
 
     /// <summary>A sender on nodeA, TestActor its parent and the target's supervisor, for an archive podman has yet to write at the path.</summary>
+    /// <summary>A sender whose first chunk has arrived on the stream, unacknowledged.</summary>
+    private IActorRef StreamingSender(string jobId)
+    {
+        var sender = StartSender(jobId, RandomNumberGenerator.GetBytes(5 * ChunkBytes), NodeB);
+        ExpectMsg<BeginTransfer>();
+        _nodeB.Expect(Transfer, new ArchiveStreams.Inbound(TestActor, CreateTestProbe(), "nodeA", ChunkBytes, _buffers));
+        sender.Tell(new TransferAccepted(Transfer), TestActor);
+        Kept(FishForMessage<ArchiveChunk>(_ => true, Patience));
+        return sender;
+    }
+
     private (IActorRef Sender, string Path) StartSenderOn(string jobId, HostEntry target, bool pack = false)
     {
         var config = pack ? _config with { Transfer = _config.Transfer with { Compression = TransferSettings.Lz4 } } : _config;
