@@ -1,3 +1,4 @@
+using AkkaMigration.Node.Fencing;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Observability;
@@ -21,6 +22,9 @@ public sealed record NodeContext(
 
     /// <summary>Images fetched from, and served to, peers over the archive streams' port; null where <see cref="Streams"/> is.</summary>
     public ImageShipping? Images { get; } = Streams is null ? null : new ImageShipping(Streams, Runtime, Path.Combine(Self.StateDirectory, "images"));
+
+    /// <summary>Checks the voters' seals on what peers say of lost hosts; null where <see cref="Streams"/> is.</summary>
+    public FencingSeals? Seals { get; } = Streams is null ? null : FencingSeals.Of(Streams.Tls);
 
     /// <summary>What the node's actors count and measure, exported on its metrics port (see <see cref="NodeObservability"/>).</summary>
     public NodeMetrics Metrics { get; } = new();

@@ -86,7 +86,7 @@ public static class FenceAgentHost
         var promises = new PromiseStore(stateDirectory);
         // Held for the process's life, released by its death: the host disposes it.
         builder.Services.AddSingleton(OnlyAgent(stateDirectory));
-        var seals = new FencingSeals(tls.Certificate, certificate => tls.Refusal(certificate, ClusterTls.NodeRole));
+        var seals = FencingSeals.Of(tls);
         builder.Services.AddAkka(VoterSet.SystemName(config), akka =>
         {
             foreach (var hocon in HoconFiles.For(config, HoconFiles.Fencing))

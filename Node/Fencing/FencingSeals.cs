@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Protocol.Fencing;
+using AkkaMigration.Shared.Security;
 
 namespace AkkaMigration.Node.Fencing;
 
@@ -19,6 +20,9 @@ public sealed class FencingSeals(X509Certificate2 own, Func<X509Certificate2, st
     private readonly byte[] _ownDer = own.RawData;
     // Building a chain costs far more than checking a signature: each peer's certificate once.
     private readonly ConcurrentDictionary<string, (X509Certificate2 Certificate, string? Problem)> _checked = new();
+
+    /// <summary>Seals with this host's node certificate; admits seals of certificates the cluster takes as nodes'.</summary>
+    public static FencingSeals Of(ClusterTls tls) => new(tls.Certificate, certificate => tls.Refusal(certificate, ClusterTls.NodeRole));
 
     /// <summary>The name this agent signs as: its certificate's CN.</summary>
     public string Name { get; } = NameOf(own);

@@ -42,6 +42,10 @@ public sealed class VoterSet(IReadOnlyDictionary<string, ICanTell> voters)
 
     public void Tell(string name, object message, IActorRef sender) => voters[name].Tell(message, sender);
 
+    /// <summary>The voters of config.ini: every host, and the witness if [ha] names one.</summary>
+    public static IReadOnlyList<string> NamesOf(MigrationConfig config) =>
+        [.. config.Hosts.Select(h => h.Name), .. config.Ha.Witness is null ? [] : new[] { WitnessEntry.Name }];
+
     /// <summary>The voters of config.ini, as selections of their agents' voter actors over TLS.</summary>
     public static VoterSet Of(MigrationConfig config, ActorSystem system)
     {

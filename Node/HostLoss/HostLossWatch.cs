@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.DistributedData;
@@ -33,6 +34,9 @@ public sealed class HostLossWatch : ReceiveActor, IWithTimers
     private readonly Dictionary<string, TimeSpan> _goneSince = [];
     private readonly Dictionary<string, List<IActorRef>> _declaring = [];
     private readonly HashSet<string> _agentSilenceLogged = [];
+    private readonly FencingSeals? _seals;
+    /// <summary>Records refused, each logged once: host and time.</summary>
+    private readonly HashSet<(string, DateTimeOffset)> _disbelieved = [];
     private IReadOnlyDictionary<string, HostLossRecord> _lost = new Dictionary<string, HostLossRecord>();
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -41,12 +45,17 @@ public sealed class HostLossWatch : ReceiveActor, IWithTimers
 
     private sealed record AgentAnswered(string Host, object Answer);
 
-    public static Props Props(HostEntry self, MigrationConfig config) => Akka.Actor.Props.Create(() => new HostLossWatch(self, config));
+    /// <summary>To the parent: the hosts proven lost, and when, each time the replicated record changes.</summary>
+    public sealed record LostHostsProven(IReadOnlyDictionary<string, DateTimeOffset> Hosts);
 
-    public HostLossWatch(HostEntry self, MigrationConfig config)
+    public static Props Props(HostEntry self, MigrationConfig config, FencingSeals? seals) =>
+        Akka.Actor.Props.Create(() => new HostLossWatch(self, config, seals));
+
+    public HostLossWatch(HostEntry self, MigrationConfig config, FencingSeals? seals)
     {
         _self = self;
         _config = config;
+        _seals = seals;
         _voters = VoterSet.Of(config, Context.System);
         _agent = self.FencePort == 0 ? null
             : Context.ActorSelection($"akka.ssl.tcp://{VoterSet.SystemName(config)}@{self.Address}:{self.FencePort}/user/{FencingAgent.ActorName}");
@@ -59,7 +68,7 @@ public sealed class HostLossWatch : ReceiveActor, IWithTimers
         Receive<ClusterEvent.ReachableMember>(r => Back(r.Member));
         Receive<ClusterEvent.MemberUp>(u => Back(u.Member));
         Receive<ClusterEvent.IClusterDomainEvent>(_ => { });
-        Receive<Changed>(c => c.Key.Equals(LostHosts.Key), c => _lost = c.Get(LostHosts.Key).Entries);
+        Receive<Changed>(c => c.Key.Equals(LostHosts.Key), c => Believe(c.Get(LostHosts.Key).Entries));
         Receive<IUpdateResponse>(u =>
         {
             if (u is not UpdateSuccess)
@@ -169,6 +178,25 @@ public sealed class HostLossWatch : ReceiveActor, IWithTimers
         {
             asker.Tell(reply);
         }
+    }
+
+    /// <summary>Where a record of lost hosts enters this node: only the ones their promises prove, whoever wrote them.</summary>
+    private void Believe(IImmutableDictionary<string, HostLossRecord> records)
+    {
+        var proven = new Dictionary<string, HostLossRecord>();
+        foreach (var (host, record) in records)
+        {
+            if (LostHosts.Problem(host, record, _config, _seals) is not { } problem)
+            {
+                proven[host] = record;
+            }
+            else if (_disbelieved.Add((host, record.At)))
+            {
+                _log.Warning("HostLoss: a record that {0} was lost at {1:HH:mm:ss} UTC is not believed: {2}", host, record.At, problem);
+            }
+        }
+        _lost = proven;
+        Context.Parent.Tell(new LostHostsProven(proven.ToDictionary(e => e.Key, e => e.Value.At)));
     }
 
     private void DeclareLongGone()

@@ -88,6 +88,9 @@ public sealed class ArchiveStreams(HostEntry self, ClusterTls tls, FaultInjectio
     /// <summary>Null if the peer's certificate may do what <paramref name="role"/> may (null: any role of the cluster's), else why not.</summary>
     public string? Refusal(X509Certificate? certificate, string? role) => tls.Refusal(certificate, role);
 
+    /// <summary>The host's own certificate and the cluster's rules for others'.</summary>
+    public ClusterTls Tls => tls;
+
     /// <summary>Null if a node's certificate may speak from <paramref name="from"/> (<see cref="ClusterTls.PlaceProblem"/>), else why not.</summary>
     public string? PlaceProblem(X509Certificate certificate, IPAddress from) => tls.PlaceProblem(certificate, from, null, from.ToString());
 

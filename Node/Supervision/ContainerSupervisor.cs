@@ -73,7 +73,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<JobLeft>(l => _jobs.IsCurrent(l.JobId, Sender), _jobs.Left);
         Receive<Changed>(c => c.Key.Equals(JobDirectory.Key), c => _router.Learn(c.Get(JobDirectory.Key).Entries));
         Receive<Changed>(c => c.Key.Equals(NodeCordon.Key), c => _router.LearnCordons(c.Get(NodeCordon.Key).Entries));
-        Receive<Changed>(c => c.Key.Equals(LostHosts.Key), c => _router.LearnLostHosts(c.Get(LostHosts.Key).Entries.ToDictionary(e => e.Key, e => e.Value.At)));
+        Receive<HostLossWatch.LostHostsProven>(p => _router.LearnLostHosts(p.Hosts));
         Receive<DeclareNodeLost>(d => _hostLoss.Forward(d));
         Receive<IUpdateResponse>(_ => { });
         Receive<WatchNode>(w => _statusFeed.Forward(w));
@@ -100,7 +100,6 @@ public sealed class ContainerSupervisor : ReceiveActor
     {
         _replicator.Tell(Dsl.Subscribe(JobDirectory.Key, Self));
         _replicator.Tell(Dsl.Subscribe(NodeCordon.Key, Self));
-        _replicator.Tell(Dsl.Subscribe(LostHosts.Key, Self));
         _maintenance.PublishCordon();
         _node.Metrics.Attach(_cluster, Self);
         var records = JobRecovery.Load(_node, _log, _stopping.Token);
@@ -115,7 +114,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         var ownedHere = records.Where(r => r is { MovedTo: null, Pending: null }).Select(r => r.JobId).ToHashSet();
         _incoming = Context.ActorOf(IncomingTransfers.Props(_node, ownedHere), IncomingTransfers.Name);
         Context.ActorOf(MembershipGuard.Props(_node.Config), "membership-guard");
-        _hostLoss = Context.ActorOf(HostLossWatch.Props(_node.Self, _node.Config), "host-loss");
+        _hostLoss = Context.ActorOf(HostLossWatch.Props(_node.Self, _node.Config, _node.Seals), "host-loss");
         if (_node.Config.Jobs.KeepFinished is { } keep)
         {
             Context.ActorOf(FinishedJobsPruner.Props(keep), "pruner");

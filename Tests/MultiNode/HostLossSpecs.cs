@@ -3,6 +3,7 @@ using Akka.DistributedData;
 using AkkaMigration.Node.HostLoss;
 using AkkaMigration.Shared.Protocol;
 using AkkaMigration.Shared.Protocol.Fencing;
+using AkkaMigration.Tests.Support;
 
 namespace AkkaMigration.Tests.MultiNode;
 
@@ -23,10 +24,7 @@ public sealed class HostLossSpecs : ThreeNodeClusterSpec
         await Cluster.Systems[1].Terminate();
         var at = new DateTimeOffset(2026, 12, 7, 9, 41, 12, TimeSpan.Zero);
 
-        var replicator = DistributedData.Get(Cluster.Systems[0]).Replicator;
-        replicator.Tell(Dsl.Update(LostHosts.Key, LWWDictionary<string, HostLossRecord>.Empty, WriteLocal.Instance,
-            map => map.SetItem(Akka.Cluster.Cluster.Get(Cluster.Systems[0]), "nodeB",
-                new HostLossRecord(at, [new LossPromised("nodeA", "nodeB", FencingSeal.None), new LossPromised("nodeC", "nodeB", FencingSeal.None)], false))));
+        WriteLossRecord("nodeB", new HostLossRecord(at, [Promise("nodeA", "nodeB"), Promise("nodeC", "nodeB")], false));
 
         AwaitAssert(() =>
         {
@@ -35,6 +33,23 @@ public sealed class HostLossSpecs : ThreeNodeClusterSpec
             Assert.Equal(JobFailure.JobLostWithHost, refused.Code);
             Assert.Equal("job burnt was lost with nodeB at 09:41:12 UTC; it was not protected", refused.Reason);
         }, Long, TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
+    public void A_record_of_a_lost_host_without_a_majority_of_genuine_voters_promises_is_not_believed()
+    {
+        Submit("victim", 1, workMillis: 60_000);
+        // Root on nodeC writes the record itself: its own genuine promise, one unsealed and one under its seal in nodeB's name.
+        var forged = new LossPromised("nodeB", "nodeA", FencingSeal.None);
+        WriteLossRecord("nodeA", new HostLossRecord(DateTimeOffset.UtcNow, [
+            Promise("nodeC", "nodeA"), forged, forged with { Seal = TestPki.SealsOf("nodeC").Seal(forged.SignedText()) }], false), writer: 2);
+
+        // Long enough for the record to reach every node: the job is still nodeA's, and nodeA not lost.
+        ExpectNoMsg(TimeSpan.FromSeconds(2));
+        Node("nodeB").Tell(new QueryJob("victim"), TestActor);
+        Assert.Equal("nodeA", ExpectMsg<JobStatus>(Long).Owner);
+        Node("nodeB").Tell(new DeclareNodeLost("nodeA"), TestActor);
+        Assert.Equal(JobFailure.HostAnswers, ExpectMsg<CommandRejected>(Long).Code);
     }
 
     [Fact]
@@ -55,6 +70,17 @@ public sealed class HostLossSpecs : ThreeNodeClusterSpec
         Assert.Equal(JobFailure.FencingAgentSilent, refused.Code);
         Assert.Contains("no fencing agent", refused.Reason);
     }
+
+    private static LossPromised Promise(string voter, string host)
+    {
+        var promise = new LossPromised(voter, host, FencingSeal.None);
+        return promise with { Seal = TestPki.SealsOf(voter).Seal(promise.SignedText()) };
+    }
+
+    /// <summary>Writes a record as <paramref name="writer"/>'s node would, or any member could.</summary>
+    private void WriteLossRecord(string host, HostLossRecord record, int writer = 0) =>
+        DistributedData.Get(Cluster.Systems[writer]).Replicator.Tell(Dsl.Update(LostHosts.Key, LWWDictionary<string, HostLossRecord>.Empty,
+            WriteLocal.Instance, map => map.SetItem(Akka.Cluster.Cluster.Get(Cluster.Systems[writer]), host, record)), ActorRefs.NoSender);
 
     [Fact]
     public void A_node_cannot_declare_itself_lost()

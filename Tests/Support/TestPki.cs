@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Akka.Remote.Transport.DotNetty;
+using AkkaMigration.Node.Fencing;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Security;
 
@@ -65,6 +67,13 @@ public static class TestPki
         // Through PKCS#12, as the nodes load theirs: SslStream needs a key it can use on this platform.
         return X509CertificateLoader.LoadPkcs12(issued.CopyWithPrivateKey(key).Export(X509ContentType.Pkcs12), null);
     }
+
+    /// <summary>A host's fencing seals, as its agent makes them (its certificate must exist: <see cref="Ensure"/>).</summary>
+    public static FencingSeals SealsOf(string name) => Seals.GetOrAdd(name, _ =>
+        FencingSeals.Of(ClusterTls.ForNode(LoopbackCluster.ForHosts([]), new HostEntry(name, "127.0.0.1", 0, false, "", "", ""))));
+
+    // Loading a certificate and checking its chain takes a while: once per name for the whole run.
+    private static readonly ConcurrentDictionary<string, FencingSeals> Seals = new();
 
     /// <summary>What Akka.Hosting sets up from <see cref="ClusterTls.RemoteSsl"/>, for a plain ActorSystem.</summary>
     public static DotNettySslSetup SetupFor(ClusterTls tls) =>
