@@ -20,7 +20,7 @@ public sealed class JobContainer(string jobId, JobSpec spec, NodeContext node, I
     public void AnswerMoveCheck(MigrateJob check, IActorRef requester, int pid)
     {
         var target = actors.ActorSelection(node.Config.SupervisorPath(node.Config.GetHost(check.TargetNode!)));
-        Preflight.RunAsync(check, requester, Name, spec, ArchiveEstimate.Bytes(pid), node, target, stopping).PipeTo(requester,
+        Preflight.RunAsync(check, requester, Name, spec, ArchiveEstimate.Bytes(pid, node.Config.Transfer), node, target, stopping).PipeTo(requester,
             success: d => new MigrationCheck(jobId, node.Name, check.TargetNode!, d.Problems),
             failure: e => new CommandRejected(jobId, JobFailure.PreflightFailed, $"the pre-flight check failed: {e.Message}"));
     }

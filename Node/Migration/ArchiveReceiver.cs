@@ -48,7 +48,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
     private FileStream? _file;
     private long _bytes;
     private readonly ChunkBuffers _buffers;
-
+    private readonly AnnouncedSize _size;
     private readonly JobLocation? _recorded;
 
     /// <param name="recorded">What the cluster records for the job (the directory's entry); null for this node's own transfers.</param>
@@ -61,6 +61,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         _path = node.Archives.PathFor(begin.JobId, begin.TransferId);
         // The stream reads ahead of the writes by a window's worth, at most, when the source keeps its window.
         _buffers = new ChunkBuffers(begin.ChunkBytes, node.Config.Transfer.Window * 2);
+        _size = new AnnouncedSize(begin.ExpectedBytes, node.Config.Transfer);
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -165,11 +166,14 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
             _buffers.Release(chunk.Data);
             return;
         }
-        // Offset + length could overflow past long.MaxValue and wrap round under the limit: compare without adding.
-        if (chunk.Sequence < 0 || chunk.Offset < 0 || chunk.Data.Length == 0 || chunk.Data.Length > _begin.ChunkBytes
-            || chunk.Offset > _node.Config.Transfer.MaxArchiveBytes - chunk.Data.Length)
+        if (chunk.Sequence < 0 || chunk.Offset < 0 || chunk.Data.Length == 0 || chunk.Data.Length > _begin.ChunkBytes)
         {
-            Fail(TransferFailure.MalformedChunk, $"chunk {chunk.Sequence} is malformed or beyond the archive size limit");
+            Fail(TransferFailure.MalformedChunk, $"chunk {chunk.Sequence} is malformed");
+            return;
+        }
+        if (_size.Take(chunk.Offset, chunk.Data.Length) is { } outgrown)
+        {
+            Fail(TransferFailure.ArchiveOutgrown, $"chunk {chunk.Sequence} is refused: {outgrown}");
             return;
         }
         _writing.Add(chunk.Sequence);

@@ -60,8 +60,8 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
 
     /// <param name="target">The target's supervisor.</param>
     /// <param name="streamTo">The target host, whose archive stream the chunks take.</param>
-    /// <param name="expectedBytes">The archive's estimated size, for the target to check its room; 0 if unknown.</param>
-    public ArchiveSender(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry streamTo, long expectedBytes = 0)
+    /// <param name="expectedBytes">The archive's estimated size (<see cref="ArchiveEstimate"/>), for the target to check its room; binding there.</param>
+    public ArchiveSender(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry streamTo, long expectedBytes)
     {
         _begin = new BeginTransfer(transferId, jobId, node.Name, node.Config.Transfer.ChunkBytes, expectedBytes);
         _peer = target;
@@ -75,7 +75,7 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry streamTo,
-        long expectedBytes = 0) =>
+        long expectedBytes) =>
         Akka.Actor.Props.Create(() => new ArchiveSender(transferId, jobId, archivePath, target, node, streamTo, expectedBytes));
 
     /// <summary>Unacknowledged chunks are sent again this many times before the transfer fails.</summary>

@@ -164,6 +164,8 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             // The supervisor checked that SourceNode is the host that sent this.
             _ when _receiving.Values.Count(b => b.SourceNode == begin.SourceNode) >= MaxTransfersPerSource =>
                 (TransferFailure.TooManyTransfers, $"{_node.Name} already receives {MaxTransfersPerSource} transfers from {begin.SourceNode}"),
+            // Binding on the receiver: a source that announces nothing could otherwise fill the disk past the room checked here.
+            _ when AnnouncedSize.Problem(begin.ExpectedBytes, _node.Config.Transfer) is { } size => (TransferFailure.SizeRefused, size),
             _ when SpaceProblem(_node, begin.ExpectedBytes) is { } space => (TransferFailure.NoSpace, space),
             _ => null,
         };
@@ -189,15 +191,11 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
     /// <summary>
     /// Whether the archive folder has room for an archive of about <paramref name="expectedBytes"/>
     /// (<see cref="ArchiveEstimate"/>), asked in the pre-flight and again at admission, since room can
-    /// go in between: null if it has, or why not, with both figures. An unknown size (0) is admitted,
-    /// and a disk that fills up then fails the transfer's writes instead.
+    /// go in between: null if it has, or why not, with both figures. The size itself is checked first
+    /// (<see cref="AnnouncedSize.Problem"/>), and the receiver takes no more than it.
     /// </summary>
     public static string? SpaceProblem(NodeContext node, long expectedBytes)
     {
-        if (expectedBytes <= 0)
-        {
-            return null;
-        }
         var needed = ArchiveEstimate.WithMargin(expectedBytes);
         long free;
         try
@@ -206,7 +204,7 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // Not known here either: as with an unknown size, a disk that fills up fails the writes.
+            // Not known here: a disk that fills up fails the transfer's writes instead.
             return null;
         }
         return free >= needed ? null

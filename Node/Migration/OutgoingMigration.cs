@@ -83,7 +83,7 @@ public sealed partial class OutgoingMigration : StatefulActor
     {
         var command = new MigrateJob(_jobId, move.Pending.Target);
         var target = Context.ActorSelection(_node.Config.SupervisorPath(_node.Config.GetHost(move.Pending.Target)));
-        var estimate = ArchiveEstimate.Bytes(move.Pid);
+        var estimate = ArchiveEstimate.Bytes(move.Pid, _node.Config.Transfer);
         Preflight.RunAsync(command, move.Requester, _container, _spec, estimate, _node, target, Stopping).PipeTo(Self,
             failure: e => new Preflight.Done(command, move.Requester, [$"the pre-flight check failed: {e.Message}"]));
         Become(() =>

@@ -119,7 +119,11 @@ public static class Preflight
         {
             problems.Add($"the address {check.Spec.Service.Address} is held by job {addressHolder}");
         }
-        if (IncomingTransfers.SpaceProblem(node, check.ExpectedBytes) is { } space)
+        if (AnnouncedSize.Problem(check.ExpectedBytes, node.Config.Transfer) is { } size)
+        {
+            problems.Add(size);
+        }
+        else if (IncomingTransfers.SpaceProblem(node, check.ExpectedBytes) is { } space)
         {
             problems.Add(space);
         }

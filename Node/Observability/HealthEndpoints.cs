@@ -8,13 +8,18 @@ using Microsoft.Extensions.Logging;
 namespace AkkaMigration.Node.Observability;
 
 /// <summary>
-/// /healthz and /readyz on the node's metrics port, beside the Prometheus exporter's /metrics (one
-/// port: HttpListener hands each request to the listener with the longest matching prefix). 200 with
-/// "healthy", or 503 with what is wrong. HttpListener rather than ASP.NET: two paths need no web stack.
-/// At most <see cref="MaxAnswers"/> requests are answered at once (each /readyz asks the supervisor):
-/// one more gets 503 at once, so a flood of probes cannot pile up asks on the node's actors.
+/// /healthz, /readyz and /metrics on the node's metrics port. Health: 200 with "healthy", or 503 with
+/// what is wrong. HttpListener rather than ASP.NET: three paths need no web stack. At most
+/// <see cref="MaxAnswers"/> requests are answered at once, all paths together (each /readyz asks the
+/// supervisor, each scrape collects every instrument): one more gets 503 at once, so a flood cannot
+/// pile up asks on the node's actors or collections. The Prometheus exporter has no such bound, so it
+/// answers only at <paramref name="exporterPath"/>, on the same port (HttpListener hands each request
+/// to the listener with the longest matching prefix), a path that never leaves this process; /metrics
+/// relays its answer.
 /// </summary>
-public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, ILogger<HealthEndpoints> log) : IHostedService, IDisposable
+/// <param name="exporterPath">Where the node's exporter answers; null: no /metrics.</param>
+public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, ILogger<HealthEndpoints> log, string? exporterPath = null)
+    : IHostedService, IDisposable
 {
     /// <summary>A request is answered, or dropped, within this; the checks themselves have a shorter limit.</summary>
     private static readonly TimeSpan AnswerLimit = NodeObservability.CheckLimit + TimeSpan.FromSeconds(2);
@@ -31,12 +36,14 @@ public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, I
     private int _refused;
 
     private readonly HttpListener _listener = new();
+    // Never through a proxy the environment names: the exporter is on this host.
+    private readonly HttpClient _exporter = new(new SocketsHttpHandler { UseProxy = false }) { Timeout = Timeout.InfiniteTimeSpan };
     private readonly CancellationTokenSource _stopping = new();
     private Task _serving = Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        foreach (var path in new[] { "/healthz/", "/readyz/" })
+        foreach (var path in exporterPath is null ? ["/healthz/", "/readyz/"] : new[] { "/healthz/", "/readyz/", "/metrics/" })
         {
             _listener.Prefixes.Add(new UriBuilder(Uri.UriSchemeHttp, self.Address, self.MetricsPort, path).Uri.AbsoluteUri);
         }
@@ -100,7 +107,7 @@ public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, I
     {
         try
         {
-            var body = Encoding.UTF8.GetBytes($"busy: more than {MaxAnswers} health requests at once\n");
+            var body = Encoding.UTF8.GetBytes($"busy: more than {MaxAnswers} requests at once\n");
             response.StatusCode = 503;
             response.KeepAlive = false;
             response.ContentType = "text/plain; charset=utf-8";
@@ -114,7 +121,7 @@ public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, I
         }
         if (Interlocked.Increment(ref _refused) == 1)
         {
-            log.LogWarning("health requests refused: more than {Max} at once (logged once until one is answered again)", MaxAnswers);
+            log.LogWarning("requests on the metrics port refused: more than {Max} at once (logged once until one is answered again)", MaxAnswers);
         }
     }
 
@@ -124,41 +131,57 @@ public sealed class HealthEndpoints(HealthCheckService health, HostEntry self, I
         try
         {
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            limit.CancelAfter(AnswerLimit);
-            var tag = context.Request.Url?.AbsolutePath.TrimEnd('/') switch
+            var path = context.Request.Url?.AbsolutePath.TrimEnd('/');
+            limit.CancelAfter(path == "/metrics" ? NodeObservability.ScrapeLimit : AnswerLimit);
+            var (status, contentType, body) = path switch
             {
-                "/healthz" => NodeObservability.Live,
-                "/readyz" => NodeObservability.Ready,
-                _ => null,
+                "/healthz" => await HealthAsync(NodeObservability.Live, limit.Token),
+                "/readyz" => await HealthAsync(NodeObservability.Ready, limit.Token),
+                "/metrics" when exporterPath is not null => await ScrapeAsync(context.Request, limit.Token),
+                _ => (404, PlainText, Encoding.UTF8.GetBytes("not found: /healthz, /readyz or /metrics\n")),
             };
-            string text;
-            if (tag is null)
-            {
-                (response.StatusCode, text) = (404, "not found: /healthz, /readyz or /metrics\n");
-            }
-            else
-            {
-                var report = await health.CheckHealthAsync(r => r.Tags.Contains(tag), limit.Token);
-                var healthy = report.Status == HealthStatus.Healthy;
-                response.StatusCode = healthy ? 200 : 503;
-                text = healthy
-                    ? "healthy\n"
-                    : string.Concat(report.Entries.Values.Where(e => e.Status != HealthStatus.Healthy).Select(e => $"{e.Description}\n"));
-            }
-            var body = Encoding.UTF8.GetBytes(text);
-            response.ContentType = "text/plain; charset=utf-8";
+            response.StatusCode = status;
+            response.ContentType = contentType;
             response.ContentLength64 = body.Length;
             await response.OutputStream.WriteAsync(body, limit.Token);
             response.Close();
             Interlocked.Exchange(ref _refused, 0);
         }
-        catch (Exception e) when (e is OperationCanceledException or HttpListenerException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is OperationCanceledException or HttpListenerException or ObjectDisposedException or IOException or HttpRequestException)
         {
-            log.LogDebug("a health request was dropped: {Reason}", e.Message);
+            log.LogDebug("a request on the metrics port was dropped: {Reason}", e.Message);
             response.Abort();
         }
     }
 
+    private const string PlainText = "text/plain; charset=utf-8";
+
+    private async Task<(int, string, byte[])> HealthAsync(string tag, CancellationToken cancellationToken)
+    {
+        var report = await health.CheckHealthAsync(r => r.Tags.Contains(tag), cancellationToken);
+        var healthy = report.Status == HealthStatus.Healthy;
+        var text = healthy
+            ? "healthy\n"
+            : string.Concat(report.Entries.Values.Where(e => e.Status != HealthStatus.Healthy).Select(e => $"{e.Description}\n"));
+        return (healthy ? 200 : 503, PlainText, Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>The exporter's answer, as the scraper asked for it (its Accept header chooses the format).</summary>
+    private async Task<(int, string, byte[])> ScrapeAsync(HttpListenerRequest request, CancellationToken cancellationToken)
+    {
+        using var scrape = new HttpRequestMessage(HttpMethod.Get, new UriBuilder(Uri.UriSchemeHttp, self.Address, self.MetricsPort, $"{exporterPath}/").Uri);
+        if (request.Headers["Accept"] is { } accept)
+        {
+            scrape.Headers.TryAddWithoutValidation("Accept", accept);
+        }
+        using var answer = await _exporter.SendAsync(scrape, cancellationToken);
+        return ((int)answer.StatusCode, answer.Content.Headers.ContentType?.ToString() ?? PlainText, await answer.Content.ReadAsByteArrayAsync(cancellationToken));
+    }
+
     // The token source is not disposed: an answer still under way may read it.
-    public void Dispose() => ((IDisposable)_listener).Dispose();
+    public void Dispose()
+    {
+        ((IDisposable)_listener).Dispose();
+        _exporter.Dispose();
+    }
 }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Akka.Actor;
 using Akka.Cluster;
 using AkkaMigration.Shared.Protocol;
@@ -10,9 +11,9 @@ using OpenTelemetry.Resources;
 namespace AkkaMigration.Node.Observability;
 
 /// <summary>
-/// A node's metrics port (config.ini's metrics_port): OpenTelemetry's Prometheus exporter at
-/// /metrics, and /healthz and /readyz (<see cref="HealthEndpoints"/>), over plain HTTP on the
-/// host's address. They tell only counts and states, no job ids, so they carry no TLS.
+/// A node's metrics port (config.ini's metrics_port): OpenTelemetry's Prometheus exporter's answer at
+/// /metrics, and /healthz and /readyz, all served, and bounded, by <see cref="HealthEndpoints"/>, over
+/// plain HTTP on the host's address. They tell only counts and states, no job ids, so they carry no TLS.
 /// </summary>
 public static class NodeObservability
 {
@@ -25,6 +26,9 @@ public static class NodeObservability
     /// <summary>What a check may take; /readyz's answer comes within it even when the supervisor is stuck.</summary>
     internal static readonly TimeSpan CheckLimit = TimeSpan.FromSeconds(3);
 
+    /// <summary>A scrape never waits longer than Prometheus' own default timeout.</summary>
+    internal static readonly TimeSpan ScrapeLimit = TimeSpan.FromSeconds(10);
+
     public static HostApplicationBuilder AddNodeObservability(this HostApplicationBuilder builder, NodeContext node)
     {
         // The meter goes with the host even where nothing exports it.
@@ -34,9 +38,11 @@ public static class NodeObservability
             return builder;
         }
         var metrics = node.Metrics;
+        // Unguessable and never sent anywhere: only HealthEndpoints, which bounds the scrapes, asks the exporter.
+        var exporterPath = $"/{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}";
         // Started before the exporter, on the same port: a port in use fails here, with a message that names the key.
         builder.Services.AddSingleton(sp => new HealthEndpoints(sp.GetRequiredService<HealthCheckService>(), node.Self,
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<HealthEndpoints>>()));
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<HealthEndpoints>>(), exporterPath));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HealthEndpoints>());
         builder.Services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService("akka-migration-node", serviceInstanceId: node.Name))
@@ -48,9 +54,8 @@ public static class NodeObservability
                 {
                     o.Host = node.Self.Address;
                     o.Port = node.Self.MetricsPort;
-                    o.ScrapeEndpointPath = "/metrics";
-                    // A scrape never waits longer than Prometheus' own default timeout.
-                    o.ScrapeResponseTimeoutMilliseconds = 10_000;
+                    o.ScrapeEndpointPath = exporterPath;
+                    o.ScrapeResponseTimeoutMilliseconds = (int)ScrapeLimit.TotalMilliseconds;
                     // One meter per node: its name and version on every line would only lengthen them.
                     o.ScopeInfoEnabled = false;
                     // Every scrape fresh: a few dozen series cost nothing to write, and a stale answer would hide a move just made.

@@ -200,6 +200,12 @@ public enum TransferFailure
 
     /// <summary>The archive holds what a checkpoint of one of our containers must not.</summary>
     ArchiveRefused,
+
+    /// <summary>The source announced no size for the archive, or more than an archive may have.</summary>
+    SizeRefused,
+
+    /// <summary>The source sent more than the size it announced, with the margin the target's room was checked for.</summary>
+    ArchiveOutgrown,
 }
 
 /// <summary>Why a node did not drain (<see cref="DrainRefused"/>).</summary>

@@ -16,8 +16,8 @@ public interface ITransferMessage : INodeMessage
 /// the archive will need (image, volumes, address, OCI runtime, CPU features) against what it has.
 /// </summary>
 /// <param name="CpuFlags">The source CPU's features (/proc/cpuinfo): a restored process may use any of them.</param>
-/// <param name="ExpectedBytes">The archive's size as the source estimates it (the target needs room for it); 0 if unknown.</param>
-public sealed record CheckRestore(string JobId, JobSpec Spec, string SourceNode, string Runtime, string[] CpuFlags, long ExpectedBytes = 0) : INodeMessage;
+/// <param name="ExpectedBytes">The archive's size as the source estimates it (the target needs room for it); required, at least 1.</param>
+public sealed record CheckRestore(string JobId, JobSpec Spec, string SourceNode, string Runtime, string[] CpuFlags, long ExpectedBytes) : INodeMessage;
 
 /// <summary>The target's answer: it can restore the job when <paramref name="Problems"/> is empty.</summary>
 /// <param name="ImageMissing">The target lacks the job's image: not a problem, the source ships it first (<see cref="FetchImage"/>).</param>
@@ -35,8 +35,11 @@ public sealed record FetchImage(string Image, string FromNode, string? ImageId =
 public sealed record ImageFetched(string Image, long Bytes, long Milliseconds, string? Error = null, ImageFailure Code = ImageFailure.Unknown);
 
 /// <summary>Sent by the source to the target's supervisor; answered by the receiver that will take the chunks.</summary>
-/// <param name="ExpectedBytes">The archive's size as the source estimates it before podman has written it; 0 if unknown.</param>
-public sealed record BeginTransfer(string TransferId, string JobId, string SourceNode, int ChunkBytes, long ExpectedBytes = 0) : ITransferMessage;
+/// <param name="ExpectedBytes">
+/// The archive's size as the source estimates it before podman has written it; required, at least 1,
+/// and binding: the target refuses more than this with the margin it checked its room for.
+/// </param>
+public sealed record BeginTransfer(string TransferId, string JobId, string SourceNode, int ChunkBytes, long ExpectedBytes) : ITransferMessage;
 
 public sealed record TransferAccepted(string TransferId) : ITransferMessage;
 

@@ -130,9 +130,11 @@ public sealed class RogueNode : IAsyncLifetime
     }
 
     /// <summary>The transfer's first message: the receiver that accepted it, or null if refused (the refusal is <paramref name="source"/>'s last message).</summary>
-    public static IActorRef? Begin(TestProbe source, ActorSelection target, string jobId, string transferId, string claimedSource = Name)
+    /// <param name="expectedBytes">The size the rogue announces for the archive.</param>
+    public static IActorRef? Begin(TestProbe source, ActorSelection target, string jobId, string transferId, string claimedSource = Name,
+        long expectedBytes = TransferMessages.AnnouncedBytes)
     {
-        target.Tell(new BeginTransfer(transferId, jobId, claimedSource, 64 * 1024), source.Ref);
+        target.Tell(new BeginTransfer(transferId, jobId, claimedSource, 64 * 1024, expectedBytes), source.Ref);
         return source.ExpectMsg<ITransferMessage>(TimeSpan.FromSeconds(10)) is TransferAccepted ? source.LastSender : null;
     }
 

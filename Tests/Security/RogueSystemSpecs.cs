@@ -98,9 +98,9 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
         var transferId = Guid.NewGuid().ToString("N");
 
         var status = await supervisor.Ask<NodeStatus>(new GetNodeStatus(), Silence);
-        supervisor.Tell(new BeginTransfer(transferId, "control-push", "nodeA", 64 * 1024), TestActor);
+        supervisor.Tell(new BeginTransfer(transferId, "control-push", "nodeA", 64 * 1024, TransferMessages.AnnouncedBytes), TestActor);
         var refused = ExpectMsg<TransferRefused>(Silence);
-        supervisor.Tell(new CheckRestore("control-push", Jobs.AddOneSpec(1), "nodeA", "runc", []), TestActor);
+        supervisor.Tell(new CheckRestore("control-push", Jobs.AddOneSpec(1), "nodeA", "runc", [], TransferMessages.AnnouncedBytes), TestActor);
         var check = ExpectMsg<RestoreCheck>(Silence);
         supervisor.Tell(new FetchImage(ClusterSteps.WorkerImage, "nodeA"), TestActor);
         var fetch = ExpectMsg<ImageFetched>(Silence);
@@ -147,7 +147,7 @@ public sealed class RogueSystemSpecs(TwoNodeCluster nodes)
         {
             var supervisor = system.ActorSelection(PathAsSeenBy(rogue, nodes.Cluster.SupervisorPath("nodeB")));
 
-            var answer = supervisor.Ask<object>(new BeginTransfer(transferId, "rogue-push", "nodeA", 64 * 1024), Silence);
+            var answer = supervisor.Ask<object>(new BeginTransfer(transferId, "rogue-push", "nodeA", 64 * 1024, TransferMessages.AnnouncedBytes), Silence);
 
             await Assert.ThrowsAsync<AskTimeoutException>(() => answer);
             Assert.Empty(ArchiveFiles("nodeB"));

@@ -15,8 +15,8 @@ namespace AkkaMigration.Tests.Specs;
 public sealed class AdmissionSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
 {
     private const int ChunkBytes = 1000;
-    /// <summary>More than any disk here has.</summary>
-    private const long Huge = 1L << 60;
+    /// <summary>More than any disk here has, and the most an archive may have here.</summary>
+    private const long Huge = 1L << 40;
     private readonly FakeContainerRuntime _runtime = new() { ArchivePaddingBytes = 5200 };
     private readonly string _state = Directory.CreateTempSubdirectory("akka-migration-admission-").FullName;
     private readonly NodeContext _node;
@@ -25,7 +25,7 @@ public sealed class AdmissionSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         var self = new HostEntry("nodeB", "127.0.0.1", 1, false, "", "", _state);
         // Idle after 4 × 250 ms of the test clock: several acknowledgement timeouts long.
-        var config = LoopbackCluster.ForHosts([self], t => t with { ChunkBytes = ChunkBytes, Window = 2, AckTimeout = TimeSpan.FromMilliseconds(250) });
+        var config = LoopbackCluster.ForHosts([self], t => t with { ChunkBytes = ChunkBytes, Window = 2, AckTimeout = TimeSpan.FromMilliseconds(250), MaxArchiveBytes = Huge });
         _node = NodeContext.Create(self, config, _runtime);
     }
 
@@ -44,13 +44,23 @@ public sealed class AdmissionSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     }
 
     [Fact]
-    public async Task An_archive_that_fits_or_of_unknown_size_raises_no_problem_of_room()
+    public async Task An_archive_that_fits_raises_no_problem_of_room()
     {
-        foreach (var expected in new[] { 0L, 1024 * 1024 })
-        {
-            var check = new CheckRestore("small", Jobs.AddOneSpec(41), "nodeA", "runc", [], ExpectedBytes: expected);
-            Assert.Empty((await Preflight.AnswerAsync(check, _node, admission: null, addressHolder: null, CancellationToken.None)).Problems);
-        }
+        var check = new CheckRestore("small", Jobs.AddOneSpec(41), "nodeA", "runc", [], ExpectedBytes: 1024 * 1024);
+        Assert.Empty((await Preflight.AnswerAsync(check, _node, admission: null, addressHolder: null, CancellationToken.None)).Problems);
+    }
+
+    [Theory]
+    [InlineData(0, "announces no size for the archive (0 bytes)")]
+    [InlineData(-1, "announces no size for the archive (-1 bytes)")]
+    [InlineData(Huge + 1, "more than the 1048576 MB an archive may have (max_archive_mb)")]
+    public async Task A_source_that_announces_no_size_or_more_than_an_archive_may_have_is_refused_in_the_pre_flight(long expected, string reason)
+    {
+        var check = new CheckRestore("unsized", Jobs.AddOneSpec(41), "nodeA", "runc", [], ExpectedBytes: expected);
+
+        var answer = await Preflight.AnswerAsync(check, _node, admission: null, addressHolder: null, CancellationToken.None);
+
+        Assert.Contains(reason, Assert.Single(answer.Problems));
     }
 
     [Fact]
@@ -75,7 +85,7 @@ public sealed class AdmissionSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         const string transfer = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
         var idle = _node.Config.Transfer.AckTimeout * (ArchiveSender.MaxResends + 2);
         var chunks = Chunk(_runtime.ArchiveFor(ContainerNames.For("slow"), 41, 3, 30), transfer, ChunkBytes);
-        var receiver = ChildActorOf(ArchiveReceiver.Props(new BeginTransfer(transfer, "slow", "nodeA", ChunkBytes), TestActor, _node));
+        var receiver = ChildActorOf(ArchiveReceiver.Props(new BeginTransfer(transfer, "slow", "nodeA", ChunkBytes, AnnouncedBytes), TestActor, _node));
         ExpectMsg<TransferAccepted>();
 
         // Chunks come slowly, each well within the idle time of the one before, for twice that time in all.

@@ -453,7 +453,7 @@ public sealed class ArchiveStreamSpecs : Akka.TestKit.Xunit2.TestKit, IAsyncLife
         var config = pack ? _config with { Transfer = _config.Transfer with { Compression = TransferSettings.Lz4 } } : _config;
         var node = NodeContext.Create(config.GetHost("nodeA"), config, new FakeContainerRuntime(), streams: _nodeA);
         var path = node.Archives.PathFor(jobId, Transfer);
-        return (ChildActorOf(ArchiveSender.Props(Transfer, jobId, path, Sys.ActorSelection(TestActor.Path), node, target)), path);
+        return (ChildActorOf(ArchiveSender.Props(Transfer, jobId, path, Sys.ActorSelection(TestActor.Path), node, target, AnnouncedBytes)), path);
     }
 
     /// <summary>A chunk TestActor keeps: its buffer no longer counts against the stream's pool, so the stream reads on.</summary>

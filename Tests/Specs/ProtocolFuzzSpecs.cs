@@ -159,7 +159,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
         var ticksDone = rng.Next(0, 30);
         byte[] archive = [.. _runtime.ArchiveFor(ContainerNames.For(jobId), rng.Next(), ticksDone, 30), .. Fuzz.Bytes(rng, rng.Next(0, 16 * 1024))];
         var source = CreateTestProbe();
-        _supervisor.Tell(new BeginTransfer(transferId, jobId, "nodeA", chunkBytes), source.Ref);
+        _supervisor.Tell(new BeginTransfer(transferId, jobId, "nodeA", chunkBytes, AnnouncedBytes), source.Ref);
         Assert.Equal(transferId, source.ExpectMsg<TransferAccepted>(Patience).TransferId);
         var receiver = source.LastSender;
         source.Watch(receiver);
@@ -226,11 +226,12 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
             1 => (good with { Data = [] }, limit),
             2 => (good with { Offset = rng.NextInt64(long.MinValue, 0) }, limit),
             3 => (good with { Sequence = rng.NextInt64(long.MinValue, 0) }, limit),
+            // Past the announced size, which the limit caps.
             4 => (good with { Offset = Fuzz.Pick<long>(rng, [
                 MaxArchiveBytes - good.Data.Length + 1,
                 rng.NextInt64(MaxArchiveBytes, long.MaxValue),
                 // Offset plus length overflows a long: it must not wrap round under the limit.
-                long.MaxValue - rng.Next(0, good.Data.Length)]) }, limit),
+                long.MaxValue - rng.Next(0, good.Data.Length)]) }, TransferFailure.ArchiveOutgrown),
             5 => (good with { TransferId = Fuzz.HexId(rng) }, TransferFailure.ForeignChunk),
             _ => (good with { TransferId = Fuzz.Pick(rng, BogusTransferIds(rng)) }, TransferFailure.ForeignChunk),
         };
@@ -239,7 +240,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     /// <summary>A request with one field out of bounds, or colliding with the transfer in flight.</summary>
     private BeginTransfer BogusBegin(Random rng, int i, Transfer live)
     {
-        var valid = new BeginTransfer(Fuzz.HexId(rng), $"bogus-{i}", "nodeA", rng.Next(1, 4 * 1024 * 1024 + 1));
+        var valid = new BeginTransfer(Fuzz.HexId(rng), $"bogus-{i}", "nodeA", rng.Next(1, 4 * 1024 * 1024 + 1), AnnouncedBytes);
         return (i % 4) switch
         {
             0 => valid with { JobId = Fuzz.Pick(rng, BogusJobIds(rng)) },
@@ -302,7 +303,7 @@ public sealed class ProtocolFuzzSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     private sealed record Transfer(
         string JobId, string TransferId, int ChunkBytes, byte[] Archive, int TicksDone, List<ArchiveChunk> Chunks, TestProbe Source, IActorRef Receiver)
     {
-        public BeginTransfer Begin => new(TransferId, JobId, "nodeA", ChunkBytes);
+        public BeginTransfer Begin => new(TransferId, JobId, "nodeA", ChunkBytes, AnnouncedBytes);
     }
 
     public new void Dispose()
@@ -388,10 +389,10 @@ public sealed class ProtocolFuzzClusterSpecs : Akka.TestKit.Xunit2.TestKit, ICla
                     case 0:
                         // Each request has one field out of bounds.
                         NodeB.Tell(Fuzz.Pick(rng, [
-                            new BeginTransfer(transferId, "../etc", "nodeA", 1024),
-                            new BeginTransfer(transferId, "job;rm -rf", "nodeA", 1024),
-                            new BeginTransfer(transferId.ToUpperInvariant(), "bystander-twin", "nodeA", 1024),
-                            new BeginTransfer(transferId, "bystander-twin", "nodeA", rng.Next(int.MinValue, 1))]), hostile.Ref);
+                            new BeginTransfer(transferId, "../etc", "nodeA", 1024, AnnouncedBytes),
+                            new BeginTransfer(transferId, "job;rm -rf", "nodeA", 1024, AnnouncedBytes),
+                            new BeginTransfer(transferId.ToUpperInvariant(), "bystander-twin", "nodeA", 1024, AnnouncedBytes),
+                            new BeginTransfer(transferId, "bystander-twin", "nodeA", rng.Next(int.MinValue, 1), AnnouncedBytes)]), hostile.Ref);
                         begins++;
                         break;
                     case 1:

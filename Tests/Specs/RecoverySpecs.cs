@@ -142,7 +142,7 @@ public sealed class RecoverySpecs() : SingleNodeSpec("recovery")
         var chunks = TransferMessages.Chunk(archive, Transfer, 64 * 1024);
         Runtime.FailRestoresWith = "criu failed";
         Runtime.FailRemovesWith = "podman hung";
-        Supervisor.Tell(new BeginTransfer(Transfer, "stuck", "nodeA", 64 * 1024), TestActor);
+        Supervisor.Tell(new BeginTransfer(Transfer, "stuck", "nodeA", 64 * 1024, TransferMessages.AnnouncedBytes), TestActor);
         ExpectMsg<TransferAccepted>();
         var receiver = LastSender;
         chunks.ForEach(c => receiver.Tell(c, TestActor));

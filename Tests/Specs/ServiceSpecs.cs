@@ -100,7 +100,7 @@ public sealed class ServiceSpecs() : Akka.TestKit.Xunit2.TestKit(LoopbackCluster
         var host = new HostEntry("nodeB", "127.0.0.1", 4055, false, "", "", _state);
         var runtime = new FakeContainerRuntime { RestoreProblems = ["a container named amig-kv is already here"], HasImages = false };
         var node = NodeContext.Create(host, LoopbackCluster.ForHosts([host]), runtime);
-        var check = new CheckRestore("kv", Service(ServiceOptions.None), "nodeA", "crun", [.. HostFacts.CpuFlags().Take(2), "avx9000"]);
+        var check = new CheckRestore("kv", Service(ServiceOptions.None), "nodeA", "crun", [.. HostFacts.CpuFlags().Take(2), "avx9000"], TransferMessages.AnnouncedBytes);
 
         var answer = await Preflight.AnswerAsync(check, node, admission: "nodeB is draining", addressHolder: null, CancellationToken.None);
 

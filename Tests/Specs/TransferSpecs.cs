@@ -148,7 +148,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         var path = _node.Archives.PathFor("silent", "22222222222222222222222222222222");
         File.WriteAllBytes(path, new byte[10]);
-        ChildActorOf(ArchiveSender.Props("22222222222222222222222222222222", "silent", path, Sys.ActorSelection(TestActor.Path), _node, _node.Self));
+        ChildActorOf(ArchiveSender.Props("22222222222222222222222222222222", "silent", path, Sys.ActorSelection(TestActor.Path), _node, _node.Self, AnnouncedBytes));
 
         ExpectMsg<BeginTransfer>();
 
@@ -162,7 +162,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
     {
         var path = _node.Archives.PathFor("foreign", "33333333333333333333333333333333");
         File.WriteAllBytes(path, new byte[10]);
-        ChildActorOf(ArchiveSender.Props("33333333333333333333333333333333", "foreign", path, Sys.ActorSelection(TestActor.Path), _node, _node.Self));
+        ChildActorOf(ArchiveSender.Props("33333333333333333333333333333333", "foreign", path, Sys.ActorSelection(TestActor.Path), _node, _node.Self, AnnouncedBytes));
         ExpectMsg<BeginTransfer>();
 
         // Someone else's refusal and failure, as a peer replaying old messages or a rogue one would send them.
@@ -191,7 +191,7 @@ public sealed class TransferSpecs : Akka.TestKit.Xunit2.TestKit, IDisposable
 
     private IActorRef StartReceiver(string jobId, string transferId)
     {
-        var receiver = ChildActorOf(ArchiveReceiver.Props(new BeginTransfer(transferId, jobId, "nodeA", ChunkBytes), TestActor, _node));
+        var receiver = ChildActorOf(ArchiveReceiver.Props(new BeginTransfer(transferId, jobId, "nodeA", ChunkBytes, AnnouncedBytes), TestActor, _node));
         ExpectMsg<TransferAccepted>();
         return receiver;
     }
