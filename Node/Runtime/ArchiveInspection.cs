@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.IO.Compression;
 using System.Text.Json;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
@@ -20,6 +19,11 @@ public static class ArchiveInspection
         "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT",
     ];
 
+    private const string DefaultStorage = "/var/lib/containers/storage";
+
+    /// <summary>podman's archive holds a few dozen entries and CRIU's images, about ten for each task (at most 1024).</summary>
+    private const int MaxEntries = 20_000;
+
     private static readonly string[] PrivateNamespaces = ["pid", "ipc", "uts", "mount", "network"];
 
     /// <summary>File systems the kernel makes for the container itself: they give no access to the host's files.</summary>
@@ -38,11 +42,11 @@ public static class ArchiveInspection
     private static readonly string[] DefaultReadonlyPaths = ["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
     /// <summary>Why the archive at <paramref name="path"/> must not be restored as <paramref name="container"/> running <paramref name="spec"/>; null when it may.</summary>
-    public static string? Problem(string path, string container, JobSpec spec, HostEntry host)
+    public static string? Problem(string path, string container, JobSpec spec, HostEntry host, CancellationToken cancellationToken = default)
     {
         try
         {
-            return Inspect(path, container, spec, host);
+            return Inspect(path, container, spec, host, cancellationToken);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -50,9 +54,9 @@ public static class ArchiveInspection
         }
     }
 
-    private static string? Inspect(string path, string container, JobSpec spec, HostEntry host)
+    private static string? Inspect(string path, string container, JobSpec spec, HostEntry host, CancellationToken cancellationToken)
     {
-        var (config, runtimeSpec) = ReadDumps(path);
+        var (config, runtimeSpec, threads) = ReadEntries(path, SpaceForUnpacking(host), cancellationToken);
         if (config is null || runtimeSpec is null)
         {
             return "it lacks podman's config.dump or spec.dump";
@@ -60,7 +64,8 @@ public static class ArchiveInspection
         using (config)
         using (runtimeSpec)
         {
-            return ConfigProblem(config.RootElement, container, spec) ?? SpecProblem(runtimeSpec.RootElement, spec, host);
+            return ConfigProblem(config.RootElement, container, spec) ?? SpecProblem(runtimeSpec.RootElement, spec, host)
+                ?? CriuImages.Problem(threads, runtimeSpec.RootElement.GetProperty("process"));
         }
     }
 
@@ -156,7 +161,7 @@ public static class ArchiveInspection
     /// </summary>
     private static string? MountProblem(JsonElement runtimeSpec, JobSpec spec, HostEntry host)
     {
-        var storage = host.PodmanRoot.Length > 0 ? host.PodmanRoot : "/var/lib/containers/storage";
+        var storage = host.PodmanRoot.Length > 0 ? host.PodmanRoot : DefaultStorage;
         var runStorage = host.PodmanRunRoot.Length > 0 ? host.PodmanRunRoot : "/run/containers/storage";
         string[] containerFiles = [Path.Join(storage, "overlay-containers") + "/", Path.Join(runStorage, "overlay-containers") + "/"];
         var volumes = spec.Service.VolumeNames().Select(v => Path.Join(storage, "volumes", v, "_data")).ToHashSet();
@@ -193,27 +198,49 @@ public static class ArchiveInspection
     /// <summary>
     /// Reads every entry: podman may read a later duplicate of what an earlier one said, follow a
     /// link, or unpack a device, so an archive holding any of those is refused, as is a name that
-    /// leaves the archive. Only regular files and folders are expected in podman's archive.
+    /// leaves the archive. Only regular files and folders are expected in podman's archive. The
+    /// dumps and CRIU's thread images are kept for judging, whichever comes first.
     /// </summary>
-    private static (JsonDocument? Config, JsonDocument? Spec) ReadDumps(string path)
+    private static (JsonDocument? Config, JsonDocument? Spec, List<CriuImages.RestoredThread> Threads) ReadEntries(string path, long maxBytes,
+        CancellationToken cancellationToken)
     {
         using var file = File.OpenRead(path);
-        using var content = Decompressed(file);
+        using var content = ArchiveDecompression.Open(file, maxBytes, cancellationToken);
         using var tar = new TarReader(content, leaveOpen: true);
         JsonDocument? config = null, runtimeSpec = null;
         var names = new HashSet<string>(StringComparer.Ordinal);
+        var threads = new List<CriuImages.RestoredThread>();
+        var images = 0;
         try
         {
             while (tar.GetNextEntry() is { } entry)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var name = EntryName(entry.Name);
                 if (entry.EntryType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.Directory))
                 {
                     throw new InvalidDataException($"it holds a {Describe(entry.EntryType)} ({entry.Name})");
                 }
-                if (!names.Add(name))
+                // podman's tar reader expands a GNU sparse file; .NET's would show its stored bytes, not what podman reads.
+                if (entry is PaxTarEntry pax && pax.ExtendedAttributes.Keys.Any(k => k.StartsWith("GNU.sparse.", StringComparison.Ordinal)))
                 {
-                    throw new InvalidDataException($"it holds {name} twice");
+                    throw new InvalidDataException($"it holds a sparse file ({entry.Name})");
+                }
+                if (!names.Add(name) || names.Count > MaxEntries)
+                {
+                    throw new InvalidDataException(names.Count > MaxEntries ? $"it holds more than {MaxEntries} entries" : $"it holds {name} twice");
+                }
+                if (entry.EntryType != TarEntryType.Directory && CriuImages.HoldsCredentials(name))
+                {
+                    if (++images > CriuImages.MaxImages)
+                    {
+                        throw new InvalidDataException($"it holds more than {CriuImages.MaxImages} thread images");
+                    }
+                    if (CriuImages.Read(name, entry.DataStream ?? Stream.Null, entry.Length) is { } thread)
+                    {
+                        threads.Add(thread);
+                    }
+                    continue;
                 }
                 if (name is not ("config.dump" or "spec.dump"))
                 {
@@ -239,7 +266,18 @@ public static class ArchiveInspection
             runtimeSpec?.Dispose();
             throw;
         }
-        return (config, runtimeSpec);
+        return (config, runtimeSpec, threads);
+    }
+
+    /// <summary>podman unpacks the archive under its storage: one unpacking to more than is free there cannot be restored.</summary>
+    private static long SpaceForUnpacking(HostEntry host)
+    {
+        var folder = host.PodmanRoot.Length > 0 ? host.PodmanRoot : DefaultStorage;
+        while (!Directory.Exists(folder))
+        {
+            folder = Path.GetDirectoryName(folder) ?? "/";
+        }
+        return new DriveInfo(folder).AvailableFreeSpace;
     }
 
     /// <summary>The entry's path within the archive, without ./ or a trailing slash; one that climbs out is refused.</summary>
@@ -260,57 +298,4 @@ public static class ArchiveInspection
         TarEntryType.Fifo => "fifo",
         _ => $"{type} entry",
     };
-
-    /// <summary>podman checkpoint --compress none (plain tar), gzip, or zstd, told apart by their first bytes.</summary>
-    private static Stream Decompressed(FileStream file)
-    {
-        Span<byte> magic = stackalloc byte[4];
-        var read = file.Read(magic);
-        file.Position = 0;
-        return read switch
-        {
-            >= 2 when magic[0] == 0x1f && magic[1] == 0x8b => new GZipStream(file, CompressionMode.Decompress, leaveOpen: true),
-            4 when magic.SequenceEqual(new byte[] { 0x28, 0xb5, 0x2f, 0xfd }) => new ZstdStream(file.Name),
-            _ => file,
-        };
-    }
-
-    /// <summary>zstd has no decoder in .NET: the zstd tool's output, stopped when the reader is done.</summary>
-    private sealed class ZstdStream : Stream
-    {
-        private readonly System.Diagnostics.Process _zstd;
-
-        public ZstdStream(string path)
-        {
-            _zstd = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("zstd", ["-dc", "--", path])
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            }) ?? throw new InvalidDataException("cannot start zstd to read a zstd archive");
-        }
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => _zstd.StandardOutput.BaseStream.Read(buffer, offset, count);
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                if (!_zstd.HasExited)
-                {
-                    _zstd.Kill();
-                }
-                _zstd.Dispose();
-            }
-            base.Dispose(disposing);
-        }
-    }
 }

@@ -176,7 +176,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         }
         // Restored as root: another host's archive must describe the container this job is, made as this cluster makes them.
         // Off the caller's thread: the receiver calls this from its receive, and reading the archive is file I/O.
-        if (archivePath is not null && await Task.Run(() => ArchiveInspection.Problem(archivePath, container, spec, host), cancellationToken) is { } refusal)
+        if (archivePath is not null && await Task.Run(() => ArchiveInspection.Problem(archivePath, container, spec, host, cancellationToken), cancellationToken) is { } refusal)
         {
             throw new ArchiveRefusedException(refusal);
         }

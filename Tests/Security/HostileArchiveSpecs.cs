@@ -15,6 +15,17 @@ public sealed class HostileArchiveSpecs : IDisposable
 {
     private const string Container = "amig-rogue";
     private const string Image = ClusterSteps.WorkerImage;
+
+    /// <summary>
+    /// A real archive of the worker as a node runs it (podman 4.3.1, runc 1.1.5, CRIU 4.2.1 on this platform):
+    /// <c>podman run --detach --name amig-real-checkpoint --pull=never --security-opt no-new-privileges
+    /// --pids-limit 1024 --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --runtime runc
+    /// localhost/akka-migration-worker:latest --number 1 --work-ms 600000</c>, then <c>podman container
+    /// checkpoint amig-real-checkpoint --export real-checkpoint.tar.gz --compress gzip</c>. Its task is
+    /// core-1.img, with threads core-6.img and core-7.img.
+    /// </summary>
+    private const string RealContainer = "amig-real-checkpoint";
+    private static readonly string RealArchive = Repo.Path("Tests", "Security", "Fixtures", "real-checkpoint.tar.gz");
     private readonly string _folder = Directory.CreateTempSubdirectory("akka-migration-hostile-").FullName;
     private readonly HostEntry _host;
 
@@ -39,6 +50,8 @@ public sealed class HostileArchiveSpecs : IDisposable
         { "seccomp-allowing-everything", "seccomp" },
         { "no-masked-paths", "it unmasks /proc/acpi" },
         { "writable-proc-sys", "it makes /proc/sys writable" },
+        { "a-sparse-core-image", "it holds a sparse file (checkpoint/core-1.img)" },
+        { "credentials-in-a-creds-image", "it holds checkpoint/creds-1.img, credentials in a format older than the cluster's CRIU writes" },
     };
 
     [Fact]
@@ -109,6 +122,14 @@ public sealed class HostileArchiveSpecs : IDisposable
             case "writable-proc-sys":
                 linux["readonlyPaths"] = new JsonArray("/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sysrq-trigger");
                 break;
+            // Expanded by podman's tar reader into something else than the bytes stored.
+            case "a-sparse-core-image":
+                extra.Add(new Entry("checkpoint/core-1.img", "crafted", Attributes: new() { ["GNU.sparse.major"] = "1", ["GNU.sparse.minor"] = "0", ["GNU.sparse.realsize"] = "4096" }));
+                break;
+            // CRIU reads it for a core image without credentials.
+            case "credentials-in-a-creds-image":
+                extra.Add(new Entry("checkpoint/creds-1.img", "crafted"));
+                break;
             default:
                 throw new ArgumentException(attack);
         }
@@ -118,6 +139,76 @@ public sealed class HostileArchiveSpecs : IDisposable
 
         Assert.NotNull(problem);
         Assert.Contains(reason, problem);
+    }
+
+    [Fact]
+    public void A_real_checkpoint_passes()
+    {
+        Assert.Null(ArchiveInspection.Problem(RealArchive, RealContainer, Jobs.AddOneSpec(1), _host));
+    }
+
+    /// <summary>CRIU restores each thread with the credentials its core image holds, whatever the spec says.</summary>
+    [Theory]
+    [InlineData("core-1.img", CriuCoreImages.CapPermitted, "core-1.img gives a task CAP_DAC_READ_SEARCH (permitted)")]
+    [InlineData("core-1.img", CriuCoreImages.CapEffective, "core-1.img gives a task CAP_DAC_READ_SEARCH (effective)")]
+    [InlineData("core-1.img", CriuCoreImages.CapBounding, "core-1.img gives a task CAP_DAC_READ_SEARCH (bounding)")]
+    [InlineData("core-1.img", CriuCoreImages.CapInheritable, "core-1.img gives a task CAP_DAC_READ_SEARCH (inheritable)")]
+    [InlineData("core-7.img", CriuCoreImages.CapEffective, "core-7.img gives a task CAP_DAC_READ_SEARCH (effective)")]
+    public void A_real_checkpoint_whose_CRIU_image_gives_a_task_capabilities_beyond_its_spec_is_refused(string image, int set, string reason)
+    {
+        var path = RealWith(image, core => CriuCoreImages.WithCredential(core, set, CriuCoreImages.AllCapabilities));
+
+        Assert.Contains(reason, ArchiveInspection.Problem(path, RealContainer, Jobs.AddOneSpec(1), _host));
+    }
+
+    [Fact]
+    public void A_real_checkpoint_whose_CRIU_image_gives_its_task_every_capability_is_refused()
+    {
+        var path = RealWith("core-1.img", core => new[] { CriuCoreImages.CapEffective, CriuCoreImages.CapPermitted, CriuCoreImages.CapBounding }
+            .Aggregate(core, (image, set) => CriuCoreImages.WithCredential(image, set, CriuCoreImages.AllCapabilities)));
+
+        Assert.Contains("core-1.img gives a task CAP_DAC_READ_SEARCH", ArchiveInspection.Problem(path, RealContainer, Jobs.AddOneSpec(1), _host));
+    }
+
+    [Theory]
+    [InlineData("no-no-new-privileges", "core-1.img restores a task without no-new-privileges")]
+    [InlineData("seccomp-disabled", "core-1.img restores a task without its seccomp filter")]
+    [InlineData("a-truncated-image", "core-1.img is not a CRIU core image")]
+    [InlineData("an-image-of-another-kind", "core-1.img is not a CRIU core image")]
+    [InlineData("garbage-after-the-entry", "core-1.img is not a CRIU core image")]
+    [InlineData("an-oversized-image", "core-1.img is 2097152 bytes, more than CRIU writes")]
+    public void A_real_checkpoint_with_a_crafted_or_malformed_CRIU_image_is_refused(string attack, string reason)
+    {
+        var path = RealWith("core-1.img", core => attack switch
+        {
+            "no-no-new-privileges" => CriuCoreImages.WithCredential(core, CriuCoreImages.NoNewPrivileges),
+            "seccomp-disabled" => CriuCoreImages.WithSeccompMode(core, 0),
+            "a-truncated-image" => core[..(core.Length / 2)],
+            // inventory.img's magic where the core's should be.
+            "an-image-of-another-kind" => [.. core[..4], 0x16, 0x31, 0x31, 0x58, .. core[8..]],
+            "garbage-after-the-entry" => [.. core, 1, 2, 3],
+            "an-oversized-image" => [.. core, .. new byte[(2 << 20) - core.Length]],
+            _ => throw new ArgumentException(attack),
+        });
+
+        Assert.Contains(reason, ArchiveInspection.Problem(path, RealContainer, Jobs.AddOneSpec(1), _host));
+    }
+
+    [Fact]
+    public void Inspecting_a_compressed_archive_stops_when_cancelled()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.Throws<OperationCanceledException>(() => ArchiveInspection.Problem(RealArchive, RealContainer, Jobs.AddOneSpec(1), _host, cancelled.Token));
+    }
+
+    /// <summary>The real archive, as a plain tar, with the CRIU image <paramref name="image"/> changed.</summary>
+    private string RealWith(string image, Func<byte[], byte[]> change)
+    {
+        var path = Path.Combine(_folder, $"{Guid.NewGuid():N}.tar");
+        Rewrite(RealArchive, path, (name, data) => name == $"checkpoint/{image}" ? change(data) : null);
+        return path;
     }
 
     private string Archive(string container, JsonObject spec, IEnumerable<Entry> extra)

@@ -7,7 +7,8 @@ namespace AkkaMigration.Tests.Support;
 public static class CheckpointArchives
 {
     /// <summary>One entry of a crafted archive: a regular file unless <paramref name="Type"/> says otherwise.</summary>
-    public sealed record Entry(string Name, string Text = "", TarEntryType Type = TarEntryType.RegularFile, string? LinkName = null);
+    public sealed record Entry(string Name, string Text = "", TarEntryType Type = TarEntryType.RegularFile, string? LinkName = null,
+        Dictionary<string, string>? Attributes = null);
 
     /// <summary>podman's config.dump for <paramref name="container"/> running <paramref name="image"/>, as podman 4 writes it (the fields the node reads).</summary>
     public static JsonObject Config(string container, string image) => new()
@@ -73,7 +74,7 @@ public static class CheckpointArchives
         using var writer = new TarWriter(output, TarEntryFormat.Pax);
         foreach (var entry in entries)
         {
-            var tar = new PaxTarEntry(entry.Type, entry.Name);
+            var tar = new PaxTarEntry(entry.Type, entry.Name, entry.Attributes ?? []);
             if (entry.Type == TarEntryType.RegularFile)
             {
                 tar.DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(entry.Text));
@@ -89,24 +90,48 @@ public static class CheckpointArchives
     private static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => JsonValue.Create(v))]);
 
     /// <param name="how">privileged, host-folder (the host's /etc bind-mounted), or other-name.</param>
-    public static void Rewrite(string source, string target, string how)
+    public static void Rewrite(string source, string target, string how) =>
+        Rewrite(source, target, (name, data) => name is "config.dump" or "spec.dump" && Changes(name, how) is { } change
+            ? System.Text.Encoding.UTF8.GetBytes(Changed(data, change))
+            : null);
+
+    /// <summary>
+    /// <paramref name="source"/> (a plain or gzip tar) as a plain tar at <paramref name="target"/>, each regular
+    /// file's content replaced by what <paramref name="change"/> makes of its name and content (null: kept).
+    /// </summary>
+    public static void Rewrite(string source, string target, Func<string, byte[], byte[]?> change)
     {
-        using var input = File.OpenRead(source);
+        using var file = File.OpenRead(source);
+        var gzip = file.ReadByte() == 0x1f;
+        file.Position = 0;
+        using var input = gzip ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : (Stream)file;
         using var reader = new TarReader(input);
         using var output = File.Create(target);
         using var writer = new TarWriter(output, TarEntryFormat.Pax);
         while (reader.GetNextEntry(copyData: true) is { } entry)
         {
-            if (entry.DataStream is not null && entry.Name.TrimStart('.', '/') is "config.dump" or "spec.dump" && Changes(entry.Name, how) is { } change)
+            if (entry.DataStream is not null && change(entry.Name.TrimStart('.', '/'), Content(entry.DataStream)) is { } changed)
             {
-                var json = JsonNode.Parse(entry.DataStream)!;
-                change(json);
-                var rewritten = new PaxTarEntry(TarEntryType.RegularFile, entry.Name) { DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString())) };
-                writer.WriteEntry(rewritten);
+                writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, entry.Name) { DataStream = new MemoryStream(changed) });
                 continue;
             }
+            entry.DataStream?.Seek(0, SeekOrigin.Begin);
             writer.WriteEntry(entry);
         }
+    }
+
+    private static byte[] Content(Stream data)
+    {
+        using var copy = new MemoryStream();
+        data.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    private static string Changed(byte[] data, Action<JsonNode> change)
+    {
+        var json = JsonNode.Parse(data)!;
+        change(json);
+        return json.ToJsonString();
     }
 
     private static Action<JsonNode>? Changes(string entry, string how) => (entry.TrimStart('.', '/'), how) switch
