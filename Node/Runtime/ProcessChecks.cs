@@ -29,8 +29,11 @@ public static class ProcessChecks
         return [.. problems.Distinct()];
     }
 
-    /// <summary>The container's resident memory, which its checkpoint archive roughly matches; 0 when unknown.</summary>
-    public static long ResidentBytes(int pid)
+    /// <summary>The resident memory of the process tree at <paramref name="rootPid"/> (shared pages counted in each); 0 when unknown.</summary>
+    public static long ResidentBytesOfTree(int rootPid) => Tree(rootPid).Sum(ResidentBytes);
+
+    /// <summary>A process's resident memory; 0 when unknown.</summary>
+    private static long ResidentBytes(int pid)
     {
         try
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Protocol;
@@ -51,6 +52,28 @@ public sealed class PodmanCheckpointTests(SimulatedHosts hosts)
         await Poll.UntilAsync("the restored container's loopback up",
             async () => (await hosts.InHostAsync("nodeB", ["nsenter", "--target", pid, "--net", "ip", "-o", "link", "show", "lo"])).StandardOutput,
             link => link.Contains("LOOPBACK,UP"));
+    }
+
+    [Fact]
+    public async Task A_container_with_more_changed_files_than_memory_moves_whole()
+    {
+        // The archive carries the container's changed files: announced from memory alone, the target cut it off.
+        await hosts.SubmitAsync("it-files", 1, Patience.OutlastingWorkMs);
+        var big = $"/tmp/it-files-{Guid.NewGuid():N}";
+        await File.WriteAllBytesAsync(big, RandomNumberGenerator.GetBytes(160 * 1024 * 1024));
+        try
+        {
+            await hosts.PodmanAsync("nodeA", "cp", big, $"{ContainerNames.For("it-files")}:/written");
+        }
+        finally
+        {
+            File.Delete(big);
+        }
+
+        await hosts.ClientOkAsync("migrate", "it-files", "nodeB");
+
+        var listed = await hosts.PodmanAsync("nodeB", "diff", ContainerNames.For("it-files"));
+        Assert.Contains("/written", listed);
     }
 
     [Fact]
