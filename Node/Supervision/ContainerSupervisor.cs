@@ -64,6 +64,8 @@ public sealed class ContainerSupervisor : ReceiveActor
         });
         Receive<BeginTransfer>(OnBeginTransfer);
         Receive<OwnersRead>(r => Admit(r.Begin, r.Source, r.Entries ?? _router.Directory));
+        Receive<OwnerConfirmation.Confirmed>(c => _incoming.Tell(new IncomingTransfers.Admit(c.Begin, c.Problem ?? AdmissionProblem(c.Begin.JobId), c.Recorded), c.Source));
+        Receive<OwnsJob>(q => Names.IsValidJobId(q.JobId), q => Sender.Tell(new JobOwnership(q.JobId, _node.Name, _jobs.Owned(q.JobId) is not null)));
         Receive<TransferOutcomeQuery>(q => _incoming.Forward(new IncomingTransfers.OutcomeQuery(q, _jobs.Owned(q.JobId) is not null)));
         Receive<AbortTransfer>(a => _incoming.Forward(a));
         Receive<CheckRestore>(AnswerRestoreCheck);
@@ -212,15 +214,14 @@ public sealed class ContainerSupervisor : ReceiveActor
         _maintenance.TakesNoJobs() ?? (_jobs.Owned(jobId) is not null ? $"job {jobId} already runs on {_node.Name}" : null);
 
     /// <summary>
-    /// A transfer is taken only from the job's owner: the sender speaks from the address config.ini
-    /// gives the host it names as source, and the job directory names that host as the owner. A
-    /// directory that does not (yet) is read again from a majority of the members first: a job
+    /// A transfer is taken only from the job's owner (<see cref="OwnerConfirmation"/>). A directory
+    /// that does not name the source (yet) is read again from a majority of the members first: a job
     /// started a moment ago may be moved before gossip brings its entry here.
     /// </summary>
     private void OnBeginTransfer(BeginTransfer begin)
     {
         var source = Sender;
-        if (AdmissionProblem(begin.JobId) is not null || OwnerProblem(begin, source, _router.Directory) is null)
+        if (AdmissionProblem(begin.JobId) is not null || OwnerConfirmation.DirectoryProblem(begin, source, _router.Directory, _node.Config) is null)
         {
             Admit(begin, source, _router.Directory);
             return;
@@ -233,32 +234,17 @@ public sealed class ContainerSupervisor : ReceiveActor
     private static readonly TimeSpan OwnerReadLimit = TimeSpan.FromSeconds(3);
 
     /// <remarks>A peer's transfer carries the job's entry along: the handoff it ends with must agree with it.</remarks>
-    private void Admit(BeginTransfer begin, IActorRef source, IReadOnlyDictionary<string, JobLocation> owners) =>
-        _incoming.Tell(new IncomingTransfers.Admit(begin, AdmissionProblem(begin.JobId) ?? OwnerProblem(begin, source, owners),
-            source.Path.Address.HasGlobalScope ? owners.GetValueOrDefault(begin.JobId ?? "") : null), source);
-
-    /// <summary>
-    /// Why <paramref name="source"/> may not move <paramref name="begin"/>'s job here, or null. The
-    /// directory is replicated data any member may write: docs/architecture.md says what that trusts.
-    /// </summary>
-    private string? OwnerProblem(BeginTransfer begin, IActorRef source, IReadOnlyDictionary<string, JobLocation> owners)
+    private void Admit(BeginTransfer begin, IActorRef source, IReadOnlyDictionary<string, JobLocation> owners)
     {
-        if (!source.Path.Address.HasGlobalScope)
+        var problem = AdmissionProblem(begin.JobId) ?? OwnerConfirmation.DirectoryProblem(begin, source, owners, _node.Config);
+        var recorded = source.Path.Address.HasGlobalScope ? owners.GetValueOrDefault(begin.JobId ?? "") : null;
+        var others = _router.ReachableUpMembers().Where(h => h != _node.Name && h != begin.SourceNode).ToList();
+        if (problem is null && recorded is not null && others.Count > 0)
         {
-            return null; // This node's own process: a node never moves a job to itself, and a spec's probe is no peer.
+            Context.ActorOf(OwnerConfirmation.Props(begin, source, recorded, others, _node.Config));
+            return;
         }
-        if (_node.Config.FindHost(begin.SourceNode) is not { } host || host.Address != source.Path.Address.Host || host.Port != source.Path.Address.Port)
-        {
-            return $"the transfer names {begin.SourceNode} as its source, but {source.Path.Address} sent it";
-        }
-        var owner = owners.TryGetValue(begin.JobId ?? "", out var where) ? where.Node : null;
-        if (owner != begin.SourceNode)
-        {
-            return $"job {begin.JobId} is {(owner is null ? "not known to the cluster" : $"owned by {owner}")}, not by {begin.SourceNode}";
-        }
-        return where!.Address is { } address && owners.FirstOrDefault(e => e.Key != begin.JobId && e.Value.Active && e.Value.Address == address).Key is { } holder
-            ? $"job {begin.JobId}'s address {address} is job {holder}'s"
-            : null;
+        _incoming.Tell(new IncomingTransfers.Admit(begin, problem, recorded), source);
     }
 
     /// <param name="Entries">The directory as a majority of the members have it; null if they did not answer.</param>

@@ -103,3 +103,12 @@ public enum TransferState
 /// restore. Null from a node that kept no history.
 /// </param>
 public sealed record JobHandoff(string JobId, JobSpec Spec, IActorRef[] Waiting, int Migrations, DateTimeOffset SubmittedAt, MoveRecord[]? Moves = null);
+
+/// <summary>
+/// A target admitting a transfer asks each other host whether it runs the job: the job directory is
+/// replicated data any member may write, but a host vouches for what it runs itself.
+/// </summary>
+public sealed record OwnsJob(string JobId) : INodeMessage;
+
+/// <param name="Owns">The job's container is this host's: running, frozen for a move, or finished here.</param>
+public sealed record JobOwnership(string JobId, string Node, bool Owns) : INodeMessage;

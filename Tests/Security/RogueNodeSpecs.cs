@@ -67,6 +67,25 @@ public sealed class RogueNodeSpecs(RogueNode rogue) : Akka.TestKit.Xunit2.TestKi
     }
 
     [Fact]
+    public async Task A_node_that_writes_itself_into_the_directory_as_owner_still_cannot_move_in_a_job_another_host_runs()
+    {
+        const string jobId = "victim-of-a-forged-entry";
+        var transferId = Guid.NewGuid().ToString("N");
+        Assert.IsType<JobAccepted>(await Sys.ActorSelection(rogue.Cluster.SupervisorPath("nodeA")).Ask<object>(Jobs.AddOne(jobId, 41, 60_000), TimeSpan.FromSeconds(10)));
+        await AwaitAssertAsync(async () => Assert.Equal("nodeA", (await rogue.LocationAsync("nodeB", jobId))?.Node), TimeSpan.FromSeconds(10));
+        await rogue.ClaimAsync(jobId);
+        var source = CreateTestProbe(rogue.System);
+
+        var receiver = RogueNode.Push(source, rogue.Supervisor("nodeB"), jobId, transferId, Jobs.AddOneSpec(41));
+
+        Assert.Null(receiver);
+        Assert.Contains("runs on nodeA, which says so itself", Assert.IsType<TransferRefused>(source.LastMessage).Reason);
+        await AwaitAssertAsync(() => Assert.Single(rogue.Warnings("nodeB", transferId)), TimeSpan.FromSeconds(5));
+        Assert.DoesNotContain(rogue.B.Calls, call => call.Contains(ContainerNames.For(jobId)));
+        Assert.Empty(rogue.ArchiveFiles("nodeB", jobId));
+    }
+
+    [Fact]
     public async Task A_transfer_id_once_used_is_refused_when_replayed()
     {
         var transferId = Guid.NewGuid().ToString("N");
