@@ -148,10 +148,11 @@ public sealed class ClusterTls
 
     private string? AkkaPlaceProblem(X509Certificate2 certificate, string peer)
     {
-        // Outbound, Akka names the transport's address: ssl.tcp://system@host:port.
+        // Outbound, Akka names the transport's address: ssl.tcp://system@host:port. A host speaks Akka
+        // on two ports: its node's, and its fencing agent's (which the agents and the node dial).
         if (peer.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(peer, UriKind.Absolute, out var dialled) && dialled.Port > 0)
         {
-            var host = _hosts.FirstOrDefault(h => h.Port == dialled.Port && (string.Equals(h.Address, dialled.DnsSafeHost, StringComparison.OrdinalIgnoreCase)
+            var host = _hosts.FirstOrDefault(h => (h.Port == dialled.Port || h.FencePort == dialled.Port) && (string.Equals(h.Address, dialled.DnsSafeHost, StringComparison.OrdinalIgnoreCase)
                 || (IPAddress.TryParse(dialled.DnsSafeHost, out var ip) && IsAt(h, ip))));
             return PlaceProblem(certificate, null, host, $"{dialled.DnsSafeHost}:{dialled.Port}");
         }
