@@ -47,6 +47,10 @@ public sealed class SimulatedCluster(SimulatedHosts hosts)
         }
     }
 
+    /// <summary>Starts <paramref name="host"/>'s fencing agent inside the host, as its unit does (`fence-agent --host`).</summary>
+    public HostProcess StartFenceAgent(string host, string log) =>
+        StartInHost(host, ["dotnet", Repo.NodeDll, "fence-agent", "--config", Hosts.ConfigPath, "--host", host], log);
+
     /// <summary>
     /// A process in a host, not waited for, its output appended to <paramref name="log"/>. sh only
     /// redirects and execs nsenter, which execs the command: the PID is the command's own, and its

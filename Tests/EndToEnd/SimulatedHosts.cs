@@ -33,11 +33,12 @@ public partial class SimulatedHosts : IAsyncLifetime
     }
 
     /// <summary><paramref name="hostCount"/> hosts, nodeA (the executor), nodeB, nodeC...: config.ini's, and more after them.</summary>
-    protected SimulatedHosts(int hostCount)
+    /// <param name="prefix">The netns prefix, if not the one for the host count.</param>
+    protected SimulatedHosts(int hostCount, string? prefix = null)
     {
         HostNames = [.. Enumerable.Range(0, hostCount).Select(i => $"node{(char)('A' + i)}")];
         ConfigPath = Path.Combine(_dir, "config.ini");
-        Prefix = hostCount == Hosts.Count ? NetnsPrefix : $"{NetnsPrefix}{hostCount}";
+        Prefix = prefix ?? (hostCount == Hosts.Count ? NetnsPrefix : $"{NetnsPrefix}{hostCount}");
     }
 
     /// <summary>This fixture's hosts, the executor first.</summary>
@@ -62,7 +63,7 @@ public partial class SimulatedHosts : IAsyncLifetime
     /// <summary>The hosts themselves: namespaces, links and the network's faults.</summary>
     public Machines Network => Cluster.Hosts;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         await Prerequisites.CheckAsync();
         // Both made from config.ini, with a certificate for every host.
@@ -115,7 +116,7 @@ public partial class SimulatedHosts : IAsyncLifetime
             : throw new InvalidOperationException($"podman {string.Join(' ', arguments)} on {host} failed: {result.StandardError}");
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_cluster is not null)
         {
@@ -180,6 +181,9 @@ public partial class SimulatedHosts : IAsyncLifetime
         $"--- {h}'s log ends:\n{string.Join('\n', NodeLog(h).Split('\n').TakeLast(lines))}"));
 
     private string NodeLogPath(string host) => Path.Combine(_dir, $"{host}.log");
+
+    /// <summary>Where a host's fencing agent writes, beside its node's log.</summary>
+    protected string AgentLogPath(string host) => Path.Combine(_dir, $"{host}-fence.log");
 
     /// <summary>Until every node sees every host as an up member (client status --json).</summary>
     public async Task WaitForClusterAsync()
