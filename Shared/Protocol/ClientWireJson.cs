@@ -77,5 +77,7 @@ namespace AkkaMigration.Shared.Protocol;
 [JsonSerializable(typeof(TransferFailed))]
 [JsonSerializable(typeof(AbortTransfer))]
 [JsonSerializable(typeof(TransferOutcomeQuery))]
+[JsonSerializable(typeof(OwnsJob))]
+[JsonSerializable(typeof(JobOwnership))]
 [JsonSerializable(typeof(TransferOutcome))]
 internal sealed partial class ClientWireJson : JsonSerializerContext;
