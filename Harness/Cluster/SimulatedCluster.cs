@@ -2,6 +2,7 @@ using System.Text.Json;
 using AkkaMigration.Harness.Verbs;
 using AkkaMigration.Harness.Hosts;
 using AkkaMigration.Harness.Processes;
+using AkkaMigration.Node.Fencing;
 using AkkaMigration.Node.Runtime;
 using CliWrap;
 using CliWrap.Buffered;
@@ -294,7 +295,9 @@ public sealed class SimulatedCluster(SimulatedHosts hosts)
         // move) would refuse the next restore at that address; with none of ours left, none is held.
         await Hosts.RunAsync(host, ["find", "/var/lib/cni/networks", "-mindepth", "2", "-maxdepth", "2", "-regex", @".*/[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+", "-delete"],
             cancellationToken: cancellationToken);
-        await Hosts.CheckedAsync(host, ["rm", "-rf", Path.Combine(Hosts.Config.GetHost(host).StateDirectory, "jobs")], Shell.QuickLimit, cancellationToken);
+        // The fencing agent's promises too: a host declared lost in one test must hold a lease in the next.
+        var state = Hosts.Config.GetHost(host).StateDirectory;
+        await Hosts.CheckedAsync(host, ["rm", "-rf", Path.Combine(state, "jobs"), Path.Combine(state, FenceAgentHost.StateFolder)], Shell.QuickLimit, cancellationToken);
     }
 
     /// <summary>
