@@ -43,8 +43,8 @@ public enum MigrationStep
 
 /// <summary>
 /// Sent to whoever asked for a migration, before the final answer, as each step begins and as the
-/// archive goes out. <paramref name="ExpectedBytes"/> is an estimate (the container's memory) while
-/// the archive is still being written, and 0 when unknown.
+/// archive goes out. <paramref name="ExpectedBytes"/> is the size the source announced (its processes'
+/// memory and changed files) while the archive is still being written, its size once it is whole.
 /// </summary>
 /// <param name="Checkpointed">
 /// podman's checkpoint has ended and the archive is whole. The transfer begins while podman still

@@ -1,4 +1,5 @@
 using AkkaMigration.Harness.Cluster;
+using AkkaMigration.Harness.Demos;
 using AkkaMigration.Tests.Support;
 
 namespace AkkaMigration.Tests.EndToEnd;
@@ -20,21 +21,14 @@ public sealed class FencedSimulatedHosts() : SimulatedHosts(3, $"{NetnsPrefix}f3
         }
         foreach (var host in HostNames)
         {
-            await Poll.UntilAsync($"{host}'s fencing agent to hold its lease", () => Task.FromResult(AgentLog(host)),
+            await Poll.UntilAsync($"{host}'s fencing agent to hold its lease", () => AgentLogAsync(host),
                 log => log.Contains($"Fencing: {host} holds its lease", StringComparison.Ordinal), describe: log => string.Join("\n", log.Split("\n").TakeLast(15)));
         }
     }
 
     /// <summary>Everything the host's fencing agent wrote.</summary>
-    public string AgentLog(string host)
-    {
-        if (!File.Exists(AgentLogPath(host)))
-        {
-            return "";
-        }
-        using var reader = new StreamReader(new FileStream(AgentLogPath(host), FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
-        return reader.ReadToEnd();
-    }
+    public Task<string> AgentLogAsync(string host) =>
+        File.Exists(AgentLogPath(host)) ? Demo.ReadSharedAsync(AgentLogPath(host)) : Task.FromResult("");
 
     /// <summary>SIGKILL to the host's fencing agent, as when the host itself dies.</summary>
     public async Task KillAgentAsync(string host)
