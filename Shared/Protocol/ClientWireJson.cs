@@ -42,6 +42,7 @@ namespace AkkaMigration.Shared.Protocol;
 [JsonSerializable(typeof(NodeLost))]
 [JsonSerializable(typeof(JobSpec))]
 [JsonSerializable(typeof(ServiceOptions))]
+[JsonSerializable(typeof(Protection))]
 [JsonSerializable(typeof(InspectJob))]
 [JsonSerializable(typeof(JobDetails))]
 [JsonSerializable(typeof(MoveRecord))]

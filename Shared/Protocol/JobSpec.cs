@@ -39,6 +39,9 @@ public sealed record JobSpec(string Image, string[] Arguments, string[] Environm
     /// <summary>Absent from records written before services existed, hence the default.</summary>
     public ServiceOptions Service { get; init; } = ServiceOptions.None;
 
+    /// <summary>Null: not asked for, and the accepting node applies config.ini's [ha] defaults.</summary>
+    public Protection? Protection { get; init; }
+
     /// <summary>
     /// This spec as a client may see it: each environment entry cut to its NAME. Without its '=' an
     /// entry is not one a node accepts, so a spec shown to a client can never be run as if whole.
@@ -71,4 +74,16 @@ public sealed record ServiceOptions(JobNetwork Network, string? Address, string[
 
     /// <summary>The volumes' names, the part before the first colon.</summary>
     public IEnumerable<string> VolumeNames() => Volumes.Select(v => v.Split(':')[0]);
+}
+
+/// <summary>
+/// A job's protection against the loss of its host: its owner checkpoints it every <paramref name="Every"/>
+/// (leaving it running) and keeps the latest complete checkpoint on <paramref name="Replicas"/> other
+/// hosts, one of which resumes the job from it once the owner's host is proven lost.
+/// </summary>
+public sealed record Protection(TimeSpan Every, int Replicas)
+{
+    public static readonly Protection Off = new(TimeSpan.Zero, 0);
+
+    public bool IsOn => Every > TimeSpan.Zero && Replicas > 0;
 }
