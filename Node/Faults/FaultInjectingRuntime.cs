@@ -23,6 +23,9 @@ public sealed class FaultInjectingRuntime(IContainerRuntime inner, FaultInjectio
         return stats;
     }
 
+    public Task<CheckpointStats> CheckpointLeaveRunningAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken) =>
+        inner.CheckpointLeaveRunningAsync(container, spec, archivePath, cancellationToken);
+
     public Task<RestoreStats> RestoreAsync(string container, JobSpec spec, string? archivePath, CancellationToken cancellationToken)
     {
         if (faults.FailRestore && archivePath is not null)

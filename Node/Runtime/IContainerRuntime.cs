@@ -19,6 +19,12 @@ public interface IContainerRuntime
     Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Checkpoints a running container into an archive as <see cref="CheckpointAsync"/> does, but the
+    /// container runs on afterwards: a protection checkpoint, which costs the job only its freeze.
+    /// </summary>
+    Task<CheckpointStats> CheckpointLeaveRunningAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Restores a container under its original name: from <paramref name="archivePath"/> when given
     /// (another host's checkpoint), else from the checkpoint it keeps locally.
     /// </summary>

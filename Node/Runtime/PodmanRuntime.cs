@@ -53,6 +53,11 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         // a setuid binary, and a bound on processes, whatever the image asks for.
         List<string> a = ["run", "--detach", "--name", container, "--pull=never", "--security-opt", "no-new-privileges",
             "--pids-limit", PidsLimit.ToString(CultureInfo.InvariantCulture)];
+        // The host's fencing agent kills these when its lease lapses: a replica may resume them elsewhere.
+        if (spec.Protection is { IsOn: true })
+        {
+            a.AddRange(["--label", Fencing.IFence.ProtectedLabel]);
+        }
         // The address is the cluster's to give: each host's IPAM knows only its own containers.
         a.AddRange(service.Network == JobNetwork.Cluster
             ? ["--network", serviceNetwork ?? throw new ArgumentException("a service needs the service network", nameof(serviceNetwork)),
@@ -84,8 +89,10 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
     }
 
     /// <summary>podman's arguments that checkpoint a container into <paramref name="archivePath"/>, printing CRIU's statistics.</summary>
-    public static IReadOnlyList<string> CheckpointArguments(string container, string archivePath, ContainerSettings settings) =>
-        ["container", "checkpoint", container, "--export", archivePath, "--tcp-established", "--compress", settings.Compression, "--print-stats"];
+    /// <param name="leaveRunning">A protection checkpoint: the container runs on once it is dumped.</param>
+    public static IReadOnlyList<string> CheckpointArguments(string container, string archivePath, ContainerSettings settings, bool leaveRunning = false) =>
+        ["container", "checkpoint", container, "--export", archivePath, "--tcp-established", "--compress", settings.Compression, "--print-stats",
+         .. leaveRunning ? new[] { "--leave-running" } : []];
 
     /// <summary>podman's arguments that restore a container: from its archive, or in place when <paramref name="archivePath"/> is null.</summary>
     public static IReadOnlyList<string> RestoreArguments(string container, string? archivePath) =>
@@ -105,7 +112,13 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
             environment?.Path)), QuickLimit, cancellationToken);
     }
 
-    public async Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)
+    public Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken) =>
+        CheckpointAsync(container, spec, archivePath, leaveRunning: false, cancellationToken);
+
+    public Task<CheckpointStats> CheckpointLeaveRunningAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken) =>
+        CheckpointAsync(container, spec, archivePath, leaveRunning: true, cancellationToken);
+
+    private async Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, bool leaveRunning, CancellationToken cancellationToken)
     {
         // Not timed: the container runs on while its move waits for a slot.
         using var slot = await _checkpointSlots.TakeAsync(settings.CheckpointLimit, cancellationToken);
@@ -115,7 +128,7 @@ public sealed class PodmanRuntime(HostEntry host, ContainerSettings settings, Se
         {
             try
             {
-                var checkpoint = _podman.RunAsync(a => a.Add(CheckpointArguments(container, archivePath, settings)), settings.CheckpointLimit, cancellationToken);
+                var checkpoint = _podman.RunAsync(a => a.Add(CheckpointArguments(container, archivePath, settings, leaveRunning)), settings.CheckpointLimit, cancellationToken);
                 await _criu.WithErrorsAsync(container, "dump.log", checkpoint, cancellationToken);
                 return new CheckpointStats(clock.ElapsedMilliseconds, new FileInfo(archivePath).Length, CheckpointStatistics.Parse(checkpoint.Result));
             }

@@ -96,6 +96,24 @@ public sealed class FakeContainerRuntime : IContainerRuntime
         return new CheckpointStats(1, archive.Length);
     }
 
+    public async Task<CheckpointStats> CheckpointLeaveRunningAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)
+    {
+        byte[] archive;
+        lock (_gate)
+        {
+            Record($"protect {container}");
+            var c = Get(container);
+            if (c.State != ContainerState.Running)
+            {
+                throw new ContainerRuntimeException($"container {container} is not running");
+            }
+            archive = ArchiveFor(container, c.Number, c.TicksDone, c.TicksTotal);
+        }
+        await Task.Delay(CheckpointDelay, cancellationToken);
+        await File.WriteAllBytesAsync(archivePath, archive, cancellationToken);
+        return new CheckpointStats(1, archive.Length);
+    }
+
     public async Task<RestoreStats> RestoreAsync(string container, JobSpec spec, string? archivePath, CancellationToken cancellationToken)
     {
         ArchiveHeader? header = null;
