@@ -1,5 +1,5 @@
 # The README's two commands are `make demo` and `make test`; both set up a fresh machine first.
-.PHONY: all setup build harness image certs dist deploy-check demo demo-service test check faults nemesis bench docs timeline views hosts-up hosts-down clean
+.PHONY: all setup build harness image certs dist deploy-check demo demo-service demo-failover test check faults nemesis bench docs timeline views hosts-up hosts-down clean
 
 IMAGE      := localhost/akka-migration-worker:latest
 # The simulated hosts, demos and wrappers (Harness/), as `make build` or `make setup` built them.
@@ -58,6 +58,10 @@ certs:
 # A key-value service moved between two hosts while a client writes to it over one connection.
 demo-service: setup
 	@$(HARNESS) demo-service
+
+# A protected job resumed on another host after its host is burnt (three simulated hosts with fencing agents).
+demo-failover: setup
+	@$(HARNESS) demo-failover
 
 # `make demo HOSTS=3` (2 to 26): the same demo in a cluster of that many simulated hosts.
 demo: setup

@@ -2,6 +2,7 @@ using AkkaMigration.Node.Fencing;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Observability;
+using AkkaMigration.Node.Protection;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Config;
@@ -25,6 +26,9 @@ public sealed record NodeContext(
 
     /// <summary>Checks the voters' seals on what peers say of lost hosts; null where <see cref="Streams"/> is.</summary>
     public FencingSeals? Seals { get; } = Streams is null ? null : FencingSeals.Of(Streams.Tls);
+
+    /// <summary>The latest protection checkpoints this host keeps for other hosts' jobs.</summary>
+    public ReplicaStore Replicas { get; } = new(Self.StateDirectory);
 
     /// <summary>What the node's actors count and measure, exported on its metrics port (see <see cref="NodeObservability"/>).</summary>
     public NodeMetrics Metrics { get; } = new();

@@ -3,6 +3,7 @@ using Akka.Event;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
+using AkkaMigration.Node.Protection;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Jobs;
@@ -35,6 +36,8 @@ public sealed class JobActor : StatefulActor, IWithStash
     private readonly JobStart _start;
     private readonly JobContainer _container;
     private JobRecord _record;
+    /// <summary>The job's protection rounds while it runs here, if it is protected (<see cref="ProtectionRound"/>).</summary>
+    private IActorRef? _protection;
 
     public JobActor(JobRecord record, IActorRef[] waiting, JobStart start, NodeContext node)
     {
@@ -134,6 +137,10 @@ public sealed class JobActor : StatefulActor, IWithStash
             _container.EnableLoopback();
         }
         Record(_record with { Phase = JobPhase.Running, Pending = null });
+        if (_record.Spec.Protection is { IsOn: true } && _protection is null)
+        {
+            _protection = Context.ActorOf(ProtectionRound.Props(_record, _node, Context.Parent));
+        }
         Become(() => Running(watch ?? Watch(), pid));
         Stash.UnstashAll();
     }
@@ -192,6 +199,8 @@ public sealed class JobActor : StatefulActor, IWithStash
 
     private void Migrate(OutgoingMigration.Start start)
     {
+        // A protection checkpoint must not freeze the container the move checkpoints; the new owner protects it.
+        Unprotect();
         var migration = Context.ActorOf(OutgoingMigration.Props(JobId, _container.Name, _record.Spec, start, _node));
         Become(() => Migrating(migration));
         ReportPhase();
@@ -243,6 +252,7 @@ public sealed class JobActor : StatefulActor, IWithStash
     /// <returns>Whether the settled record is on disk.</returns>
     private bool Settle(JobPhase phase, JobRecord record)
     {
+        Unprotect();
         Become(Settled);
         var written = Record(record with { Phase = phase, Pending = null, FinishedAt = DateTimeOffset.UtcNow });
         var status = Status();
@@ -287,6 +297,16 @@ public sealed class JobActor : StatefulActor, IWithStash
         }
         ReportPhase();
         return failure is null;
+    }
+
+    /// <summary>Ends the protection rounds; their replica hosts drop what they keep of the job.</summary>
+    private void Unprotect()
+    {
+        if (_protection is not null)
+        {
+            Context.Stop(_protection);
+            _protection = null;
+        }
     }
 
     private void ReportPhase() => Context.Parent.Tell(Status());

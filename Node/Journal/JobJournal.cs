@@ -19,7 +19,8 @@ public sealed class JobJournal
     /// <summary>Completed transfers remembered, the newest first; a source asks about its own within minutes.</summary>
     private const int CompletedKept = 4096;
 
-    private static readonly JsonSerializerOptions Json = new()
+    /// <summary>How job records are written, wherever they are kept (replicas carry one too).</summary>
+    internal static readonly JsonSerializerOptions Json = new()
     {
         Converters = { new JsonStringEnumConverter(), new LogLineJson() },
         WriteIndented = true,

@@ -237,7 +237,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         _source.Tell(new RestoreStarted(_begin.TransferId), Self);
         Become(() => Restoring(end, clock));
         var streamed = !_hashFromFile && _hashedTo == end.TotalBytes ? Convert.ToHexStringLower(_hash.GetHashAndReset()) : null;
-        VerifyAndRestoreAsync(end.Handoff.Spec, end.Sha256, streamed)
+        (_begin.ReplicaHosts is { } replicaHosts ? VerifyAndKeepAsync(end.Handoff, replicaHosts, end.Sha256, streamed) : VerifyAndRestoreAsync(end.Handoff.Spec, end.Sha256, streamed))
             .PipeTo(Self, success: () => new Restored(), failure: e => new RestoreFailed(e switch
             {
                 ChecksumMismatchException => TransferFailure.ChecksumMismatch,
@@ -249,11 +249,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
     /// <param name="streamedSha256">The hash taken as the chunks arrived, or null to hash the file.</param>
     private async Task VerifyAndRestoreAsync(JobSpec spec, string expectedSha256, string? streamedSha256)
     {
-        var actual = streamedSha256 ?? await HashFileAsync();
-        if (actual != expectedSha256)
-        {
-            throw new ChecksumMismatchException($"checksum mismatch: received {actual}, sent {expectedSha256}");
-        }
+        await VerifyAsync(expectedSha256, streamedSha256);
         // Until the job's record says it runs here, a restarted node removes what this restore left.
         _node.Journal.MarkRestoring(_begin.JobId, _begin.TransferId);
         try
@@ -265,6 +261,23 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
             // Leave nothing half-restored: the source resumes the job, so it must not run here too.
             await RemoveContainerAsync();
             throw;
+        }
+    }
+
+    /// <summary>A protection checkpoint: kept whole and verified, restored only if its owner's host is lost.</summary>
+    private async Task VerifyAndKeepAsync(JobHandoff handoff, string[] replicaHosts, string expectedSha256, string? streamedSha256)
+    {
+        await VerifyAsync(expectedSha256, streamedSha256);
+        // File I/O with fsyncs: off the actor's thread.
+        await Task.Run(() => _node.Replicas.Keep(JobRecord.From(handoff, JobPhase.Running), _begin.SourceNode, replicaHosts, _path), Stopping);
+    }
+
+    private async Task VerifyAsync(string expectedSha256, string? streamedSha256)
+    {
+        var actual = streamedSha256 ?? await HashFileAsync();
+        if (actual != expectedSha256)
+        {
+            throw new ChecksumMismatchException($"checksum mismatch: received {actual}, sent {expectedSha256}");
         }
     }
 
@@ -284,6 +297,14 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
     private void Restoring(EndOfArchive end, Stopwatch clock)
     {
         var aborted = false;
+        Receive<Restored>(_ => _begin.ReplicaHosts is not null, _ =>
+        {
+            _log.Info("keeps a protection checkpoint of job {0} from {1} ({2} bytes)", _begin.JobId, _begin.SourceNode, _bytes);
+            _node.Metrics.ArchiveBytes(_bytes, MigrationDirection.In);
+            _source.Tell(new ReplicaStored(_begin.TransferId, _begin.JobId, _node.Name), Self);
+            Context.Parent.Tell(new IncomingTransfers.Kept());
+            Become(Adopted);
+        });
         Receive<Restored>(_ =>
         {
             if (aborted)
@@ -316,7 +337,7 @@ public sealed class ArchiveReceiver : StatefulActor, IWithTimers
         Receive<ArchiveChunk>(c => Sender.Tell(new ChunkAck(_begin.TransferId, c.Sequence), Self));
     }
 
-    /// <summary>The supervisor took the job over and confirms to the source; it stops this actor.</summary>
+    /// <summary>The supervisor took the job over and confirms to the source (or the replica is kept); the parent stops this actor.</summary>
     private void Adopted()
     {
         Receive<EndOfArchive>(_ => { });

@@ -61,9 +61,11 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     /// <param name="target">The target's supervisor.</param>
     /// <param name="streamTo">The target host, whose archive stream the chunks take.</param>
     /// <param name="expectedBytes">The archive's estimated size (<see cref="ArchiveEstimate"/>), for the target to check its room; binding there.</param>
-    public ArchiveSender(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry streamTo, long expectedBytes)
+    /// <param name="replicaHosts">Non-null for a protection checkpoint, which the target keeps instead of restoring (<see cref="BeginTransfer.ReplicaHosts"/>).</param>
+    public ArchiveSender(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry streamTo, long expectedBytes,
+        string[]? replicaHosts = null)
     {
-        _begin = new BeginTransfer(transferId, jobId, node.Name, node.Config.Transfer.ChunkBytes, expectedBytes);
+        _begin = new BeginTransfer(transferId, jobId, node.Name, node.Config.Transfer.ChunkBytes, expectedBytes) { ReplicaHosts = replicaHosts };
         _peer = target;
         _node = node;
         _streamTo = streamTo;
@@ -75,8 +77,8 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
     public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(string transferId, string jobId, string archivePath, ActorSelection target, NodeContext node, HostEntry streamTo,
-        long expectedBytes) =>
-        Akka.Actor.Props.Create(() => new ArchiveSender(transferId, jobId, archivePath, target, node, streamTo, expectedBytes));
+        long expectedBytes, string[]? replicaHosts = null) =>
+        Akka.Actor.Props.Create(() => new ArchiveSender(transferId, jobId, archivePath, target, node, streamTo, expectedBytes, replicaHosts));
 
     /// <summary>Unacknowledged chunks are sent again this many times before the transfer fails.</summary>
     public const int MaxResends = 2;
@@ -242,15 +244,18 @@ public sealed partial class ArchiveSender : StatefulActor, IWithTimers
             receiver.Tell(end, Self);
             ArmTimeout(t.Reason, AckTimeout);
         });
-        Receive<RestoreConfirmed>(c =>
-        {
-            _finished = true;
-            Context.Parent.Tell(new Delivered(c.Node, c.RestoreMs));
-            Context.Stop(Self);
-        });
+        Receive<RestoreConfirmed>(c => Deliver(c.Node, c.RestoreMs));
+        Receive<ReplicaStored>(s => Deliver(s.Node, 0));
         Receive<TransferFailed>(f => GiveUp(MigrationFailure.TargetFailed, $"the target could not take the job: {f.Reason}"));
         Receive<TimedOut>(t => GiveUp(MigrationFailure.TargetSilent, t.Reason, inDoubt: true));
         Receive<ChunkAck>(_ => { });
+    }
+
+    private void Deliver(string node, long restoreMs)
+    {
+        _finished = true;
+        Context.Parent.Tell(new Delivered(node, restoreMs));
+        Context.Stop(Self);
     }
 
     /// <summary>

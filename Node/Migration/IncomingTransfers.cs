@@ -61,6 +61,9 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
     /// <summary>From a receiver: the container runs here and its record says so.</summary>
     public sealed record Restored(JobRecord Record, IActorRef[] Waiting, IActorRef Source, long RestoreMs);
 
+    /// <summary>From a receiver: the protection checkpoint is kept, and the source told so.</summary>
+    public sealed record Kept;
+
     /// <summary>To the supervisor: take the job over, then confirm to the source.</summary>
     public sealed record AdoptJob(JobRecord Record, IActorRef[] Waiting, IActorRef Source, string TransferId, long RestoreMs);
 
@@ -132,6 +135,14 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             _node.Metrics.Incoming(_receiving.Count);
             Context.Parent.Tell(new AdoptJob(r.Record, r.Waiting, r.Source, begin.TransferId, r.RestoreMs));
         });
+        Receive<Kept>(_ =>
+        {
+            if (_receiving.Remove(Sender))
+            {
+                Context.Stop(Sender);
+                _node.Metrics.Incoming(_receiving.Count);
+            }
+        });
         Receive<AbortTransfer>(Abort);
         Receive<Terminated>(t =>
         {
@@ -159,6 +170,7 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
             _ when !Context.Child(ReceiverName(begin.TransferId)).IsNobody() => (TransferFailure.AlreadyUnderWay, $"transfer {begin.TransferId} is already under way"),
             // A replayed BeginTransfer: an id is used once, so that "restored" answers one transfer only.
             _ when _admitted.Contains(begin.TransferId) || _node.Journal.IsCompleted(begin.TransferId) => (TransferFailure.TransferIdUsed, $"transfer {begin.TransferId} was already used"),
+            _ when begin.ReplicaHosts is { } hosts && ReplicaHostsProblem(hosts, begin.SourceNode) is { } replicas => (TransferFailure.InvalidTransfer, replicas),
             _ when _receiving.Values.Any(b => b.JobId == begin.JobId) => (TransferFailure.AlreadyUnderWay, $"job {begin.JobId} is already being received"),
             _ when _receiving.Count >= MaxTransfers => (TransferFailure.TooManyTransfers, $"{_node.Name} already receives {MaxTransfers} transfers"),
             // The supervisor checked that SourceNode is the host that sent this.
@@ -185,6 +197,14 @@ public sealed class IncomingTransfers : StatefulActor, IWithStash
         _receiving[receiver] = begin;
         _node.Metrics.Incoming(_receiving.Count);
     }
+
+    /// <summary>A protection checkpoint's replica hosts: distinct hosts of config.ini, this one among them, its source not.</summary>
+    private string? ReplicaHostsProblem(string[] hosts, string source) =>
+        hosts.Length == 0 || hosts.Length >= _node.Config.Hosts.Count ? $"a protection checkpoint names {hosts.Length} replica hosts"
+        : hosts.Any(h => _node.Config.FindHost(h) is null) ? "a protection checkpoint names a replica host that is not in config.ini"
+        : hosts.Distinct().Count() != hosts.Length || !hosts.Contains(_node.Name) || hosts.Contains(source)
+            ? $"a protection checkpoint's replica hosts must be distinct, include {_node.Name} and not its source {source}"
+            : null;
 
     private static string ReceiverName(string transferId) => $"incoming-{transferId}";
 

@@ -23,6 +23,7 @@ public sealed class NodeMetrics : IDisposable
     private readonly Histogram<double> _durations;
     private readonly Histogram<double> _downtime;
     private readonly Counter<long> _archiveBytes;
+    private readonly Histogram<double> _failovers;
     // Written by the actors, read by the exporter's thread: whole values swapped, never mutated in place.
     private volatile int[] _jobsByPhase = new int[Phases.Length];
     private int _outgoing;
@@ -43,6 +44,9 @@ public sealed class NodeMetrics : IDisposable
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _archiveBytes = Meter.CreateCounter<long>("akkamigration.archive", "By",
             "Checkpoint archive bytes of successful migrations, by direction (out: sent, in: received)");
+        _failovers = Meter.CreateHistogram<double>("akkamigration.failover.restore", "ms",
+            "Jobs this node resumed from a replica after their owner's host was lost (the count), and how long each restore took",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         Meter.CreateObservableGauge("akkamigration.jobs", ObserveJobs, "{job}", "Jobs this node owns, by phase");
         Meter.CreateObservableGauge("akkamigration.transfers.active", ObserveTransfers, "{transfer}",
             "Migrations under way on this node, by direction (out: as source, in: as target)");
@@ -102,6 +106,8 @@ public sealed class NodeMetrics : IDisposable
         }
         _jobsByPhase = counts;
     }
+
+    public void FailedOver(long restoreMs) => _failovers.Record(restoreMs);
 
     public void OutgoingStarted() => Interlocked.Increment(ref _outgoing);
 

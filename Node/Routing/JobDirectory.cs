@@ -3,7 +3,8 @@ using Akka.DistributedData;
 namespace AkkaMigration.Node.Routing;
 
 /// <summary>Where a job lives: its owner, whether its container still runs (settled jobs keep an owner for their result), and its service address if any.</summary>
-public sealed record JobLocation(string Node, bool Active, string? Address = null);
+/// <param name="Protected">A replica resumes the job if its owner's host is lost.</param>
+public sealed record JobLocation(string Node, bool Active, string? Address = null, bool Protected = false);
 
 /// <summary>
 /// Who owns which job, replicated to every node with Akka.DistributedData (a last-writer-wins dictionary

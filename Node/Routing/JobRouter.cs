@@ -71,7 +71,12 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
         if (Directory.TryGetValue(command.JobId, out var where) && where.Node != self.Name && hops < MaxHops
             && config.FindHost(where.Node) is { } owner)
         {
-            if (_lost.TryGetValue(owner.Name, out var lostAt))
+            if (_lost.TryGetValue(owner.Name, out var lostAt) && where.Protected)
+            {
+                return new Route.Answer(new CommandRejected(command.JobId, JobFailure.OwnerDown,
+                    $"job {command.JobId} was lost with {owner.Name} at {lostAt:HH:mm:ss} UTC; it is protected, and a replica host resumes it: ask again in a moment"));
+            }
+            if (_lost.TryGetValue(owner.Name, out lostAt))
             {
                 return new Route.Answer(new CommandRejected(command.JobId, JobFailure.JobLostWithHost,
                     $"job {command.JobId} was lost with {owner.Name} at {lostAt:HH:mm:ss} UTC; it was not protected"));
@@ -145,6 +150,20 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
     }
 
     public string? LeastLoadedPeer() => JobDirectory.LeastLoaded(Targets(), JobDirectory.Load(Directory));
+
+    /// <summary>
+    /// Up to <paramref name="count"/> hosts to keep a protected job's replicas, chosen like migration
+    /// targets (<see cref="Targets"/>, none declared lost): those of <paramref name="current"/> that
+    /// still can first, so a replica moves only when its host drops out, then the least loaded.
+    /// </summary>
+    public string[] ReplicaHosts(int count, string[] current)
+    {
+        var targets = Targets().Where(h => !_lost.ContainsKey(h)).ToList();
+        var load = JobDirectory.Load(Directory);
+        return [.. current.Where(targets.Contains)
+            .Concat(targets.Except(current).OrderBy(h => load.GetValueOrDefault(h)).ThenBy(h => h, StringComparer.Ordinal))
+            .Take(count)];
+    }
 
     /// <summary>The peers a migration or a drain may pick: reachable up members of the cluster that config.ini names, other than this node, not cordoned.</summary>
     public List<string> Targets() => [.. ReachableUpMembers().Where(h => h != self.Name && !_cordoned.Contains(h))];

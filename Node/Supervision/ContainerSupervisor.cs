@@ -7,6 +7,7 @@ using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Placement;
+using AkkaMigration.Node.Protection;
 using AkkaMigration.Node.Routing;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
@@ -35,6 +36,7 @@ public sealed class ContainerSupervisor : ReceiveActor
     private readonly CancellationTokenSource _stopping = new();
     private IActorRef _incoming = ActorRefs.Nobody;
     private IActorRef _hostLoss = ActorRefs.Nobody;
+    private IActorRef _replicas = ActorRefs.Nobody;
 
     public ContainerSupervisor(NodeContext node)
     {
@@ -75,7 +77,14 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<JobLeft>(l => _jobs.IsCurrent(l.JobId, Sender), _jobs.Left);
         Receive<Changed>(c => c.Key.Equals(JobDirectory.Key), c => _router.Learn(c.Get(JobDirectory.Key).Entries));
         Receive<Changed>(c => c.Key.Equals(NodeCordon.Key), c => _router.LearnCordons(c.Get(NodeCordon.Key).Entries));
-        Receive<HostLossWatch.LostHostsProven>(p => _router.LearnLostHosts(p.Hosts));
+        Receive<HostLossWatch.LostHostsProven>(p =>
+        {
+            _router.LearnLostHosts(p.Hosts);
+            _replicas.Tell(new ReplicaKeeper.Consider(p.Hosts, _router.Directory));
+        });
+        Receive<ReplicaKeeper.Resumed>(r => _jobs.Start(r.Record, [], JobStart.Adopt));
+        Receive<DropReplica>(d => _replicas.Forward(d));
+        Receive<ProtectionRound.ChooseReplicaHosts>(c => Sender.Tell(new ProtectionRound.ReplicaHostsChosen(_router.ReplicaHosts(c.Count, c.Current))));
         Receive<DeclareNodeLost>(d => _hostLoss.Forward(d));
         Receive<IUpdateResponse>(_ => { });
         Receive<WatchNode>(w => _statusFeed.Forward(w));
@@ -116,6 +125,7 @@ public sealed class ContainerSupervisor : ReceiveActor
         var ownedHere = records.Where(r => r is { MovedTo: null, Pending: null }).Select(r => r.JobId).ToHashSet();
         _incoming = Context.ActorOf(IncomingTransfers.Props(_node, ownedHere), IncomingTransfers.Name);
         Context.ActorOf(MembershipGuard.Props(_node.Config), "membership-guard");
+        _replicas = Context.ActorOf(ReplicaKeeper.Props(_node), "replicas");
         _hostLoss = Context.ActorOf(HostLossWatch.Props(_node.Self, _node.Config, _node.Seals), "host-loss");
         if (_node.Config.Jobs.KeepFinished is { } keep)
         {

@@ -51,7 +51,7 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
         {
             _owned[record.JobId] = record.Status(node.Name);
             Changed();
-            Publish(record.JobId, new JobLocation(node.Name, !record.Settled, record.Spec.Service.Address));
+            Publish(record.JobId, Location(node.Name, !record.Settled, record.Spec));
         }
     }
 
@@ -60,7 +60,7 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
     {
         if (_owned.TryGetValue(status.JobId, out var before) && JobRouter.IsActive(before) != JobRouter.IsActive(status))
         {
-            Publish(status.JobId, new JobLocation(node.Name, JobRouter.IsActive(status), status.Spec.Service.Address));
+            Publish(status.JobId, Location(node.Name, JobRouter.IsActive(status), status.Spec));
         }
         _owned[status.JobId] = status;
         Changed();
@@ -71,7 +71,7 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
     {
         _owned.Remove(left.JobId, out var status);
         Changed();
-        Publish(left.JobId, new JobLocation(left.NewOwner, true, status?.Spec.Service.Address));
+        Publish(left.JobId, status is null ? new JobLocation(left.NewOwner, true) : Location(left.NewOwner, true, status.Spec));
     }
 
     /// <summary>Forgets the finished jobs this node owns that ended before <paramref name="finishedBefore"/>.</summary>
@@ -103,6 +103,9 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
         router.Remove(jobId);
         _replicator.Tell(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty, WriteLocal.Instance, map => map.Remove(_cluster, jobId)));
     }
+
+    private static JobLocation Location(string owner, bool active, JobSpec spec) =>
+        new(owner, active, spec.Service.Address, spec.Protection is { IsOn: true });
 
     private void Changed()
     {

@@ -27,6 +27,10 @@ public sealed record MigrationConfig(
     public bool IsNodeAddress(Akka.Actor.Address address) =>
         !address.HasGlobalScope || Hosts.Any(h => h.Address == address.Host && h.Port == address.Port);
 
+    /// <summary>The host of config.ini whose node listens at <paramref name="address"/>, or null.</summary>
+    public HostEntry? HostAt(Akka.Actor.Address address) =>
+        Hosts.FirstOrDefault(h => h.Address == address.Host && h.Port == address.Port);
+
     public HostEntry? FindHost(string name) =>
         Hosts.FirstOrDefault(h => string.Equals(h.Name, name, StringComparison.Ordinal));
 

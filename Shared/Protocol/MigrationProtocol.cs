@@ -39,7 +39,14 @@ public sealed record ImageFetched(string Image, long Bytes, long Milliseconds, s
 /// The archive's size as the source estimates it before podman has written it; required, at least 1,
 /// and binding: the target refuses more than this with the margin it checked its room for.
 /// </param>
-public sealed record BeginTransfer(string TransferId, string JobId, string SourceNode, int ChunkBytes, long ExpectedBytes) : ITransferMessage;
+public sealed record BeginTransfer(string TransferId, string JobId, string SourceNode, int ChunkBytes, long ExpectedBytes) : ITransferMessage
+{
+    /// <summary>
+    /// Non-null for a protection checkpoint: the target keeps the archive as a replica instead of
+    /// restoring it. The hosts the owner keeps replicas on, in the order they would take the job over.
+    /// </summary>
+    public string[]? ReplicaHosts { get; init; }
+}
 
 public sealed record TransferAccepted(string TransferId) : ITransferMessage;
 
@@ -67,6 +74,15 @@ public sealed record RestoreStarted(string TransferId) : ITransferMessage;
 
 /// <summary>The container runs on <paramref name="Node"/> now and its job actor owns it.</summary>
 public sealed record RestoreConfirmed(string TransferId, string JobId, string Node, long RestoreMs) : ITransferMessage;
+
+/// <summary>The replica host has the protection checkpoint, verified and on disk, and keeps it in place of the one before.</summary>
+public sealed record ReplicaStored(string TransferId, string JobId, string Node) : ITransferMessage;
+
+/// <summary>
+/// From a job's owner to a replica host: the job ended or moved away, so the replica of it that the
+/// owner sent is of no more use. A replica another host sent stays.
+/// </summary>
+public sealed record DropReplica(string JobId) : INodeMessage;
 
 /// <summary>The target gave up; it has deleted what it received and runs nothing of the job.</summary>
 public sealed record TransferFailed(string TransferId, TransferFailure Code, string Reason) : ITransferMessage;

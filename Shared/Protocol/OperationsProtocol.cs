@@ -5,7 +5,12 @@ namespace AkkaMigration.Shared.Protocol;
 
 /// <summary>One move of a job, as <c>inspect</c> shows it; a job keeps its last <c>MoveHistory.Kept</c> moves.</summary>
 /// <param name="At">When the target had restored it (the target's clock).</param>
-public sealed record MoveRecord(string From, string To, DateTimeOffset At, long CheckpointMs, long TransferMs, long RestoreMs);
+/// <param name="CheckpointTakenAt">
+/// A failover: <paramref name="To"/> resumed the job from the protection checkpoint taken then, after
+/// <paramref name="From"/> was lost. Null for a planned move.
+/// </param>
+public sealed record MoveRecord(string From, string To, DateTimeOffset At, long CheckpointMs, long TransferMs, long RestoreMs,
+    DateTimeOffset? CheckpointTakenAt = null);
 
 /// <summary>A job's status and its history of moves; answered with <see cref="JobDetails"/>.</summary>
 public sealed record InspectJob(string JobId) : IJobCommand;

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using AkkaMigration.Node.Journal;
+using AkkaMigration.Shared.Protocol;
+
+namespace AkkaMigration.Node.Protection;
+
+/// <summary>One job's latest protection checkpoint as a replica host keeps it.</summary>
+/// <param name="Job">The job as its owner recorded it when the checkpoint was taken.</param>
+/// <param name="Source">The owner that sent it; only that host may have it dropped.</param>
+/// <param name="ReplicaHosts">The hosts the owner keeps replicas on, in the order they would take the job over.</param>
+/// <param name="TakenAt">When the checkpoint arrived whole here, as this host's clock says: no older than the work it holds.</param>
+/// <param name="Archive">The archive's file name in the store's folder.</param>
+public sealed record Replica(JobRecord Job, string Source, string[] ReplicaHosts, DateTimeOffset TakenAt, long Bytes, string Archive);
+
+/// <summary>
+/// The replicas a host keeps for other hosts' protected jobs: a private folder (0700) with, per
+/// job, the latest complete and verified archive and its record. A new archive is fsynced and moved
+/// in, then the record naming it replaces the old one (fsync, rename): until that rename the previous
+/// replica is the job's, whole, so a host lost mid-way still holds one.
+/// </summary>
+public sealed class ReplicaStore
+{
+    private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const string RecordSuffix = ".json";
+
+    public ReplicaStore(string stateDirectory)
+    {
+        Folder = Path.Combine(stateDirectory, "replicas");
+        Directory.CreateDirectory(Folder, OwnerOnly);
+        File.SetUnixFileMode(Folder, OwnerOnly);
+        // Archives no record names: moved in by a host lost before the record that named them.
+        var named = All().Select(r => r.Archive).ToHashSet();
+        foreach (var orphan in Directory.EnumerateFiles(Folder, "*.tar").Where(p => !named.Contains(Path.GetFileName(p))))
+        {
+            File.Delete(orphan);
+        }
+    }
+
+    public string Folder { get; }
+
+    /// <summary>Callers pass validated job ids only, so the names cannot leave the folder.</summary>
+    public Replica? Find(string jobId)
+    {
+        var path = Path.Combine(Folder, jobId + RecordSuffix);
+        return File.Exists(path) ? Read(path) : null;
+    }
+
+    public IReadOnlyList<Replica> All() =>
+        [.. Directory.EnumerateFiles(Folder, "*" + RecordSuffix).Select(Read).OfType<Replica>()];
+
+    public string ArchivePath(Replica replica) => Path.Combine(Folder, replica.Archive);
+
+    /// <summary>Takes <paramref name="received"/> (a verified archive, moved, not copied) as the job's replica in place of the one before.</summary>
+    public Replica Keep(JobRecord job, string source, string[] replicaHosts, string received)
+    {
+        using (var file = new FileStream(received, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Flush(flushToDisk: true);
+        }
+        var name = $"{job.JobId}.{Guid.NewGuid():N}.tar";
+        File.Move(received, Path.Combine(Folder, name));
+        var replica = new Replica(job, source, replicaHosts, DateTimeOffset.UtcNow, new FileInfo(Path.Combine(Folder, name)).Length, name);
+        // Syncs the folder too, so the moved archive is there whenever the record is.
+        DurableFolder.ReplaceFile(Path.Combine(Folder, job.JobId + RecordSuffix), JsonSerializer.Serialize(replica, JobJournal.Json));
+        DeleteArchives(job.JobId, except: name);
+        return replica;
+    }
+
+    /// <summary>The job's replica is gone for good: its record first, so a lost host never finds a record without its archive.</summary>
+    public void Drop(string jobId)
+    {
+        var record = Path.Combine(Folder, jobId + RecordSuffix);
+        if (File.Exists(record))
+        {
+            DurableFolder.DeleteFile(record);
+        }
+        DeleteArchives(jobId, except: null);
+    }
+
+    private void DeleteArchives(string jobId, string? except)
+    {
+        foreach (var archive in Directory.EnumerateFiles(Folder, $"{jobId}.*.tar").Where(p => Path.GetFileName(p) != except))
+        {
+            File.Delete(archive);
+        }
+    }
+
+    private static Replica? Read(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Replica>(File.ReadAllText(path), JobJournal.Json);
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            return null;
+        }
+    }
+}
