@@ -133,7 +133,8 @@ public abstract class FaultSuite(SimulatedHosts hosts, ITestOutputHelper output)
         var outcome = new RunOutcome(index, lost || owners.Count == 0, duplicates, problems);
         Output.WriteLine($"{fault} #{index}: {(outcome.Passed ? "ok" : "FAILED")} in {clock.Elapsed.TotalSeconds:0.0} s; " +
             $"result {result?.Value.ToString() ?? "-"} from {result?.ProducedBy ?? "-"}; owners {string.Join(",", owners)}; " +
-            $"at most {census.MostAtOnce} worker(s) at once in {census.Samples} samples{(problems.Count > 0 ? "; " + string.Join("; ", problems) : "")}");
+            $"at most {census.MostAtOnce} worker(s) running and {census.MostFrozenAtOnce} frozen at once in {census.Samples} samples" +
+            $"{(problems.Count > 0 ? "; " + string.Join("; ", problems) : "")}");
         return outcome;
     }
 

@@ -36,7 +36,8 @@ public static class NemesisChecker
             }
             if (census.MostAtOnceOf(job.Number) > 1)
             {
-                verdict.Duplicated.Add($"{job.Id}: {census.MostAtOnceOf(job.Number)} copies of its worker ran at once");
+                verdict.Duplicated.Add($"{job.Id}: {census.MostAtOnceOf(job.Number)} copies of its worker ran at once " +
+                    $"({census.MostFrozenAtOnceOf(job.Number)} frozen at most)");
             }
         }
         var status = await hosts.StatusAsync();
