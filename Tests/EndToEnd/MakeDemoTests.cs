@@ -24,6 +24,20 @@ public sealed class MakeDemoTests(SimulatedHosts hosts)
     }
 
     [Fact]
+    public async Task The_failover_demo_resumes_the_job_on_a_host_other_than_the_burnt_one_with_result_42()
+    {
+        var prefix = $"{SimulatedHosts.NetnsPrefix}o";
+
+        var run = await Shell.RunAsync("dotnet", [Repo.HarnessDll, "demo-failover"], TimeSpan.FromMinutes(5),
+            environment: new Dictionary<string, string?> { ["AKKA_MIGRATION_NETNS_PREFIX"] = prefix, ["AKKA_MIGRATION_CONFIG"] = hosts.ConfigPath });
+
+        Assert.True(run.ExitCode == 0, $"the failover demo failed ({run.ExitCode}): {run.StandardOutput}\n{run.StandardError}");
+        Assert.Matches(@"^job failover-demo resumed on (node[AC]) from a checkpoint [\d.]+ s old, [\d.]+ s after nodeB was lost; result 42 from \1$",
+            run.StandardOutput.TrimEnd().Split('\n')[^1]);
+        Assert.DoesNotContain($"{prefix}-", await Shell.CheckedAsync("ip", "netns", "list"));
+    }
+
+    [Fact]
     public async Task The_service_demo_moves_the_service_with_nothing_lost_and_its_connection_kept()
     {
         var prefix = $"{SimulatedHosts.NetnsPrefix}s";
