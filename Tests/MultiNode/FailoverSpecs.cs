@@ -10,7 +10,7 @@ namespace AkkaMigration.Tests.MultiNode;
 /// owner, and that host resumes the job from its replica once the owner's host is proven lost.
 /// Real podman, agents and burnt hosts: Tests/EndToEnd/MakeDemoTests (make demo-failover).
 /// </summary>
-public sealed class ProtectionSpecs : ThreeNodeClusterSpec
+public sealed class FailoverSpecs : ThreeNodeClusterSpec
 {
     private const string JobId = "guarded";
 
