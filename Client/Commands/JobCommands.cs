@@ -19,11 +19,14 @@ public static class JobCommands
         var on = Completions.Hosts(new Option<string?>("--on") { Description = "The host to run it on (default: the executor)" });
         var work = new Option<int?>("--work-ms") { Description = "How long the work takes (default: config.ini)" };
         var state = new Option<int?>("--state-mb") { Description = "Pseudo-random memory the worker holds (default: config.ini)" };
-        var command = new Command("submit", "Start a job that adds one to NUMBER; prints its id") { number, id, on, work, state, JsonOption };
-        command.SetAction((parse, _) => Input.TryParseNumber(parse.GetValue(number), out var value, out var error)
-            ? Execute(parse, terminal, operations => operations.SubmitAsync(
-                value, parse.GetValue(id) ?? Names.NewJobId(), parse.GetValue(on), parse.GetValue(work), parse.GetValue(state)))
-            : Task.FromResult(Report(terminal, WantsJson(parse), Outcome.BadInput(error))));
+        var (protect, replicas) = ProtectionOptions();
+        var command = new Command("submit", "Start a job that adds one to NUMBER; prints its id") { number, id, on, work, state, protect, replicas, JsonOption };
+        command.SetAction((parse, _) =>
+            Input.TryParseNumber(parse.GetValue(number), out var value, out var error)
+            && Input.TryParseProtection(parse.GetValue(protect), parse.GetValue(replicas), out var protection, out error)
+                ? Execute(parse, terminal, operations => operations.SubmitAsync(
+                    value, parse.GetValue(id) ?? Names.NewJobId(), parse.GetValue(on), parse.GetValue(work), parse.GetValue(state), protection))
+                : Task.FromResult(Report(terminal, WantsJson(parse), Outcome.BadInput(error))));
         return command;
     }
 
@@ -49,9 +52,10 @@ public static class JobCommands
         var memory = new Option<string?>("--memory", "-m") { Description = "Memory limit, e.g. 512m" };
         var cpus = new Option<string?>("--cpus") { Description = "CPU limit, e.g. 1.5" };
         var publish = new Option<string[]>("--publish", "-p") { Description = "Not supported: see the error it gives" };
+        var (protect, replicas) = ProtectionOptions();
         var command = new Command("run", "Run any image as a managed container that can then be migrated")
         {
-            name, image, arguments, on, network, ip, env, volume, memory, cpus, publish, JsonOption,
+            name, image, arguments, on, network, ip, env, volume, memory, cpus, publish, protect, replicas, JsonOption,
         };
         command.SetAction((parse, _) =>
         {
@@ -62,14 +66,31 @@ public static class JobCommands
                     "--publish: a published host port stays on the host the container leaves, so it cannot move; " +
                     "run it with --network cluster and reach it at its own address, which moves with it")));
             }
+            if (!Input.TryParseProtection(parse.GetValue(protect), parse.GetValue(replicas), out var protection, out var error))
+            {
+                return Task.FromResult(Report(terminal, WantsJson(parse), Outcome.BadInput(error)));
+            }
             var address = parse.GetValue(ip);
             var service = new ServiceOptions(
                 address is not null || parse.GetValue(network) == "cluster" ? JobNetwork.Cluster : JobNetwork.None,
                 address, parse.GetValue(volume) ?? [], parse.GetValue(memory), parse.GetValue(cpus));
             return Execute(parse, terminal, operations => operations.RunAsync(
-                parse.GetValue(name)!, parse.GetValue(image)!, parse.GetValue(arguments) ?? [], parse.GetValue(on), parse.GetValue(env) ?? [], service));
+                parse.GetValue(name)!, parse.GetValue(image)!, parse.GetValue(arguments) ?? [], parse.GetValue(on), parse.GetValue(env) ?? [], service, protection));
         });
         return command;
+    }
+
+    /// <summary>run's and submit's --protect and --replicas, read by <see cref="Input.TryParseProtection"/>.</summary>
+    private static (Option<string?> Protect, Option<int?> Replicas) ProtectionOptions()
+    {
+        var protect = new Option<string?>("--protect")
+        {
+            HelpName = "EVERY",
+            Description = "Checkpoint the job this often (e.g. 5s, 1m) onto other hosts, which resume it if its host is lost; off: not at all (default: config.ini's [ha])",
+        };
+        protect.CompletionSources.Add("off", "2s", "5s", "30s", "1m");
+        var replicas = new Option<int?>("--replicas") { HelpName = "N", Description = "How many other hosts keep its latest checkpoint, with --protect (default: 1)" };
+        return (protect, replicas);
     }
 
     public static Command Migrate(Terminal terminal)

@@ -22,7 +22,8 @@ public sealed partial class ClientOperations(ClientSession session)
     /// <summary>Long enough for a checkpoint, a large transfer and a restore; the node bounds each step itself.</summary>
     public TimeSpan MigrationWait => Config.Transfer.MigrationLimit;
 
-    public async Task<Outcome> SubmitAsync(long number, string jobId, string? host, int? workMillis, int? stateMb)
+    /// <param name="protection">Null: as the node's config.ini says ([ha]).</param>
+    public async Task<Outcome> SubmitAsync(long number, string jobId, string? host, int? workMillis, int? stateMb, Protection? protection = null)
     {
         if ((CheckJobId(jobId) ?? CheckHost(host ?? Config.Executor.Name) ?? CheckDemo(workMillis, stateMb)) is { } bad)
         {
@@ -30,7 +31,7 @@ public sealed partial class ClientOperations(ClientSession session)
         }
         var work = workMillis ?? Config.Container.WorkMillis;
         // The demo is a preset of run: the worker image with its number, work time and memory.
-        var spec = JobSpec.AddOne(Config.Container.Image, number, work, stateMb ?? Config.Container.StateMb);
+        var spec = JobSpec.AddOne(Config.Container.Image, number, work, stateMb ?? Config.Container.StateMb) with { Protection = protection };
         var answer = await AskAboutJobAsync(host, new RunJob(jobId, spec), ShortWait);
         return Render(answer, a => a is JobAccepted accepted
             ? Outcome.Ok(accepted, $"job {accepted.JobId} accepted by {accepted.Node}: {number} + 1, ready in about {work / 1000.0:0.#} s")
@@ -38,7 +39,7 @@ public sealed partial class ClientOperations(ClientSession session)
     }
 
     public async Task<Outcome> RunAsync(string jobId, string image, IReadOnlyList<string> arguments, string? host,
-        IReadOnlyList<string>? environment = null, ServiceOptions? service = null)
+        IReadOnlyList<string>? environment = null, ServiceOptions? service = null, Protection? protection = null)
     {
         if ((CheckJobId(jobId) ?? CheckHost(host ?? Config.Executor.Name)) is { } bad)
         {
@@ -48,7 +49,11 @@ public sealed partial class ClientOperations(ClientSession session)
         {
             return Outcome.BadInput("the image is empty; name one the host has, e.g. localhost/akka-migration-worker:latest");
         }
-        var spec = JobSpec.Container(image, [.. arguments], [.. environment ?? []]) with { Service = service ?? ServiceOptions.None };
+        var spec = JobSpec.Container(image, [.. arguments], [.. environment ?? []]) with
+        {
+            Service = service ?? ServiceOptions.None,
+            Protection = protection,
+        };
         var answer = await AskAboutJobAsync(host, new RunJob(jobId, spec), ShortWait);
         return Render(answer, a => a is JobAccepted accepted
             ? Outcome.Ok(accepted, $"job {accepted.JobId} accepted by {accepted.Node}: {string.Join(' ', [image, .. arguments.Select(Quoted)])}" +

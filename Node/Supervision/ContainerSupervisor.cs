@@ -135,9 +135,9 @@ public sealed class ContainerSupervisor : ReceiveActor
 
     private void Run(RunJob run)
     {
-        var problem = NewJobProblem(run.JobId) ?? (JobSpecRules.Problem(run.Spec, _node.Config.ServiceNetwork) is { } invalid
+        var spec = JobSpecRules.WithProtectionDefaults(run.Spec, _node.Config.Ha);
+        var problem = NewJobProblem(run.JobId) ?? (JobSpecRules.Problem(spec, _node.Config.ServiceNetwork, _node.Config.Hosts.Count) is { } invalid
             ? (JobFailure.InvalidSpec, invalid) : null);
-        var spec = run.Spec;
         if (problem is null && spec.Service.Network == JobNetwork.Cluster)
         {
             (spec, problem) = _router.WithAddress(run.JobId, spec, _node.Config.ServiceNetwork!);

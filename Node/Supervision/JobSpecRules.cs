@@ -16,7 +16,11 @@ public static partial class JobSpecRules
     private const int MaxArgumentLength = 4096;
 
     /// <summary>Why a node may not run <paramref name="spec"/>, or null.</summary>
-    public static string? Problem(JobSpec? spec, ServiceNetworkSettings? network) => spec switch
+    /// <param name="hosts">
+    /// config.ini's host count, bounding a new job's replicas; null where a spec accepted before is
+    /// read again (its record, a handoff), which a shrunk config.ini must not make unreadable.
+    /// </param>
+    public static string? Problem(JobSpec? spec, ServiceNetworkSettings? network, int? hosts = null) => spec switch
     {
         null => "the request names no container to run",
         _ when !Names.IsValidImageName(spec.Image) => $"invalid image name '{spec.Image}'",
@@ -25,7 +29,29 @@ public static partial class JobSpecRules
         _ when !AreArguments(spec.Environment) || spec.Environment.Any(e => !EnvironmentEntry().IsMatch(e)) =>
             "each environment entry must be NAME=VALUE, NAME of letters, digits and _ not starting with a digit, VALUE on one line",
         _ when !Enum.IsDefined(spec.Result) => $"unknown result source {spec.Result}",
-        _ => ServiceProblem(spec.Service, network),
+        _ => ProtectionProblem(spec, hosts) ?? ServiceProblem(spec.Service, network),
+    };
+
+    /// <summary>
+    /// A new job's spec as its record keeps it: protected as asked or, when not asked, as config.ini's
+    /// [ha] says; a job with volumes only if asked, which is refused (<see cref="ProtectionProblem"/>),
+    /// so that a default does not refuse every job with volumes.
+    /// </summary>
+    public static JobSpec WithProtectionDefaults(JobSpec spec, HaSettings ha) => spec switch
+    {
+        { Protection: null, Service.Volumes: { Length: > 0 } } => spec with { Protection = Protection.Off },
+        { Protection: null } => spec with { Protection = ha.DefaultProtection },
+        _ => spec,
+    };
+
+    private static string? ProtectionProblem(JobSpec spec, int? hosts) => spec.Protection switch
+    {
+        null or { IsOn: false } => null,
+        { } protection when HaSettings.ProtectionProblem(protection, hosts) is { } problem => problem,
+        // With --leave-running podman exports the volumes only once the process runs again.
+        _ when spec.Service?.Volumes is { Length: > 0 } =>
+            "protection is refused for jobs with volumes: podman exports volumes after the process runs again, so memory and volume data would not be from the same instant",
+        _ => null,
     };
 
     private static string? ServiceProblem(ServiceOptions? service, ServiceNetworkSettings? network) => service switch

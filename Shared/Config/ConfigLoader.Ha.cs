@@ -1,4 +1,5 @@
 using System.Globalization;
+using AkkaMigration.Shared.Protocol;
 using Microsoft.Extensions.Configuration;
 
 namespace AkkaMigration.Shared.Config;
@@ -16,7 +17,32 @@ public static partial class ConfigLoader
         {
             throw new ConfigException($"[ha]: {problem}");
         }
-        return new HaSettings(fenceAfter, failoverAfter, renewEvery, ReadWitness(section, hosts));
+        return new HaSettings(fenceAfter, failoverAfter, renewEvery, ReadWitness(section, hosts))
+        {
+            DefaultProtection = ReadDefaultProtection(section, hosts.Count),
+        };
+    }
+
+    /// <summary>protect_every and replicas: off unless protect_every is set; replicas alone means nothing.</summary>
+    private static Protection ReadDefaultProtection(IConfigurationSection section, int hosts)
+    {
+        var every = section["protect_every"]?.Trim();
+        var replicasText = section["replicas"]?.Trim();
+        if (string.IsNullOrEmpty(every) || every == "off")
+        {
+            return string.IsNullOrEmpty(replicasText)
+                ? Protection.Off
+                : throw new ConfigException($"{Where(section, "replicas")} = '{replicasText}' means nothing without protect_every: set it (e.g. protect_every = 5s) or remove replicas");
+        }
+        var replicas = 1;
+        if (!string.IsNullOrEmpty(replicasText) && (!int.TryParse(replicasText, NumberStyles.None, CultureInfo.InvariantCulture, out replicas) || replicas < 1))
+        {
+            throw new ConfigException($"{Where(section, "replicas")} = '{replicasText}': expected a whole number of hosts of at least 1 (e.g. 1)");
+        }
+        var protection = new Protection(Span(section, "protect_every", TimeSpan.Zero), replicas);
+        return HaSettings.ProtectionProblem(protection, hosts) is { } problem
+            ? throw new ConfigException($"[ha]: protect_every = {every}, replicas = {replicas}: {problem}")
+            : protection;
     }
 
     private static WitnessEntry? ReadWitness(IConfigurationSection section, IReadOnlyList<HostEntry> hosts)
@@ -43,16 +69,7 @@ public static partial class ConfigLoader
     private static TimeSpan Span(IConfiguration section, string key, TimeSpan fallback)
     {
         var text = section[key]?.Trim();
-        if (string.IsNullOrEmpty(text))
-        {
-            return fallback;
-        }
-        var (digits, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], TimeSpan.FromMilliseconds(1))
-            : text.EndsWith('s') ? (text[..^1], TimeSpan.FromSeconds(1))
-            : text.EndsWith('m') ? (text[..^1], TimeSpan.FromMinutes(1))
-            : (text, TimeSpan.Zero);
-        return unit > TimeSpan.Zero && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count is > 0 and <= 1_000_000
-            ? unit * count
-            : throw new ConfigException($"{Where(section, key)} = '{text}': expected a whole number with ms, s or m (e.g. 5s)");
+        return string.IsNullOrEmpty(text) ? fallback
+            : Spans.Parse(text) ?? throw new ConfigException($"{Where(section, key)} = '{text}': expected {Spans.Expected}");
     }
 }

@@ -1,10 +1,12 @@
 using System.Globalization;
+using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Shared.Config;
 
 /// <summary>
 /// config.ini's [ha]: the timers of the fencing agents' leases (docs/architecture.md, "Fencing and
-/// leases"), and the optional witness that gives two hosts a majority.
+/// leases"), the optional witness that gives two hosts a majority, and the protection a job gets
+/// when its request asks for none.
 /// </summary>
 /// <param name="FenceAfter">An agent that has had no renewal granted by a majority for this long (from the renewal's send) kills its host's protected containers.</param>
 /// <param name="FailoverAfter">A voter promises never to grant a host again only once its last grant to that host is this old.</param>
@@ -22,6 +24,15 @@ public sealed record HaSettings(TimeSpan FenceAfter, TimeSpan FailoverAfter, Tim
     public static readonly TimeSpan KillLimit = TimeSpan.FromSeconds(4);
 
     public static readonly HaSettings Default = new(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(12), TimeSpan.FromSeconds(1), null);
+
+    /// <summary>A protection checkpoint pauses the job: more often than this it would do little else.</summary>
+    public static readonly TimeSpan ProtectAtMostEvery = TimeSpan.FromSeconds(1);
+
+    /// <summary>Less often than this a failover would lose more work than protection is worth.</summary>
+    public static readonly TimeSpan ProtectAtLeastEvery = TimeSpan.FromHours(1);
+
+    /// <summary>[ha]'s protect_every and replicas: what a job whose request does not say gets (off unless set).</summary>
+    public Protection DefaultProtection { get; init; } = Protection.Off;
 
     /// <summary>
     /// What failover_after must exceed: the longest real time from a host's last granted renewal to
@@ -45,6 +56,21 @@ public sealed record HaSettings(TimeSpan FenceAfter, TimeSpan FailoverAfter, Tim
             : $"failover_after = {Text(failoverAfter)} must exceed (fence_after / {1 - ClockRateBound:0.00} + kill limit {Text(KillLimit)}) × {1 + ClockRateBound:0.00} = " +
               $"{Text(bound)}: a host cut off could still be running its containers when the others fail them over";
     }
+
+    /// <summary>
+    /// Null if <paramref name="protection"/> is off or one the cluster can give, else why not.
+    /// <paramref name="hosts"/>: config.ini's host count, each replica being a host other than the
+    /// owner; null where a protection accepted before is read again, which a shrunk config.ini must not undo.
+    /// </summary>
+    public static string? ProtectionProblem(Protection protection, int? hosts) => protection switch
+    {
+        { IsOn: false } => null,
+        _ when protection.Every < ProtectAtMostEvery || protection.Every > ProtectAtLeastEvery =>
+            $"protection every {Text(protection.Every)} is out of bounds: from {Text(ProtectAtMostEvery)} to {ProtectAtLeastEvery.TotalHours:0}h, e.g. 5s",
+        _ when hosts is { } count && protection.Replicas > count - 1 =>
+            $"{protection.Replicas} replica(s) need as many hosts besides the owner; config.ini has {count} host(s), so at most {Math.Max(count - 1, 0)}",
+        _ => null,
+    };
 
     public static string Text(TimeSpan span) =>
         span.TotalSeconds >= 1 ? $"{span.TotalSeconds.ToString("0.##", CultureInfo.InvariantCulture)}s" : $"{span.TotalMilliseconds:0}ms";

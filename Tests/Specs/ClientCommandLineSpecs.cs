@@ -225,6 +225,39 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
     }
 
     [Fact]
+    public async Task Run_and_submit_send_the_protection_asked_for_and_nothing_when_none_is()
+    {
+        var run = ClientAsync("run", "--protect", "2s", "--replicas", "2", "web", "img");
+        var runRequest = await _nodeA.ExpectMsgAsync<RunJob>(Wait);
+        _nodeA.LastSender.Tell(new JobAccepted("web", "nodeA"));
+        await run;
+        var submit = ClientAsync("submit", "41", "--protect", "off");
+        var submitRequest = await _nodeA.ExpectMsgAsync<RunJob>(Wait);
+        _nodeA.LastSender.Tell(new JobAccepted(submitRequest.JobId, "nodeA"));
+        await submit;
+        var plain = ClientAsync("submit", "41");
+        var plainRequest = await _nodeA.ExpectMsgAsync<RunJob>(Wait);
+        _nodeA.LastSender.Tell(new JobAccepted(plainRequest.JobId, "nodeA"));
+
+        Assert.Equal(ExitCodes.Ok, (await plain).Exit);
+        Assert.Equal(new Protection(TimeSpan.FromSeconds(2), 2), runRequest.Spec.Protection);
+        Assert.Equal(Protection.Off, submitRequest.Spec.Protection);
+        Assert.Null(plainRequest.Spec.Protection);
+    }
+
+    [Theory]
+    [InlineData("submit", "41", "--protect", "2")]
+    [InlineData("run", "--replicas", "2", "web", "img")]
+    public async Task A_bad_protection_option_is_refused_before_anything_is_sent_naming_the_option(params string[] arguments)
+    {
+        var (exit, _, error) = await ClientAsync(arguments);
+
+        Assert.Equal(ExitCodes.BadInput, exit);
+        Assert.Matches("--(protect|replicas).*e\\.g\\. (--protect )?[0-9]+s", error);
+        _nodeA.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+    }
+
+    [Fact]
     public async Task A_refused_drain_exits_1_with_the_reason_and_the_containers_that_are_stuck()
     {
         var run = ClientAsync("drain", "nodeB");

@@ -1,11 +1,17 @@
 using AkkaMigration.Shared.Config;
+using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Tests.Specs;
 
-/// <summary>config.ini's [ha] and each host's fence_port: timers that could let two copies run are refused, with the bound.</summary>
+/// <summary>
+/// config.ini's [ha] and each host's fence_port: timers that could let two copies run are refused,
+/// with the bound; so is a default protection the cluster cannot give.
+/// </summary>
 public sealed class FencingConfigSpecs : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("akka-migration-ha-config-").FullName;
+
+    private const string ThreeHosts = "[hosts:a]\naddress=1.1.1.1\nexecutor=true\n[hosts:b]\naddress=1.1.1.2\n[hosts:c]\naddress=1.1.1.3\n";
 
     private const string Rest = "[container]\nimage=x\n[tls]\nca=ca.crt\nnode_certificate={host}.pfx\nclient_certificate=client.pfx\n";
 
@@ -54,6 +60,36 @@ public sealed class FencingConfigSpecs : IDisposable
         var ha = ConfigLoader.Load(Repo.Path("config.ini")).Ha;
 
         Assert.Null(HaSettings.Problem(ha.FenceAfter, ha.FailoverAfter, ha.RenewEvery));
+    }
+
+    [Fact]
+    public void Without_protect_every_the_ha_section_protects_nothing()
+    {
+        Assert.Equal(Protection.Off, Load(ThreeHosts).Ha.DefaultProtection);
+        Assert.Equal(Protection.Off, Load(ThreeHosts + "[ha]\nprotect_every=off\n").Ha.DefaultProtection);
+        Assert.Equal(Protection.Off, ConfigLoader.Load(Repo.Path("config.ini")).Ha.DefaultProtection);
+    }
+
+    [Theory]
+    [InlineData("protect_every=5s\n", 5, 1)]
+    [InlineData("protect_every=1m\nreplicas=2\n", 60, 2)]
+    public void Protect_every_and_replicas_in_the_ha_section_set_the_default_protection(string keys, int seconds, int replicas)
+    {
+        Assert.Equal(new Protection(TimeSpan.FromSeconds(seconds), replicas), Load(ThreeHosts + "[ha]\n" + keys).Ha.DefaultProtection);
+    }
+
+    [Theory]
+    [InlineData("replicas=2\n", "[ha] replicas = '2' means nothing without protect_every")]
+    [InlineData("protect_every=5\n", "[ha] protect_every = '5': expected a whole number with ms, s or m (e.g. 5s)")]
+    [InlineData("protect_every=5s\nreplicas=none\n", "[ha] replicas = 'none': expected a whole number of hosts of at least 1")]
+    [InlineData("protect_every=500ms\n", "[ha]: protect_every = 500ms, replicas = 1: protection every 500ms is out of bounds: from 1s to 1h")]
+    [InlineData("protect_every=61m\n", "protection every 3660s is out of bounds")]
+    [InlineData("protect_every=5s\nreplicas=3\n", "3 replica(s) need as many hosts besides the owner; config.ini has 3 host(s), so at most 2")]
+    public void A_default_protection_the_cluster_cannot_give_is_refused_with_the_reason(string keys, string expected)
+    {
+        var e = Assert.Throws<ConfigException>(() => Load(ThreeHosts + "[ha]\n" + keys));
+
+        Assert.Contains(expected, e.Message);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
