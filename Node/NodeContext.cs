@@ -2,7 +2,7 @@ using AkkaMigration.Node.Fencing;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Observability;
-using AkkaMigration.Node.Protection;
+using AkkaMigration.Node.Failover;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Node.Streaming;
 using AkkaMigration.Shared.Config;

@@ -3,7 +3,7 @@ using Akka.Event;
 using AkkaMigration.Node.Actors;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
-using AkkaMigration.Node.Protection;
+using AkkaMigration.Node.Failover;
 using AkkaMigration.Shared.Protocol;
 
 namespace AkkaMigration.Node.Jobs;

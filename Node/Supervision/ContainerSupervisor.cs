@@ -7,7 +7,7 @@ using AkkaMigration.Node.Jobs;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Node.Migration;
 using AkkaMigration.Node.Placement;
-using AkkaMigration.Node.Protection;
+using AkkaMigration.Node.Failover;
 using AkkaMigration.Node.Routing;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;

@@ -7,7 +7,7 @@ using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 
-namespace AkkaMigration.Node.Protection;
+namespace AkkaMigration.Node.Failover;
 
 /// <summary>
 /// Looks after the replicas this host keeps (<see cref="ReplicaStore"/>), a child of the supervisor:

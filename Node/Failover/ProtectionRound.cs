@@ -8,7 +8,7 @@ using AkkaMigration.Node.Runtime;
 using AkkaMigration.Shared.Config;
 using AkkaMigration.Shared.Protocol;
 
-namespace AkkaMigration.Node.Protection;
+namespace AkkaMigration.Node.Failover;
 
 /// <summary>
 /// Protects one running job, a child of its job actor: every protection interval it checkpoints the
@@ -27,7 +27,7 @@ namespace AkkaMigration.Node.Protection;
 public sealed class ProtectionRound : StatefulActor, IWithTimers
 {
     private readonly JobRecord _job;
-    private readonly Shared.Protocol.Protection _protection;
+    private readonly Protection _protection;
     private readonly NodeContext _node;
     private readonly ICanTell _supervisor;
     private readonly ILoggingAdapter _log = Context.GetLogger();

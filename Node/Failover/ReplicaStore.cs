@@ -2,7 +2,7 @@ using System.Text.Json;
 using AkkaMigration.Node.Journal;
 using AkkaMigration.Shared.Protocol;
 
-namespace AkkaMigration.Node.Protection;
+namespace AkkaMigration.Node.Failover;
 
 /// <summary>One job's latest protection checkpoint as a replica host keeps it.</summary>
 /// <param name="Job">The job as its owner recorded it when the checkpoint was taken.</param>
