@@ -37,6 +37,8 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
 
     public void LearnLostHosts(IReadOnlyDictionary<string, DateTimeOffset> lost) => _lost = lost;
 
+    public bool IsLost(string host) => _lost.ContainsKey(host);
+
     /// <summary>The directory as gossip brought it.</summary>
     public void Learn(IReadOnlyDictionary<string, JobLocation> entries) => Directory = entries;
 

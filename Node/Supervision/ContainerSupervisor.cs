@@ -75,11 +75,19 @@ public sealed class ContainerSupervisor : ReceiveActor
         Receive<IncomingTransfers.AdoptJob>(Adopt);
         Receive<JobStatus>(s => _jobs.IsCurrent(s.JobId, Sender), _jobs.Reported);
         Receive<JobLeft>(l => _jobs.IsCurrent(l.JobId, Sender), _jobs.Left);
-        Receive<Changed>(c => c.Key.Equals(JobDirectory.Key), c => _router.Learn(c.Get(JobDirectory.Key).Entries));
+        Receive<Changed>(c => c.Key.Equals(JobDirectory.Key), c =>
+        {
+            _router.Learn(c.Get(JobDirectory.Key).Entries);
+            _jobs.Reassert(_router.Directory);
+        });
         Receive<Changed>(c => c.Key.Equals(NodeCordon.Key), c => _router.LearnCordons(c.Get(NodeCordon.Key).Entries));
         Receive<HostLossWatch.LostHostsProven>(p =>
         {
             _router.LearnLostHosts(p.Hosts);
+            if (p.Hosts.ContainsKey(_node.Name))
+            {
+                _jobs.GiveUpProtected();
+            }
             _replicas.Tell(new ReplicaKeeper.Consider(p.Hosts, _router.Directory));
         });
         Receive<ReplicaKeeper.Resumed>(r => _jobs.Start(r.Record, [], JobStart.Adopt));

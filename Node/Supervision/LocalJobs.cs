@@ -90,6 +90,44 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
     /// <summary>A finished job, gone for good: its record, its actor, its entry in the directory, and its container.</summary>
     public void Forget(string jobId)
     {
+        Drop(jobId);
+        router.Remove(jobId);
+        _replicator.Tell(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty, WriteLocal.Instance, map => map.Remove(_cluster, jobId)));
+    }
+
+    /// <summary>
+    /// This host was declared lost: its protected jobs were resumed, or are being resumed, on their
+    /// replica hosts, and the fence killed their containers here. Each is dropped without a word to
+    /// the directory, whose entry is the new owner's.
+    /// </summary>
+    public void GiveUpProtected()
+    {
+        foreach (var status in _owned.Values.Where(s => s.Spec.Protection is { IsOn: true }).ToList())
+        {
+            log.Warning("job {0} is given up here: {1} was declared lost, so a replica host resumes it from its last protection checkpoint",
+                status.JobId, node.Name);
+            Drop(status.JobId);
+        }
+    }
+
+    /// <summary>
+    /// Puts back the entries of jobs that run here which a lost host's write displaced: a host
+    /// declared lost, back with its old records, publishes their entries as it starts, until it
+    /// learns it was declared lost. Only a lost host's: any other's is a move's, or a live owner's.
+    /// </summary>
+    public void Reassert(IReadOnlyDictionary<string, JobLocation> entries)
+    {
+        foreach (var status in _owned.Values.Where(s => s.Phase == JobPhase.Running && entries.TryGetValue(s.JobId, out var e)
+            && e.Node != node.Name && router.IsLost(e.Node)).ToList())
+        {
+            log.Warning("the directory named {0} as the owner of job {1}, which runs here: put back", entries[status.JobId].Node, status.JobId);
+            Publish(status.JobId, Location(node.Name, true, status.Spec));
+        }
+    }
+
+    /// <summary>Its record, its actor and its container go; the directory is the caller's business.</summary>
+    private void Drop(string jobId)
+    {
         node.Journal.Delete(jobId);
         if (_actors.Remove(jobId, out var actor))
         {
@@ -100,8 +138,6 @@ public sealed class LocalJobs(NodeContext node, JobRouter router, IActorContext 
             $"job {jobId} is forgotten, but its container could not be removed");
         _owned.Remove(jobId);
         Changed();
-        router.Remove(jobId);
-        _replicator.Tell(Dsl.Update(JobDirectory.Key, LWWDictionary<string, JobLocation>.Empty, WriteLocal.Instance, map => map.Remove(_cluster, jobId)));
     }
 
     private static JobLocation Location(string owner, bool active, JobSpec spec) =>

@@ -42,6 +42,29 @@ public sealed class FailoverSpecs : ThreeNodeClusterSpec
         Assert.DoesNotContain($"restore {container} from archive", Runtimes[other].Calls);
     }
 
+    [Fact]
+    public void A_host_that_learns_it_was_declared_lost_gives_up_its_protected_job_and_requests_reach_the_new_owner()
+    {
+        var spec = Jobs.AddOneSpec(41, 600_000) with { Protection = new Protection(TimeSpan.FromSeconds(1), 1) };
+        Node("nodeB").Tell(new RunJob(JobId, spec), TestActor);
+        ExpectMsg<JobAccepted>(Long);
+        var holder = AwaitReplicaHost();
+        var lost = new HostLossWatch.LostHostsProven(new Dictionary<string, DateTimeOffset> { ["nodeB"] = DateTimeOffset.UtcNow });
+        Sys.ActorSelection(Cluster.SupervisorPath(holder)).Tell(lost);
+        AwaitAssert(() => Assert.Contains($"restore {ContainerNames.For(JobId)} from archive", Runtimes[holder].Calls), Long);
+
+        // nodeB back in touch (its fence would have killed the container): the record of lost hosts reaches it.
+        Sys.ActorSelection(Cluster.SupervisorPath("nodeB")).Tell(lost);
+
+        AwaitAssert(() => Assert.Null(Runtimes["nodeB"].Inspect(ContainerNames.For(JobId))), Long);
+        Assert.False(File.Exists(Path.Combine(Cluster.Config.GetHost("nodeB").StateDirectory, "jobs", $"{JobId}.json")));
+        AwaitAssert(() =>
+        {
+            Node("nodeB").Tell(new QueryJob(JobId), TestActor);
+            Assert.Equal(holder, ExpectMsg<JobStatus>().Owner);
+        }, Long);
+    }
+
     /// <summary>The host (other than the owner) whose replica store has the job's checkpoint.</summary>
     private string AwaitReplicaHost()
     {
