@@ -131,10 +131,11 @@ public sealed class RogueNode : IAsyncLifetime
 
     /// <summary>The transfer's first message: the receiver that accepted it, or null if refused (the refusal is <paramref name="source"/>'s last message).</summary>
     /// <param name="expectedBytes">The size the rogue announces for the archive.</param>
+    /// <param name="replicaHosts">Non-null: a protection checkpoint, which the target would keep as a replica.</param>
     public static IActorRef? Begin(TestProbe source, ActorSelection target, string jobId, string transferId, string claimedSource = Name,
-        long expectedBytes = TransferMessages.AnnouncedBytes)
+        long expectedBytes = TransferMessages.AnnouncedBytes, string[]? replicaHosts = null)
     {
-        target.Tell(new BeginTransfer(transferId, jobId, claimedSource, 64 * 1024, expectedBytes), source.Ref);
+        target.Tell(new BeginTransfer(transferId, jobId, claimedSource, 64 * 1024, expectedBytes) { ReplicaHosts = replicaHosts }, source.Ref);
         return source.ExpectMsg<ITransferMessage>(TimeSpan.FromSeconds(10)) is TransferAccepted ? source.LastSender : null;
     }
 

@@ -86,6 +86,24 @@ public sealed class RogueNodeSpecs(RogueNode rogue) : Akka.TestKit.Xunit2.TestKi
     }
 
     [Fact]
+    public async Task A_node_cannot_have_another_host_keep_a_replica_of_a_job_it_does_not_own()
+    {
+        const string jobId = "victim-of-a-forged-replica";
+        var transferId = Guid.NewGuid().ToString("N");
+        Assert.IsType<JobAccepted>(await Sys.ActorSelection(rogue.Cluster.SupervisorPath("nodeA")).Ask<object>(Jobs.AddOne(jobId, 41, 60_000), TimeSpan.FromSeconds(10)));
+        await AwaitAssertAsync(async () => Assert.Equal("nodeA", (await rogue.LocationAsync("nodeB", jobId))?.Node), TimeSpan.FromSeconds(10));
+        var source = CreateTestProbe(rogue.System);
+
+        // A replica kept on nodeB would let nodeB resume the rogue's version of the job if nodeA were ever lost.
+        var receiver = RogueNode.Begin(source, rogue.Supervisor("nodeB"), jobId, transferId, replicaHosts: ["nodeB"]);
+
+        Assert.Null(receiver);
+        Assert.Contains("nodeA", Assert.IsType<TransferRefused>(source.LastMessage).Reason);
+        await AwaitAssertAsync(() => Assert.Single(rogue.Warnings("nodeB", transferId)), TimeSpan.FromSeconds(5));
+        Assert.False(File.Exists(Path.Combine(rogue.Cluster.Config.GetHost("nodeB").StateDirectory, "replicas", $"{jobId}.json")));
+    }
+
+    [Fact]
     public async Task A_transfer_id_once_used_is_refused_when_replayed()
     {
         var transferId = Guid.NewGuid().ToString("N");
