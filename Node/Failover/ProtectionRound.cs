@@ -21,6 +21,7 @@ namespace AkkaMigration.Node.Failover;
 /// Waiting        the interval is up                   Choosing (the supervisor names the hosts)
 /// Choosing       hosts named / none                   Checkpointing / Waiting
 /// Checkpointing  archive written / failed             Sending to the first host / Waiting
+/// Checking       a new host can restore it / cannot   Sending to it / Sending to the next
 /// Sending        delivered or gave up                 the next host, or Waiting
 /// </code>
 /// </summary>
@@ -33,6 +34,8 @@ public sealed class ProtectionRound : StatefulActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     /// <summary>Every host that was sent a replica since this actor started: each is told to drop it when protection ends.</summary>
     private readonly HashSet<string> _holders = [];
+    /// <summary>Hosts found able to restore the job: each new one is checked once (<see cref="Check"/>).</summary>
+    private readonly HashSet<string> _ready = [];
 
     public ProtectionRound(JobRecord job, NodeContext node, ICanTell supervisor)
     {
@@ -129,6 +132,11 @@ public sealed class ProtectionRound : StatefulActor, IWithTimers
             return;
         }
         var host = _node.Config.GetHost(round.Hosts[next]);
+        if (!_ready.Contains(host.Name))
+        {
+            Check(round, stats, next, stored, host);
+            return;
+        }
         _holders.Add(host.Name);
         var sender = Context.ActorOf(ArchiveSender.Props($"{round.TransferId[..30]}{next:x2}", _job.JobId, round.Archive,
             Context.ActorSelection(_node.Config.SupervisorPath(host)), _node, host, stats.ArchiveBytes, round.Hosts));
@@ -144,6 +152,29 @@ public sealed class ProtectionRound : StatefulActor, IWithTimers
             Receive<ArchiveSender.Progress>(_ => { });
             Receive<ArchiveSender.Restoring>(_ => { });
         });
+    }
+
+    /// <summary>
+    /// A new replica host is asked first, as a migration's target is, whether it could restore the
+    /// job (image, CPU, runtime, room), and is sent the image if it lacks it: a replica it could not
+    /// restore would protect nothing.
+    /// </summary>
+    private void Check(Round round, CheckpointStats stats, int next, string[] stored, HostEntry host)
+    {
+        Preflight.RunAsync(new MigrateJob(_job.JobId, host.Name), ActorRefs.Nobody, ContainerNames.For(_job.JobId), _job.Spec, stats.ArchiveBytes, _node,
+                Context.ActorSelection(_node.Config.SupervisorPath(host)), Stopping)
+            .PipeTo(Self, failure: e => new Preflight.Done(new MigrateJob(_job.JobId, host.Name), ActorRefs.Nobody, [$"the check failed: {e.Message}"]));
+        Become(() => Receive<Preflight.Done>(d =>
+        {
+            if (d.Problems.Length == 0)
+            {
+                _ready.Add(host.Name);
+                Send(round, stats, next, stored);
+                return;
+            }
+            _log.Warning("job {0}: {1} cannot keep its replica: {2}", _job.JobId, host.Name, string.Join("; ", d.Problems));
+            Send(round, stats, next + 1, stored);
+        }));
     }
 
     private void Wait(string[] current)

@@ -37,11 +37,13 @@ public sealed class ReplicaKeeper : StatefulActor
         Receive<Resumed>(r =>
         {
             _resuming.Remove(r.Record.JobId);
+            _node.Replicas.Release(r.Record.JobId);
             Context.Parent.Tell(r);
         });
         Receive<ResumeFailed>(f =>
         {
             _resuming.Remove(f.JobId);
+            _node.Replicas.Release(f.JobId);
             _log.Error("job {0} could not be resumed from its replica: {1}", f.JobId, f.Reason);
         });
     }
@@ -88,6 +90,10 @@ public sealed class ReplicaKeeper : StatefulActor
             if (first != _node.Name)
             {
                 _log.Info("job {0} was lost with {1}; {2} resumes it from its replica", jobId, replica.Source, first ?? "no replica host left");
+                continue;
+            }
+            if (!_node.Replicas.Hold(jobId))
+            {
                 continue;
             }
             _resuming.Add(jobId);

@@ -50,9 +50,37 @@ public sealed class ReplicaStore
 
     public string ArchivePath(Replica replica) => Path.Combine(Folder, replica.Archive);
 
+    /// <summary>Jobs being resumed from their replica here: no later checkpoint replaces the archive under the restore.</summary>
+    private readonly HashSet<string> _resuming = [];
+
+    /// <summary>Holds the job's replica as it is while a restore reads it; false if it is held already.</summary>
+    public bool Hold(string jobId)
+    {
+        lock (_resuming)
+        {
+            return _resuming.Add(jobId);
+        }
+    }
+
+    public void Release(string jobId)
+    {
+        lock (_resuming)
+        {
+            _resuming.Remove(jobId);
+        }
+    }
+
     /// <summary>Takes <paramref name="received"/> (a verified archive, moved, not copied) as the job's replica in place of the one before.</summary>
+    /// <exception cref="IOException">The job is being resumed here from the replica it has.</exception>
     public Replica Keep(JobRecord job, string source, string[] replicaHosts, string received)
     {
+        lock (_resuming)
+        {
+            if (_resuming.Contains(job.JobId))
+            {
+                throw new IOException($"job {job.JobId} is being resumed here from its replica");
+            }
+        }
         using (var file = new FileStream(received, FileMode.Open, FileAccess.ReadWrite))
         {
             file.Flush(flushToDisk: true);

@@ -81,4 +81,6 @@ namespace AkkaMigration.Shared.Protocol;
 [JsonSerializable(typeof(OwnsJob))]
 [JsonSerializable(typeof(JobOwnership))]
 [JsonSerializable(typeof(TransferOutcome))]
+[JsonSerializable(typeof(ReplicaStored))]
+[JsonSerializable(typeof(DropReplica))]
 internal sealed partial class ClientWireJson : JsonSerializerContext;
