@@ -146,11 +146,16 @@ public sealed partial class ClientOperations
             $"  image:     {string.Join(' ', [s.Spec.Image, .. s.Spec.Arguments.Select(Quoted)])}",
             $"  submitted: {s.SubmittedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss}" + (s.FinishedAt is { } at ? $", finished {at.ToLocalTime():yyyy-MM-dd HH:mm:ss}" : ""),
             .. JobTable.Result(s) is { Length: > 0 } result ? [$"  result:    {result}"] : Array.Empty<string>(),
+            .. s.Spec.Protection is { IsOn: true } ? [$"  protected: {JobTable.Protection(s, DateTimeOffset.Now)}"] : Array.Empty<string>(),
             $"  moves:     {s.Migrations}" + (details.Moves.Length < s.Migrations ? $" (the last {details.Moves.Length} kept)" : ""),
-            .. details.Moves.Select(m => string.Create(CultureInfo.InvariantCulture,
-                $"    {m.At.ToLocalTime():yyyy-MM-dd HH:mm:ss} {m.From} → {m.To}: checkpoint {m.CheckpointMs} ms, transfer {m.TransferMs} ms, restore {m.RestoreMs} ms")),
+            .. details.Moves.Select(m => $"    {m.At.ToLocalTime():yyyy-MM-dd HH:mm:ss} {DescribeMove(m)}"),
         ];
     }
+
+    /// <summary>One move as <c>inspect</c> lists it: a planned move's timings, or a failover's checkpoint and the work it lost.</summary>
+    public static string DescribeMove(MoveRecord move) => move.CheckpointTakenAt is { } taken
+        ? $"resumed on {move.To} from a checkpoint taken {taken.ToLocalTime():HH:mm:ss} ({Figures.Duration(Math.Max(0, (long)(move.At - taken).TotalMilliseconds))} of work lost) after {move.From} was lost"
+        : string.Create(CultureInfo.InvariantCulture, $"{move.From} → {move.To}: checkpoint {move.CheckpointMs} ms, transfer {move.TransferMs} ms, restore {move.RestoreMs} ms");
 
     private async Task<ClusterStatus> GatherAsync()
     {

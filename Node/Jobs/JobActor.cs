@@ -38,6 +38,8 @@ public sealed class JobActor : StatefulActor, IWithStash
     private JobRecord _record;
     /// <summary>The job's protection rounds while it runs here, if it is protected (<see cref="ProtectionRound"/>).</summary>
     private IActorRef? _protection;
+    /// <summary>Its last round's checkpoint, shown in the job's status; in memory only, as it changes every round.</summary>
+    private ProtectionCheckpoint? _lastProtection;
 
     public JobActor(JobRecord record, IActorRef[] waiting, JobStart start, NodeContext node)
     {
@@ -169,6 +171,12 @@ public sealed class JobActor : StatefulActor, IWithStash
             Migrate(new OutgoingMigration.Move(pending, Sender, _record.ToHandoff([.. _waiting]), pid));
         });
         Receive<StopJob>(_ => _container.Stop(Sender));
+        Receive<ProtectionRound.Protected>(_ => Sender.Equals(_protection), p =>
+        {
+            _lastProtection = new ProtectionCheckpoint(p.TakenAt, p.Bytes, p.PauseMs, p.Hosts);
+            _node.Metrics.ProtectionPaused(p.PauseMs);
+            ReportPhase();
+        });
         WatchedContainer(watch, pid);
     }
 
@@ -305,13 +313,13 @@ public sealed class JobActor : StatefulActor, IWithStash
         if (_protection is not null)
         {
             Context.Stop(_protection);
-            _protection = null;
+            (_protection, _lastProtection) = (null, null);
         }
     }
 
     private void ReportPhase() => Context.Parent.Tell(Status());
 
-    private JobStatus Status() => _record.Status(_node.Name);
+    private JobStatus Status() => _record.Status(_node.Name) with { LastProtection = _lastProtection };
 
     private JobDetails Details() => new(Status(), _record.Moves ?? []);
     private sealed record ContainerStarted;

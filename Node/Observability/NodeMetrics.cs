@@ -24,10 +24,13 @@ public sealed class NodeMetrics : IDisposable
     private readonly Histogram<double> _downtime;
     private readonly Counter<long> _archiveBytes;
     private readonly Histogram<double> _failovers;
+    private readonly Histogram<double> _protectionPause;
     // Written by the actors, read by the exporter's thread: whole values swapped, never mutated in place.
     private volatile int[] _jobsByPhase = new int[Phases.Length];
     private int _outgoing;
     private int _incoming;
+    /// <summary>UTC ticks of the oldest last protection checkpoint among the running jobs owned here; 0: none.</summary>
+    private long _oldestProtection;
     private volatile Cluster? _cluster;
     private volatile IActorRef? _supervisor;
 
@@ -47,6 +50,11 @@ public sealed class NodeMetrics : IDisposable
         _failovers = Meter.CreateHistogram<double>("akkamigration.failover.restore", "ms",
             "Jobs this node resumed from a replica after their owner's host was lost (the count), and how long each restore took",
             tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        _protectionPause = Meter.CreateHistogram<double>("akkamigration.protection.pause", "ms",
+            "How long each protection checkpoint kept a job's container frozen, on its owner",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        Meter.CreateObservableGauge("akkamigration.protection.checkpoint.age.max", ObserveProtectionAge, "s",
+            "The age of the oldest last protection checkpoint among the protected jobs running here: the most work a failover would lose now");
         Meter.CreateObservableGauge("akkamigration.jobs", ObserveJobs, "{job}", "Jobs this node owns, by phase");
         Meter.CreateObservableGauge("akkamigration.transfers.active", ObserveTransfers, "{transfer}",
             "Migrations under way on this node, by direction (out: as source, in: as target)");
@@ -100,12 +108,20 @@ public sealed class NodeMetrics : IDisposable
     public void Jobs(IEnumerable<JobStatus> owned)
     {
         var counts = new int[Phases.Length];
+        var oldest = long.MaxValue;
         foreach (var job in owned)
         {
             counts[(int)job.Phase]++;
+            if (job is { Phase: JobPhase.Running, LastProtection: { } last })
+            {
+                oldest = Math.Min(oldest, last.TakenAt.UtcTicks);
+            }
         }
         _jobsByPhase = counts;
+        Volatile.Write(ref _oldestProtection, oldest == long.MaxValue ? 0 : oldest);
     }
+
+    public void ProtectionPaused(long pauseMs) => _protectionPause.Record(pauseMs);
 
     public void FailedOver(long restoreMs) => _failovers.Record(restoreMs);
 
@@ -120,6 +136,10 @@ public sealed class NodeMetrics : IDisposable
         var counts = _jobsByPhase;
         return Phases.Select(p => new Measurement<int>(counts[(int)p], new KeyValuePair<string, object?>("phase", p.ToString().ToLowerInvariant())));
     }
+
+    private IEnumerable<Measurement<double>> ObserveProtectionAge() => Volatile.Read(ref _oldestProtection) is var ticks and > 0
+        ? [new(Math.Max(0, (DateTimeOffset.UtcNow - new DateTimeOffset(ticks, TimeSpan.Zero)).TotalSeconds))]
+        : [];
 
     private IEnumerable<Measurement<int>> ObserveTransfers() =>
     [

@@ -20,4 +20,12 @@ public static class Spans
             ? unit * count
             : null;
     }
+
+    /// <summary>A span as <see cref="Parse"/> reads it, in the largest unit that writes it whole.</summary>
+    public static string Format(TimeSpan span) => span switch
+    {
+        { Ticks: > 0 } when span.Ticks % TimeSpan.TicksPerMinute == 0 => $"{(long)span.TotalMinutes}m",
+        _ when span.Ticks % TimeSpan.TicksPerSecond == 0 => $"{(long)span.TotalSeconds}s",
+        _ => $"{(long)span.TotalMilliseconds}ms",
+    };
 }

@@ -24,6 +24,7 @@ namespace AkkaMigration.Shared.Protocol;
 [JsonSerializable(typeof(DumpTimings))]
 [JsonSerializable(typeof(QueryJob))]
 [JsonSerializable(typeof(JobStatus))]
+[JsonSerializable(typeof(ProtectionCheckpoint))]
 [JsonSerializable(typeof(JobResult))]
 [JsonSerializable(typeof(JobMoved))]
 [JsonSerializable(typeof(UnknownJob))]

@@ -121,7 +121,16 @@ public sealed record JobStatus(
         get => _spec;
         init => _spec = value?.WithEnvironmentNamesOnly()!;
     }
+
+    /// <summary>The job's last complete protection checkpoint while it runs protected here; null when unprotected or none is complete yet.</summary>
+    public ProtectionCheckpoint? LastProtection { get; init; }
 }
+
+/// <summary>A protection checkpoint kept whole by its replica hosts (those that took it).</summary>
+/// <param name="TakenAt">When the checkpoint began (the owner's clock): a failover to it loses the work done since.</param>
+/// <param name="PauseMs">How long the container was frozen for it.</param>
+/// <param name="Hosts">The hosts keeping it, in the order they would take the job over.</param>
+public sealed record ProtectionCheckpoint(DateTimeOffset TakenAt, long Bytes, long PauseMs, string[] Hosts);
 
 /// <summary>The worker's answer and the checksum of the memory it held, with the node that produced it.</summary>
 public sealed record JobResult(long Value, string Checksum, bool MemoryIntact, string ProducedBy);

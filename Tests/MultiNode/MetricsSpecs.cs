@@ -34,6 +34,8 @@ public sealed class MetricsSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<Me
     private const string Duration = "akkamigration_migration_duration_milliseconds";
     private const string Downtime = "akkamigration_migration_downtime_milliseconds";
     private const string Archive = "akkamigration_archive_bytes_total";
+    private const string ProtectionPause = "akkamigration_protection_pause_milliseconds";
+    private const string ProtectionAge = "akkamigration_protection_checkpoint_age_max_seconds";
     private readonly MeteredCluster _nodes;
 
     public MetricsSpecs(MeteredCluster nodes)
@@ -107,6 +109,24 @@ public sealed class MetricsSpecs : Akka.TestKit.Xunit2.TestKit, IClassFixture<Me
         await Poll.UntilAsync("nodeB counting the failed transfer", () => _nodes.ScrapeAsync("nodeB"),
             s => s.Value(Migrations, ("result", "failed"), ("direction", "in")) == b0.Value(Migrations, ("result", "failed"), ("direction", "in")) + 1,
             describe: s => s.Text);
+    }
+
+    [Fact]
+    public async Task A_protection_checkpoint_s_pause_is_measured_and_the_oldest_last_checkpoint_s_age_is_a_gauge_while_its_job_runs()
+    {
+        const string JobId = "metered-protected";
+        var a0 = await _nodes.ScrapeAsync("nodeA");
+        NodeA.Tell(new RunJob(JobId, Jobs.AddOneSpec(41, 4000) with { Protection = new Protection(TimeSpan.FromSeconds(1), 1) }), TestActor);
+        ExpectMsg<JobAccepted>(Long);
+
+        var a = await Poll.UntilAsync("nodeA measuring a protection checkpoint", () => _nodes.ScrapeAsync("nodeA"),
+            s => s.Value($"{ProtectionPause}_count") > a0.Value($"{ProtectionPause}_count") && s.Has(ProtectionAge), describe: s => s.Text);
+        Assert.InRange(a.Value(ProtectionAge), 0, 30);
+
+        // Ended before the next spec, whose counters its rounds' archives would reach.
+        NodeA.Tell(new QueryJob(JobId, WaitForResult: true), TestActor);
+        ExpectMsg<JobStatus>(Long);
+        await Poll.UntilAsync("no protected job left running on nodeA", () => _nodes.ScrapeAsync("nodeA"), s => !s.Has(ProtectionAge), describe: s => s.Text);
     }
 
     [Theory]

@@ -262,6 +262,39 @@ public sealed class ClientDisplaySpecs
     }
 
     [Fact]
+    public void A_protected_job_shows_where_its_last_checkpoint_is_kept_how_old_it_is_its_size_and_the_pause_it_cost()
+    {
+        var now = DateTimeOffset.Now;
+        var job = Job(JobPhase.Running, now.AddMinutes(-1)) with { Spec = JobSpec.Container("nginx", []) with { Protection = new Protection(TimeSpan.FromSeconds(2), 1) } };
+
+        Assert.Equal("off", JobTable.Protection(Job(JobPhase.Running, now), now));
+        Assert.Equal("2s, no checkpoint yet", JobTable.Protection(job, now));
+        Assert.Equal("2s → nodeC (1.4 s ago, 0.9 MB, 210 ms pause)",
+            JobTable.Protection(job with { LastProtection = new ProtectionCheckpoint(now.AddMilliseconds(-1400), 943_718, 210, ["nodeC"]) }, now));
+        Assert.Equal("2s", JobTable.Protection(job with { Phase = JobPhase.Completed }, now));
+    }
+
+    [Fact]
+    public void A_protected_job_s_last_checkpoint_is_in_its_json()
+    {
+        var job = Job(JobPhase.Running, DateTimeOffset.UnixEpoch) with { LastProtection = new ProtectionCheckpoint(DateTimeOffset.UnixEpoch, 42, 7, ["nodeC"]) };
+
+        var json = OutcomeJson.Serialize(ClientOperations.Describe(job));
+
+        Assert.Contains(""","lastProtection":{"takenAt":"1970-01-01T00:00:00+00:00","bytes":42,"pauseMs":7,"hosts":["nodeC"]}""", json);
+    }
+
+    [Fact]
+    public void A_failover_is_listed_among_the_moves_with_its_checkpoint_s_time_and_the_work_it_lost()
+    {
+        var taken = new DateTimeOffset(2026, 12, 7, 9, 41, 7, TimeSpan.Zero);
+        var failover = new MoveRecord("nodeB", "nodeC", taken.AddMilliseconds(4100), 0, 0, 800, CheckpointTakenAt: taken);
+
+        Assert.Equal($"resumed on nodeC from a checkpoint taken {taken.ToLocalTime():HH:mm:ss} (4.1 s of work lost) after nodeB was lost", ClientOperations.DescribeMove(failover));
+        Assert.Equal("nodeB → nodeC: checkpoint 300 ms, transfer 20 ms, restore 800 ms", ClientOperations.DescribeMove(new MoveRecord("nodeB", "nodeC", taken, 300, 20, 800)));
+    }
+
+    [Fact]
     public void A_failure_in_json_keeps_the_node_s_record_apart_from_the_client_s_exit_code()
     {
         var failed = Job(JobPhase.Failed, DateTimeOffset.UnixEpoch) with { Error = "oom", ExitCode = 137 };
