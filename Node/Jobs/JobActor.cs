@@ -36,16 +36,14 @@ public sealed class JobActor : StatefulActor, IWithStash
     private readonly JobStart _start;
     private readonly JobContainer _container;
     private JobRecord _record;
-    /// <summary>The job's protection rounds while it runs here, if it is protected (<see cref="ProtectionRound"/>).</summary>
-    private IActorRef? _protection;
-    /// <summary>Its last round's checkpoint, shown in the job's status; in memory only, as it changes every round.</summary>
-    private ProtectionCheckpoint? _lastProtection;
+    private readonly JobProtection _protection;
 
     public JobActor(JobRecord record, IActorRef[] waiting, JobStart start, NodeContext node)
     {
         _record = record;
         _node = node;
         _container = new JobContainer(record.JobId, record.Spec, node, Context, _log, Stopping);
+        _protection = new JobProtection(node, Context);
         _waiting = [.. waiting];
         _start = start;
     }
@@ -139,10 +137,7 @@ public sealed class JobActor : StatefulActor, IWithStash
             _container.EnableLoopback();
         }
         Record(_record with { Phase = JobPhase.Running, Pending = null });
-        if (_record.Spec.Protection is { IsOn: true } && _protection is null)
-        {
-            _protection = Context.ActorOf(ProtectionRound.Props(_record, _node, Context.Parent));
-        }
+        _protection.Start(_record);
         Become(() => Running(watch ?? Watch(), pid));
         Stash.UnstashAll();
     }
@@ -171,11 +166,12 @@ public sealed class JobActor : StatefulActor, IWithStash
             Migrate(new OutgoingMigration.Move(pending, Sender, _record.ToHandoff([.. _waiting]), pid));
         });
         Receive<StopJob>(_ => _container.Stop(Sender));
-        Receive<ProtectionRound.Protected>(_ => Sender.Equals(_protection), p =>
+        Receive<ProtectionRound.Protected>(p =>
         {
-            _lastProtection = new ProtectionCheckpoint(p.TakenAt, p.Bytes, p.PauseMs, p.Hosts);
-            _node.Metrics.ProtectionPaused(p.PauseMs);
-            ReportPhase();
+            if (_protection.Took(p, Sender))
+            {
+                ReportPhase();
+            }
         });
         WatchedContainer(watch, pid);
     }
@@ -208,7 +204,7 @@ public sealed class JobActor : StatefulActor, IWithStash
     private void Migrate(OutgoingMigration.Start start)
     {
         // A protection checkpoint must not freeze the container the move checkpoints; the new owner protects it.
-        Unprotect();
+        _protection.Stop();
         var migration = Context.ActorOf(OutgoingMigration.Props(JobId, _container.Name, _record.Spec, start, _node));
         Become(() => Migrating(migration));
         ReportPhase();
@@ -260,7 +256,7 @@ public sealed class JobActor : StatefulActor, IWithStash
     /// <returns>Whether the settled record is on disk.</returns>
     private bool Settle(JobPhase phase, JobRecord record)
     {
-        Unprotect();
+        _protection.Stop();
         Become(Settled);
         var written = Record(record with { Phase = phase, Pending = null, FinishedAt = DateTimeOffset.UtcNow });
         var status = Status();
@@ -307,19 +303,9 @@ public sealed class JobActor : StatefulActor, IWithStash
         return failure is null;
     }
 
-    /// <summary>Ends the protection rounds; their replica hosts drop what they keep of the job.</summary>
-    private void Unprotect()
-    {
-        if (_protection is not null)
-        {
-            Context.Stop(_protection);
-            (_protection, _lastProtection) = (null, null);
-        }
-    }
-
     private void ReportPhase() => Context.Parent.Tell(Status());
 
-    private JobStatus Status() => _record.Status(_node.Name) with { LastProtection = _lastProtection };
+    private JobStatus Status() => _record.Status(_node.Name) with { LastProtection = _protection.Last };
 
     private JobDetails Details() => new(Status(), _record.Moves ?? []);
     private sealed record ContainerStarted;
