@@ -122,13 +122,14 @@ public sealed partial class ClientOperations(ClientSession session)
         {
             return Render(await AskAboutJobAsync(on, new QueryJob(jobId), ShortWait), _ => null);
         }
-        // Waiting is what was asked: an owner out of reach for a moment (a link blip, a restart)
-        // is asked again until the wait is over, where a plain query says so at once.
+        // Waiting is what was asked: an owner out of reach for a moment (a link blip, a restart), or
+        // down until a replica host resumes its protected job, is asked again until the wait is
+        // over, where a plain query says so at once.
         var clock = Stopwatch.StartNew();
         while (true)
         {
             var answer = await AskAboutJobAsync(on, new QueryJob(jobId, WaitForResult: true), waitLimit - clock.Elapsed);
-            if (answer is not ClientActor.Response { Answer: NodeLost } || clock.Elapsed + LostOwnerPause >= waitLimit)
+            if (answer is not ClientActor.Response { Answer: NodeLost or CommandRejected { Code: JobFailure.OwnerDown } } || clock.Elapsed + LostOwnerPause >= waitLimit)
             {
                 return Render(answer, _ => null);
             }
