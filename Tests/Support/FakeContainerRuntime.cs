@@ -77,35 +77,27 @@ public sealed class FakeContainerRuntime : IContainerRuntime
     /// <summary>How long a checkpoint takes before its archive appears, as a large container's dump does.</summary>
     public TimeSpan CheckpointDelay { get; set; }
 
-    public async Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)
+    public Task<CheckpointStats> CheckpointAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken) =>
+        CheckpointAsync(container, archivePath, leaveRunning: false, cancellationToken);
+
+    /// <summary>Recorded as "protect NAME": the container runs on.</summary>
+    public Task<CheckpointStats> CheckpointLeaveRunningAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken) =>
+        CheckpointAsync(container, archivePath, leaveRunning: true, cancellationToken);
+
+    private async Task<CheckpointStats> CheckpointAsync(string container, string archivePath, bool leaveRunning, CancellationToken cancellationToken)
     {
         byte[] archive;
         lock (_gate)
         {
-            Record($"checkpoint {container}");
+            Record($"{(leaveRunning ? "protect" : "checkpoint")} {container}");
             var c = Get(container);
             if (c.State != ContainerState.Running)
             {
                 throw new ContainerRuntimeException($"container {container} is not running");
             }
-            c.Freeze();
-            archive = ArchiveFor(container, c.Number, c.TicksDone, c.TicksTotal);
-        }
-        await Task.Delay(CheckpointDelay, cancellationToken);
-        await File.WriteAllBytesAsync(archivePath, archive, cancellationToken);
-        return new CheckpointStats(1, archive.Length);
-    }
-
-    public async Task<CheckpointStats> CheckpointLeaveRunningAsync(string container, JobSpec spec, string archivePath, CancellationToken cancellationToken)
-    {
-        byte[] archive;
-        lock (_gate)
-        {
-            Record($"protect {container}");
-            var c = Get(container);
-            if (c.State != ContainerState.Running)
+            if (!leaveRunning)
             {
-                throw new ContainerRuntimeException($"container {container} is not running");
+                c.Freeze();
             }
             archive = ArchiveFor(container, c.Number, c.TicksDone, c.TicksTotal);
         }
