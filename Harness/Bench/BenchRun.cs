@@ -68,7 +68,9 @@ public sealed partial class BenchRun : IAsyncDisposable
     private PodmanCli PodmanB => _cluster.Podman("nodeB");
 
     /// <summary>The run's folder: build/bench, or build/bench-quick for the quick slice (a full run's figures stay untouched).</summary>
-    public static string RunDirectory(BenchSettings settings) => Repo.Path("build", settings.Quick ? "bench-quick" : "bench");
+    /// <summary>build/bench-failover for the failover parts alone, so that a full run's figures stay untouched too.</summary>
+    public static string RunDirectory(BenchSettings settings) =>
+        Repo.Path("build", settings.Quick ? "bench-quick" : settings.FailoverOnly ? "bench-failover" : "bench");
 
     /// <summary>Runs the benchmark and writes its report; returns the lines `make bench` prints last.</summary>
     /// <param name="configSettings">SECTION.KEY values set over config.ini's for the nodes and the client (bench tune's chunk_kb and window).</param>
@@ -93,7 +95,7 @@ public sealed partial class BenchRun : IAsyncDisposable
         // BENCH_NO_DOCS=1 (and the quick slice): the report goes to the run's folder, docs/ stays as it is.
         var docs = settings.NoDocs ? run : Repo.Path("docs");
         var lines = BenchReport.Write(ResultsFile.Read(bench._results.Path), docs, run, BenchReport.NotesDirectory(Repo.Root));
-        Progress.Log("bench", $"wrote {docs}/benchmark.md and its plots; raw figures in {run}");
+        Progress.Log("bench", settings.FailoverOnly ? $"wrote {run}/failover.md; raw figures in {run}" : $"wrote {docs}/benchmark.md and its plots; raw figures in {run}");
         return lines;
     }
 
@@ -131,6 +133,10 @@ public sealed partial class BenchRun : IAsyncDisposable
             await TestProcessesAsync(ct), Load(), BenchSettings.CommandLine(environment), _settings));
 
         await _hosts.DownAsync(ct); // leftovers of an interrupted run
+        if (_settings.FailoverOnly)
+        {
+            return;
+        }
         await _hosts.UpAsync(ct);
         foreach (var host in _hosts.HostNames)
         {
@@ -142,8 +148,22 @@ public sealed partial class BenchRun : IAsyncDisposable
         Progress.Log("bench", "cluster up");
     }
 
-    /// <summary>By hand and ours alternate within each repeat, so drift on a shared machine hits both alike.</summary>
+    /// <summary>The moves' parts, then the failover's on hosts of their own (BENCH_SKIP_FAILOVER, BENCH_FAILOVER_ONLY).</summary>
     private async Task MeasureAsync(CancellationToken ct)
+    {
+        if (!_settings.FailoverOnly)
+        {
+            await MeasureMovesAsync(ct);
+        }
+        // Last: three fenced hosts of their own, a host burnt.
+        if (!_settings.SkipFailover || _settings.FailoverOnly)
+        {
+            await FailoverPartsAsync(ct);
+        }
+    }
+
+    /// <summary>By hand and ours alternate within each repeat, so drift on a shared machine hits both alike.</summary>
+    private async Task MeasureMovesAsync(CancellationToken ct)
     {
         var s = _settings;
         foreach (var link in s.Links)

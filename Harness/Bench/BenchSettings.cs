@@ -9,11 +9,17 @@ namespace AkkaMigration.Harness.Bench;
 /// <param name="Quick">BENCH_QUICK=1: each part once at small size; everything stays in build/bench-quick/.</param>
 /// <param name="NoDocs">BENCH_NO_DOCS=1: the report goes to the run's folder, docs/ stays as it is.</param>
 /// <param name="FailPart">BENCH_FAIL_PART=NAME: that part fails on purpose, to see the rest of the run go on.</param>
+/// <param name="SkipFailover">BENCH_SKIP_FAILOVER=1 (the quick slice's default): no failover or protection parts.</param>
+/// <param name="FailoverOnly">BENCH_FAILOVER_ONLY=1 (`make bench-failover`): only the failover and protection parts, in build/bench-failover/.</param>
+/// <param name="ProtectWindowSeconds">How long the unprotected and protected workers run side by side for their throughput.</param>
+/// <param name="ProtectMb">The state of those workers.</param>
+/// <param name="PauseMb">The states whose pause per protection checkpoint is measured.</param>
 public sealed record BenchSettings(
     bool Quick, int Repeats, IReadOnlyList<int> Workloads, IReadOnlyList<string> Links, int ServiceMb, int Ten,
     bool SkipTen, bool SkipService, IReadOnlyList<int> Big, IReadOnlyList<string> BigLinks, int BigHandMax, bool SkipBig,
     IReadOnlyList<string> Compressions, int CompressionMb, bool SkipCompression, int RestoreTimeoutSeconds,
-    bool NoDocs, string? FailPart)
+    bool NoDocs, string? FailPart, bool SkipFailover = false, bool FailoverOnly = false, int ProtectWindowSeconds = 60, int ProtectMb = 64,
+    IReadOnlyList<int>? PauseMb = null)
 {
     public static BenchSettings FromEnvironment() => From(Environment.GetEnvironmentVariable);
 
@@ -47,7 +53,12 @@ public sealed record BenchSettings(
             SkipCompression: Flag("BENCH_SKIP_COMPRESSION"),
             RestoreTimeoutSeconds: Number("BENCH_RESTORE_TIMEOUT_S", "600", "600"),
             NoDocs: Flag("BENCH_NO_DOCS", quickValue: "1"),
-            FailPart: variable("BENCH_FAIL_PART") is { Length: > 0 } fail ? fail : null);
+            FailPart: variable("BENCH_FAIL_PART") is { Length: > 0 } fail ? fail : null,
+            SkipFailover: Flag("BENCH_SKIP_FAILOVER", quickValue: "1"),
+            FailoverOnly: Flag("BENCH_FAILOVER_ONLY"),
+            ProtectWindowSeconds: Number("BENCH_PROTECT_WINDOW_S", "60", "20"),
+            ProtectMb: Number("BENCH_PROTECT_MB", "64", "16"),
+            PauseMb: Numbers("BENCH_PROTECT_PAUSE_MB", "0 256", "0 16"));
     }
 
     /// <summary>The BENCH_ variables set for this run, as the report's command shows them.</summary>

@@ -135,6 +135,36 @@ public sealed class BenchSpecs
         Assert.Contains("total_ratio_256mb=failed reason=\"ours 256 MB #1: migrate bench-none-256-1 failed: no space left\"", lines);
     }
 
+    [Fact]
+    public void The_failover_figures_are_medians_and_a_protected_worker_s_loss_is_against_the_unprotected_one_beside_it()
+    {
+        var records = FullRun().Append(new FailoverTimed(1, 3, 14_000, 9_000, 2_000, "nodeA"))
+            .Append(new ProtectionThroughput(1, 64, 3, [new("none", 600, 60, 0), new("5s", 570, 60, 12), new("30s", 594, 60, 2)]))
+            .Append(new ProtectionPause(0, 1, 3, [200, 180, 190], 900_000))
+            .Append(new ProtectionPause(256, 1, 3, [1500, 1400, 1600], 270_000_000));
+
+        var lines = FigureLines.Of(new BenchFigures(new BenchResults([.. records])));
+
+        Assert.Contains("failover_ms=14000", lines);
+        Assert.Contains("failover_lease_ms=9000", lines);
+        Assert.Contains("failover_restore_ms=2000", lines);
+        Assert.Contains("protect_overhead_5s=0.050", lines);
+        Assert.Contains("protect_overhead_30s=0.010", lines);
+        Assert.Contains("protect_pause_ms_0mb=190", lines);
+        Assert.Contains("protect_pause_ms_256mb=1500", lines);
+    }
+
+    [Fact]
+    public void Failover_figures_whose_hosts_never_came_up_carry_that_reason()
+    {
+        var records = FullRun().Append(new PartFailed("fenced-cluster", "none", null, 1, null, null, "nodeC's agent held no lease"));
+
+        var lines = FigureLines.Of(new BenchFigures(new BenchResults([.. records])));
+
+        Assert.Contains("failover_ms=failed reason=\"nodeC's agent held no lease\"", lines);
+        Assert.Contains("protect_overhead_5s=failed reason=\"nodeC's agent held no lease\"", lines);
+    }
+
     private static readonly NodeMemory Memory = new(100_000, 100_000, 109_216, 104_000);
 
     private static IEnumerable<BenchRecord> FullRun()

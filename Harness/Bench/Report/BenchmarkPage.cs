@@ -101,6 +101,10 @@ public sealed class BenchmarkPage(BenchFigures figures, string notesDirectory)
         Compression();
         Ten();
         Status();
+        foreach (var line in new FailoverFigures(_results).Section())
+        {
+            W(line);
+        }
         Include("tuning.md");
         Method(big);
         return _md.ToString();

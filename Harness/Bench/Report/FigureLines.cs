@@ -74,6 +74,7 @@ public static class FigureLines
         }
         var reason = figures.ConcurrentReason;
         lines.Add($"concurrent_{figures.TenCount}_ok=" + (figures.ConcurrentOk ? "true" : reason == BenchFigures.NotRun ? "skipped" : $"false reason=\"{reason}\""));
+        lines.AddRange(new FailoverFigures(results).Lines());
         return lines;
     }
 

@@ -16,6 +16,9 @@ namespace AkkaMigration.Harness.Bench.Results;
 [JsonDerivedType(typeof(TenMoves), "ten")]
 [JsonDerivedType(typeof(ClientStatus), "status")]
 [JsonDerivedType(typeof(CompressedMove), "compression")]
+[JsonDerivedType(typeof(FailoverTimed), "failover")]
+[JsonDerivedType(typeof(ProtectionThroughput), "protect-throughput")]
+[JsonDerivedType(typeof(ProtectionPause), "protect-pause")]
 [JsonDerivedType(typeof(PartFailed), "failed")]
 [JsonDerivedType(typeof(RunEnded), "end")]
 public abstract record BenchRecord;
@@ -100,6 +103,26 @@ public sealed record ClientStatus(int Rep, double Load, long WallMs, long DllMs)
 
 /// <summary>Ours with the nodes on a config of this compression, incompressible (random) or compressible (text) state.</summary>
 public sealed record CompressedMove(string Compression, string State, string Link, int Mb, int Rep, double Load, OursTimings Move, NodeMemory Memory) : BenchRecord;
+
+/// <summary>
+/// A protected job's host burnt (three fenced hosts): from the burn's first kill to the survivors' declaring
+/// it lost (the lease), from the replica's "resuming it here" to the container running there (the restore),
+/// and from the burn to running (the whole failover).
+/// </summary>
+public sealed record FailoverTimed(int Rep, double Load, long FailoverMs, long LeaseMs, long RestoreMs, string ResumedOn) : BenchRecord;
+
+/// <summary>One worker of the side-by-side window: its protection ("none", "5s", "30s"), the ticks it did in its seconds, its protection checkpoints then.</summary>
+public sealed record WorkerThroughput(string Protect, int Ticks, double Seconds, int Checkpoints)
+{
+    [JsonIgnore]
+    public double TicksPerSecond => Seconds > 0 ? Ticks / Seconds : double.NaN;
+}
+
+/// <summary>Workers of the same state, unprotected and protected, run side by side on one host for the same wall time.</summary>
+public sealed record ProtectionThroughput(int Rep, int StateMb, double Load, IReadOnlyList<WorkerThroughput> Workers) : BenchRecord;
+
+/// <summary>The pause (frozen ms) of each protection checkpoint of a job with this state, and its archive's size.</summary>
+public sealed record ProtectionPause(int StateMb, int Rep, double Load, IReadOnlyList<long> FrozenMs, long Bytes) : BenchRecord;
 
 /// <summary>A part of the benchmark that failed: its reason becomes the figures' that needed it.</summary>
 public sealed record PartFailed(string Part, string Link, int? Mb, int? Rep, string? Compression, string? State, string Reason) : BenchRecord;

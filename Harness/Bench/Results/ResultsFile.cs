@@ -40,6 +40,9 @@ public sealed record BenchResults(IReadOnlyList<BenchRecord> Records)
     public IReadOnlyList<TenMoves> Ten => [.. Records.OfType<TenMoves>()];
     public IReadOnlyList<ClientStatus> Status => [.. Records.OfType<ClientStatus>()];
     public IReadOnlyList<CompressedMove> Compressed => [.. Records.OfType<CompressedMove>()];
+    public IReadOnlyList<FailoverTimed> Failovers => [.. Records.OfType<FailoverTimed>()];
+    public IReadOnlyList<ProtectionThroughput> Throughputs => [.. Records.OfType<ProtectionThroughput>()];
+    public IReadOnlyList<ProtectionPause> Pauses => [.. Records.OfType<ProtectionPause>()];
     public IReadOnlyList<PartFailed> Failures => [.. Records.OfType<PartFailed>()];
     public IReadOnlyList<LinkShaped> Qdiscs => [.. Records.OfType<LinkShaped>()];
     public int? TestProcessesAtEnd => Records.OfType<RunEnded>().LastOrDefault()?.TestProcesses;
@@ -52,6 +55,9 @@ public sealed record BenchResults(IReadOnlyList<BenchRecord> Records)
         ServiceMove s => s.Load,
         TenMoves t => t.Load,
         CompressedMove c => c.Load,
+        FailoverTimed f => f.Load,
+        ProtectionThroughput t => t.Load,
+        ProtectionPause p => p.Load,
         _ => double.NaN,
     }).Where(l => !double.IsNaN(l));
 }
