@@ -42,6 +42,8 @@ public sealed class FencedCluster : IAsyncDisposable
             await fenced.Cluster.UpAsync(runDirectory, cancellationToken);
             foreach (var host in fenced.Cluster.Hosts.HostNames)
             {
+                // This run's log only: an earlier run's "holds its lease" must not pass for this one's.
+                File.Delete(fenced.AgentLog(host));
                 fenced._agents[host] = fenced.Cluster.StartFenceAgent(host, fenced.AgentLog(host));
             }
             foreach (var host in fenced.Cluster.Hosts.HostNames)
