@@ -46,7 +46,10 @@ public sealed class ContainerSupervisor : ReceiveActor
         _jobs = new LocalJobs(node, _router, Context, _log, _statusFeed);
         _maintenance = new NodeMaintenance(node, _router, _jobs, Context, _log, _statusFeed);
 
-        Receive<RunJob>(Run);
+        Receive<RunJob>(OnRunJob);
+        Receive<LeaseChecked>(c => c.Problem is not null,
+            c => c.Requester.Tell(new CommandRejected(c.Run.JobId ?? "", JobFailure.HostNotLeased, $"job {c.Run.JobId} was not started: {c.Problem}")));
+        Receive<LeaseChecked>(c => Run(c.Run, c.Requester));
         Receive<RoutedJobCommand>(r => Route(r.Command, r.Hops));
         Receive<IJobCommand>(c => Route(c, 0));
         Receive<DrainNode>(d => !PassedOn(d.Node, d, reason => new DrainRefused(d.Node ?? "", DrainFailure.UnknownHost, reason, [], [])), d => _maintenance.Drain(d, Sender));
@@ -141,7 +144,22 @@ public sealed class ContainerSupervisor : ReceiveActor
         }
     }
 
-    private void Run(RunJob run)
+    /// <summary>A protected job first waits for the host's lease to be checked (<see cref="LeaseCheck"/>).</summary>
+    private void OnRunJob(RunJob run)
+    {
+        if (run.Spec is null || JobSpecRules.WithProtectionDefaults(run.Spec, _node.Config.Ha).Protection is not { IsOn: true })
+        {
+            Run(run, Sender);
+            return;
+        }
+        var requester = Sender;
+        LeaseCheck.ProblemAsync(_node.Self, _node.Config, Context.System, _stopping.Token)
+            .PipeTo(Self, success: problem => new LeaseChecked(run, requester, problem), failure: e => new LeaseChecked(run, requester, e.Message));
+    }
+
+    private sealed record LeaseChecked(RunJob Run, IActorRef Requester, string? Problem);
+
+    private void Run(RunJob run, IActorRef requester)
     {
         var spec = JobSpecRules.WithProtectionDefaults(run.Spec, _node.Config.Ha);
         var problem = NewJobProblem(run.JobId) ?? (JobSpecRules.Problem(spec, _node.Config.ServiceNetwork, _node.Config.Hosts.Count) is { } invalid
@@ -152,18 +170,18 @@ public sealed class ContainerSupervisor : ReceiveActor
         }
         if (problem is var (code, reason))
         {
-            Sender.Tell(new CommandRejected(run.JobId ?? "", code, reason));
+            requester.Tell(new CommandRejected(run.JobId ?? "", code, reason));
             return;
         }
         var job = new JobRecord(run.JobId, spec, 0, DateTimeOffset.UtcNow, JobPhase.Starting);
         // Acknowledged only once on disk: a node restarted from here on starts the job, or finds its container.
         if (_node.Journal.TrySave(job) is { } failure)
         {
-            Sender.Tell(new CommandRejected(run.JobId, JobFailure.RecordNotWritten, $"job {run.JobId} was not started: {_node.Name} could not write its record ({failure})"));
+            requester.Tell(new CommandRejected(run.JobId, JobFailure.RecordNotWritten, $"job {run.JobId} was not started: {_node.Name} could not write its record ({failure})"));
             return;
         }
         _jobs.Start(job, [], JobStart.Run);
-        Sender.Tell(new JobAccepted(run.JobId, _node.Name, spec.Service.Address));
+        requester.Tell(new JobAccepted(run.JobId, _node.Name, spec.Service.Address));
     }
 
     /// <summary>Why a new job may not take this id here, or null.</summary>

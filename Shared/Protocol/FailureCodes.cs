@@ -102,6 +102,9 @@ public enum JobFailure
 
     /// <summary>The client's certificate or address already holds as many connections to the node as it may.</summary>
     TooManyConnections,
+
+    /// <summary>A protected job was asked of a host whose fencing agent holds no lease now: its fence would kill the container.</summary>
+    HostNotLeased,
 }
 
 /// <summary>Why a migration ended without moving the job (<see cref="MigrationFailed"/>, <see cref="AbortTransfer"/>).</summary>
