@@ -32,6 +32,7 @@ public sealed class ContainerSupervisor : ReceiveActor
     private readonly JobRouter _router;
     private readonly LocalJobs _jobs;
     private readonly NodeMaintenance _maintenance;
+    private readonly NewJobs _newJobs;
     private readonly IActorRef _statusFeed;
     private readonly CancellationTokenSource _stopping = new();
     private IActorRef _incoming = ActorRefs.Nobody;
@@ -45,11 +46,10 @@ public sealed class ContainerSupervisor : ReceiveActor
         _statusFeed = Context.ActorOf(StatusFeed.Props(), "status-feed");
         _jobs = new LocalJobs(node, _router, Context, _log, _statusFeed);
         _maintenance = new NodeMaintenance(node, _router, _jobs, Context, _log, _statusFeed);
+        _newJobs = new NewJobs(node, _router, _jobs, _maintenance, Context.System, _stopping.Token);
 
-        Receive<RunJob>(OnRunJob);
-        Receive<LeaseChecked>(c => c.Problem is not null,
-            c => c.Requester.Tell(new CommandRejected(c.Run.JobId ?? "", JobFailure.HostNotLeased, $"job {c.Run.JobId} was not started: {c.Problem}")));
-        Receive<LeaseChecked>(c => Run(c.Run, c.Requester));
+        Receive<RunJob>(r => _newJobs.Take(r, Sender, Self));
+        Receive<NewJobs.LeaseChecked>(_newJobs.Checked);
         Receive<RoutedJobCommand>(r => Route(r.Command, r.Hops));
         Receive<IJobCommand>(c => Route(c, 0));
         Receive<DrainNode>(d => !PassedOn(d.Node, d, reason => new DrainRefused(d.Node ?? "", DrainFailure.UnknownHost, reason, [], [])), d => _maintenance.Drain(d, Sender));
@@ -143,57 +143,6 @@ public sealed class ContainerSupervisor : ReceiveActor
             Context.ActorOf(FinishedJobsPruner.Props(keep), "pruner");
         }
     }
-
-    /// <summary>A protected job first waits for the host's lease to be checked (<see cref="LeaseCheck"/>).</summary>
-    private void OnRunJob(RunJob run)
-    {
-        if (run.Spec is null || JobSpecRules.WithProtectionDefaults(run.Spec, _node.Config.Ha).Protection is not { IsOn: true })
-        {
-            Run(run, Sender);
-            return;
-        }
-        var requester = Sender;
-        LeaseCheck.ProblemAsync(_node.Self, _node.Config, Context.System, _stopping.Token)
-            .PipeTo(Self, success: problem => new LeaseChecked(run, requester, problem), failure: e => new LeaseChecked(run, requester, e.Message));
-    }
-
-    private sealed record LeaseChecked(RunJob Run, IActorRef Requester, string? Problem);
-
-    private void Run(RunJob run, IActorRef requester)
-    {
-        var spec = JobSpecRules.WithProtectionDefaults(run.Spec, _node.Config.Ha);
-        var problem = NewJobProblem(run.JobId) ?? (JobSpecRules.Problem(spec, _node.Config.ServiceNetwork, _node.Config.Hosts.Count) is { } invalid
-            ? (JobFailure.InvalidSpec, invalid) : null);
-        if (problem is null && spec.Service.Network == JobNetwork.Cluster)
-        {
-            (spec, problem) = _router.WithAddress(run.JobId, spec, _node.Config.ServiceNetwork!);
-        }
-        if (problem is var (code, reason))
-        {
-            requester.Tell(new CommandRejected(run.JobId ?? "", code, reason));
-            return;
-        }
-        var job = new JobRecord(run.JobId, spec, 0, DateTimeOffset.UtcNow, JobPhase.Starting);
-        // Acknowledged only once on disk: a node restarted from here on starts the job, or finds its container.
-        if (_node.Journal.TrySave(job) is { } failure)
-        {
-            requester.Tell(new CommandRejected(run.JobId, JobFailure.RecordNotWritten, $"job {run.JobId} was not started: {_node.Name} could not write its record ({failure})"));
-            return;
-        }
-        _jobs.Start(job, [], JobStart.Run);
-        requester.Tell(new JobAccepted(run.JobId, _node.Name, spec.Service.Address));
-    }
-
-    /// <summary>Why a new job may not take this id here, or null.</summary>
-    private (JobFailure Code, string Reason)? NewJobProblem(string jobId) => jobId switch
-    {
-        _ when !Names.IsValidJobId(jobId) => (JobFailure.InvalidJobId, $"invalid job id '{jobId}': {Names.JobIdRule}"),
-        _ when _maintenance.TakesNoJobs() is { } why => (JobFailure.NodeTakesNoJobs, $"{why}; run it elsewhere (--on another host)"),
-        _ when _jobs.Owned(jobId) is not null => (JobFailure.JobExists, $"job {jobId} already exists on {_node.Name}"),
-        _ when _jobs.Actor(jobId) is not null => (JobFailure.JobExists, $"job {jobId} ran here before and moved away; pick a new id"),
-        _ when _router.Directory.TryGetValue(jobId, out var where) && where.Node != _node.Name => (JobFailure.JobExists, $"job {jobId} already exists on {where.Node}"),
-        _ => null,
-    };
 
     /// <summary>To the job's actor when this node owns it, else where the router says (the sender kept, so the answer goes straight back).</summary>
     private void Route(IJobCommand command, int hops)
