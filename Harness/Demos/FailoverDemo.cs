@@ -5,7 +5,6 @@ using AkkaMigration.Harness.Cluster;
 using AkkaMigration.Harness.Hosts;
 using AkkaMigration.Harness.Processes;
 using AkkaMigration.Harness.Verbs;
-using AkkaMigration.Node.Runtime;
 
 namespace AkkaMigration.Harness.Demos;
 
@@ -50,13 +49,7 @@ public static class FailoverDemo
             await Task.Delay(TimeSpan.FromMilliseconds(WorkMs / 2 - 4_000), cancellationToken);
 
             Progress.Log(Who, $"burning {Burnt}: node and agent SIGKILLed, containers killed, link cut");
-            await cluster.KillNodeAsync(Burnt);
-            if (agents.Remove(Burnt, out var agent))
-            {
-                await agent.KillAsync();
-            }
-            await cluster.Podman(Burnt).ExecuteAsync(a => a.Add("kill").Add("--all"), PodmanCli.QuickLimit, cancellationToken);
-            await cluster.Hosts.CutAsync(Burnt, cancellationToken);
+            await cluster.BurnAsync(Burnt, agents.Remove(Burnt, out var agent) ? agent : null, cancellationToken);
             var lostAt = DateTimeOffset.UtcNow;
             var clock = Stopwatch.StartNew();
 
