@@ -3,7 +3,6 @@ using System.Text.Json;
 using AkkaMigration.Harness.Demos;
 using AkkaMigration.Harness.Hosts;
 using AkkaMigration.Harness.Processes;
-using AkkaMigration.Node.Runtime;
 
 namespace AkkaMigration.Harness.Cluster;
 
@@ -63,13 +62,8 @@ public sealed class FencedCluster : IAsyncDisposable
     public async Task<DateTimeOffset> BurnAsync(string host, CancellationToken cancellationToken)
     {
         _burnt.Add(host);
-        await Cluster.KillNodeAsync(host);
-        if (_agents.Remove(host, out var agent))
-        {
-            await agent.KillAsync();
-        }
-        await Cluster.Podman(host).ExecuteAsync(a => a.Add("kill").Add("--all"), PodmanCli.QuickLimit, cancellationToken);
-        await Cluster.Hosts.CutAsync(host, cancellationToken);
+        _agents.Remove(host, out var agent);
+        await Cluster.BurnAsync(host, agent, cancellationToken);
         return DateTimeOffset.UtcNow;
     }
 

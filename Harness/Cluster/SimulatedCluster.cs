@@ -13,7 +13,7 @@ namespace AkkaMigration.Harness.Cluster;
 /// Nodes in simulated hosts, started, watched and stopped as a host's service manager would, and
 /// the client in its own namespace: what the demos, the benchmark and the tests' fixtures share.
 /// </summary>
-public sealed class SimulatedCluster(SimulatedHosts hosts)
+public sealed partial class SimulatedCluster(SimulatedHosts hosts)
 {
     /// <summary>How long a drained node may take to leave before it is killed.</summary>
     private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(5);

@@ -74,10 +74,14 @@ public static class ClusterSteps
         return run;
     }
 
-    /// <summary>Submits the demo job with an id, a work time and memory of its own, on the executor unless <paramref name="on"/> says otherwise.</summary>
-    public static Task<BufferedCommandResult> SubmitAsync(this SimulatedHosts hosts, string id, long number, int workMs, int stateMb = 0, string? on = null) =>
+    /// <summary>
+    /// Submits the demo job with an id, a work time and memory of its own, on the executor unless <paramref name="on"/> says
+    /// otherwise, with any further <paramref name="options"/> (e.g. <c>--protect 2s</c>).
+    /// </summary>
+    public static Task<BufferedCommandResult> SubmitAsync(
+        this SimulatedHosts hosts, string id, long number, int workMs, int stateMb = 0, string? on = null, IEnumerable<string>? options = null) =>
         hosts.ClientOkAsync(["submit", number.ToString(), "--id", id, "--work-ms", workMs.ToString(), "--state-mb", stateMb.ToString(),
-            .. on is null ? Array.Empty<string>() : ["--on", on]]);
+            .. on is null ? Array.Empty<string>() : ["--on", on], .. options ?? []]);
 
     /// <summary>Every node's view, from <c>status --json</c>; it exits 3 but still answers while a node can't be reached.</summary>
     public static async Task<ClusterView> StatusAsync(this SimulatedHosts hosts)
