@@ -478,9 +478,9 @@ public sealed class ClientCommandLineSpecs : Akka.TestKit.Xunit2.TestKit, IAsync
         var (exit, output, _) = await run;
         Assert.Equal(ExitCodes.Unreachable, exit);
         var rows = output.Split('\n');
-        Assert.Matches(@"│ web +│ nodeA +│ docker\.io/library/nginx:latest +│ 10\.78\.0\.10 +│ running +│ 1 m \d\d s +│ 1 +│ +│", rows.Single(r => r.Contains(" web ")));
-        Assert.Matches(@"│ batch +│ nodeA +│ busybox +│ +│ completed +│ +│ 0 +│ exit 3 +│", rows.Single(r => r.Contains(" batch ")));
-        Assert.Matches(@"│ job1 +│ nodeB +│ localhost/akka-migration-worker:latest +│ +│ completed +│ +│ 1 +│ 42 +│", rows.Single(r => r.Contains(" job1 ")));
+        Assert.Matches(@"│ web +│ nodeA +│ docker\.io/library/nginx:latest +│ 10\.78\.0\.10 +│ running +│ 1 m \d\d s +│ 1 +│ off +│ +│", rows.Single(r => r.Contains(" web ")));
+        Assert.Matches(@"│ batch +│ nodeA +│ busybox +│ +│ completed +│ +│ 0 +│ off +│ exit 3 +│", rows.Single(r => r.Contains(" batch ")));
+        Assert.Matches(@"│ job1 +│ nodeB +│ localhost/akka-migration-worker:latest +│ +│ completed +│ +│ 1 +│ off +│ 42 +│", rows.Single(r => r.Contains(" job1 ")));
     }
 
     [Fact]
