@@ -34,6 +34,8 @@ public sealed class ProtectionRound : StatefulActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     /// <summary>Every host that was sent a replica since this actor started: each is told to drop it when protection ends.</summary>
     private readonly HashSet<string> _holders = [];
+    /// <summary>The archive of the round under way, deleted if the actor stops before the round ends.</summary>
+    private string? _archive;
     /// <summary>Hosts found able to restore the job: each new one is checked once (<see cref="Check"/>).</summary>
     private readonly HashSet<string> _ready = [];
 
@@ -70,6 +72,10 @@ public sealed class ProtectionRound : StatefulActor, IWithTimers
         {
             Context.ActorSelection(_node.Config.SupervisorPath(host)).Tell(new DropReplica(_job.JobId), Context.Parent);
         }
+        if (_archive is not null)
+        {
+            ArchiveStore.Delete(_archive);
+        }
         base.PostStop();
     }
 
@@ -92,7 +98,7 @@ public sealed class ProtectionRound : StatefulActor, IWithTimers
         Receive<ReplicaHostsChosen>(c =>
         {
             var transferId = Guid.NewGuid().ToString("N");
-            var archive = _node.Archives.PathFor(_job.JobId, transferId);
+            var archive = _archive = _node.Archives.PathFor(_job.JobId, transferId);
             var clock = Stopwatch.StartNew();
             _node.Runtime.CheckpointLeaveRunningAsync(ContainerNames.For(_job.JobId), _job.Spec, archive, Stopping)
                 .PipeTo(Self, success: s => new Checkpointed(s), failure: e => new CheckpointFailed(e.Message));
@@ -106,7 +112,6 @@ public sealed class ProtectionRound : StatefulActor, IWithTimers
         Receive<CheckpointFailed>(f =>
         {
             _log.Warning("job {0}: the protection checkpoint failed, the job runs on unprotected until the next: {1}", _job.JobId, f.Reason);
-            ArchiveStore.Delete(round.Archive);
             Wait(round.Hosts);
         });
     }
@@ -116,7 +121,6 @@ public sealed class ProtectionRound : StatefulActor, IWithTimers
     {
         if (next == round.Hosts.Length)
         {
-            ArchiveStore.Delete(round.Archive);
             var pauseMs = stats.Dump?.FrozenMs ?? stats.DurationMs;
             if (stored.Length > 0)
             {
@@ -179,6 +183,11 @@ public sealed class ProtectionRound : StatefulActor, IWithTimers
 
     private void Wait(string[] current)
     {
+        if (_archive is not null)
+        {
+            ArchiveStore.Delete(_archive);
+            _archive = null;
+        }
         Timers.StartSingleTimer(nameof(Due), new Due(), _protection.Every);
         Become(() => Waiting(current));
     }
