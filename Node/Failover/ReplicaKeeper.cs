@@ -28,6 +28,8 @@ public sealed class ReplicaKeeper : StatefulActor
     private readonly NodeContext _node;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly HashSet<string> _resuming = [];
+    /// <summary>Jobs another replica host resumes, each logged once: the directory's every change asks again.</summary>
+    private readonly HashSet<string> _leftToOthers = [];
 
     public ReplicaKeeper(NodeContext node)
     {
@@ -89,7 +91,10 @@ public sealed class ReplicaKeeper : StatefulActor
             var first = replica.ReplicaHosts.FirstOrDefault(h => !lost.ContainsKey(h));
             if (first != _node.Name)
             {
-                _log.Info("job {0} was lost with {1}; {2} resumes it from its replica", jobId, replica.Source, first ?? "no replica host left");
+                if (_leftToOthers.Add(jobId))
+                {
+                    _log.Info("job {0} was lost with {1}; {2} resumes it from its replica", jobId, replica.Source, first ?? "no replica host left");
+                }
                 continue;
             }
             if (!_node.Replicas.Hold(jobId))

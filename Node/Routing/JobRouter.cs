@@ -39,6 +39,9 @@ public sealed class JobRouter(HostEntry self, MigrationConfig config, Cluster cl
 
     public bool IsLost(string host) => _lost.ContainsKey(host);
 
+    /// <summary>The hosts declared lost, and when, as last heard.</summary>
+    public IReadOnlyDictionary<string, DateTimeOffset> Lost => _lost;
+
     /// <summary>The directory as gossip brought it.</summary>
     public void Learn(IReadOnlyDictionary<string, JobLocation> entries) => Directory = entries;
 

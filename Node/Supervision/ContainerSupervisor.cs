@@ -82,6 +82,11 @@ public sealed class ContainerSupervisor : ReceiveActor
         {
             _router.Learn(c.Get(JobDirectory.Key).Entries);
             _jobs.Reassert(_router.Directory);
+            // A replica host that started after the loss may hear of it before the directory's entries.
+            if (_router.Lost.Count > 0)
+            {
+                _replicas.Tell(new ReplicaKeeper.Consider(_router.Lost, _router.Directory));
+            }
         });
         Receive<Changed>(c => c.Key.Equals(NodeCordon.Key), c => _router.LearnCordons(c.Get(NodeCordon.Key).Entries));
         Receive<HostLossWatch.LostHostsProven>(p =>
