@@ -27,7 +27,8 @@ namespace AkkaMigration.Node.Migration;
 ///                     acks stopped (resent twice),          gives up: the target cannot have restored
 ///                     target gave up                        anything yet
 /// HearingWhy          TransferFailed / 2 s                  gives up with the target's reason / "broke"
-/// AwaitingRestore     RestoreConfirmed / TransferFailed     Delivered / gives up
+/// AwaitingRestore     RestoreConfirmed or ReplicaStored /   Delivered / gives up
+///                     TransferFailed
 ///                     no answer                             gives up in doubt: the target may run it
 /// </code>
 /// Chunks travel only on the archive stream (<see cref="ArchiveStreams"/>, about twice Akka.Remote's
