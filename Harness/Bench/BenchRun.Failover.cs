@@ -6,6 +6,7 @@ using AkkaMigration.Harness.Cluster;
 using AkkaMigration.Harness.Demos;
 using AkkaMigration.Harness.Processes;
 using AkkaMigration.Harness.Verbs;
+using AkkaMigration.Node.Failover;
 using AkkaMigration.Node.Runtime;
 
 namespace AkkaMigration.Harness.Bench;
@@ -143,7 +144,7 @@ public sealed partial class BenchRun
     {
         var id = $"bench-failover-{rep}";
         await SubmitProtectedAsync(fenced, id, 0, "2s", ct);
-        await FencedCluster.WaitForLogAsync(fenced.NodeLog(Owner), $"job {id}: protection checkpoint", "a protection checkpoint to reach a replica", ct);
+        await FencedCluster.WaitForLogAsync(fenced.NodeLog(Owner), ProtectionLog.KeptPrefix(id), "a protection checkpoint to reach a replica", ct);
         await Task.Delay(TimeSpan.FromSeconds(3), ct);
 
         Progress.Log("bench", $"failover #{rep}: burning {Owner}");
@@ -207,9 +208,9 @@ public sealed partial class BenchRun
     /// <summary>The owner's log lines <c>job ID: protection checkpoint of N bytes (frozen M ms)</c> (ProtectionRound's) logged since <paramref name="since"/>.</summary>
     private static List<(long Bytes, long FrozenMs)> ProtectionCheckpoints(string log, string id, DateTimeOffset since) =>
         [.. log.Split('\n').Select(l => (Line: l, At: LineTime(l, since)))
-            .Where(l => l.At >= since.AddMilliseconds(-999) && l.Line.Contains($"job {id}: protection checkpoint of ", StringComparison.Ordinal))
-            .Select(l => CheckpointLine().Match(l.Line)).Where(m => m.Success)
-            .Select(m => (long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture)))];
+            .Where(l => l.At >= since.AddMilliseconds(-999) && l.Line.Contains(ProtectionLog.KeptPrefix(id), StringComparison.Ordinal))
+            .Select(l => ProtectionLog.KeptLine().Match(l.Line)).Where(m => m.Success)
+            .Select(m => (long.Parse(m.Groups["bytes"].Value, CultureInfo.InvariantCulture), long.Parse(m.Groups["frozen"].Value, CultureInfo.InvariantCulture)))];
 
     /// <summary>When the first line holding <paramref name="text"/> was logged at or after <paramref name="since"/>.</summary>
     private static DateTimeOffset? LoggedAt(string log, string text, DateTimeOffset since) =>
@@ -241,6 +242,4 @@ public sealed partial class BenchRun
     [GeneratedRegex(@"PROGRESS (\d+)/")]
     private static partial Regex ProgressLine();
 
-    [GeneratedRegex(@"protection checkpoint of (\d+) bytes \(frozen (\d+) ms\)")]
-    private static partial Regex CheckpointLine();
 }

@@ -4,7 +4,7 @@ using System.Text.Json;
 using AkkaMigration.Harness.Cluster;
 using AkkaMigration.Harness.Processes;
 using AkkaMigration.Harness.Verbs;
-using AkkaMigration.Node.Runtime;
+using AkkaMigration.Node.Failover;
 
 namespace AkkaMigration.Harness.Demos;
 
@@ -33,7 +33,7 @@ public static class FailoverDemo
         Progress.Log(Who, $"job {JobId} (41 + 1, {WorkMs / 1000} s of work) on {Burnt}, protected every 2 s");
         await cluster.CheckedClientAsync(["submit", "41", "--id", JobId, "--on", Burnt, "--work-ms", WorkMs.ToString(CultureInfo.InvariantCulture),
             "--protect", "2s"], cancellationToken: cancellationToken);
-        await FencedCluster.WaitForLogAsync(fenced.NodeLog(Burnt), $"job {JobId}: protection checkpoint", "a protection checkpoint to reach a replica", cancellationToken);
+        await FencedCluster.WaitForLogAsync(fenced.NodeLog(Burnt), ProtectionLog.KeptPrefix(JobId), "a protection checkpoint to reach a replica", cancellationToken);
         await Task.Delay(TimeSpan.FromMilliseconds(WorkMs / 2 - 4_000), cancellationToken);
 
         // A client waiting for the result, as the seed's does: it gets it from whichever host ends the job.

@@ -124,7 +124,7 @@ public sealed class ProtectionRound : StatefulActor, IWithTimers
             var pauseMs = stats.Dump?.FrozenMs ?? stats.DurationMs;
             if (stored.Length > 0)
             {
-                _log.Info("job {0}: protection checkpoint of {1} bytes (frozen {2} ms) kept on {3} after {4} ms", _job.JobId, stats.ArchiveBytes, pauseMs,
+                _log.Info(ProtectionLog.Kept, _job.JobId, stats.ArchiveBytes, pauseMs,
                     string.Join(", ", stored), round.Clock.ElapsedMilliseconds);
                 Context.Parent.Tell(new Protected(_job.JobId, round.TakenAt, stats.ArchiveBytes, pauseMs, stored));
             }

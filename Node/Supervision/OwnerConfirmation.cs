@@ -84,8 +84,7 @@ public sealed class OwnerConfirmation : ReceiveActor, IWithTimers
         });
     }
 
-    private bool SpeaksFrom(string host, Address address) =>
-        _config.FindHost(host) is { } entry && entry.Address == address.Host && entry.Port == address.Port;
+    private bool SpeaksFrom(string host, Address address) => _config.HostAt(address)?.Name == host;
 
     private void Finish(string? problem)
     {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using System.Text.RegularExpressions;
+using AkkaMigration.Node.Failover;
 using AkkaMigration.Node.Runtime;
 using AkkaMigration.Tests.EndToEnd;
 using AkkaMigration.Tests.Support;
@@ -16,7 +16,7 @@ namespace AkkaMigration.Tests.Faults;
 /// </summary>
 [Collection(FencedHostsCollection.Name)]
 [Trait("Category", "Faults")]
-public sealed partial class FailoverFaultTests(FencedSimulatedHosts hosts, ITestOutputHelper output) : FaultSuite(hosts, output)
+public sealed class FailoverFaultTests(FencedSimulatedHosts hosts, ITestOutputHelper output) : FaultSuite(hosts, output)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
@@ -134,7 +134,7 @@ public sealed partial class FailoverFaultTests(FencedSimulatedHosts hosts, ITest
 
     /// <summary>The hosts that kept each of the job's protection checkpoints, in the owner's log.</summary>
     private static List<string> ProtectionCheckpoints(string log, Job job) =>
-        [.. KeptOn().Matches(log).Where(m => m.Groups["job"].Value == job.Id).Select(m => m.Groups["host"].Value)];
+        [.. ProtectionLog.KeptLine().Matches(log).Where(m => m.Groups["job"].Value == job.Id).Select(m => m.Groups["hosts"].Value.Split(", ")[0])];
 
     /// <summary>Until the job runs on a host other than its owner, asked of the executor; the host.</summary>
     private async Task<string> RunningElsewhereAsync(Job job)
@@ -149,6 +149,4 @@ public sealed partial class FailoverFaultTests(FencedSimulatedHosts hosts, ITest
         return view!.Owner;
     }
 
-    [GeneratedRegex(@"job (?<job>\S+): protection checkpoint of \d+ bytes \(frozen \d+ ms\) kept on (?<host>\S+) after")]
-    private static partial Regex KeptOn();
 }
