@@ -28,8 +28,12 @@ public sealed class ReplicaStore
         Folder = Path.Combine(stateDirectory, "replicas");
         Directory.CreateDirectory(Folder, OwnerOnly);
         File.SetUnixFileMode(Folder, OwnerOnly);
+        foreach (var replica in Directory.EnumerateFiles(Folder, "*" + RecordSuffix).Select(Read).OfType<Replica>())
+        {
+            _replicas[replica.Job.JobId] = replica;
+        }
         // Archives no record names: moved in by a host lost before the record that named them.
-        var named = All().Select(r => r.Archive).ToHashSet();
+        var named = _replicas.Values.Select(r => r.Archive).ToHashSet();
         foreach (var orphan in Directory.EnumerateFiles(Folder, "*.tar").Where(p => !named.Contains(Path.GetFileName(p))))
         {
             File.Delete(orphan);
@@ -38,15 +42,24 @@ public sealed class ReplicaStore
 
     public string Folder { get; }
 
-    /// <summary>Callers pass validated job ids only, so the names cannot leave the folder.</summary>
+    /// <summary>As on disk: read once at start, then kept with every change, so asking costs no I/O.</summary>
+    private readonly Dictionary<string, Replica> _replicas = [];
+
     public Replica? Find(string jobId)
     {
-        var path = Path.Combine(Folder, jobId + RecordSuffix);
-        return File.Exists(path) ? Read(path) : null;
+        lock (_replicas)
+        {
+            return _replicas.GetValueOrDefault(jobId);
+        }
     }
 
-    public IReadOnlyList<Replica> All() =>
-        [.. Directory.EnumerateFiles(Folder, "*" + RecordSuffix).Select(Read).OfType<Replica>()];
+    public IReadOnlyList<Replica> All()
+    {
+        lock (_replicas)
+        {
+            return [.. _replicas.Values];
+        }
+    }
 
     public string ArchivePath(Replica replica) => Path.Combine(Folder, replica.Archive);
 
@@ -90,6 +103,10 @@ public sealed class ReplicaStore
         var replica = new Replica(job, source, replicaHosts, DateTimeOffset.UtcNow, new FileInfo(Path.Combine(Folder, name)).Length, name);
         // Syncs the folder too, so the moved archive is there whenever the record is.
         DurableFolder.ReplaceFile(Path.Combine(Folder, job.JobId + RecordSuffix), JsonSerializer.Serialize(replica, JobJournal.Json));
+        lock (_replicas)
+        {
+            _replicas[job.JobId] = replica;
+        }
         DeleteArchives(job.JobId, except: name);
         return replica;
     }
@@ -97,6 +114,10 @@ public sealed class ReplicaStore
     /// <summary>The job's replica is gone for good: its record first, so a lost host never finds a record without its archive.</summary>
     public void Drop(string jobId)
     {
+        lock (_replicas)
+        {
+            _replicas.Remove(jobId);
+        }
         var record = Path.Combine(Folder, jobId + RecordSuffix);
         if (File.Exists(record))
         {
